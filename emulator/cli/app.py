@@ -1,0 +1,45 @@
+"""The root Typer application and the state every subcommand shares (the settings, read once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from emulator.exceptions import ConfigurationError
+from emulator.settings import Settings
+
+console = Console(stderr=True)
+
+app = typer.Typer(
+    name="kemu",
+    help="A local Kinesis-style streaming-analytics emulator on Kafka, DuckDB and MinIO.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="KEMU_CONFIG", help="TOML file with settings (env vars KEMU_* win over it)."),
+    ] = None,
+) -> None:
+    """Read the settings once for whichever subcommand runs."""
+    try:
+        ctx.obj = Settings.load(config)
+    except (ValidationError, FileNotFoundError) as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from exc
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings = ctx.find_root().obj
+    if not isinstance(settings, Settings):  # pragma: no cover - the root callback always sets it
+        raise ConfigurationError("settings were not loaded")
+    return settings
