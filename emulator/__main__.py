@@ -1,0 +1,5 @@
+"""``python -m emulator`` runs the ``kemu`` CLI."""
+
+from emulator.cli import main
+
+main()
