@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.logging import RichHandler
 
 from emulator.exceptions import ConfigurationError
 from emulator.settings import Settings
@@ -36,6 +38,11 @@ def root(
         ctx.obj = Settings.load(config)
     except (ValidationError, FileNotFoundError) as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from exc
+    logging.basicConfig(
+        level=ctx.obj.log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
+    )
 
 
 def settings_of(ctx: typer.Context) -> Settings:
