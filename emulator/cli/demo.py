@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 
 import typer
@@ -25,12 +23,11 @@ def up(ctx: typer.Context) -> None:
         except KeyboardInterrupt:
             console.print("interrupted: stopped what had started")
             raise typer.Exit(130) from None
-    console.print(f"[green]ready[/] in {time.monotonic() - started:.1f} s; press Ctrl-C to stop", highlight=False)
-    print_addresses(state)
-    stop_requested = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
     try:
-        while not stop_requested.wait(1.0):
+        console.print(f"[green]ready[/] in {time.monotonic() - started:.1f} s; press Ctrl-C to stop", highlight=False)
+        print_addresses(state)
+        while True:
+            time.sleep(1.0)
             if services.running_state() is None:
                 console.print(f"[red]a service exited[/]; see the logs under {services.run_dir}")
                 raise typer.Exit(1)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import signal
-import threading
 import time
 from typing import Annotated
 
@@ -50,16 +48,19 @@ def up(
         except KeyboardInterrupt:
             console.print("interrupted: stopped what had started")
             raise typer.Exit(130) from None
-    console.print(f"[green]services ready[/] in {time.monotonic() - started:.1f} s", highlight=False)
-    print_addresses(state)
+    ready = f"[green]services ready[/] in {time.monotonic() - started:.1f} s"
     if not foreground:
+        console.print(ready, highlight=False)
+        print_addresses(state)
         console.print("stop them with `kemu services down`")
         return
-    console.print("press Ctrl-C to stop")
-    stop_requested = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
     try:
-        while not stop_requested.wait(1.0):
+        # Everything after the start sits inside the try, so a signal at any moment still reaches the cleanup.
+        console.print(ready, highlight=False)
+        print_addresses(state)
+        console.print("press Ctrl-C to stop")
+        while True:
+            time.sleep(1.0)
             if services.running_state() is None:
                 console.print("[red]a service exited[/]; see the logs under " + str(services.run_dir))
                 break

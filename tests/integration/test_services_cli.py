@@ -83,7 +83,8 @@ def test_up_status_down_leaves_no_process_and_no_port(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("when", ["while starting", "once ready"])
-def test_ctrl_c_on_a_foreground_run_stops_both_services(tmp_path: Path, when: str) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_a_foreground_run_stops_both_services(tmp_path: Path, when: str, sig: signal.Signals) -> None:
     env = isolated_env(tmp_path / "run")
     proc = subprocess.Popen(
         [sys.executable, "-m", "emulator", "services", "up", "--foreground"],
@@ -104,12 +105,13 @@ def test_ctrl_c_on_a_foreground_run_stops_both_services(tmp_path: Path, when: st
         if when == "while starting":
             time.sleep(0.5)  # MinIO's pid is recorded right after this line is printed
         pids, ports = recorded(tmp_path / "run")
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, rest = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
     stderr = "".join(seen) + rest
     assert ("interrupted: stopped what had started" if when == "while starting" else "stopping services") in stderr
-    assert proc.returncode in (0, 130)
+    assert proc.returncode in (0, 130), stderr
     assert_nothing_left(pids, ports)
