@@ -75,7 +75,9 @@ class JsonCodec:
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise SerializationException(f"Member {member!r} is not valid base64: it can not be converted to a Blob.") from None
+            raise SerializationException(
+                f"Member {member!r} is not valid base64: it can not be converted to a Blob."
+            ) from None
 
     def timestamp_ms(self, value: object, member: str) -> int:
         if isinstance(value, bool):

@@ -141,7 +141,9 @@ def stream_of(body: dict[str, Any], *, required: bool = True) -> str | None:
     if arn is not None:
         match = STREAM_ARN_RE.fullmatch(arn)
         if match is None:
-            raise validation_error(arn, "streamARN", f"Member must satisfy regular expression pattern: {STREAM_ARN_RE.pattern}")
+            raise validation_error(
+                arn, "streamARN", f"Member must satisfy regular expression pattern: {STREAM_ARN_RE.pattern}"
+            )
         if name is not None and name != match.group(1):
             raise InvalidArgumentException(f"StreamARN {arn} and StreamName {name} name different streams.")
         name = match.group(1)
@@ -293,7 +295,8 @@ class RecordInput:
         explicit = opt_str(body, "ExplicitHashKey", pattern=HASH_KEY_RE)
         if explicit is not None and int(explicit) >= 2**128:
             raise InvalidArgumentException(
-                f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {explicit}"
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                f"Specified value was {explicit}"
             )
         return cls(data, partition_key, explicit)
 
@@ -336,7 +339,9 @@ class PutRecordsInput:
                 "records",
                 f"Member must have length less than or equal to {MAX_RECORDS_PER_PUT}",
             )
-        return cls(stream, [RecordInput.parse(entry, wire, f"records.{i + 1}.member.") for i, entry in enumerate(entries)])
+        return cls(
+            stream, [RecordInput.parse(entry, wire, f"records.{i + 1}.member.") for i, entry in enumerate(entries)]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,11 +361,11 @@ class GetShardIteratorInput:
         raw_ts = body.get("Timestamp")
         timestamp_ms = None if raw_ts is None else wire.timestamp_ms(raw_ts, "timestamp")
         if iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence is None:
-            raise InvalidArgumentException(
-                f"Must specify StartingSequenceNumber for {iterator_type} iterator type."
-            )
+            raise InvalidArgumentException(f"Must specify StartingSequenceNumber for {iterator_type} iterator type.")
         if iterator_type == "AT_TIMESTAMP" and timestamp_ms is None:
-            raise InvalidArgumentException("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP.")
+            raise InvalidArgumentException(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP."
+            )
         if iterator_type not in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence is not None:
             raise InvalidArgumentException(
                 f"Request should not contain a starting sequence number for {iterator_type} iterator type."
@@ -442,9 +447,7 @@ class RemoveTagsInput:
         if raw is None:
             raise validation_error(None, "tagKeys", "Member must not be null")
         if not 1 <= len(raw) <= MAX_TAGS_PER_CALL:
-            raise validation_error(
-                raw, "tagKeys", f"Member must have length between 1 and {MAX_TAGS_PER_CALL}"
-            )
+            raise validation_error(raw, "tagKeys", f"Member must have length between 1 and {MAX_TAGS_PER_CALL}")
         if not all(isinstance(key, str) and 1 <= len(key) <= 128 for key in raw):
             raise validation_error(raw, "tagKeys", "Tag keys must be strings of length between 1 and 128")
         return cls(stream, list(raw))
