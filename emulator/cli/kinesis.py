@@ -45,6 +45,7 @@ def serve(
     bind_host = host or kinesis.host
     bind_port = kinesis.port if port is None else port
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)  # it logs every assignment change at INFO
     console.print(
         f"Kinesis API on [bold]http://{bind_host}:{bind_port}[/] (Kafka {bootstrap}); Ctrl-C stops it", highlight=False
     )

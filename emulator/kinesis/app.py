@@ -103,8 +103,10 @@ UNSUPPORTED = frozenset(
 class KinesisApp:
     """ASGI application serving the Kinesis Data Streams API from one :class:`KinesisService`."""
 
-    def __init__(self, service: KinesisService, settings: KinesisSettings) -> None:
-        self.service = service
+    def __init__(self, settings: KinesisSettings, bootstrap_servers: str) -> None:
+        self._settings = settings
+        self._bootstrap = bootstrap_servers
+        self._service: KinesisService | None = None
         verify = settings.verify_signatures
         if verify and not (settings.access_key_id and settings.secret_access_key):
             raise ValueError("verify_signatures needs access_key_id and secret_access_key")
@@ -157,6 +159,13 @@ class KinesisApp:
             log.exception("unexpected error serving %s", headers.get("x-amz-target"))
             return 500, codec.encode(InternalFailure("Internal service failure.").body())
 
+    @property
+    def service(self) -> KinesisService:
+        """The service, created on ASGI startup (aiokafka clients must be made inside the running loop)."""
+        if self._service is None:
+            raise InternalFailure("The Kinesis API is not started.")
+        return self._service
+
     def _route(self, target: str) -> tuple[Any, str]:
         if target.startswith(KINESIS_PREFIX):
             operation = target[len(KINESIS_PREFIX) :]
@@ -178,14 +187,16 @@ class KinesisApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    await self.service.start()
+                    self._service = KinesisService(self._settings, self._bootstrap)
+                    await self._service.start()
                 except Exception as exc:
                     log.exception("the Kinesis API could not connect to Kafka")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.service.stop()
+                if self._service is not None:
+                    await self._service.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -206,4 +217,4 @@ async def _read_body(receive: Receive) -> bytes:
 
 def create_app(settings: KinesisSettings, bootstrap_servers: str) -> KinesisApp:
     """The ASGI app for ``settings``, talking to the Kafka cluster at ``bootstrap_servers``."""
-    return KinesisApp(KinesisService(settings, bootstrap_servers), settings)
+    return KinesisApp(settings, bootstrap_servers)

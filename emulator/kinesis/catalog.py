@@ -22,7 +22,8 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, ConfigResource, ConfigResourceType, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from emulator.kinesis.errors import ResourceNotFoundException
 from emulator.kinesis.writer import KafkaWriter
@@ -89,10 +90,9 @@ class Catalog:
                     ]
                 )
         saved = await self._load_metadata()
+        existing = await self._topic_partitions()
         for name, record in saved.items():
-            if name not in topics:
-                continue  # deleted behind our back: the topic is the truth
-            partitions = await self._writer.partitions_of(name)
+            partitions = existing.get(name)
             if partitions is None:
                 continue
             self._streams[name] = Stream(
@@ -146,7 +146,7 @@ class Catalog:
         stream = self._streams.get(name)
         if stream is not None or name == self._metadata_topic or name.startswith("__"):
             return stream
-        partitions = await self._writer.partitions_of(name)
+        partitions = (await self._topic_partitions([name])).get(name)
         if partitions is None:
             return None
         stream = self._streams.get(name)
@@ -154,6 +154,15 @@ class Catalog:
             stream = Stream(name, partitions, "ACTIVE", _now_ms(), await self._topic_retention_hours(name))
             self._streams[name] = stream
         return stream
+
+    async def _topic_partitions(self, names: list[str] | None = None) -> dict[str, int]:
+        """Partition counts of existing topics. Asks for every topic: asking for one by name would make a broker
+        with ``auto.create.topics.enable`` create it."""
+        found: dict[str, int] = {}
+        for topic in await self._admin.describe_topics(None):
+            if topic["error_code"] == 0 and (names is None or topic["topic"] in names):
+                found[topic["topic"]] = len(topic["partitions"])
+        return found
 
     async def get_or_raise_not_found(self, name: str, *, active: bool = False) -> Stream:
         """The stream, or ResourceNotFoundException as Kinesis words it; ``active`` also refuses non-ACTIVE ones."""
@@ -164,9 +173,10 @@ class Catalog:
 
     async def all(self) -> list[Stream]:
         """Every stream, including topics created outside this API, sorted by name."""
-        for topic in await self._admin.list_topics():
+        for topic, partitions in (await self._topic_partitions()).items():
             if topic not in self._streams and topic != self._metadata_topic and not topic.startswith("__"):
-                await self.find(topic)
+                retention = await self._topic_retention_hours(topic)
+                self._streams[topic] = Stream(topic, partitions, "ACTIVE", _now_ms(), retention)
         return sorted(self._streams.values(), key=lambda stream: stream.name)
 
     async def topic_exists(self, name: str) -> bool:
