@@ -16,7 +16,7 @@ from emulator.services.ports import free_port
 
 REGION = "us-east-1"
 ACCESS_KEY = "AKIDEXAMPLE"
-SECRET_KEY = "kemu-test-secret"
+SECRET_KEY = "kemu-test-secret"  # noqa: S105 - a test credential for the signature checks
 
 
 @contextlib.contextmanager
