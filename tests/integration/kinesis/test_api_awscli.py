@@ -21,7 +21,7 @@ AWS = str(Path(sys.executable).with_name("aws"))
 def aws(url: str, *args: str, check: bool = True) -> Any:
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOME": os.environ.get("HOME", str(Path.home())),
         "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
         "AWS_SECRET_ACCESS_KEY": "whatever",
         "AWS_DEFAULT_REGION": "us-east-1",
