@@ -97,6 +97,7 @@ def start_server(name: str, bootstrap: str | None, log_dir: Path) -> Iterator[Se
     port = free_port()
     log = (log_dir / f"{name}.log").open("wb")
     env = dict(os.environ)
+    cwd: Path | None = None
     if name == "kemu":
         assert bootstrap is not None
         env["KEMU_KAFKA__BOOTSTRAP_SERVERS"] = bootstrap
@@ -110,6 +111,7 @@ def start_server(name: str, bootstrap: str | None, log_dir: Path) -> Iterator[Se
         node = shutil.which("node") or "node"
         main = ensure_peers() / "kinesis-local" / "main.js"
         command = [node, str(main)]
+        cwd = main.parent  # it reads its server.json from the working directory
         env.update(
             KINESIS_MOCK_PLAIN_PORT=str(port),
             KINESIS_MOCK_TLS_PORT=str(free_port()),
@@ -119,7 +121,7 @@ def start_server(name: str, bootstrap: str | None, log_dir: Path) -> Iterator[Se
         )
     else:
         raise ValueError(name)
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)  # noqa: S603
     server = Server(name, f"http://127.0.0.1:{port}", process, durable=name == "kemu")
     try:
         client = boto_client(server.url)
@@ -197,7 +199,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def put_load(url: str, prepared: list[tuple[bytes, dict[str, str]]], seconds: float, concurrency: int) -> dict[str, Any]:
+async def put_load(
+    url: str, prepared: list[tuple[bytes, dict[str, str]]], seconds: float, concurrency: int
+) -> dict[str, Any]:
     ok_records = failed_records = errors = 0
     latencies: list[float] = []
     stop_at = time.monotonic() + seconds
@@ -324,7 +328,9 @@ def main() -> None:
     if "kemu" in results and peers:
         for phase in ("put_records", "get_records"):
             best = max(results[name][phase]["records_per_s"] for name in peers)
-            ratios[f"{phase}_vs_fastest_peer"] = round(results["kemu"][phase]["records_per_s"] / best, 2) if best else None
+            ratios[f"{phase}_vs_fastest_peer"] = (
+                round(results["kemu"][phase]["records_per_s"] / best, 2) if best else None
+            )
     document = {
         "benchmark": "kinesis_throughput",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
