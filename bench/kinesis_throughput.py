@@ -1,6 +1,7 @@
 """PutRecords and GetRecords throughput: kemu's Kinesis API against kinesalite and kinesis-mock, side by side.
 
-    .venv/bin/python bench/kinesis_throughput.py [--seconds 10] [--concurrency 8] [--servers kemu,kinesalite,kinesis-mock]
+    .venv/bin/python bench/kinesis_throughput.py [--seconds 10] [--concurrency 8] \
+        [--servers kemu,kinesalite,kinesis-mock]
 
 Every server runs in its own process; this process only generates load. The workload is the same for all:
 a stream of ``--shards`` shards; PutRecords calls of 500 records of about 200 bytes, signed in advance with
@@ -121,7 +122,7 @@ def start_server(name: str, bootstrap: str | None, log_dir: Path) -> Iterator[Se
         )
     else:
         raise ValueError(name)
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)  # noqa: S603
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     server = Server(name, f"http://127.0.0.1:{port}", process, durable=name == "kemu")
     try:
         client = boto_client(server.url)
