@@ -9,6 +9,7 @@ import time
 import typer
 
 from emulator.cli.app import app, console, settings_of
+from emulator.cli.kinesis import start_kinesis_api
 from emulator.cli.reporting import ConsoleReporter
 from emulator.cli.services import launcher_for, print_addresses
 
@@ -27,6 +28,7 @@ def up(ctx: typer.Context) -> None:
             raise typer.Exit(130) from None
     console.print(f"[green]ready[/] in {time.monotonic() - started:.1f} s; press Ctrl-C to stop", highlight=False)
     print_addresses(state)
+    kinesis = start_kinesis_api(settings, state.kafka.bootstrap_servers, services)
     stop_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
     try:
@@ -38,4 +40,5 @@ def up(ctx: typer.Context) -> None:
         pass
     finally:
         console.print("stopping")
+        kinesis.stop()
         services.stop()

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from emulator.cli.app import console, settings_of
-from emulator.exceptions import ServicesNotRunningError
-from emulator.kinesis import create_app
+from emulator.exceptions import ServicesNotRunningError, ServiceStartError
+from emulator.kinesis.server import KinesisServer, serve_forever
 from emulator.services import LocalServices
 from emulator.settings import Settings
 
@@ -30,6 +30,20 @@ def kafka_bootstrap(settings: Settings) -> str:
     return state.kafka.bootstrap_servers
 
 
+def start_kinesis_api(settings: Settings, embedded_bootstrap: str, services: LocalServices) -> KinesisServer:
+    """Start the Kinesis API in the background for ``kemu up`` (stopping ``services`` if it cannot start)."""
+    server = KinesisServer(settings.kinesis, settings.kafka.bootstrap_servers or embedded_bootstrap)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        services.stop()
+        raise ServiceStartError(f"{exc}; choose another port with KEMU_KINESIS__PORT") from None
+    console.print(
+        f"  Kinesis API      [bold]{server.url}[/]  (aws --endpoint-url {server.url} kinesis ...)", highlight=False
+    )
+    return server
+
+
 @kinesis_app.command("serve")
 def serve(
     ctx: typer.Context,
@@ -37,8 +51,6 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 4566).")] = None,
 ) -> None:
     """Serve the Kinesis API until Ctrl-C. Point clients at it with ``--endpoint-url http://127.0.0.1:4566``."""
-    import uvicorn
-
     settings = settings_of(ctx)
     kinesis = settings.kinesis
     bootstrap = kafka_bootstrap(settings)
@@ -49,13 +61,4 @@ def serve(
     console.print(
         f"Kinesis API on [bold]http://{bind_host}:{bind_port}[/] (Kafka {bootstrap}); Ctrl-C stops it", highlight=False
     )
-    uvicorn.run(
-        create_app(kinesis, bootstrap),
-        host=bind_host,
-        port=bind_port,
-        log_level="warning",
-        lifespan="on",
-        http="httptools",
-        loop="uvloop",
-        access_log=False,
-    )
+    serve_forever(kinesis, bootstrap, bind_host, bind_port)

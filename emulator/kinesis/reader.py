@@ -80,14 +80,20 @@ class ShardReader:
     async def read(self, offset: int, limit: int, max_bytes: int, wait_s: float, probe: TipProbe) -> Fetched:
         async with self._lock:
             consumer = self._consumer
+            end: int | None = None
             if self._next != offset:
+                # Past the end Kafka would answer "out of range" and the consumer reset to the log start: a
+                # position beyond the end can only come from a forged or stale iterator, and reads as the tip.
+                end = int((await consumer.end_offsets([self.tp]))[self.tp])
+                if offset > end:
+                    return Fetched([], offset, 0)
                 consumer.seek(self.tp, offset)
             self._next = None
             batch = await consumer.getmany(self.tp, timeout_ms=0, max_records=limit)
             records = batch.get(self.tp, [])
-            end: int | None = None
             if not records:
-                end = int((await consumer.end_offsets([self.tp]))[self.tp])
+                if end is None:
+                    end = int((await consumer.end_offsets([self.tp]))[self.tp])
                 if offset < end:
                     batch = await consumer.getmany(self.tp, timeout_ms=int(wait_s * 1000), max_records=limit)
                     records = batch.get(self.tp, [])

@@ -125,7 +125,7 @@ class KinesisService:
     # --- stream lifecycle ---------------------------------------------------------------------------------------
 
     async def create_stream(self, request: CreateStreamInput) -> dict[str, Any]:
-        if await self._catalog.find(request.stream) is not None:
+        if await self._catalog.find(request.stream) is not None or await self._catalog.topic_exists(request.stream):
             raise ResourceInUseException(
                 f"Stream {request.stream} under account {self.settings.account_id} already exists."
             )
@@ -412,6 +412,13 @@ class KinesisService:
         else:
             assert request.starting_sequence_number is not None  # noqa: S101 - required for these types
             offset = self._offset_of(request.starting_sequence_number, shard, stream)
+            end = (await reader.bounds())[1]
+            if offset >= end:
+                raise InvalidArgumentException(
+                    f"StartingSequenceNumber {request.starting_sequence_number} used in GetShardIterator on shard "
+                    f"{shard_id(shard)} in stream {stream.name} under account {self.settings.account_id} is beyond "
+                    "the last record of the shard."
+                )
             if kind == "AFTER_SEQUENCE_NUMBER":
                 offset += 1
         token = iterators.encode(

@@ -4,14 +4,13 @@ needs its own event loop), on a free loopback port."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Iterator
 
 import boto3
-import uvicorn
 
-from emulator.kinesis import KinesisSettings, create_app
+from emulator.kinesis import KinesisSettings
+from emulator.kinesis.server import KinesisServer
 from emulator.services.ports import free_port
 
 REGION = "us-east-1"
@@ -22,30 +21,11 @@ SECRET_KEY = "kemu-test-secret"  # noqa: S105 - a test credential for the signat
 @contextlib.contextmanager
 def serve_kinesis(settings: KinesisSettings, bootstrap_servers: str) -> Iterator[str]:
     """Serve ``settings`` against ``bootstrap_servers``; yields the endpoint URL and stops the server after."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, bootstrap_servers),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        http="httptools",
-        loop="asyncio",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"kinesis-api-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the Kinesis API did not start; see the log above")
-        time.sleep(0.05)
+    server = KinesisServer(settings, bootstrap_servers, host="127.0.0.1", port=free_port()).start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        server.stop()
 
 
 def kinesis_client(endpoint_url: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY):  # type: ignore[no-untyped-def]
