@@ -70,10 +70,10 @@ class JsonCodec:
         return orjson.dumps(value, default=_json_default)
 
     def blob(self, value: object, member: str) -> bytes:
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise SerializationException(f"Member {member!r} must be a base64-encoded string.")
         try:
-            return base64.b64decode(value, validate=True)
+            return binascii.a2b_base64(value, strict_mode=True)
         except (binascii.Error, ValueError):
             raise SerializationException(
                 f"Member {member!r} is not valid base64: it can not be converted to a Blob."

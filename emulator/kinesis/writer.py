@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -22,14 +21,6 @@ log = logging.getLogger(__name__)
 BATCH_BYTES = 1024 * 1024
 #: Kafka requests carry several partitions' batches; a 1 MiB record plus key must fit with room to spare.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """Where Kafka put a record."""
-
-    partition: int
-    offset: int
 
 
 class KafkaWriter:
@@ -63,16 +54,20 @@ class KafkaWriter:
             return None
         return len(partitions) if partitions else None
 
-    async def write(self, topic: str, records: Sequence[tuple[int, bytes, bytes]]) -> list[Written | BaseException]:
-        """Write ``(partition, key, value)`` records; the result at index i is where record i went, or its error."""
+    async def write(self, topic: str, records: Sequence[tuple[int, bytes, bytes]]) -> list[int | BaseException]:
+        """Write ``(partition, key, value)`` records; the result at index i is record i's offset, or its error."""
         by_partition: dict[int, list[int]] = {}
-        for index, (partition, _, _) in enumerate(records):
-            by_partition.setdefault(partition, []).append(index)
-        results: list[Written | BaseException] = [RuntimeError("not written")] * len(records)
+        for index, record in enumerate(records):
+            members = by_partition.get(record[0])
+            if members is None:
+                by_partition[record[0]] = [index]
+            else:
+                members.append(index)
+        results: list[int | BaseException] = [0] * len(records)
         sends: list[tuple[list[int], Any]] = []
         for partition, indexes in by_partition.items():
             batch = self._producer.create_batch()
-            members: list[int] = []
+            members = []
             for index in indexes:
                 _, key, value = records[index]
                 if batch.append(key=key, value=value, timestamp=None) is None:
@@ -90,15 +85,15 @@ class KafkaWriter:
                 for index in members:
                     results[index] = outcome
                 continue
-            partition, base_offset = outcome
-            for relative, index in enumerate(members):
-                results[index] = Written(partition, base_offset + relative)
+            for relative, index in enumerate(members, start=outcome):
+                results[index] = relative
         return results
 
-    async def _send(self, batch: Any, topic: str, partition: int) -> tuple[int, int]:
+    async def _send(self, batch: Any, topic: str, partition: int) -> int:
+        """Send one batch; its base offset once the broker acknowledged it."""
         future = await self._producer.send_batch(batch, topic, partition=partition)
         metadata = await future
-        return partition, int(metadata.offset)
+        return int(metadata.offset)
 
     async def send_json(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Write one record (or a tombstone) and wait for its acknowledgement: the metadata topic's path."""

@@ -299,9 +299,10 @@ def test_tags(kinesis: Any, new_stream: StreamFactory) -> None:
     assert error_code(excinfo) == "LimitExceededException"
 
 
-def test_list_streams_and_list_shards_paginate(kinesis: Any, new_stream: StreamFactory) -> None:
-    names = sorted(new_stream(shards=3) for _ in range(2))
-    first = kinesis.list_streams(Limit=1, ExclusiveStartStreamName=names[0][:-1])
+def test_list_streams_and_list_shards_paginate(kinesis: Any, new_stream: StreamFactory, stream_name: Any) -> None:
+    base = stream_name()
+    names = [new_stream(shards=3, name=f"{base}-a"), new_stream(shards=3, name=f"{base}-b")]
+    first = kinesis.list_streams(Limit=1, ExclusiveStartStreamName=base)
     assert first["StreamNames"] == [names[0]]
     assert first["HasMoreStreams"] is True
     following = kinesis.list_streams(NextToken=first["NextToken"], Limit=1)

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from emulator.kinesis import iterators, sequence
 from emulator.kinesis.errors import ExpiredIteratorException, InvalidArgumentException
+from producers.partitioning import HASH_KEY_SPACE, hash_key_of, shard_for_partition_key
 
 KEY = b"k" * 32
 
@@ -61,3 +62,14 @@ def test_tampered_or_foreign_iterators_are_invalid(mutate: str) -> None:
         token = token[:8]
     with pytest.raises(InvalidArgumentException, match="Invalid ShardIterator"):
         iterators.decode(token, key, now_ms=1_000)
+
+
+@given(st.integers(0, 10_000), st.integers(0, 2**63 - 1))
+def test_shard_prefix_builds_the_same_numbers_as_encode(shard: int, offset: int) -> None:
+    assert f"{sequence.shard_prefix(shard)}{offset:020d}" == sequence.encode(shard, offset)
+
+
+@given(st.text(min_size=1, max_size=256), st.integers(1, 64))
+def test_the_inlined_partitioning_rule_matches_the_shared_one(key: str, shards: int) -> None:
+    # service.put_records inlines this for speed; it must stay the producers' rule.
+    assert min(hash_key_of(key) // (HASH_KEY_SPACE // shards), shards - 1) == shard_for_partition_key(key, shards)
