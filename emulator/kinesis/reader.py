@@ -61,7 +61,8 @@ class ShardReader:
         self._consumer.assign([self.tp])
 
     async def stop(self) -> None:
-        await self._consumer.stop()
+        async with self._lock:  # never under a read in progress
+            await self._consumer.stop()
 
     async def bounds(self) -> tuple[int, int]:
         """(first offset still kept, offset the next record will get)."""
