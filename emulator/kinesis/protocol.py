@@ -79,6 +79,13 @@ class JsonCodec:
                 f"Member {member!r} is not valid base64: it can not be converted to a Blob."
             ) from None
 
+    @staticmethod
+    def fast_blob(value: Any) -> bytes:
+        """Decode a blob or raise TypeError/ValueError, without wording the error (PutRecords' fast path)."""
+        if type(value) is not str:
+            raise TypeError("not a string")
+        return binascii.a2b_base64(value, strict_mode=True)
+
     def timestamp_ms(self, value: object, member: str) -> int:
         if isinstance(value, bool):
             raise SerializationException(f"Member {member!r}: a boolean can not be converted to a timestamp.")
@@ -128,6 +135,13 @@ class CborCodec:
         if isinstance(value, str):  # some clients send base64 text in CBOR too
             return JsonCodec().blob(value, member)
         raise SerializationException(f"Member {member!r} must be a byte string.")
+
+    @staticmethod
+    def fast_blob(value: Any) -> bytes:
+        """Return a byte-string blob or raise TypeError, without wording the error (PutRecords' fast path)."""
+        if type(value) is not bytes:
+            raise TypeError("not a byte string")
+        return value
 
     def timestamp_ms(self, value: object, member: str) -> int:
         raw = value.value if isinstance(value, _CborMillis) else value
