@@ -5,7 +5,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from emulator.kinesis.errors import InvalidSignatureException, MissingAuthenticationTokenException
+from emulator.kinesis.errors import (
+    IncompleteSignatureException,
+    InvalidSignatureException,
+    MissingAuthenticationTokenException,
+)
 from emulator.kinesis.sigv4 import SignatureVerifier
 from emulator.kinesis.throttle import ShardThrottle
 
@@ -48,3 +52,10 @@ def test_sigv4_accepts_a_botocore_signature_and_rejects_a_wrong_secret() -> None
         verifier.verify("POST", "/", "", headers, body)
     with pytest.raises(MissingAuthenticationTokenException):
         verifier.verify("POST", "/", "", {}, body)
+
+
+def test_sigv4_malformed_authorization_is_an_incomplete_signature() -> None:
+    verifier = SignatureVerifier("AKID", "right")
+    headers = {"authorization": "AWS4-HMAC-SHA256 Credential=AKID", "x-amz-date": "20261127T000000Z"}
+    with pytest.raises(IncompleteSignatureException):
+        verifier.verify("POST", "/", "", headers, b"{}")
