@@ -7,7 +7,6 @@ rendered by the protocol codec of the request.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import functools
 import logging
@@ -16,10 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from emulator.kinesis import iterators, sequence
-from emulator.kinesis.catalog import HOUR_MS, Catalog, Stream
+from emulator.kinesis.catalog import Catalog, Stream
 from emulator.kinesis.config import KinesisSettings
 from emulator.kinesis.errors import (
     InternalFailure,
@@ -51,6 +48,7 @@ from emulator.kinesis.shapes import (
     StreamInput,
 )
 from emulator.kinesis.throttle import ShardThrottle
+from emulator.kinesis.tokens import make_token, open_token, shard_index
 from emulator.kinesis.writer import KafkaWriter
 from producers.partitioning import (
     HASH_KEY_SPACE,
@@ -192,7 +190,7 @@ class KinesisService:
     def _shards(self, stream: Stream, after: str | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
         start = 0
         if after is not None:
-            index = _shard_index(after)
+            index = shard_index(after)
             start = index + 1 if index is not None else 0
         ranges = shard_hash_key_ranges(stream.shard_count)
         end = min(stream.shard_count, start + limit)
@@ -239,7 +237,7 @@ class KinesisService:
     async def list_streams(self, request: ListStreamsInput) -> dict[str, Any]:
         after = request.exclusive_start_stream_name
         if request.next_token is not None:
-            after = _open_token(request.next_token, "stream")
+            after = open_token(request.next_token, "stream")
         streams = [stream for stream in await self._catalog.all() if after is None or stream.name > after]
         page, more = streams[: request.limit], len(streams) > request.limit
         response: dict[str, Any] = {
@@ -257,14 +255,14 @@ class KinesisService:
             ],
         }
         if more:
-            response["NextToken"] = _make_token({"stream": page[-1].name})
+            response["NextToken"] = make_token({"stream": page[-1].name})
         return response
 
     async def list_shards(self, request: ListShardsInput) -> dict[str, Any]:
         name, after = request.stream, request.exclusive_start_shard_id
         if request.next_token is not None:
-            token = orjson.loads(_decode_token(request.next_token))
-            name, after = token["name"], token["after"]
+            name = open_token(request.next_token, "name")
+            after = open_token(request.next_token, "after")
         assert name is not None  # noqa: S101 - ListShardsInput.parse guarantees a stream or a token
         stream = await self._catalog.get_or_raise_not_found(name)
         if request.filter_type == "AFTER_SHARD_ID":
@@ -272,7 +270,7 @@ class KinesisService:
         shards, more = self._shards(stream, after, request.max_results)
         response: dict[str, Any] = {"Shards": shards}
         if more:
-            response["NextToken"] = _make_token({"name": name, "after": shards[-1]["ShardId"]})
+            response["NextToken"] = make_token({"name": name, "after": shards[-1]["ShardId"]})
         return response
 
     # --- retention and tags -------------------------------------------------------------------------------------
@@ -421,7 +419,7 @@ class KinesisService:
 
     async def get_shard_iterator(self, request: GetShardIteratorInput) -> dict[str, Any]:
         stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
-        shard = _shard_index(request.shard_id)
+        shard = shard_index(request.shard_id)
         if shard is None or shard >= stream.shard_count:
             raise self._not_found_shard(stream.name, request.shard_id)
         reader = await self._readers.get(stream.name, shard)
@@ -499,33 +497,4 @@ def _check_retention(hours: int) -> None:
         )
 
 
-def _shard_index(shard: str) -> int | None:
-    """``shardId-000000000003`` (or the bare ``3`` that Kinesis also accepts) → 3; None if it is neither."""
-    digits = shard.removeprefix("shardId-")
-    if not digits.isdecimal() or len(digits) > 12:
-        return None
-    return int(digits)
-
-
-def _make_token(payload: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode("ascii")
-
-
-def _decode_token(token: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(token.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
-        raise InvalidArgumentException(f"NextToken {token!r} is not valid.") from None
-
-
-def _open_token(token: str, key: str) -> str:
-    try:
-        value = orjson.loads(_decode_token(token))[key]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise InvalidArgumentException(f"NextToken {token!r} is not valid.") from None
-    if not isinstance(value, str):
-        raise InvalidArgumentException(f"NextToken {token!r} is not valid.")
-    return value
-
-
-__all__ = ["HOUR_MS", "KinesisService"]
+__all__ = ["KinesisService"]
