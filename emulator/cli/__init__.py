@@ -8,10 +8,12 @@ from types import FrameType
 
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
 from emulator.cli.app import app, console
+from emulator.cli.kinesis import kinesis_app
 from emulator.cli.services import services_app
 from emulator.exceptions import EmulatorError
 
 app.add_typer(services_app, name="services")
+app.add_typer(kinesis_app, name="kinesis")
 
 __all__ = ["app", "main"]
 

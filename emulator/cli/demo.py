@@ -7,6 +7,7 @@ import time
 import typer
 
 from emulator.cli.app import app, console, settings_of
+from emulator.cli.kinesis import start_kinesis_api
 from emulator.cli.reporting import ConsoleReporter
 from emulator.cli.services import launcher_for, print_addresses
 
@@ -23,6 +24,7 @@ def up(ctx: typer.Context) -> None:
         except KeyboardInterrupt:
             console.print("interrupted: stopped what had started")
             raise typer.Exit(130) from None
+    kinesis = start_kinesis_api(settings, state.kafka.bootstrap_servers, services)
     try:
         console.print(f"[green]ready[/] in {time.monotonic() - started:.1f} s; press Ctrl-C to stop", highlight=False)
         print_addresses(state)
@@ -35,4 +37,5 @@ def up(ctx: typer.Context) -> None:
         pass
     finally:
         console.print("stopping")
+        kinesis.stop()
         services.stop()

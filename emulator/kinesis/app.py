@@ -1,0 +1,220 @@
+"""The HTTP endpoint: a minimal ASGI app with one route, ``POST /``, dispatching on ``X-Amz-Target``.
+
+Kept below any web framework on purpose: every PutRecords call goes through here, and a framework's routing and
+validation would only add work on the hottest path. The app owns the :class:`KinesisService` through the ASGI
+lifespan (``start()`` on startup, ``stop()`` on shutdown).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from emulator.kinesis.config import KinesisSettings
+from emulator.kinesis.errors import (
+    InternalFailure,
+    KinesisError,
+    SerializationException,
+    UnknownOperationException,
+    UnsupportedOperationException,
+)
+from emulator.kinesis.protocol import JSON, Codec, codec_for
+from emulator.kinesis.service import KinesisService
+from emulator.kinesis.shapes import (
+    AddTagsInput,
+    CreateStreamInput,
+    DescribeStreamInput,
+    GetRecordsInput,
+    GetShardIteratorInput,
+    ListShardsInput,
+    ListStreamsInput,
+    ListTagsInput,
+    PutRecordInput,
+    PutRecordsInput,
+    RemoveTagsInput,
+    RetentionInput,
+    StreamInput,
+)
+from emulator.kinesis.sigv4 import SignatureVerifier
+
+log = logging.getLogger(__name__)
+
+KINESIS_PREFIX = "Kinesis_20131202."
+FIREHOSE_PREFIX = "Firehose_20150804."
+#: A 5 MiB PutRecords in base64 JSON plus its envelope; larger bodies are refused before parsing.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+#: Operation → (request shape, service method name).
+OPERATIONS: dict[str, tuple[Any, str]] = {
+    "CreateStream": (CreateStreamInput, "create_stream"),
+    "DeleteStream": (StreamInput, "delete_stream"),
+    "DescribeStream": (DescribeStreamInput, "describe_stream"),
+    "DescribeStreamSummary": (StreamInput, "describe_stream_summary"),
+    "ListStreams": (ListStreamsInput, "list_streams"),
+    "ListShards": (ListShardsInput, "list_shards"),
+    "PutRecord": (PutRecordInput, "put_record"),
+    "PutRecords": (PutRecordsInput, "put_records"),
+    "GetShardIterator": (GetShardIteratorInput, "get_shard_iterator"),
+    "GetRecords": (GetRecordsInput, "get_records"),
+    "IncreaseStreamRetentionPeriod": (RetentionInput, "increase_stream_retention_period"),
+    "DecreaseStreamRetentionPeriod": (RetentionInput, "decrease_stream_retention_period"),
+    "AddTagsToStream": (AddTagsInput, "add_tags_to_stream"),
+    "ListTagsForStream": (ListTagsInput, "list_tags_for_stream"),
+    "RemoveTagsFromStream": (RemoveTagsInput, "remove_tags_from_stream"),
+}
+
+#: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).
+UNSUPPORTED = frozenset(
+    {
+        "DeleteResourcePolicy",
+        "DeregisterStreamConsumer",
+        "DescribeLimits",
+        "DescribeStreamConsumer",
+        "DisableEnhancedMonitoring",
+        "EnableEnhancedMonitoring",
+        "GetResourcePolicy",
+        "ListStreamConsumers",
+        "ListTagsForResource",
+        "MergeShards",
+        "PutResourcePolicy",
+        "RegisterStreamConsumer",
+        "SplitShard",
+        "StartStreamEncryption",
+        "StopStreamEncryption",
+        "SubscribeToShard",
+        "TagResource",
+        "UntagResource",
+        "UpdateShardCount",
+        "UpdateStreamMode",
+        "DescribeAccountSettings",
+        "UpdateAccountSettings",
+        "UpdateMaxRecordSize",
+        "UpdateStreamWarmThroughput",
+    }
+)
+
+
+class KinesisApp:
+    """ASGI application serving the Kinesis Data Streams API from one :class:`KinesisService`."""
+
+    def __init__(self, settings: KinesisSettings, bootstrap_servers: str) -> None:
+        self._settings = settings
+        self._bootstrap = bootstrap_servers
+        self._service: KinesisService | None = None
+        verify = settings.verify_signatures
+        if verify and not (settings.access_key_id and settings.secret_access_key):
+            raise ValueError("verify_signatures needs access_key_id and secret_access_key")
+        self._verifier = (
+            SignatureVerifier(settings.access_key_id or "", settings.secret_access_key.get_secret_value())
+            if verify and settings.secret_access_key is not None
+            else None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        codec: Codec = codec_for(headers.get("content-type", "")) or JSON
+        status, body = await self._handle(scope, receive, headers, codec)
+        request_id = str(uuid.uuid4())
+        response_headers = [
+            (b"content-type", codec.content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-amzn-requestid", request_id.encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(self, scope: Scope, receive: Receive, headers: dict[str, str], codec: Codec) -> tuple[int, bytes]:
+        try:
+            if scope["method"] != "POST":
+                raise UnknownOperationException("Only POST requests are served; the operation is in X-Amz-Target.")
+            if codec_for(headers.get("content-type", "")) is None:
+                raise SerializationException(
+                    "Content-Type must be application/x-amz-json-1.1 or application/x-amz-cbor-1.1."
+                )
+            body = await _read_body(receive)
+            if self._verifier is not None:
+                query = scope.get("query_string", b"").decode("latin-1")
+                self._verifier.verify(
+                    "POST", scope.get("raw_path", b"/").decode("latin-1").split("?")[0], query, headers, body
+                )
+            target = headers.get("x-amz-target", "")
+            handler = self._route(target)
+            request = handler[0].parse(codec.decode(body), codec)
+            response = await getattr(self.service, handler[1])(request)
+            return 200, codec.encode(response)
+        except KinesisError as error:
+            return error.status, codec.encode(error.body())
+        except Exception:
+            log.exception("unexpected error serving %s", headers.get("x-amz-target"))
+            return 500, codec.encode(InternalFailure("Internal service failure.").body())
+
+    @property
+    def service(self) -> KinesisService:
+        """The service, created on ASGI startup (aiokafka clients must be made inside the running loop)."""
+        if self._service is None:
+            raise InternalFailure("The Kinesis API is not started.")
+        return self._service
+
+    def _route(self, target: str) -> tuple[Any, str]:
+        if target.startswith(KINESIS_PREFIX):
+            operation = target[len(KINESIS_PREFIX) :]
+            if operation in OPERATIONS:
+                return OPERATIONS[operation]
+            if operation in UNSUPPORTED:
+                raise UnsupportedOperationException(
+                    f"Kinesis operation {operation} is not supported by this emulator (kemu). Supported: "
+                    f"{', '.join(sorted(OPERATIONS))}."
+                )
+        if target.startswith(FIREHOSE_PREFIX):
+            raise UnsupportedOperationException(
+                f"Firehose operation {target[len(FIREHOSE_PREFIX) :]} is not supported by this build of kemu yet."
+            )
+        raise UnknownOperationException(f"Unknown operation {target!r}.")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self._service = KinesisService(self._settings, self._bootstrap)
+                    await self._service.start()
+                except Exception as exc:
+                    log.exception("the Kinesis API could not connect to Kafka")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._service is not None:
+                    await self._service.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise SerializationException(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def create_app(settings: KinesisSettings, bootstrap_servers: str) -> KinesisApp:
+    """The ASGI app for ``settings``, talking to the Kafka cluster at ``bootstrap_servers``."""
+    return KinesisApp(settings, bootstrap_servers)

@@ -1,0 +1,244 @@
+"""The stream catalog: which streams exist, their status, shards, retention and tags.
+
+A stream is the Kafka topic of the same name (shard i = partition i), so the shard count and the data live in
+Kafka. What Kafka cannot hold (tags, retention in hours, the creation time, the stream mode) lives in one
+compacted topic, keyed by stream name, read back at start so it survives a restart; a deleted stream leaves a
+tombstone. Topics written by other components (``clickstream`` from the producers, say) are streams too: they
+are discovered on first use, as ACTIVE streams with the retention of their topic configuration.
+
+Status is kept in memory: a stream is CREATING until its topic exists (plus an optional delay), DELETING while
+its topic is being removed, ACTIVE otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from emulator.kinesis.errors import ResourceNotFoundException
+from emulator.kinesis.writer import KafkaWriter
+
+log = logging.getLogger(__name__)
+
+#: Topic configuration of the streams this API creates: arrival time is the broker's (LogAppendTime), and a
+#: whole batch holding a 1 MiB record plus its key fits.
+STREAM_TOPIC_CONFIG = {"message.timestamp.type": "LogAppendTime", "max.message.bytes": str(2 * 1024 * 1024)}
+DEFAULT_RETENTION_HOURS = 24
+HOUR_MS = 3_600_000
+
+
+@dataclass(slots=True)
+class Stream:
+    """One stream, as DescribeStream shows it."""
+
+    name: str
+    shard_count: int
+    status: str
+    created_ms: int
+    retention_hours: int = DEFAULT_RETENTION_HOURS
+    on_demand: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_record(self) -> bytes:
+        return orjson.dumps(
+            {
+                "shard_count": self.shard_count,
+                "created_ms": self.created_ms,
+                "retention_hours": self.retention_hours,
+                "on_demand": self.on_demand,
+                "tags": self.tags,
+            }
+        )
+
+
+class Catalog:
+    """The store of streams, keyed by name; Kafka admin operations behind it."""
+
+    def __init__(self, bootstrap_servers: str, writer: KafkaWriter, metadata_topic: str, account_id: str) -> None:
+        self._bootstrap = bootstrap_servers
+        self._writer = writer
+        self._metadata_topic = metadata_topic
+        self._account_id = account_id
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-kinesis-api")
+        self._streams: dict[str, Stream] = {}
+        self._replication_factor = 1
+
+    async def start(self, replication_factor: int = 1) -> None:
+        self._replication_factor = replication_factor
+        await self._admin.start()
+        topics = set(await self._admin.list_topics())
+        if self._metadata_topic not in topics:
+            with contextlib.suppress(Exception):  # another instance may create it at the same time
+                await self._admin.create_topics(
+                    [
+                        NewTopic(
+                            self._metadata_topic,
+                            num_partitions=1,
+                            replication_factor=replication_factor,
+                            topic_configs={"cleanup.policy": "compact"},
+                        )
+                    ]
+                )
+        saved = await self._load_metadata()
+        existing = await self._topic_partitions()
+        for name, record in saved.items():
+            partitions = existing.get(name)
+            if partitions is None:
+                continue
+            self._streams[name] = Stream(
+                name=name,
+                shard_count=partitions,
+                status="ACTIVE",
+                created_ms=int(record.get("created_ms", _now_ms())),
+                retention_hours=int(record.get("retention_hours", DEFAULT_RETENTION_HOURS)),
+                on_demand=bool(record.get("on_demand", False)),
+                tags=dict(record.get("tags", {})),
+            )
+
+    async def stop(self) -> None:
+        await self._admin.close()
+
+    async def _load_metadata(self) -> dict[str, dict[str, Any]]:
+        consumer = AIOKafkaConsumer(
+            self._metadata_topic,
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        saved: dict[str, dict[str, Any]] = {}
+        try:
+            partitions = consumer.assignment()
+            if not partitions:
+                return saved
+            ends = await consumer.end_offsets(list(partitions))
+            while not await _caught_up(consumer, ends):
+                batches = await consumer.getmany(timeout_ms=1000)
+                for records in batches.values():
+                    for record in records:
+                        name = (record.key or b"").decode()
+                        if record.value is None:
+                            saved.pop(name, None)
+                        else:
+                            saved[name] = orjson.loads(record.value)
+        finally:
+            await consumer.stop()
+        return saved
+
+    # --- lookups -------------------------------------------------------------------------------------------
+
+    def cached(self, name: str) -> Stream | None:
+        return self._streams.get(name)
+
+    async def find(self, name: str) -> Stream | None:
+        """The stream called ``name``, discovering a topic created outside this API on first use."""
+        stream = self._streams.get(name)
+        if stream is not None or name == self._metadata_topic or name.startswith("__"):
+            return stream
+        partitions = (await self._topic_partitions([name])).get(name)
+        if partitions is None:
+            return None
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = Stream(name, partitions, "ACTIVE", _now_ms(), await self._topic_retention_hours(name))
+            self._streams[name] = stream
+        return stream
+
+    async def _topic_partitions(self, names: list[str] | None = None) -> dict[str, int]:
+        """Partition counts of existing topics. Asks for every topic: asking for one by name would make a broker
+        with ``auto.create.topics.enable`` create it."""
+        found: dict[str, int] = {}
+        for topic in await self._admin.describe_topics(None):
+            if topic["error_code"] == 0 and (names is None or topic["topic"] in names):
+                found[topic["topic"]] = len(topic["partitions"])
+        return found
+
+    async def get_or_raise_not_found(self, name: str, *, active: bool = False) -> Stream:
+        """The stream, or ResourceNotFoundException as Kinesis words it; ``active`` also refuses non-ACTIVE ones."""
+        stream = await self.find(name)
+        if stream is None or (active and stream.status not in ("ACTIVE", "UPDATING")):
+            raise ResourceNotFoundException(f"Stream {name} under account {self._account_id} not found.")
+        return stream
+
+    async def all(self) -> list[Stream]:
+        """Every stream, including topics created outside this API, sorted by name."""
+        for topic, partitions in (await self._topic_partitions()).items():
+            if topic not in self._streams and topic != self._metadata_topic and not topic.startswith("__"):
+                retention = await self._topic_retention_hours(topic)
+                self._streams[topic] = Stream(topic, partitions, "ACTIVE", _now_ms(), retention)
+        return sorted(self._streams.values(), key=lambda stream: stream.name)
+
+    async def topic_exists(self, name: str) -> bool:
+        return name in await self._admin.list_topics()
+
+    # --- changes -------------------------------------------------------------------------------------------
+
+    def register_creating(self, stream: Stream) -> None:
+        self._streams[stream.name] = stream
+
+    async def create_topic(self, stream: Stream) -> None:
+        configs = dict(STREAM_TOPIC_CONFIG, **{"retention.ms": str(stream.retention_hours * HOUR_MS)})
+        await self._admin.create_topics(
+            [NewTopic(stream.name, stream.shard_count, self._replication_factor, topic_configs=configs)]
+        )
+        await self.save(stream)
+        # The stream is usable once the producer sees every partition with a leader.
+        for _ in range(100):
+            if await self._writer.partitions_of(stream.name) == stream.shard_count:
+                return
+            await asyncio.sleep(0.05)
+
+    def forget(self, name: str) -> None:
+        self._streams.pop(name, None)
+
+    async def delete_topic(self, name: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._admin.delete_topics([name])
+        await self._writer.send_json(self._metadata_topic, name.encode(), None)
+        self._streams.pop(name, None)
+
+    async def save(self, stream: Stream) -> None:
+        await self._writer.send_json(self._metadata_topic, stream.name.encode(), stream.to_record())
+
+    async def set_retention(self, stream: Stream, hours: int) -> None:
+        resource = ConfigResource(ConfigResourceType.TOPIC, stream.name, configs={"retention.ms": str(hours * HOUR_MS)})
+        await self._admin.alter_configs([resource])
+        stream.retention_hours = hours
+        await self.save(stream)
+
+    async def _topic_retention_hours(self, name: str) -> int:
+        try:
+            responses = await self._admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, name, configs=None)]
+            )
+            for response in responses:
+                for resource in response.resources:
+                    for entry in resource[4]:
+                        if entry[0] == "retention.ms":
+                            ms = int(entry[1])
+                            return 8760 if ms < 0 else max(1, math.ceil(ms / HOUR_MS))
+        except Exception:
+            log.warning("could not read the retention of topic %s", name, exc_info=True)
+        return DEFAULT_RETENTION_HOURS
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, ends: dict[Any, int]) -> bool:
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,41 @@
+"""Settings of the Kinesis HTTP API (``Settings.kinesis``; env ``KEMU_KINESIS__*``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class ShardWriteLimit(BaseModel):
+    """Per-shard write throttling, as Kinesis provisions it (1,000 records/s and 1 MiB/s per shard)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    records_per_second: int = Field(default=1000, ge=1)
+    bytes_per_second: int = Field(default=1024 * 1024, ge=1)
+
+
+class KinesisSettings(BaseModel):
+    """Where the Kinesis endpoint listens and how strictly it behaves."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4566, ge=0, le=65535)
+    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    account_id: str = Field(default="000000000000", pattern=r"^\d{12}$")
+    #: Check SigV4 signatures against ``access_key_id`` / ``secret_access_key``; off accepts any signature.
+    verify_signatures: bool = False
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    #: How long a shard iterator stays valid (Kinesis: 5 minutes).
+    iterator_ttl_s: float = Field(default=300.0, gt=0)
+    #: How long a new stream stays CREATING before it turns ACTIVE (on top of the topic creation itself).
+    create_delay_s: float = Field(default=0.0, ge=0, le=60)
+    #: Total shards over all streams created through the API (the Kinesis account shard quota).
+    shard_limit: int = Field(default=500, ge=1)
+    #: Throttle writes per shard like provisioned Kinesis; off by default so local loads run at Kafka speed.
+    shard_write_limit: ShardWriteLimit | None = None
+    #: Compacted topic holding what Kafka cannot (tags, retention hours, creation time) so it survives restarts.
+    metadata_topic: str = Field(default="kemu-kinesis-metadata", pattern=r"^[a-zA-Z0-9._-]{1,249}$")
+    #: Longest GetRecords waits for data it knows is there (it never waits at the tip of a shard).
+    fetch_wait_s: float = Field(default=1.0, gt=0, le=10)

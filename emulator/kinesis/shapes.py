@@ -1,0 +1,485 @@
+"""Typed requests of the Kinesis operations, parsed from a decoded body with AWS's shape constraints.
+
+Every ``parse`` takes the decoded body (a dict from JSON or CBOR) and a :class:`Wire` that knows how that
+protocol carries blobs and timestamps. A member of the wrong type is a ``SerializationException``; a member that
+breaks its constraint (length, pattern, range) is a ``ValidationException`` worded like AWS's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from emulator.kinesis.errors import InvalidArgumentException, SerializationException, validation_error
+
+STREAM_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
+STREAM_ARN_RE = re.compile(r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/([a-zA-Z0-9_.-]{1,128})")
+SHARD_ID_RE = re.compile(r"[a-zA-Z0-9_.-]+")
+HASH_KEY_RE = re.compile(r"0|([1-9]\d{0,38})")
+ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+SHARD_FILTER_TYPES = (
+    "AFTER_SHARD_ID",
+    "AT_TRIM_HORIZON",
+    "FROM_TRIM_HORIZON",
+    "AT_LATEST",
+    "AT_TIMESTAMP",
+    "FROM_TIMESTAMP",
+)
+MAX_RECORD_DATA = 1024 * 1024
+MAX_RECORDS_PER_PUT = 500
+MAX_PARTITION_KEY = 256
+MIN_RETENTION_HOURS = 24
+MAX_RETENTION_HOURS = 8760
+MAX_TAGS_PER_CALL = 50
+
+
+class Wire(Protocol):
+    """How a protocol carries the two types JSON has no native form for."""
+
+    def blob(self, value: object, member: str) -> bytes: ...
+
+    def timestamp_ms(self, value: object, member: str) -> int: ...
+
+
+# --- member readers -------------------------------------------------------------------------------------------
+
+
+def _type_error(member: str, expected: str) -> SerializationException:
+    return SerializationException(f"Member {member!r} must be {expected}.")
+
+
+def opt_str(
+    body: dict[str, Any],
+    key: str,
+    *,
+    min_len: int = 1,
+    max_len: int | None = None,
+    pattern: re.Pattern[str] | None = None,
+) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _type_error(key, "a string")
+    member = key[0].lower() + key[1:]
+    if len(value) < min_len:
+        raise validation_error(value, member, f"Member must have length greater than or equal to {min_len}")
+    if max_len is not None and len(value) > max_len:
+        raise validation_error(value, member, f"Member must have length less than or equal to {max_len}")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise validation_error(value, member, f"Member must satisfy regular expression pattern: {pattern.pattern}")
+    return value
+
+
+def req_str(body: dict[str, Any], key: str, **kwargs: Any) -> str:
+    value = opt_str(body, key, **kwargs)
+    if value is None:
+        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
+    return value
+
+
+def opt_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        raise _type_error(key, "an integer")
+    number = int(value)
+    member = key[0].lower() + key[1:]
+    if number < low:
+        raise validation_error(number, member, f"Member must have value greater than or equal to {low}")
+    if high is not None and number > high:
+        raise validation_error(number, member, f"Member must have value less than or equal to {high}")
+    return number
+
+
+def req_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None) -> int:
+    value = opt_int(body, key, low=low, high=high)
+    if value is None:
+        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
+    return value
+
+
+def opt_enum(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
+    value = opt_str(body, key)
+    if value is not None and value not in allowed:
+        member = key[0].lower() + key[1:]
+        raise validation_error(value, member, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+    return value
+
+
+def req_enum(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = opt_enum(body, key, allowed)
+    if value is None:
+        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
+    return value
+
+
+def opt_map(body: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _type_error(key, "a structure or map")
+    return value
+
+
+def opt_list(body: dict[str, Any], key: str) -> list[Any] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise _type_error(key, "a list")
+    return value
+
+
+def stream_of(body: dict[str, Any], *, required: bool = True) -> str | None:
+    """The stream a request names, by ``StreamName`` or ``StreamARN`` (which must agree when both are given)."""
+    name = opt_str(body, "StreamName", max_len=128, pattern=STREAM_NAME_RE)
+    arn = opt_str(body, "StreamARN", max_len=2048)
+    if arn is not None:
+        match = STREAM_ARN_RE.fullmatch(arn)
+        if match is None:
+            raise validation_error(
+                arn, "streamARN", f"Member must satisfy regular expression pattern: {STREAM_ARN_RE.pattern}"
+            )
+        if name is not None and name != match.group(1):
+            raise InvalidArgumentException(f"StreamARN {arn} and StreamName {name} name different streams.")
+        name = match.group(1)
+    if name is None and required:
+        raise InvalidArgumentException("Either StreamName or StreamARN should be provided.")
+    return name
+
+
+def _tags(value: dict[str, Any], member: str) -> dict[str, str]:
+    if len(value) > MAX_TAGS_PER_CALL:
+        raise validation_error(value, member, f"Member must have length less than or equal to {MAX_TAGS_PER_CALL}")
+    tags: dict[str, str] = {}
+    for key, tag_value in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 128:
+            raise validation_error(key, member, "Tag keys must have length between 1 and 128")
+        if not isinstance(tag_value, str) or len(tag_value) > 256:
+            raise validation_error(tag_value, member, "Tag values must be strings of length at most 256")
+        tags[key] = tag_value
+    return tags
+
+
+# --- requests ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateStreamInput:
+    stream: str
+    shard_count: int
+    on_demand: bool
+    tags: dict[str, str]
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> CreateStreamInput:
+        stream = req_str(body, "StreamName", max_len=128, pattern=STREAM_NAME_RE)
+        shard_count = opt_int(body, "ShardCount", low=1, high=100_000)
+        mode_details = opt_map(body, "StreamModeDetails") or {}
+        mode = opt_enum(mode_details, "StreamMode", ("PROVISIONED", "ON_DEMAND")) or "PROVISIONED"
+        on_demand = mode == "ON_DEMAND"
+        if shard_count is None:
+            if not on_demand:
+                raise validation_error(None, "shardCount", "Member must not be null")
+            shard_count = 4  # what an ON_DEMAND stream starts with in Kinesis
+        return cls(stream, shard_count, on_demand, _tags(opt_map(body, "Tags") or {}, "tags"))
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInput:
+    """Operations that take only the stream: DeleteStream, DescribeStreamSummary."""
+
+    stream: str
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> StreamInput:
+        stream = stream_of(body)
+        assert stream is not None  # noqa: S101 - stream_of(required=True) raises instead
+        return cls(stream)
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeStreamInput:
+    stream: str
+    limit: int
+    exclusive_start_shard_id: str | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> DescribeStreamInput:
+        return cls(
+            StreamInput.parse(body, wire).stream,
+            opt_int(body, "Limit", low=1, high=10_000) or 100,
+            opt_str(body, "ExclusiveStartShardId", max_len=128, pattern=SHARD_ID_RE),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListStreamsInput:
+    limit: int
+    exclusive_start_stream_name: str | None
+    next_token: str | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> ListStreamsInput:
+        return cls(
+            opt_int(body, "Limit", low=1, high=10_000) or 100,
+            opt_str(body, "ExclusiveStartStreamName", max_len=128, pattern=STREAM_NAME_RE),
+            opt_str(body, "NextToken", max_len=1048576),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListShardsInput:
+    stream: str | None
+    next_token: str | None
+    exclusive_start_shard_id: str | None
+    max_results: int
+    filter_type: str | None
+    filter_shard_id: str | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> ListShardsInput:
+        stream = stream_of(body, required=False)
+        next_token = opt_str(body, "NextToken", max_len=1048576)
+        start = opt_str(body, "ExclusiveStartShardId", max_len=128, pattern=SHARD_ID_RE)
+        if next_token is not None and (stream is not None or start is not None):
+            raise InvalidArgumentException("NextToken and StreamName (or ExclusiveStartShardId) cannot be combined.")
+        if next_token is None and stream is None:
+            raise InvalidArgumentException("Either NextToken or StreamName should be provided.")
+        shard_filter = opt_map(body, "ShardFilter") or {}
+        filter_type = opt_enum(shard_filter, "Type", SHARD_FILTER_TYPES) if shard_filter else None
+        if shard_filter and filter_type is None:
+            raise validation_error(None, "shardFilter.type", "Member must not be null")
+        filter_shard_id = opt_str(shard_filter, "ShardId", max_len=128, pattern=SHARD_ID_RE)
+        if filter_type == "AFTER_SHARD_ID" and filter_shard_id is None:
+            raise InvalidArgumentException("ShardFilter of type AFTER_SHARD_ID needs a ShardId.")
+        if filter_type in ("AT_TIMESTAMP", "FROM_TIMESTAMP") and shard_filter.get("Timestamp") is not None:
+            wire.timestamp_ms(shard_filter["Timestamp"], "shardFilter.timestamp")
+        return cls(
+            stream,
+            next_token,
+            start,
+            opt_int(body, "MaxResults", low=1, high=10_000) or 1000,
+            filter_type,
+            filter_shard_id,
+        )
+
+
+@dataclass(slots=True)
+class RecordInput:
+    """One record to write, from PutRecord or an entry of PutRecords. ``size`` is data plus partition key bytes,
+    what counts against the 1 MiB record and 5 MiB request limits."""
+
+    data: bytes
+    partition_key: str
+    explicit_hash_key: str | None
+    size: int
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire, index: int | None = None) -> RecordInput:
+        # The hot path of PutRecords (500 of these per call): plain checks first, the worded errors after.
+        if type(body) is not dict:
+            raise _type_error(_member(index, "record").rstrip("."), "a structure")
+        raw = body.get("Data")
+        partition_key = body.get("PartitionKey")
+        explicit = body.get("ExplicitHashKey")
+        if raw is None:
+            raise validation_error(None, _member(index, "data"), "Member must not be null")
+        try:
+            data = wire.blob(raw, "data")
+        except SerializationException:
+            wire.blob(raw, _member(index, "data"))  # raises again, naming the member in full
+            raise
+        if len(data) > MAX_RECORD_DATA:
+            raise validation_error(
+                f"java.nio.HeapByteBuffer[pos=0 lim={len(data)} cap={len(data)}]",
+                _member(index, "data"),
+                f"Member must have length less than or equal to {MAX_RECORD_DATA}",
+            )
+        if type(partition_key) is not str or not 0 < len(partition_key) <= MAX_PARTITION_KEY:
+            partition_key = req_str(body, "PartitionKey", max_len=MAX_PARTITION_KEY)
+        key_bytes = len(partition_key) if partition_key.isascii() else len(partition_key.encode())
+        if explicit is not None:
+            explicit = opt_str(body, "ExplicitHashKey", pattern=HASH_KEY_RE)
+            if explicit is not None and int(explicit) >= 2**128:
+                raise InvalidArgumentException(
+                    "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                    f"Specified value was {explicit}"
+                )
+        return cls(data, partition_key, explicit, len(data) + key_bytes)
+
+
+def _member(index: int | None, name: str) -> str:
+    return name if index is None else f"records.{index + 1}.member.{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class PutRecordInput:
+    stream: str
+    record: RecordInput
+    sequence_number_for_ordering: str | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> PutRecordInput:
+        stream = StreamInput.parse(body, wire).stream
+        record = RecordInput.parse(body, wire)
+        ordering = opt_str(body, "SequenceNumberForOrdering", pattern=HASH_KEY_RE)
+        return cls(stream, record, ordering)
+
+
+@dataclass(frozen=True, slots=True)
+class PutRecordsInput:
+    stream: str
+    records: list[RecordInput]
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> PutRecordsInput:
+        stream = StreamInput.parse(body, wire).stream
+        entries = opt_list(body, "Records")
+        if entries is None:
+            raise validation_error(None, "records", "Member must not be null")
+        if not entries:
+            raise validation_error("[]", "records", "Member must have length greater than or equal to 1")
+        if len(entries) > MAX_RECORDS_PER_PUT:
+            raise validation_error(
+                f"[{len(entries)} records]",
+                "records",
+                f"Member must have length less than or equal to {MAX_RECORDS_PER_PUT}",
+            )
+        return cls(stream, _parse_records(entries, wire))
+
+
+def _parse_records(entries: list[Any], wire: Wire) -> list[RecordInput]:
+    """The 500 records of a PutRecords call. A tight loop for well-formed records (no ExplicitHashKey, ASCII keys,
+    sizes in range); any record that leaves it is parsed by :meth:`RecordInput.parse`, which words the error."""
+    fast_blob = getattr(wire, "fast_blob", None)
+    records: list[RecordInput] = []
+    append = records.append
+    for index, entry in enumerate(entries):
+        if fast_blob is not None and type(entry) is dict and len(entry) == 2:
+            raw = entry.get("Data")
+            key = entry.get("PartitionKey")
+            if type(key) is str and 0 < len(key) <= MAX_PARTITION_KEY and key.isascii():
+                try:
+                    data = fast_blob(raw)
+                except (TypeError, ValueError):
+                    pass  # binascii.Error is a ValueError; the slow path reports it
+                else:
+                    if len(data) <= MAX_RECORD_DATA:
+                        append(RecordInput(data, key, None, len(data) + len(key)))
+                        continue
+        append(RecordInput.parse(entry, wire, index))
+    return records
+
+
+@dataclass(frozen=True, slots=True)
+class GetShardIteratorInput:
+    stream: str
+    shard_id: str
+    iterator_type: str
+    starting_sequence_number: str | None
+    timestamp_ms: int | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> GetShardIteratorInput:
+        stream = StreamInput.parse(body, wire).stream
+        shard_id = req_str(body, "ShardId", max_len=128, pattern=SHARD_ID_RE)
+        iterator_type = req_enum(body, "ShardIteratorType", ITERATOR_TYPES)
+        sequence = opt_str(body, "StartingSequenceNumber", pattern=HASH_KEY_RE)
+        raw_ts = body.get("Timestamp")
+        timestamp_ms = None if raw_ts is None else wire.timestamp_ms(raw_ts, "timestamp")
+        if iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence is None:
+            raise InvalidArgumentException(f"Must specify StartingSequenceNumber for {iterator_type} iterator type.")
+        if iterator_type == "AT_TIMESTAMP" and timestamp_ms is None:
+            raise InvalidArgumentException(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP."
+            )
+        if iterator_type not in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence is not None:
+            raise InvalidArgumentException(
+                f"Request should not contain a starting sequence number for {iterator_type} iterator type."
+            )
+        if iterator_type != "AT_TIMESTAMP" and timestamp_ms is not None:
+            raise InvalidArgumentException(
+                f"Request should not contain timestampInMillis parameter for {iterator_type} iterator type."
+            )
+        return cls(stream, shard_id, iterator_type, sequence, timestamp_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class GetRecordsInput:
+    iterator: str
+    limit: int
+    stream: str | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> GetRecordsInput:
+        return cls(
+            req_str(body, "ShardIterator", max_len=512),
+            opt_int(body, "Limit", low=1, high=10_000) or 10_000,
+            stream_of(body, required=False),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionInput:
+    stream: str
+    hours: int
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> RetentionInput:
+        stream = StreamInput.parse(body, wire).stream
+        hours = req_int(body, "RetentionPeriodHours", low=1, high=1_000_000)
+        return cls(stream, hours)
+
+
+@dataclass(frozen=True, slots=True)
+class AddTagsInput:
+    stream: str
+    tags: dict[str, str]
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> AddTagsInput:
+        stream = StreamInput.parse(body, wire).stream
+        raw = opt_map(body, "Tags")
+        if raw is None:
+            raise validation_error(None, "tags", "Member must not be null")
+        if not raw:
+            raise validation_error("{}", "tags", "Member must have length greater than or equal to 1")
+        return cls(stream, _tags(raw, "tags"))
+
+
+@dataclass(frozen=True, slots=True)
+class ListTagsInput:
+    stream: str
+    exclusive_start_tag_key: str | None
+    limit: int
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> ListTagsInput:
+        return cls(
+            StreamInput.parse(body, wire).stream,
+            opt_str(body, "ExclusiveStartTagKey", max_len=128),
+            opt_int(body, "Limit", low=1, high=50) or 50,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveTagsInput:
+    stream: str
+    keys: list[str]
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> RemoveTagsInput:
+        stream = StreamInput.parse(body, wire).stream
+        raw = opt_list(body, "TagKeys")
+        if raw is None:
+            raise validation_error(None, "tagKeys", "Member must not be null")
+        if not 1 <= len(raw) <= MAX_TAGS_PER_CALL:
+            raise validation_error(raw, "tagKeys", f"Member must have length between 1 and {MAX_TAGS_PER_CALL}")
+        if not all(isinstance(key, str) and 1 <= len(key) <= 128 for key in raw):
+            raise validation_error(raw, "tagKeys", "Tag keys must be strings of length between 1 and 128")
+        return cls(stream, list(raw))

@@ -1,0 +1,34 @@
+"""Pagination tokens (ListStreams, ListShards) and shard ids: small pure helpers of the service."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import orjson
+
+from emulator.kinesis.errors import InvalidArgumentException
+
+
+def shard_index(shard: str) -> int | None:
+    """``shardId-000000000003`` (or the bare ``3`` that Kinesis also accepts) → 3; None if it is neither."""
+    digits = shard.removeprefix("shardId-")
+    if not digits.isdecimal() or len(digits) > 12:
+        return None
+    return int(digits)
+
+
+def make_token(payload: dict[str, str]) -> str:
+    """An opaque ``NextToken`` carrying where the next page starts."""
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode("ascii")
+
+
+def open_token(token: str, key: str) -> str:
+    """The ``key`` member of a token made by :func:`make_token`; InvalidArgumentException for anything else."""
+    try:
+        value = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))[key]
+    except (binascii.Error, ValueError, UnicodeEncodeError, orjson.JSONDecodeError, KeyError, TypeError):
+        raise InvalidArgumentException(f"NextToken {token!r} is not valid.") from None
+    if not isinstance(value, str):
+        raise InvalidArgumentException(f"NextToken {token!r} is not valid.")
+    return value

@@ -1,0 +1,54 @@
+"""Runs the Kinesis API in a background thread of the test process (boto3 and the aws-cli block, so the server
+needs its own event loop), on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import boto3
+
+from emulator.kinesis import KinesisSettings
+from emulator.kinesis.server import KinesisServer
+from emulator.services.ports import free_port
+
+REGION = "us-east-1"
+ACCESS_KEY = "AKIDEXAMPLE"
+SECRET_KEY = "kemu-test-secret"  # noqa: S105 - a test credential for the signature checks
+
+
+@contextlib.contextmanager
+def serve_kinesis(settings: KinesisSettings, bootstrap_servers: str) -> Iterator[str]:
+    """Serve ``settings`` against ``bootstrap_servers``; yields the endpoint URL and stops the server after."""
+    server = KinesisServer(settings, bootstrap_servers, host="127.0.0.1", port=free_port()).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def kinesis_client(endpoint_url: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY):  # type: ignore[no-untyped-def]
+    """A plain boto3 Kinesis client for ``endpoint_url``, with retries off so errors surface at once."""
+    from botocore.config import Config
+
+    return boto3.client(
+        "kinesis",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def wait_active(client, name: str, timeout_s: float = 20.0) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Poll DescribeStream until the stream is ACTIVE (boto3's waiter polls every 10 s, too slow for tests)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        description = client.describe_stream(StreamName=name)["StreamDescription"]
+        if description["StreamStatus"] == "ACTIVE":
+            return description
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"stream {name} still {description['StreamStatus']}")
+        time.sleep(0.05)
