@@ -1,0 +1,97 @@
+"""Mobile-game events: players playing solo matches, scoring points, levelling up; the live leaderboard's source.
+
+Skill follows a Pareto law, so a few players score far more than most and the top of the leaderboard is
+stable enough to be interesting but still contested. Activity (how often a player plays) is log-normal and
+independent of skill, so a keen average player can still outrank a rare strong one over a short window.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+
+from producers.generators.base import Event, EventIds, IsoMillis
+
+DEFAULT_PLAYERS = 10_000
+#: Pareto shape of skill: with 1.5 the top 1 % of players hold roughly a fifth of all skill.
+SKILL_PARETO_ALPHA = 1.5
+SKILL_CAP = 200.0
+MEAN_POINTS_PER_SKILL = 10.0
+LEVEL_UP_PROBABILITY = 0.04
+MIN_SCORES_PER_MATCH = 5
+MAX_SCORES_PER_MATCH = 30
+PLATFORMS = ("ios", "android")
+
+
+class GameGenerator:
+    """Events of ``player_id``-keyed matches: ``match_start``, ``score`` x N, ``level_up`` now and then, ``match_end``."""
+
+    key_field = "player_id"
+
+    def __init__(self, seed: int, start_time_ms: int, events_per_second: float, players: int | None = None) -> None:
+        rng = random.Random(seed)
+        self._rng = rng
+        n = players or DEFAULT_PLAYERS
+        self.player_ids = [f"player-{i:06d}" for i in range(n)]
+        #: Ground truth for tests and demos: each player's skill (mean points per score is 10x this).
+        self.skill = [min(rng.paretovariate(SKILL_PARETO_ALPHA), SKILL_CAP) for _ in range(n)]
+        self._activity = list(itertools.accumulate(rng.lognormvariate(0.0, 1.0) for _ in range(n)))
+        self._platform = [PLATFORMS[rng.random() < 0.55] for _ in range(n)]
+        self._match: list[str | None] = [None] * n
+        self._level = [1 + int(rng.expovariate(0.2)) for _ in range(n)]
+        self._remaining = [0] * n
+        self._match_ids = itertools.count()
+        self._match_prefix = f"match-{rng.getrandbits(32):08x}-"
+        self._ids = EventIds(rng)
+        self._iso = IsoMillis()
+        self._start_ms = start_time_ms
+        self._step_ms = 1000.0 / events_per_second
+        self._emitted = 0
+
+    def next_chunk(self, n: int) -> list[Event]:
+        rng_random = self._rng.random
+        expo = self._rng.expovariate
+        randint = self._rng.randint
+        activity = self._activity
+        total_activity = activity[-1]
+        bisect_right = bisect.bisect_right
+        player_ids, skill, platform = self.player_ids, self.skill, self._platform
+        match, level, remaining = self._match, self._level, self._remaining
+        next_id, iso = self._ids, self._iso
+        start, step, emitted = self._start_ms, self._step_ms, self._emitted
+        out: list[Event] = []
+        append = out.append
+        for i in range(emitted, emitted + n):
+            p = bisect_right(activity, rng_random() * total_activity)
+            match_id = match[p]
+            points = 0
+            if match_id is None:
+                match_id = match[p] = f"{self._match_prefix}{next(self._match_ids)}"
+                remaining[p] = randint(MIN_SCORES_PER_MATCH, MAX_SCORES_PER_MATCH)
+                event_type = "match_start"
+            elif remaining[p] > 0:
+                remaining[p] -= 1
+                if rng_random() < LEVEL_UP_PROBABILITY:
+                    level[p] += 1
+                    event_type = "level_up"
+                else:
+                    event_type = "score"
+                    points = int(expo(1.0 / (MEAN_POINTS_PER_SKILL * skill[p])))
+            else:
+                match[p] = None
+                event_type = "match_end"
+            append(
+                {
+                    "event_id": next_id(),
+                    "event_type": event_type,
+                    "event_time": iso(start + int(i * step)),
+                    "player_id": player_ids[p],
+                    "match_id": match_id,
+                    "level": level[p],
+                    "points": points,
+                    "platform": platform[p],
+                }
+            )
+        self._emitted = emitted + n
+        return out
