@@ -26,7 +26,11 @@ class StreamKind(StrEnum):
         return _KEY_FIELDS[self]
 
 
-_DEFAULT_STREAMS = {StreamKind.CLICKSTREAM: "clickstream", StreamKind.GAME: "game-events", StreamKind.IOT: "iot-telemetry"}
+_DEFAULT_STREAMS = {
+    StreamKind.CLICKSTREAM: "clickstream",
+    StreamKind.GAME: "game-events",
+    StreamKind.IOT: "iot-telemetry",
+}
 _KEY_FIELDS = {StreamKind.CLICKSTREAM: "user_id", StreamKind.GAME: "player_id", StreamKind.IOT: "device_id"}
 
 

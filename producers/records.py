@@ -44,7 +44,7 @@ class RecordSource:
 
     def __init__(self, generator: EventGenerator, realism: RealismConfig, seed: int) -> None:
         # Realism draws from its own stream so turning it on does not change the events themselves.
-        rng = random.Random(f"realism-{seed}")
+        rng = random.Random(f"realism-{seed}")  # noqa: S311 - seeded simulation
         self.generator = generator
         self.disorder = Disorder(realism, rng)
         self.corruptor = Corruptor(realism, rng, generator.key_field)

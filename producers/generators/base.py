@@ -59,7 +59,7 @@ class ZipfSampler:
     __slots__ = ("_cumulative", "_rng", "_total")
 
     def __init__(self, n: int, s: float, rng: random.Random) -> None:
-        self._cumulative = list(itertools.accumulate(1.0 / (k + 1) ** s for k in range(n)))
+        self._cumulative: list[float] = list(itertools.accumulate(1.0 / float(k + 1) ** s for k in range(n)))
         self._total = self._cumulative[-1]
         self._rng = rng
 

@@ -72,7 +72,7 @@ class ClickstreamGenerator:
     key_field = "user_id"
 
     def __init__(self, seed: int, start_time_ms: int, events_per_second: float, users: int | None = None) -> None:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 - seeded simulation, not security
         self._rng = rng
         self._users = users or DEFAULT_USERS
         self._iso = IsoMillis()

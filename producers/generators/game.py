@@ -25,12 +25,12 @@ PLATFORMS = ("ios", "android")
 
 
 class GameGenerator:
-    """Events of ``player_id``-keyed matches: ``match_start``, ``score`` x N, ``level_up`` now and then, ``match_end``."""
+    """``player_id``-keyed matches: ``match_start``, ``score`` x N, ``level_up`` now and then, ``match_end``."""
 
     key_field = "player_id"
 
     def __init__(self, seed: int, start_time_ms: int, events_per_second: float, players: int | None = None) -> None:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 - seeded simulation, not security
         self._rng = rng
         n = players or DEFAULT_PLAYERS
         self.player_ids = [f"player-{i:06d}" for i in range(n)]

@@ -74,7 +74,7 @@ class IotGenerator:
         devices: int | None = None,
         anomaly_rate: float = DEFAULT_ANOMALY_RATE,
     ) -> None:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 - seeded simulation, not security
         self._rng = rng
         sites = list(SITES)
         self.devices = [
