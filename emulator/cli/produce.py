@@ -73,7 +73,7 @@ def parse_start_time(value: str | None) -> int:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ConfigurationError(f"--start-time {value!r} is not an ISO-8601 time such as 2026-11-27T08:00:00Z") from None
+        raise ConfigurationError(f"--start-time {value!r} is not ISO-8601 (2026-11-27T08:00:00Z)") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp() * 1000)
@@ -157,7 +157,7 @@ def _command(kind: StreamKind) -> Callable[..., None]:
         ] = None,
     ) -> None:
         if not re.fullmatch(STREAM_NAME_PATTERN, stream):
-            raise ConfigurationError(f"--stream {stream!r} is not a stream name: use 1 to 128 of [a-zA-Z0-9_.-]")
+            raise ConfigurationError(f"--stream {stream!r} is not a stream name (1-128 letters, digits, _ . -)")
         if duration is not None and count is not None:
             raise ConfigurationError("give --duration or --count, not both")
         used_seed = seed if seed is not None else secrets.randbits(31)
