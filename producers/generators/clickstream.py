@@ -26,6 +26,8 @@ THINK_SIGMA = 0.9
 MAX_OPEN_SESSIONS = 20_000
 #: Probability a session ends after each action (so about 1 / 0.12 ≈ 8 actions a session).
 END_PROBABILITY = 0.12
+#: Mean pause, seconds, before a new session takes the place of one that ended.
+NEW_SESSION_GAP_S = 0.5
 
 ACTIONS = ("page_view", "click", "add_to_cart", "purchase", "error")
 ACTION_WEIGHTS = (0.52, 0.28, 0.12, 0.05, 0.03)
@@ -90,15 +92,20 @@ class ClickstreamGenerator:
         self._country = WeightedChoice(COUNTRIES, COUNTRY_WEIGHTS, rng)
         self._status = WeightedChoice(ERROR_STATUSES, ERROR_WEIGHTS, rng)
         mean_think_s = THINK_MEDIAN_S * math.exp(THINK_SIGMA**2 / 2)
-        wanted_sessions = events_per_second * mean_think_s
+        # Each open session is a renewal process whose mean gap mixes think times and the short pause before
+        # the next session starts in its slot; the target rate needs rate x mean gap sessions.
+        mean_gap_s = (1 - END_PROBABILITY) * mean_think_s + END_PROBABILITY * NEW_SESSION_GAP_S
+        wanted_sessions = events_per_second * mean_gap_s
         self.open_sessions = max(1, min(MAX_OPEN_SESSIONS, round(wanted_sessions)))
         #: Think times are scaled by this so that ``open_sessions`` sessions make the target rate.
         self.think_scale = self.open_sessions / wanted_sessions
         self._heap: list[tuple[float, int, _Session]] = []
         self._tie = itertools.count()
         for _ in range(self.open_sessions):
-            # Spread the first actions over one think time, so the stream starts at its steady rate.
-            first = start_time_ms + rng.random() * mean_think_s * 1000.0 * self.think_scale
+            # Start in the steady state: a session is observed part-way through a gap, and long gaps are the more
+            # likely to be straddled (a size-biased log-normal), so the stream starts at its steady rate.
+            straddled = rng.lognormvariate(math.log(THINK_MEDIAN_S * 1000.0) + THINK_SIGMA**2, THINK_SIGMA)
+            first = start_time_ms + rng.random() * straddled * self.think_scale
             heapq.heappush(self._heap, (first, next(self._tie), self._new_session()))
 
     def _new_session(self) -> _Session:
@@ -121,7 +128,7 @@ class ClickstreamGenerator:
             out.append(self._act(s, int(at)))
             if rng.random() < END_PROBABILITY:
                 s = self._new_session()
-                at += rng.expovariate(1.0 / 500.0) * self.think_scale
+                at += rng.expovariate(1.0 / (NEW_SESSION_GAP_S * 1000.0)) * self.think_scale
             else:
                 at += self._think_ms()
             heapq.heappush(heap, (at, next(self._tie), s))
