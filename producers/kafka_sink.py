@@ -41,28 +41,26 @@ class DeliveryStats:
 
 
 async def ensure_stream(bootstrap_servers: str, stream: str, shards: int) -> int:
-    """Create the topic of ``stream`` with ``shards`` partitions if it is missing; returns its partition count."""
+    """Create the topic of ``stream`` with ``shards`` partitions if it is missing; returns its partition count.
+
+    Existence is checked by listing topics: a metadata request naming the topic would make a broker with
+    ``auto.create.topics.enable`` create it with its default partition count, behind our back.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-producer-admin")
     try:
         await admin.start()
+        if stream not in await admin.list_topics():
+            try:
+                await admin.create_topics([NewTopic(stream, num_partitions=shards, replication_factor=1)])
+                return shards
+            except TopicAlreadyExistsError:  # created by someone else in between
+                pass
         topics = await admin.describe_topics([stream])
-        existing = [t for t in topics if t.get("topic") == stream and t.get("error_code") == 0]
-        if existing:
-            return len(existing[0]["partitions"])
-        try:
-            await admin.create_topics([NewTopic(stream, num_partitions=shards, replication_factor=1)])
-        except TopicAlreadyExistsError:  # created by someone else in between
-            return await _partition_count(admin, stream)
-        return shards
+        return len(topics[0]["partitions"])
     except KafkaError as exc:
         raise DeliveryError(f"could not look up or create stream {stream!r} on {bootstrap_servers}: {exc}") from exc
     finally:
         await admin.close()
-
-
-async def _partition_count(admin: AIOKafkaAdminClient, stream: str) -> int:
-    topics = await admin.describe_topics([stream])
-    return len(topics[0]["partitions"])
 
 
 class KafkaSink:
