@@ -75,7 +75,7 @@ def generator_config(kind: str) -> GeneratorConfig:
 async def worker(kind: str, bootstrap: str, topic: str, seconds: float) -> dict[str, Any]:
     """One generator, as fast as possible, into ``topic``; runs in its own process so its RSS is its own."""
     sample = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1).next_records(5000)
-    mean_record_bytes = sum(len(r.value) for r in sample) / len(sample)  # the Java peer sends records this size
+    mean_record_bytes = sum(len(value) for _, value in sample) / len(sample)  # the Java peer sends records this size
     source = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1)
     async with KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), topic) as sink:
         cpu_before = time.process_time()

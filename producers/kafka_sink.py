@@ -111,19 +111,22 @@ class KafkaSink:
         producer, mapper = self._producer, self._mapper
         if producer is None or mapper is None:
             raise RuntimeError("the sink is not started")
-        by_partition: defaultdict[int, list[Record]] = defaultdict(list)
-        for record in records:
-            by_partition[mapper(record.key)].append(record)
+        by_partition: defaultdict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+        locate = mapper.shard_and_key_bytes
+        for key, value in records:
+            partition, key_bytes = locate(key)
+            by_partition[partition].append((key_bytes, value))
         for partition, batch_records in by_partition.items():
             builder = producer.create_batch()
+            append = builder.append
             count = 0
-            for key, value in batch_records:
-                key_bytes = key.encode()
-                if builder.append(key=key_bytes, value=value, timestamp=None) is None:
+            for key_bytes, value in batch_records:
+                if append(key=key_bytes, value=value, timestamp=None) is None:
                     await self._submit(producer, builder, partition, count)
                     builder = producer.create_batch()
+                    append = builder.append
                     count = 0
-                    if builder.append(key=key_bytes, value=value, timestamp=None) is None:
+                    if append(key=key_bytes, value=value, timestamp=None) is None:
                         self.stats.sent += 1
                         self.stats.failed += 1
                         self.stats.errors["record larger than the maximum batch size"] += 1

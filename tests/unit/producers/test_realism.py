@@ -24,7 +24,7 @@ def all_records(src: RecordSource, n: int) -> list[tuple[str, bytes]]:
     for _ in range(n // 1000):
         records.extend(src.next_records(1000))
     records.extend(src.drain())
-    return [(r.key, r.value) for r in records]
+    return records
 
 
 def test_out_of_order_ratio_and_delays_are_as_configured_and_nothing_is_lost() -> None:
