@@ -23,10 +23,11 @@ def kemu(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_recording_to_a_file_is_reproducible_with_seed_and_start_time(tmp_path: Path) -> None:
     # Per-generator determinism is tested on the library; this checks the CLI passes seed and start time through.
     model = "clickstream"
-    args = ["produce", "clickstream", "--count", "500", "--rate", "0", "--seed", "5", "--start-time", "2026-11-27T08:00:00Z"]
+    args = ["produce", model, "--count", "500", "--rate", "0", "--seed", "5", "--start-time", "2026-11-27T08:00:00Z"]
     first = kemu(*args, "--to", str(tmp_path / "a.jsonl"), cwd=tmp_path)
     second = kemu(*args, "--to", str(tmp_path / "b.jsonl"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     lines = (tmp_path / "a.jsonl").read_bytes().splitlines()
     assert len(lines) == 500
