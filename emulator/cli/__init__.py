@@ -9,11 +9,13 @@ from types import FrameType
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
 from emulator.cli.app import app, console
 from emulator.cli.kinesis import kinesis_app
+from emulator.cli.produce import produce_app
 from emulator.cli.services import services_app
 from emulator.exceptions import EmulatorError
 
 app.add_typer(services_app, name="services")
 app.add_typer(kinesis_app, name="kinesis")
+app.add_typer(produce_app, name="produce")
 
 __all__ = ["app", "main"]
 

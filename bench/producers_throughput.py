@@ -1,0 +1,200 @@
+"""Benchmark: sustained events/s of each generator into a local Kafka broker from one process, acks=all.
+
+For each generator, one worker process produces as fast as it can for ``--seconds`` into a fresh topic through
+the real path (generate, realism off, orjson, MD5 shard, aiokafka batches, idempotent, acks=all) and reports
+acknowledged events/s, CPU per event and its peak RSS. In the same run, against the same broker, Kafka's own Java
+producer (``org.apache.kafka.tools.ProducerPerformance``) sends as many records of the same mean size with the same
+acks and idempotence, and the ratio of the two rates is reported. Prints one JSON document.
+
+    .venv/bin/python bench/producers_throughput.py [--seconds 20] [--partitions 4] [--kinds game,clickstream,iot]
+                                                   [--bootstrap HOST:PORT]
+
+Without ``--bootstrap`` it starts its own embedded Kafka (and MinIO) in a temporary directory and stops it after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from emulator.services import LocalServices  # noqa: E402
+from emulator.services.kafka import kafka_classpath  # noqa: E402
+from emulator.settings import ServicesSettings  # noqa: E402
+from producers import (  # noqa: E402
+    GeneratorConfig,
+    KafkaSink,
+    KafkaSinkConfig,
+    RealismConfig,
+    RecordSource,
+    RunConfig,
+    StreamKind,
+    ensure_stream,
+    make_generator,
+    produce,
+)
+
+JAVA_MIN_RECORDS = 500_000
+JAVA_RESULT = re.compile(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency")
+
+
+def run_child(command: list[str]) -> tuple[str, float, float, float]:
+    """Run ``command`` and reap it with ``wait4``: stdout, wall seconds, CPU seconds and peak RSS (MiB)."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[0]} exited with {process.returncode}: {stderr[-2000:]}")
+    return stdout, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def generator_config(kind: str) -> GeneratorConfig:
+    return GeneratorConfig(kind=StreamKind(kind), seed=1, start_time_ms=int(time.time() * 1000), events_per_second=1e5)
+
+
+async def worker(kind: str, bootstrap: str, topic: str, seconds: float) -> dict[str, Any]:
+    """One generator, as fast as possible, into ``topic``; runs in its own process so its RSS is its own."""
+    sample = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1).next_records(5000)
+    mean_record_bytes = sum(len(value) for _, value in sample) / len(sample)  # the Java peer sends records this size
+    source = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1)
+    async with KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), topic) as sink:
+        cpu_before = time.process_time()
+        summary = await produce(source, sink, RunConfig(duration_s=seconds, chunk_size=4096))
+        cpu = time.process_time() - cpu_before
+    return {
+        **summary.as_dict(),
+        "mean_record_bytes": round(mean_record_bytes, 1),
+        # CPU of the production loop alone (interpreter start-up and imports excluded).
+        "cpu_us_per_event": round(cpu / max(summary.acknowledged, 1) * 1e6, 2),
+    }
+
+
+def java_peer(classpath: str, bootstrap: str, topic: str, records: int, record_size: int) -> dict[str, Any]:
+    command = [
+        "java",
+        "-Xmx512m",
+        "-cp",
+        classpath,
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(records),
+        "--record-size",
+        str(record_size),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        f"bootstrap.servers={bootstrap}",
+        "acks=all",
+        "enable.idempotence=true",
+        "linger.ms=5",
+        "batch.size=524288",
+    ]
+    stdout, wall, cpu, rss = run_child(command)
+    last = [m for m in JAVA_RESULT.finditer(stdout)][-1]
+    return {
+        "records": int(last.group(1)),
+        "events_per_s": float(last.group(2)),
+        "mb_per_s": float(last.group(3)),
+        "avg_latency_ms": float(last.group(4)),
+        "wall_s": round(wall, 2),
+        # The whole JVM, start-up and JIT included: there is no hook to time the send loop alone.
+        "process_cpu_us_per_event": round(cpu / int(last.group(1)) * 1e6, 2),
+        "peak_rss_mib": round(rss, 1),
+        "record_size": record_size,
+        "command": " ".join(command[3:]),
+    }
+
+
+def bench_kind(kind: str, bootstrap: str, partitions: int, seconds: float, classpath: str) -> dict[str, Any]:
+    ours_topic = f"bench-producers-{kind}-{uuid.uuid4().hex[:8]}"
+    java_topic = f"bench-producers-java-{kind}-{uuid.uuid4().hex[:8]}"
+    for topic in (ours_topic, java_topic):
+        asyncio.run(ensure_stream(bootstrap, topic, partitions))
+    command = [sys.executable, __file__, "--worker", kind, "--bootstrap", bootstrap, "--topic", ours_topic]
+    stdout, wall, cpu, rss = run_child([*command, "--seconds", str(seconds)])
+    ours = json.loads(stdout)
+    ours.update(
+        wall_s=round(wall, 2),
+        process_cpu_us_per_event=round(cpu / max(ours["acknowledged"], 1) * 1e6, 2),
+        peak_rss_mib=round(rss, 1),
+    )
+    # At least JAVA_MIN_RECORDS, so the JVM's warm-up does not dominate a short run.
+    java_records = max(ours["acknowledged"], JAVA_MIN_RECORDS)
+    java = java_peer(classpath, bootstrap, java_topic, java_records, round(ours["mean_record_bytes"]))
+    return {
+        "kemu": ours,
+        "java_producer_perf": java,
+        "ratio_events_per_s": round(ours["events_per_s"] / java["events_per_s"], 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--kinds", default="game,clickstream,iot")
+    parser.add_argument("--bootstrap")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--topic", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(asyncio.run(worker(args.worker, args.bootstrap, args.topic, args.seconds))))
+        return
+    settings = ServicesSettings()
+    classpath = kafka_classpath(settings.cache_dir, settings.kafka_version)
+    with tempfile.TemporaryDirectory(prefix="kemu-bench-producers-") as run_dir:
+        services = None
+        bootstrap = args.bootstrap
+        if bootstrap is None:
+            services = LocalServices(settings, bucket="kemu-bench", run_dir=Path(run_dir))
+            bootstrap = services.start().kafka.bootstrap_servers
+        try:
+            results = {
+                kind: bench_kind(kind, bootstrap, args.partitions, args.seconds, classpath)
+                for kind in args.kinds.split(",")
+            }
+        finally:
+            if services is not None:
+                services.stop()
+    print(
+        json.dumps(
+            {
+                "benchmark": "producers_throughput",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {
+                    "nproc": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
+                },
+                "settings": {"seconds": args.seconds, "partitions": args.partitions, "acks": "all", "idempotent": True},
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

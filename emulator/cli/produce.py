@@ -1,0 +1,222 @@
+"""``kemu produce clickstream|game|iot``: generate a realistic event stream into Kafka, or record it to a file."""
+
+# No `from __future__ import annotations` here: Typer reads the option annotations at run time, and those of
+# `_command` refer to its `kind` argument, which only an eagerly evaluated annotation can see.
+
+import asyncio
+import contextlib
+import re
+import secrets
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from pydantic import ValidationError
+
+from emulator.cli.app import console, settings_of
+from emulator.cli.services import launcher_for
+from emulator.exceptions import ConfigurationError, EmulatorError, ServicesNotRunningError
+from emulator.settings import Settings
+from producers import (
+    GeneratorConfig,
+    JsonlSink,
+    KafkaSink,
+    KafkaSinkConfig,
+    ProducerError,
+    Progress,
+    RealismConfig,
+    RecordSource,
+    RunConfig,
+    StreamKind,
+    Summary,
+    ensure_stream,
+    make_generator,
+    produce,
+)
+from producers.config import STREAM_NAME_PATTERN
+
+produce_app = typer.Typer(
+    help="Generate realistic clickstream, mobile-game or IoT events into a stream (or a JSONL file).",
+    no_args_is_help=True,
+)
+
+#: Event-time spacing of an unpaced run: as if events came at this rate.
+UNPACED_EVENT_TIME_RATE = 10_000.0
+
+
+class ProduceError(EmulatorError):
+    """A production run could not start or deliver."""
+
+
+def kafka_bootstrap(settings: Settings) -> str:
+    """The configured Kafka, else the running embedded one; one clear error when there is neither."""
+    if settings.kafka.bootstrap_servers:
+        return settings.kafka.bootstrap_servers
+    state = launcher_for(settings).running_state()
+    if state is None:
+        raise ServicesNotRunningError(
+            "no Kafka to write to: start the embedded services with `kemu services up`, set "
+            "KEMU_KAFKA__BOOTSTRAP_SERVERS, or record to a file with --to FILE.jsonl"
+        )
+    return state.kafka.bootstrap_servers
+
+
+def parse_start_time(value: str | None) -> int:
+    """Epoch milliseconds of an ISO-8601 time (UTC when it names no offset); now when ``None``."""
+    if value is None:
+        return int(time.time() * 1000)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(f"--start-time {value!r} is not ISO-8601 (2026-11-27T08:00:00Z)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def _show_progress(status: object) -> Callable[[Progress], None]:
+    def show(p: Progress) -> None:
+        text = (
+            f"{p.elapsed_s:6.1f} s  generated {p.generated:,}  sent {p.sent:,}  acknowledged {p.acknowledged:,}"
+            f"  failed {p.failed:,}  {p.events_per_s:,.0f} events/s"
+        )
+        update = getattr(status, "update", None)
+        if update is not None:
+            update(text)
+
+    return show
+
+
+async def _run(source: RecordSource, sink: KafkaSink | JsonlSink, run: RunConfig) -> Summary:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    with console.status("starting", spinner="dots") as status:
+        await sink.start()
+        try:
+            return await produce(source, sink, run, on_progress=_show_progress(status), stop=stop)
+        finally:
+            await sink.stop()
+
+
+def _command(kind: StreamKind) -> Callable[..., None]:
+    def command(
+        ctx: typer.Context,
+        rate: Annotated[
+            float, typer.Option("--rate", help="Events per second, paced; 0 means as fast as possible.", min=0)
+        ] = 1000.0,
+        duration: Annotated[
+            float | None, typer.Option("--duration", help="Stop after this many seconds.", min=0.001)
+        ] = None,
+        count: Annotated[int | None, typer.Option("--count", help="Stop after this many events.", min=1)] = None,
+        seed: Annotated[
+            int | None, typer.Option("--seed", help="Same seed (and --start-time) gives the same events.")
+        ] = None,
+        stream: Annotated[
+            str, typer.Option("--stream", help="Stream (Kafka topic) name.", show_default=kind.default_stream)
+        ] = kind.default_stream,
+        shards: Annotated[
+            int, typer.Option("--shards", help="Shards of the stream if it has to be created.", min=1, max=1024)
+        ] = 4,
+        start_time: Annotated[
+            str | None, typer.Option("--start-time", help="Event time of the first event (ISO-8601); now if unset.")
+        ] = None,
+        population: Annotated[
+            int | None, typer.Option("--population", help="Number of users, players or devices.", min=1)
+        ] = None,
+        out_of_order: Annotated[
+            float, typer.Option("--out-of-order", help="Share of events delivered late (0 to 1).", min=0, max=1)
+        ] = 0.0,
+        delay_mean_ms: Annotated[
+            float, typer.Option("--delay-mean-ms", help="Mean (exponential) delay of a late event, ms.", min=1)
+        ] = 2000.0,
+        delay_max_ms: Annotated[
+            float, typer.Option("--delay-max-ms", help="Largest delay of a late event, ms.", min=1)
+        ] = 30000.0,
+        malformed: Annotated[
+            float, typer.Option("--malformed", help="Share of malformed records (0 to 1).", min=0, max=1)
+        ] = 0.0,
+        oversized_bytes: Annotated[
+            int, typer.Option("--oversized-bytes", help="Size of an oversized malformed record.", min=1024)
+        ] = 262_144,
+        to: Annotated[
+            Path | None, typer.Option("--to", help="Record to this JSONL file instead of Kafka.", dir_okay=False)
+        ] = None,
+    ) -> None:
+        if not re.fullmatch(STREAM_NAME_PATTERN, stream):
+            raise ConfigurationError(f"--stream {stream!r} is not a stream name (1-128 letters, digits, _ . -)")
+        if duration is not None and count is not None:
+            raise ConfigurationError("give --duration or --count, not both")
+        used_seed = seed if seed is not None else secrets.randbits(31)
+        paced = rate > 0
+        try:
+            generator = GeneratorConfig(
+                kind=kind,
+                seed=used_seed,
+                start_time_ms=parse_start_time(start_time),
+                events_per_second=rate if paced else UNPACED_EVENT_TIME_RATE,
+                population=population,
+            )
+            realism = RealismConfig(
+                out_of_order_ratio=out_of_order,
+                out_of_order_mean_delay_ms=delay_mean_ms,
+                out_of_order_max_delay_ms=delay_max_ms,
+                malformed_ratio=malformed,
+                oversized_bytes=oversized_bytes,
+            )
+            run = RunConfig(rate=rate if paced else None, count=count, duration_s=duration)
+        except ValidationError as exc:
+            raise ConfigurationError(_one_line(exc)) from None
+        source = RecordSource(make_generator(generator), realism, used_seed)
+        sink: KafkaSink | JsonlSink
+        if to is not None:
+            sink = JsonlSink(to)
+            target = str(to)
+        else:
+            settings = settings_of(ctx)
+            bootstrap = kafka_bootstrap(settings)
+            try:
+                partitions = asyncio.run(ensure_stream(bootstrap, stream, shards))
+            except ProducerError as exc:
+                raise ProduceError(str(exc)) from None
+            sink = KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), stream)
+            target = f"stream {stream} ({partitions} shards) on {bootstrap}"
+        bound = f"{count:,} events" if count else f"{duration} s" if duration else "until Ctrl-C"
+        pace = f"{rate:,.0f} events/s" if paced else "as fast as possible"
+        console.print(f"producing {kind.value} events to {target}, {pace}, {bound}, seed {used_seed}", highlight=False)
+        try:
+            summary = asyncio.run(_run(source, sink, run))
+        except ProducerError as exc:
+            raise ProduceError(str(exc)) from None
+        console.print(
+            f"[green]done[/]: {summary.acknowledged:,} acknowledged, {summary.failed:,} failed of {summary.sent:,} "
+            f"sent in {summary.elapsed_s:.1f} s ({summary.events_per_s:,.0f} events/s)",
+            highlight=False,
+        )
+        typer.echo(orjson.dumps({"stream": stream, "kind": kind.value, "seed": used_seed, **summary.as_dict()}))
+        if summary.failed:
+            raise typer.Exit(1)
+
+    command.__doc__ = {
+        StreamKind.CLICKSTREAM: "Web-shop clickstream: sessions of page views, clicks, carts, purchases, errors.",
+        StreamKind.GAME: "Mobile game: matches and points of players of very unequal skill (leaderboard source).",
+        StreamKind.IOT: "IoT telemetry: device readings with noise, drift, heartbeats and injected anomalies.",
+    }[kind]
+    return command
+
+
+for _kind in StreamKind:
+    produce_app.command(_kind.value)(_command(_kind))

@@ -1,0 +1,43 @@
+"""Realistic event producers: clickstream, mobile game and IoT streams, written to Kafka the way Kinesis shards.
+
+Imports nothing of the other kemu packages; the emulator composes it.
+"""
+
+from producers.config import GeneratorConfig, KafkaSinkConfig, RealismConfig, RunConfig, StreamKind
+from producers.events import EVENT_MODELS, ClickstreamEvent, GameEvent, IotEvent
+from producers.exceptions import DeliveryError, ProducerConfigError, ProducerError
+from producers.file_sink import JsonlSink
+from producers.generators import make_generator
+from producers.kafka_sink import DeliveryStats, KafkaSink, ensure_stream
+from producers.partitioning import shard_for_partition_key
+from producers.realism import MALFORMED_KINDS
+from producers.records import PartitionMapper, Record, RecordSource
+from producers.runner import Progress, Summary, produce
+
+__all__ = [
+    "EVENT_MODELS",
+    "MALFORMED_KINDS",
+    "ClickstreamEvent",
+    "DeliveryError",
+    "DeliveryStats",
+    "GameEvent",
+    "GeneratorConfig",
+    "IotEvent",
+    "JsonlSink",
+    "KafkaSink",
+    "KafkaSinkConfig",
+    "PartitionMapper",
+    "ProducerConfigError",
+    "ProducerError",
+    "Progress",
+    "RealismConfig",
+    "Record",
+    "RecordSource",
+    "RunConfig",
+    "StreamKind",
+    "Summary",
+    "ensure_stream",
+    "make_generator",
+    "produce",
+    "shard_for_partition_key",
+]

@@ -1,0 +1,104 @@
+"""Realism injected after generation: out-of-order delivery and malformed records.
+
+Both draw from their own seeded random stream, so a seed reproduces them exactly too.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+
+import orjson
+
+from producers.config import RealismConfig
+from producers.generators.base import Event
+
+#: The shapes of malformed records, each exercising a different error path downstream.
+MALFORMED_KINDS = ("bad_json", "missing_field", "wrong_type", "oversized")
+_REQUIRED = ("event_id", "event_type", "event_time")
+
+
+class Disorder:
+    """Holds back a share of events by a random event-time delay, so they arrive after later events.
+
+    A held event is released just before the first event whose event time is at or past its own plus the delay.
+    ISO-8601 timestamps of one format compare as strings in time order, so only held events are ever parsed.
+    """
+
+    def __init__(self, config: RealismConfig, rng: random.Random) -> None:
+        self._ratio = config.out_of_order_ratio
+        self._mean_ms = config.out_of_order_mean_delay_ms
+        self._max_ms = config.out_of_order_max_delay_ms
+        self._rng = rng
+        self._held: list[tuple[str, int, Event]] = []
+        self._tie = itertools.count()
+        self.delayed = 0
+
+    def apply(self, events: list[Event]) -> list[Event]:
+        if self._ratio == 0.0 and not self._held:
+            return events
+        out: list[Event] = []
+        held, rng_random, ratio = self._held, self._rng.random, self._ratio
+        for event in events:
+            at = event["event_time"]
+            while held and held[0][0] <= at:
+                out.append(heapq.heappop(held)[2])
+            if ratio and rng_random() < ratio:
+                self.delayed += 1
+                delay = min(self._rng.expovariate(1.0 / self._mean_ms), self._max_ms)
+                release = datetime.fromisoformat(at) + timedelta(milliseconds=max(delay, 1.0))
+                release_iso = release.strftime("%Y-%m-%dT%H:%M:%S.") + f"{release.microsecond // 1000:03d}Z"
+                heapq.heappush(held, (release_iso, next(self._tie), event))
+            else:
+                out.append(event)
+        return out
+
+    def flush(self) -> list[Event]:
+        """Every event still held, in release order (the end of a run)."""
+        out = [item[2] for item in sorted(self._held)]
+        self._held.clear()
+        return out
+
+
+class Corruptor:
+    """Replaces a share of serialized records with malformed ones; the Kafka key (partition key) is kept."""
+
+    def __init__(self, config: RealismConfig, rng: random.Random, key_field: str) -> None:
+        self._ratio = config.malformed_ratio
+        self._oversized = config.oversized_bytes
+        self._rng = rng
+        self._key_field = key_field
+        self.counts: Counter[str] = Counter()
+
+    def should_corrupt(self) -> bool:
+        return self._ratio > 0.0 and self._rng.random() < self._ratio
+
+    def corrupt(self, event: Event) -> bytes:
+        """A malformed record made from ``event``, of a randomly chosen kind."""
+        kind = MALFORMED_KINDS[self._rng.randrange(len(MALFORMED_KINDS))]
+        self.counts[kind] += 1
+        return malformed(kind, event, self._rng, self._key_field, self._oversized)
+
+
+def malformed(kind: str, event: Event, rng: random.Random, key_field: str, oversized_bytes: int) -> bytes:
+    """``event`` spoiled in the way ``kind`` names (one of :data:`MALFORMED_KINDS`)."""
+    if kind == "bad_json":
+        text = orjson.dumps(event)
+        # Cut inside the object and leave a stray byte, so no lenient parser can recover it.
+        return text[: rng.randrange(1, len(text) - 1)] + b"\x00"
+    if kind == "missing_field":
+        spoiled = dict(event)
+        del spoiled[rng.choice((*_REQUIRED, key_field))]
+        return orjson.dumps(spoiled)
+    if kind == "wrong_type":
+        spoiled = dict(event)
+        field = rng.choice(sorted(k for k in spoiled if k != key_field))
+        value = spoiled[field]
+        spoiled[field] = str(value) if isinstance(value, int | float) else {"unexpected": value}
+        return orjson.dumps(spoiled)
+    if kind == "oversized":
+        return orjson.dumps({**event, "padding": "x" * oversized_bytes})
+    raise ValueError(f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}")
