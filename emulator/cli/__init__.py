@@ -6,8 +6,10 @@ import signal
 import sys
 from types import FrameType
 
+import typer
+
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
-from emulator.cli.app import app, console
+from emulator.cli.app import app, console, print_error
 from emulator.cli.kinesis import kinesis_app
 from emulator.cli.produce import produce_app
 from emulator.cli.services import services_app
@@ -24,10 +26,27 @@ def main() -> None:
     """Entry point: run the CLI; a known error becomes one line on stderr and exit code 1, never a traceback."""
     _interrupt_on_sigint_and_sigterm()
     try:
-        app(standalone_mode=True)
+        result = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        console.print("interrupted")
+        sys.exit(130)
+    except typer.TyperException as exc:
+        # Typer's (vendored click) usage errors. Click would print a usage box; one line that names the problem
+        # and where to find help reads better.
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            typer.echo(ctx.get_help())
+            sys.exit(0)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print_error(f"{message}{hint}")
+        sys.exit(getattr(exc, "exit_code", 2))
     except EmulatorError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(str(exc))
         sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -16,6 +16,12 @@ from emulator.settings import Settings
 
 console = Console(stderr=True)
 
+
+def print_error(message: str) -> None:
+    """One line on stderr, never wrapped: scripts and people both read the first line of an error."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
 app = typer.Typer(
     name="kemu",
     help="A local Kinesis-style streaming-analytics emulator on Kafka, DuckDB and MinIO.",

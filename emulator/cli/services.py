@@ -11,6 +11,7 @@ from rich.table import Table
 
 from emulator.cli.app import console, settings_of
 from emulator.cli.reporting import ConsoleReporter
+from emulator.exceptions import ServicesNotRunningError
 from emulator.services import LocalServices
 from emulator.services.state import ServicesState
 from emulator.settings import Settings
@@ -112,8 +113,7 @@ def env(ctx: typer.Context) -> None:
     services = launcher_for(settings)
     state = services.running_state()
     if state is None:
-        console.print("[red]error:[/] the services are not running; start them with `kemu services up`")
-        raise typer.Exit(1)
+        raise ServicesNotRunningError("the services are not running; start them with `kemu services up`")
     creds = services.credentials()
     exports = {
         "KEMU_KAFKA__BOOTSTRAP_SERVERS": state.kafka.bootstrap_servers,

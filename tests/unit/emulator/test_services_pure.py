@@ -77,3 +77,26 @@ def test_cli_reports_a_missing_tool_in_one_line_without_traceback(tmp_path: Path
     assert result.returncode == 1
     assert "`mvn` is needed to download the Kafka broker's jars" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["services", "bogus"], "error: No such command 'bogus'. (see `"),
+        (["produce", "game", "--nope"], "error: No such option: --nope"),
+        (["--config", "/nonexistent/kemu.toml", "services", "status"], "error: invalid settings: config file"),
+    ],
+)
+def test_bad_arguments_get_one_line_errors(args: list[str], expected: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "COLUMNS": "40"},  # a narrow terminal must not wrap the line either
+    )
+    assert result.returncode in (1, 2)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(expected)
