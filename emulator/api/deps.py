@@ -1,0 +1,24 @@
+"""Dependencies shared by the routers, as ``Annotated`` aliases over what the lifespan put on ``app.state``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from emulator.api.resources import ApiResources
+from emulator.api.view import ResultsView
+
+
+def get_resources(request: Request) -> ApiResources:
+    resources: ApiResources = request.app.state.resources
+    return resources
+
+
+def get_view(request: Request) -> ResultsView:
+    view: ResultsView = request.app.state.resources.view
+    return view
+
+
+Resources = Annotated[ApiResources, Depends(get_resources)]
+View = Annotated[ResultsView, Depends(get_view)]
