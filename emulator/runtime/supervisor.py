@@ -149,9 +149,10 @@ class Supervisor:
 
         ``restart_on_exit``: also restart it when ``run()`` returns (for loops that should never end).
         """
-        if thing.name in self._entries:
-            raise ValueError(f"a component named {thing.name!r} is already supervised")
-        entry = _Entry(as_component(thing), thing, restart_on_exit, ComponentStatus(thing.name))
+        component = as_component(thing)
+        if component.name in self._entries:
+            raise ValueError(f"a component named {component.name!r} is already supervised")
+        entry = _Entry(component, thing, restart_on_exit, ComponentStatus(component.name))
         self._entries[thing.name] = entry
         if self._running:
             self._launch(entry)
