@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from emulator.cli import api as _api  # noqa: F401 - registers `kemu api`
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
 from emulator.cli.app import app, console
 from emulator.cli.services import services_app

@@ -2,40 +2,121 @@
 
 from __future__ import annotations
 
-import signal
-import threading
+import asyncio
 import time
+from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
+from emulator.api.resources import S3Target
 from emulator.cli.app import app, console, settings_of
 from emulator.cli.reporting import ConsoleReporter
 from emulator.cli.services import launcher_for, print_addresses
+from emulator.exceptions import ServicesNotRunningError
+from emulator.runtime.components import DemoContext
+from emulator.runtime.demo import Demo, DemoStatus
+from emulator.runtime.supervisor import SupervisorEvent
+from emulator.services import LocalServices
+from emulator.settings import Settings
+
+PortOption = Annotated[int | None, typer.Option("--port", help="API port (default: settings, 8000; 0 picks one).")]
+
+
+def configured_context(settings: Settings) -> DemoContext | None:
+    """The addresses the settings give, when they name both Kafka and S3 (with credentials)."""
+    s3 = settings.s3
+    if not (settings.kafka.bootstrap_servers and s3.endpoint_url and s3.access_key_id and s3.secret_access_key):
+        return None
+    target = S3Target(s3.endpoint_url, s3.access_key_id, s3.secret_access_key, s3.bucket, s3.region)
+    return DemoContext(settings, settings.kafka.bootstrap_servers, target)
+
+
+def embedded_context(settings: Settings, services: LocalServices, start: bool) -> DemoContext:
+    """The addresses of the embedded services: started now (``start``) or already running."""
+    state = services.start() if start else services.running_state()
+    if state is None:
+        raise ServicesNotRunningError(
+            "no Kafka and S3 configured and the embedded services are not running: start them with "
+            "`kemu services up`, or set KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__*"
+        )
+    creds = services.credentials()
+    target = S3Target(
+        state.minio.endpoint_url,
+        creds.access_key_id,
+        SecretStr(creds.secret_access_key.get_secret_value()),
+        state.bucket,
+        settings.s3.region,
+    )
+    return DemoContext(settings, state.kafka.bootstrap_servers, target)
+
+
+def print_event(event: SupervisorEvent) -> None:
+    colour = "red" if event.kind == "failed" else "yellow"
+    console.print(f"[{colour}]{event.component} {event.kind}[/]: {event.detail}", highlight=False)
+
+
+def print_urls(demo: Demo) -> None:
+    console.print(f"  live page        [bold]{demo.url}/[/]", highlight=False)
+    console.print(f"  API docs         {demo.url}/docs", highlight=False)
+    console.print(f"  metrics          {demo.url}/metrics", highlight=False)
+    console.print(f"  Kafka bootstrap  {demo.context.kafka_bootstrap}", highlight=False)
+    console.print(
+        f"  S3 endpoint      {demo.context.s3.endpoint_url}  bucket {demo.context.s3.bucket}", highlight=False
+    )
+
+
+async def run_demo(context: DemoContext, port: int | None) -> None:
+    demo = Demo(context, on_event=print_event, port=port)
+    demo.install_signal_handlers()
+    live = console.status("starting", spinner="dots") if console.is_terminal else None
+    last_print = [0.0]
+
+    def on_ready(d: Demo) -> None:
+        console.print("[green]running[/]; press Ctrl-C to stop", highlight=False)
+        print_urls(d)
+        if live is not None:
+            live.start()
+
+    def on_tick(status: DemoStatus) -> None:
+        if live is not None:
+            live.update(status.line())
+        elif time.monotonic() - last_print[0] >= 15:  # no terminal (compose logs): a line now and then
+            last_print[0] = time.monotonic()
+            console.print(status.line(), highlight=False)
+
+    try:
+        await demo.run(on_ready, on_tick)
+    finally:
+        if live is not None:
+            live.stop()
 
 
 @app.command("up")
-def up(ctx: typer.Context) -> None:
-    """Start the embedded Kafka and MinIO (unless settings point elsewhere) and run the demo until Ctrl-C."""
+def up(ctx: typer.Context, port: PortOption = None) -> None:
+    """Start Kafka and MinIO (embedded, unless settings point at others), the pipeline and the API; Ctrl-C stops."""
     settings = settings_of(ctx)
     started = time.monotonic()
-    with ConsoleReporter(console) as reporter:
-        services = launcher_for(settings, reporter)
-        try:
-            state = services.start()
-        except KeyboardInterrupt:
-            console.print("interrupted: stopped what had started")
-            raise typer.Exit(130) from None
-    console.print(f"[green]ready[/] in {time.monotonic() - started:.1f} s; press Ctrl-C to stop", highlight=False)
-    print_addresses(state)
-    stop_requested = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
+    context = configured_context(settings)
+    services: LocalServices | None = None
+    if context is None:
+        with ConsoleReporter(console) as reporter:
+            services = launcher_for(settings, reporter)
+            try:
+                context = embedded_context(settings, services, start=True)
+            except KeyboardInterrupt:
+                console.print("interrupted: stopped what had started")
+                raise typer.Exit(130) from None
+        state = services.running_state()
+        if state is not None:
+            print_addresses(state)
+    console.print(f"[green]services ready[/] in {time.monotonic() - started:.1f} s", highlight=False)
     try:
-        while not stop_requested.wait(1.0):
-            if services.running_state() is None:
-                console.print(f"[red]a service exited[/]; see the logs under {services.run_dir}")
-                raise typer.Exit(1)
+        asyncio.run(run_demo(context, port))
     except KeyboardInterrupt:
         pass
     finally:
         console.print("stopping")
-        services.stop()
+        if services is not None:
+            services.stop()
+    console.print("stopped")
