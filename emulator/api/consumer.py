@@ -47,41 +47,31 @@ class ResultsConsumer:
         self.caught_up.clear()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
-            group_id=None,
+            group_id=None,  # no group: every API instance reads everything, from the start, with no rebalance
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            metadata_max_age_ms=5_000,  # a topic the engine creates later is picked up within seconds
             client_id="kemu-api",
         )
         await consumer.start()
         try:
-            partitions = await self._assign_all(consumer)
-            targets = await consumer.end_offsets(partitions) if partitions else {}
+            consumer.subscribe(topics=[self._results_topic, self._alerts_topic])
+            targets: dict[TopicPartition, int] | None = None
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=5_000)
                 for tp, messages in batches.items():
                     for message in messages:
                         self._apply(tp.topic, message.value, tp.partition, message.offset)
-                if not self.caught_up.is_set() and await _reached(consumer, targets):
+                if self.caught_up.is_set():
+                    continue
+                assigned = consumer.assignment()
+                if targets is None and assigned:
+                    # What was in the topics when reading started: reaching it means the view is rebuilt.
+                    targets = await consumer.end_offsets(list(assigned))
+                if targets is not None and await _reached(consumer, targets):
                     self.caught_up.set()
-                if not partitions:  # topics did not exist yet: look again
-                    partitions = await self._assign_all(consumer)
         finally:
             await consumer.stop()
-
-    async def _assign_all(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        """Every partition of both topics, assigned by hand: no group, no rebalance, each API reads everything."""
-        await consumer.topics()  # refreshes metadata
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in (self._results_topic, self._alerts_topic)
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if partitions:
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-        else:
-            await asyncio.sleep(1.0)
-        return partitions
 
     def _apply(self, topic: str, value: bytes | None, partition: int, offset: int) -> None:
         self.records_in += 1

@@ -52,13 +52,19 @@ class StreamsInspector:
             await admin.close()
 
     async def poll(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> StreamsAnswer:
-        topics = await consumer.topics()
+        topics = set(await admin.list_topics())
         names = (
             [t for t in self._streams if t in topics]
             if self._streams
             else sorted(t for t in topics if not t.startswith("__"))
         )
-        partitions = [TopicPartition(t, p) for t in names for p in sorted(consumer.partitions_for_topic(t) or ())]
+        described = await admin.describe_topics(names) if names else []
+        partitions = [
+            TopicPartition(d["topic"], p["partition"])
+            for d in sorted(described, key=lambda d: str(d["topic"]))
+            if d.get("error_code", 0) == 0
+            for p in sorted(d["partitions"], key=lambda p: int(p["partition"]))
+        ]
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions) if partitions else {}
         now = time.monotonic()
         rates = self._rates(now, ends)

@@ -77,8 +77,10 @@ class Demo:
             ApiConfig(serving=settings.serving, kafka_bootstrap=context.kafka_bootstrap, s3=context.s3),
             supervisor=self.supervisor,
         )
+        # uvicorn's per-request chatter only when debugging; its start/stop lines otherwise.
+        server_log_level = "info" if settings.log_level == "DEBUG" else "warning"
         self.server = ApiServer(
-            self.app, settings.api.host, settings.api.port if port is None else port, settings.log_level
+            self.app, settings.api.host, settings.api.port if port is None else port, server_log_level
         )
         self._stop = asyncio.Event()
         self._started = time.monotonic()
