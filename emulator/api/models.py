@@ -6,6 +6,7 @@ them, so a client can compare what it got with what the engine emitted character
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,6 +24,20 @@ def to_utc(value: datetime) -> datetime:
 def iso_ms(value: datetime) -> str:
     """``2026-11-27T08:00:00.123Z``: the contract's own spelling of an instant."""
     return to_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+#: RFC 3339 date-time (what OpenAPI's ``format: date-time`` means): a date, a time and an offset, nothing laxer.
+RFC3339_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+_RFC3339 = re.compile(f"^{RFC3339_PATTERN}$")
+
+
+def parse_instant(value: str) -> datetime:
+    """An RFC 3339 instant in UTC; ``ValueError`` for anything else (Unix numbers, bare dates, no offset)."""
+    if not _RFC3339.match(value):
+        raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+    text = value[:17] + "59" + value[19:] if value[17:19] == "60" else value  # a leap second: Python has none
+    text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    return to_utc(datetime.fromisoformat(text[:10] + "T" + text[11:]))
 
 
 UtcTime = Annotated[

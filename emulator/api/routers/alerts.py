@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
 from emulator.api.deps import View
-from emulator.api.models import Alert, AlertList, to_utc
+from emulator.api.models import RFC3339_PATTERN, Alert, AlertList, parse_instant
 from emulator.api.sse import event_stream, frame, relay
 from emulator.api.view import Event
 
@@ -20,10 +19,23 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 @router.get("", response_model=AlertList, summary="Recent alerts, newest first")
 async def list_alerts(
     view: View,
-    since: Annotated[datetime | None, Query(description="Only alerts emitted after this instant.")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="Only alerts emitted after this RFC 3339 instant.",
+            pattern=f"^{RFC3339_PATTERN}$",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AlertList:
-    return AlertList(alerts=view.alerts(to_utc(since) if since is not None else None, limit))
+    try:
+        after = parse_instant(since) if since is not None else None
+    except ValueError as exc:  # matches the pattern yet is no real instant (month 13)
+        raise HTTPException(
+            422, detail=[{"loc": ["query", "since"], "msg": str(exc), "type": "value_error", "input": since}]
+        ) from None
+    return AlertList(alerts=view.alerts(after, limit))
 
 
 @router.get(

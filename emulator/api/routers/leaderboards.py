@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response, StreamingResponse
 
 from emulator.api.deps import View
-from emulator.api.models import NAME_PATTERN, ErrorMessage, LeaderboardList, LeaderboardWindow, to_utc
+from emulator.api.models import (
+    NAME_PATTERN,
+    RFC3339_PATTERN,
+    ErrorMessage,
+    LeaderboardList,
+    LeaderboardWindow,
+    parse_instant,
+)
 from emulator.api.sse import event_stream, frame, relay
 from emulator.api.view import Board, BoardWindow, Event
 
 router = APIRouter(prefix="/leaderboards", tags=["leaderboards"])
 
-BoardName = Annotated[str, Path(pattern=NAME_PATTERN, description="Name of the analytics query behind the board.")]
+BoardName = Annotated[
+    str,
+    Path(pattern=NAME_PATTERN, description="Name of the analytics query behind the board.", examples=["top-players"]),
+]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Entries to return, best first.")]
 WindowParam = Annotated[
     str,
     Query(
-        max_length=64,
+        pattern=f"^(current|last|{RFC3339_PATTERN})$",
         description="`current` (newest window), `last` (newest final window, else the one before current) or an "
-        "ISO-8601 instant (the window holding it; with overlapping windows, the one that started last).",
+        "RFC 3339 instant such as 2026-11-27T08:00:30Z (the window holding it; with overlapping windows, the one "
+        "that started last).",
     ),
 ]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -44,7 +54,7 @@ def _invalid_window(value: str) -> HTTPException:
         detail=[
             {
                 "loc": ["query", "window"],
-                "msg": "must be 'current', 'last' or an ISO-8601 instant such as 2026-11-27T08:00:00Z",
+                "msg": "must be 'current', 'last' or an RFC 3339 instant such as 2026-11-27T08:00:00Z",
                 "type": "value_error",
                 "input": value,
             }
@@ -62,7 +72,7 @@ def resolve_window(board: Board, window: str) -> BoardWindow:
             raise HTTPException(404, detail=f"board {board.name!r} has no window before the current one yet")
         return found
     try:
-        instant = to_utc(datetime.fromisoformat(window))
+        instant = parse_instant(window)
     except ValueError:
         raise _invalid_window(window) from None
     found = board.at(instant)
