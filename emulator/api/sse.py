@@ -4,6 +4,7 @@ line every so often so proxies and browsers keep an idle stream open."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.responses import StreamingResponse
 
@@ -11,6 +12,27 @@ from emulator.api.view import CLOSED, Event, Subscription
 
 KEEPALIVE_S = 15.0
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def event_schema(event: str, model: str, description: str) -> dict[str, Any]:
+    """The OpenAPI ``responses`` entry of a stream whose events carry a ``model`` (by component name) as JSON data.
+
+    The ``schema`` of ``text/event-stream`` describes one event (OpenAPI 3.1, and 3.2's ``itemSchema``), with the
+    JSON payload described through ``contentMediaType``/``contentSchema``.
+    """
+    one_event = {
+        "type": "object",
+        "properties": {
+            "event": {"type": "string", "enum": [event]},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": f"#/components/schemas/{model}"},
+            },
+        },
+        "required": ["data"],
+    }
+    return {"description": description, "content": {"text/event-stream": {"itemSchema": one_event}}}
 
 
 def frame(event: str, data: bytes) -> bytes:

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from emulator.api.deps import View
 from emulator.api.models import RFC3339_PATTERN, Alert, AlertList, parse_instant
-from emulator.api.sse import event_stream, frame, relay
+from emulator.api.sse import event_schema, event_stream, frame, relay
 from emulator.api.view import Event
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -42,10 +42,9 @@ async def list_alerts(
     "/stream",
     response_class=StreamingResponse,
     responses={
-        200: {
-            "description": "Server-sent events: `alert` with an Alert as data, for each alert from now on.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
+        200: event_schema(
+            "alert", "Alert", "Server-sent events: `alert` with an Alert as data, for each alert from now on."
+        )
     },
     summary="Live alerts (server-sent events)",
 )

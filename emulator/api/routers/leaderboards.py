@@ -17,7 +17,7 @@ from emulator.api.models import (
     LeaderboardWindow,
     parse_instant,
 )
-from emulator.api.sse import event_stream, frame, relay
+from emulator.api.sse import event_schema, event_stream, frame, relay
 from emulator.api.view import Board, BoardWindow, Event
 
 router = APIRouter(prefix="/leaderboards", tags=["leaderboards"])
@@ -98,11 +98,12 @@ async def get_leaderboard(view: View, name: BoardName, window: WindowParam = "cu
     response_class=StreamingResponse,
     responses={
         **NOT_FOUND,
-        200: {
-            "description": "Server-sent events: `board` with a LeaderboardWindow as data, first the current window, "
-            "then each change of the current window.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        },
+        200: event_schema(
+            "board",
+            "LeaderboardWindow",
+            "Server-sent events: `board` with a LeaderboardWindow as data, first the current window, then each change "
+            "of the current window.",
+        ),
     },
     summary="Live changes of a board (server-sent events)",
 )
