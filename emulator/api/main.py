@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from emulator.api.consumer import ResultsConsumer
+from emulator.api.fastpath import LeaderboardFastPath
 from emulator.api.metrics import registry_for
 from emulator.api.resources import ApiConfig, ApiResources, S3Probe
 from emulator.api.routers import alerts, health, leaderboards, metrics, page, streams
@@ -67,5 +68,6 @@ def create_app(
     )
     for router in (leaderboards.router, alerts.router, streams.router, health.router, metrics.router, page.router):
         app.include_router(router)
+    app.add_middleware(LeaderboardFastPath)
     app.mount("/static", StaticFiles(packages=[("emulator.api", "static")]), name="static")
     return app

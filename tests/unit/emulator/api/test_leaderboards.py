@@ -177,3 +177,16 @@ async def test_page_and_docs_are_served(client: httpx.AsyncClient) -> None:
         "/readyz",
         "/metrics",
     } <= schema["paths"].keys()
+
+
+async def test_fast_path_answers_exactly_what_the_route_answers(view: ResultsView, client: httpx.AsyncClient) -> None:
+    """An extra parameter sends a request through FastAPI's route; the plain one is served by the fast path."""
+    feed(view, result("top", T0, {"a": 1, "b": 2}, final=True), result("top", T0 + timedelta(minutes=1), {"c": 3}))
+    for query in ("", "?limit=1", "?window=last", "?window=current&limit=1000", "?limit=1&window=last"):
+        fast = await client.get(f"/leaderboards/top{query}")
+        routed = await client.get(f"/leaderboards/top{query}{'&' if query else '?'}via=route")
+        assert fast.status_code == routed.status_code == 200
+        assert fast.content == routed.content
+        assert fast.headers["content-type"] == routed.headers["content-type"] == "application/json"
+    for bad in ("?limit=0", "?limit=1001", "?limit=-1", "?window=nope", "?limit=x"):
+        assert (await client.get(f"/leaderboards/top{bad}")).status_code == 422, bad

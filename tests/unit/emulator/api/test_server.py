@@ -16,5 +16,5 @@ def test_bound_socket_is_tcp_so_asyncio_disables_nagle() -> None:
 
 
 def test_a_taken_port_is_one_clear_error() -> None:
-    with bind("127.0.0.1", 0) as taken, pytest.raises(ConfigurationError, match="cannot listen on 127.0.0.1"):
+    with bind("127.0.0.1", 0) as taken, pytest.raises(ConfigurationError, match=r"cannot listen on 127\.0\.0\.1"):
         bind("127.0.0.1", taken.getsockname()[1])
