@@ -11,7 +11,6 @@ from fastapi.responses import Response, StreamingResponse
 from emulator.api.deps import View
 from emulator.api.models import (
     NAME_PATTERN,
-    RFC3339_PATTERN,
     ErrorMessage,
     LeaderboardList,
     LeaderboardWindow,
@@ -30,10 +29,11 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="Entries to return, best
 WindowParam = Annotated[
     str,
     Query(
-        pattern=f"^(current|last|{RFC3339_PATTERN})$",
         description="`current` (newest window), `last` (newest final window, else the one before current) or an "
         "RFC 3339 instant such as 2026-11-27T08:00:30Z (the window holding it; with overlapping windows, the one "
         "that started last).",
+        # Exact in the schema (a keyword or a real date-time), checked strictly in resolve_window.
+        json_schema_extra={"anyOf": [{"enum": ["current", "last"]}, {"format": "date-time"}]},
     ),
 ]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
