@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -29,6 +30,8 @@ class StreamsInspector:
         self._previous: tuple[float, dict[TopicPartition, int]] | None = None
         self.answer = StreamsAnswer(kafka_reachable=False, as_of=None, streams=[])
         self.last_success: float | None = None
+        #: When the cluster last answered at all (readiness needs no more than that).
+        self.last_contact: float | None = None
 
     async def run(self) -> None:
         """Poll until cancelled; a failed poll marks Kafka unreachable and is retried at the next tick."""
@@ -53,6 +56,7 @@ class StreamsInspector:
 
     async def poll(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> StreamsAnswer:
         topics = set(await admin.list_topics())
+        self.last_contact = time.monotonic()
         names = (
             [t for t in self._streams if t in topics]
             if self._streams
@@ -104,15 +108,21 @@ class StreamsInspector:
 
     @staticmethod
     async def _lags(admin: AIOKafkaAdminClient, ends: dict[TopicPartition, int]) -> dict[str, dict[str, int]]:
-        """Per stream, per group: end offset minus committed offset, summed over the shards the group committed."""
+        """Per stream, per group: end offset minus committed offset, summed over the shards the group committed.
+        Groups are asked concurrently (a few at a time): a busy cluster has many."""
+        limit = asyncio.Semaphore(8)
+
+        async def offsets_of(group_id: str) -> tuple[str, dict[TopicPartition, Any]]:
+            async with limit:
+                try:
+                    return group_id, await admin.list_consumer_group_offsets(group_id)
+                except Exception as exc:  # a group being deleted as we ask is not an error of the inspector
+                    log.debug("offsets of group %s: %s", group_id, exc)
+                    return group_id, {}
+
+        groups = [group[0] for group in await admin.list_consumer_groups()]
         lags: dict[str, dict[str, int]] = {}
-        for group in await admin.list_consumer_groups():
-            group_id = group[0]
-            try:
-                committed = await admin.list_consumer_group_offsets(group_id)
-            except Exception as exc:  # a group being deleted as we ask is not an error of the inspector
-                log.debug("offsets of group %s: %s", group_id, exc)
-                continue
+        for group_id, committed in await asyncio.gather(*(offsets_of(g) for g in groups)):
             for tp, meta in committed.items():
                 if tp in ends and meta.offset >= 0:
                     per_group = lags.setdefault(tp.topic, {})

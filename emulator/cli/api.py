@@ -8,7 +8,14 @@ import contextlib
 import typer
 
 from emulator.cli.app import app, console, settings_of
-from emulator.cli.demo import PortOption, configured_context, embedded_context, print_event, print_urls
+from emulator.cli.demo import (
+    PortOption,
+    configure_logging,
+    configured_context,
+    embedded_context,
+    print_event,
+    print_urls,
+)
 from emulator.cli.services import launcher_for
 from emulator.runtime.demo import Demo
 
@@ -19,6 +26,7 @@ api_app = typer.Typer(help="The leaderboard API and live page.", no_args_is_help
 def serve(ctx: typer.Context, port: PortOption = None) -> None:
     """Serve the API (no pipeline components) until Ctrl-C; needs Kafka and S3 configured or `kemu services up`."""
     settings = settings_of(ctx)
+    configure_logging(settings.log_level)
     context = configured_context(settings) or embedded_context(settings, launcher_for(settings), start=False)
 
     async def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Annotated
 
@@ -51,6 +52,12 @@ def embedded_context(settings: Settings, services: LocalServices, start: bool) -
     return DemoContext(settings, state.kafka.bootstrap_servers, target)
 
 
+def configure_logging(level: str) -> None:
+    """Our log lines with time and origin; the Kafka client's chatter only when it matters."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
 def print_event(event: SupervisorEvent) -> None:
     colour = "red" if event.kind == "failed" else "yellow"
     console.print(f"[{colour}]{event.component} {event.kind}[/]: {event.detail}", highlight=False)
@@ -96,6 +103,7 @@ async def run_demo(context: DemoContext, port: int | None) -> None:
 def up(ctx: typer.Context, port: PortOption = None) -> None:
     """Start Kafka and MinIO (embedded, unless settings point at others), the pipeline and the API; Ctrl-C stops."""
     settings = settings_of(ctx)
+    configure_logging(settings.log_level)
     started = time.monotonic()
     context = configured_context(settings)
     services: LocalServices | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from emulator.api import ApiConfig, ApiResources, create_app
 from emulator.api.server import ApiServer
 from emulator.runtime.components import PIPELINE_COMPONENTS, ComponentFactory, DemoContext
-from emulator.runtime.supervisor import State, Supervisor, SupervisorEvent
+from emulator.runtime.supervisor import Backoff, State, Supervisor, SupervisorEvent
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,11 @@ class Demo:
         factories: Sequence[ComponentFactory] = PIPELINE_COMPONENTS,
         on_event: Callable[[SupervisorEvent], None] | None = None,
         port: int | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         settings = context.settings
         self.context = context
-        self.supervisor = Supervisor(on_event=on_event)
+        self.supervisor = Supervisor(backoff=backoff, on_event=on_event)
         for factory in factories:
             for component in factory(context):
                 self.supervisor.add(component)

@@ -142,7 +142,7 @@ async def test_the_running_demo_serves_what_the_publisher_wrote_and_streams_chan
     endpoints: Endpoints, topics: tuple[str, str]
 ) -> None:
     async with (
-        running_demo(endpoints, *topics, records_per_s=10) as running,
+        running_demo(endpoints, *topics, records_per_s=10, extra=[FailsTwice()]) as running,
         httpx.AsyncClient(base_url=running.url, timeout=10) as http,
     ):
 
@@ -177,7 +177,25 @@ async def test_the_running_demo_serves_what_the_publisher_wrote_and_streams_chan
         status = running.demo.supervisor.status("test-results-publisher")
         assert status is not None
         assert status.failures == 0
-        assert 'kemu_events_out_total{component="test-results-publisher"}' in (await http.get("/metrics")).text
+        metrics = (await http.get("/metrics")).text
+        assert 'kemu_events_out_total{component="test-results-publisher"}' in metrics
+        # A failing component is reported and restarted, not left dead.
+        assert 'kemu_component_failures_total{component="fails-twice"} 2.0' in metrics
+        assert 'kemu_component_restarts_total{component="fails-twice"} 2.0' in metrics
+        assert 'kemu_component_up{component="fails-twice"} 1.0' in metrics
+
+
+class FailsTwice:
+    name = "fails-twice"
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def run(self) -> None:
+        self.attempts += 1
+        if self.attempts <= 2:
+            raise RuntimeError(f"failure {self.attempts}")
+        await asyncio.Event().wait()
 
 
 def answer_equals(answer: dict[str, Any], record: dict[str, Any]) -> bool:
