@@ -106,18 +106,22 @@ def up(ctx: typer.Context, port: PortOption = None) -> None:
     configure_logging(settings.log_level)
     started = time.monotonic()
     context = configured_context(settings)
-    services: LocalServices | None = None
+    owned: LocalServices | None = None  # embedded services this command started, and so stops
     if context is None:
-        with ConsoleReporter(console) as reporter:
-            services = launcher_for(settings, reporter)
-            try:
-                context = embedded_context(settings, services, start=True)
-            except KeyboardInterrupt:
-                console.print("interrupted: stopped what had started")
-                raise typer.Exit(130) from None
-        state = services.running_state()
-        if state is not None:
-            print_addresses(state)
+        launcher = launcher_for(settings)
+        if launcher.running_state() is not None:  # from `kemu services up`: used, and left running on exit
+            context = embedded_context(settings, launcher, start=False)
+        else:
+            with ConsoleReporter(console) as reporter:
+                owned = launcher_for(settings, reporter)
+                try:
+                    context = embedded_context(settings, owned, start=True)
+                except KeyboardInterrupt:
+                    console.print("interrupted: stopped what had started")
+                    raise typer.Exit(130) from None
+            state = owned.running_state()
+            if state is not None:
+                print_addresses(state)
     console.print(f"[green]services ready[/] in {time.monotonic() - started:.1f} s", highlight=False)
     try:
         asyncio.run(run_demo(context, port))
@@ -125,6 +129,6 @@ def up(ctx: typer.Context, port: PortOption = None) -> None:
         pass
     finally:
         console.print("stopping")
-        if services is not None:
-            services.stop()
+        if owned is not None:
+            owned.stop()
     console.print("stopped")
