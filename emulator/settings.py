@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from emulator.config.api import ServingSettings
 from emulator.kinesis.config import KinesisSettings
 
 #: The Kafka release the embedded launcher runs and the compose file pins (aiokafka 0.14's idempotent and
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
     services: ServicesSettings = ServicesSettings()
     api: ApiSettings = ApiSettings()
     kinesis: KinesisSettings = KinesisSettings()
+    serving: ServingSettings = ServingSettings()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     _toml_file: ClassVar[Path | None] = None

@@ -8,6 +8,7 @@ from types import FrameType
 
 import typer
 
+from emulator.cli import api as _api  # noqa: F401 - registers `kemu api`
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
 from emulator.cli.app import app, console, print_error
 from emulator.cli.kinesis import kinesis_app

@@ -2,40 +2,135 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
+from emulator.api.resources import S3Target
 from emulator.cli.app import app, console, settings_of
-from emulator.cli.kinesis import start_kinesis_api
 from emulator.cli.reporting import ConsoleReporter
 from emulator.cli.services import launcher_for, print_addresses
+from emulator.exceptions import ServicesNotRunningError
+from emulator.runtime.components import DemoContext
+from emulator.runtime.demo import Demo, DemoStatus
+from emulator.runtime.supervisor import SupervisorEvent
+from emulator.services import LocalServices
+from emulator.settings import Settings
+
+PortOption = Annotated[int | None, typer.Option("--port", help="API port (default: settings, 8000; 0 picks one).")]
+
+
+def configured_context(settings: Settings) -> DemoContext | None:
+    """The addresses the settings give, when they name both Kafka and S3 (with credentials)."""
+    s3 = settings.s3
+    if not (settings.kafka.bootstrap_servers and s3.endpoint_url and s3.access_key_id and s3.secret_access_key):
+        return None
+    target = S3Target(s3.endpoint_url, s3.access_key_id, s3.secret_access_key, s3.bucket, s3.region)
+    return DemoContext(settings, settings.kafka.bootstrap_servers, target)
+
+
+def embedded_context(settings: Settings, services: LocalServices, start: bool) -> DemoContext:
+    """The addresses of the embedded services: started now (``start``) or already running."""
+    state = services.start() if start else services.running_state()
+    if state is None:
+        raise ServicesNotRunningError(
+            "no Kafka and S3 configured and the embedded services are not running: start them with "
+            "`kemu services up`, or set KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__*"
+        )
+    creds = services.credentials()
+    target = S3Target(
+        state.minio.endpoint_url,
+        creds.access_key_id,
+        SecretStr(creds.secret_access_key.get_secret_value()),
+        state.bucket,
+        settings.s3.region,
+    )
+    return DemoContext(settings, state.kafka.bootstrap_servers, target)
+
+
+def configure_logging(level: str) -> None:
+    """Our log lines with time and origin; the Kafka client's chatter only when it matters."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def print_event(event: SupervisorEvent) -> None:
+    colour = "red" if event.kind == "failed" else "yellow"
+    console.print(f"[{colour}]{event.component} {event.kind}[/]: {event.detail}", highlight=False)
+
+
+def print_urls(demo: Demo) -> None:
+    console.print(f"  live page        [bold]{demo.url}/[/]", highlight=False)
+    console.print(f"  API docs         {demo.url}/docs", highlight=False)
+    console.print(f"  metrics          {demo.url}/metrics", highlight=False)
+    kinesis = demo.context.settings.kinesis
+    console.print(f"  Kinesis API      http://{kinesis.host}:{kinesis.port}  (aws --endpoint-url ...)", highlight=False)
+    console.print(f"  Kafka bootstrap  {demo.context.kafka_bootstrap}", highlight=False)
+    console.print(
+        f"  S3 endpoint      {demo.context.s3.endpoint_url}  bucket {demo.context.s3.bucket}", highlight=False
+    )
+
+
+async def run_demo(context: DemoContext, port: int | None) -> None:
+    demo = Demo(context, on_event=print_event, port=port)
+    demo.install_signal_handlers()
+    live = console.status("starting", spinner="dots") if console.is_terminal else None
+    last_print = [0.0]
+
+    def on_ready(d: Demo) -> None:
+        console.print("[green]running[/]; press Ctrl-C to stop", highlight=False)
+        print_urls(d)
+        if live is not None:
+            live.start()
+
+    def on_tick(status: DemoStatus) -> None:
+        if live is not None:
+            live.update(status.line())
+        elif time.monotonic() - last_print[0] >= 15:  # no terminal (compose logs): a line now and then
+            last_print[0] = time.monotonic()
+            console.print(status.line(), highlight=False)
+
+    try:
+        await demo.run(on_ready, on_tick)
+    finally:
+        if live is not None:
+            live.stop()
 
 
 @app.command("up")
-def up(ctx: typer.Context) -> None:
-    """Start the embedded Kafka and MinIO (unless settings point elsewhere) and run the demo until Ctrl-C."""
+def up(ctx: typer.Context, port: PortOption = None) -> None:
+    """Start Kafka and MinIO (embedded, unless settings point at others), the pipeline and the API; Ctrl-C stops."""
     settings = settings_of(ctx)
+    configure_logging(settings.log_level)
     started = time.monotonic()
-    with ConsoleReporter(console) as reporter:
-        services = launcher_for(settings, reporter)
-        try:
-            state = services.start()
-        except KeyboardInterrupt:
-            console.print("interrupted: stopped what had started")
-            raise typer.Exit(130) from None
-    kinesis = start_kinesis_api(settings, state.kafka.bootstrap_servers, services)
+    context = configured_context(settings)
+    owned: LocalServices | None = None  # embedded services this command started, and so stops
+    if context is None:
+        launcher = launcher_for(settings)
+        if launcher.running_state() is not None:  # from `kemu services up`: used, and left running on exit
+            context = embedded_context(settings, launcher, start=False)
+        else:
+            with ConsoleReporter(console) as reporter:
+                owned = launcher_for(settings, reporter)
+                try:
+                    context = embedded_context(settings, owned, start=True)
+                except KeyboardInterrupt:
+                    console.print("interrupted: stopped what had started")
+                    raise typer.Exit(130) from None
+            state = owned.running_state()
+            if state is not None:
+                print_addresses(state)
+    console.print(f"[green]services ready[/] in {time.monotonic() - started:.1f} s", highlight=False)
     try:
-        console.print(f"[green]ready[/] in {time.monotonic() - started:.1f} s; press Ctrl-C to stop", highlight=False)
-        print_addresses(state)
-        while True:
-            time.sleep(1.0)
-            if services.running_state() is None:
-                console.print(f"[red]a service exited[/]; see the logs under {services.run_dir}")
-                raise typer.Exit(1)
+        asyncio.run(run_demo(context, port))
     except KeyboardInterrupt:
         pass
     finally:
         console.print("stopping")
-        kinesis.stop()
-        services.stop()
+        if owned is not None:
+            owned.stop()
+    console.print("stopped")

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from emulator.cli.app import console, settings_of
-from emulator.exceptions import ServicesNotRunningError, ServiceStartError
-from emulator.kinesis.server import KinesisServer, serve_forever
+from emulator.exceptions import ServicesNotRunningError
+from emulator.kinesis.server import serve_forever
 from emulator.services import LocalServices
 from emulator.settings import Settings
 
@@ -28,20 +28,6 @@ def kafka_bootstrap(settings: Settings) -> str:
             "no Kafka to serve streams from: set KEMU_KAFKA__BOOTSTRAP_SERVERS or start `kemu services up` first"
         )
     return state.kafka.bootstrap_servers
-
-
-def start_kinesis_api(settings: Settings, embedded_bootstrap: str, services: LocalServices) -> KinesisServer:
-    """Start the Kinesis API in the background for ``kemu up`` (stopping ``services`` if it cannot start)."""
-    server = KinesisServer(settings.kinesis, settings.kafka.bootstrap_servers or embedded_bootstrap)
-    try:
-        server.start()
-    except RuntimeError as exc:
-        services.stop()
-        raise ServiceStartError(f"{exc}; choose another port with KEMU_KINESIS__PORT") from None
-    console.print(
-        f"  Kinesis API      [bold]{server.url}[/]  (aws --endpoint-url {server.url} kinesis ...)", highlight=False
-    )
-    return server
 
 
 @kinesis_app.command("serve")

@@ -1,0 +1,9 @@
+"""The leaderboard API and the live page: FastAPI over the analytics engine's output topics."""
+
+from emulator.api.consumer import ResultsConsumer
+from emulator.api.main import create_app
+from emulator.api.resources import ApiConfig, ApiResources, S3Target
+from emulator.api.streams import StreamsInspector
+from emulator.api.view import ResultsView
+
+__all__ = ["ApiConfig", "ApiResources", "ResultsConsumer", "ResultsView", "S3Target", "StreamsInspector", "create_app"]

@@ -1,0 +1,42 @@
+"""The API latency benchmark runs end to end and prints its JSON (shape only: this is not a timed test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.endpoints import Endpoints
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
+    env = {
+        **os.environ,
+        "KEMU_KAFKA__BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "KEMU_S3__ENDPOINT_URL": endpoints.s3_endpoint,
+        "KEMU_S3__ACCESS_KEY_ID": endpoints.s3_access_key,
+        "KEMU_S3__SECRET_ACCESS_KEY": endpoints.s3_secret_key,
+        "KEMU_S3__BUCKET": endpoints.bucket,
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.api_latency", "--rate", "50", "--duration", "1", "--warmup", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout)
+    assert result["benchmark"] == "api_latency"
+    assert result["completed"] == result["requests"] == 50
+    assert result["non_200"] == 0
+    for key in ("p50_ms", "p99_ms", "p99_from_schedule_ms", "rate_achieved"):
+        assert isinstance(result[key], float)
+    assert result["baseline_healthz"]["completed"] == 50
+    assert isinstance(result["p99_ratio_to_healthz"], float)
