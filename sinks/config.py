@@ -65,11 +65,12 @@ class S3Connection(BaseModel):
 class DeliveryStreamConfig(BaseModel):
     """One delivery stream: a source topic delivered as Parquet objects under a Firehose-style key layout."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     name: str = Field(pattern=STREAM_NAME_PATTERN)
     source_topic: str = Field(pattern=TOPIC_PATTERN)
-    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    #: Destination bucket; empty means the application's default bucket (the emulator fills it in).
+    bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     prefix: str = ""
     error_output_prefix: str | None = None
     buffering: BufferingHints = BufferingHints()

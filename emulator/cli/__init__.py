@@ -7,9 +7,11 @@ import sys
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
 from emulator.cli.app import app, console
 from emulator.cli.services import services_app
+from emulator.cli.sink import sink_app
 from emulator.exceptions import EmulatorError
 
 app.add_typer(services_app, name="services")
+app.add_typer(sink_app, name="sink")
 
 __all__ = ["app", "main"]
 
