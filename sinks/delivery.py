@@ -17,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from sinks.buffering import FlushReason, PartitionBuffer, admits, decode_plan, encode_plan, flush_reason
@@ -36,6 +39,7 @@ from sinks.schema import SchemaRegistry
 log = logging.getLogger(__name__)
 
 STATE_PREFIX = "_kemu/sinks/"
+T = TypeVar("T")
 
 
 @dataclass
@@ -92,7 +96,8 @@ class DeliveryStream:
         self._s3 = s3
         self._poll_timeout_ms = poll_timeout_ms
         self._stop_when_caught_up = stop_when_caught_up
-        self.stats = DeliveryStats(config.name)
+        self._stats = DeliveryStats(config.name)
+        self._dest = S3Destination(make_client(s3), config.bucket)
         self._buffers: dict[int, PartitionBuffer] = {}
         self._cuts: dict[int, int] = {}
         self._committed: dict[int, int] = {}
@@ -107,9 +112,7 @@ class DeliveryStream:
 
     async def run(self, stop: asyncio.Event) -> DeliveryStats:
         """Deliver until ``stop`` is set (then write what is buffered) or, optionally, until caught up."""
-        bucket = self.config.bucket
-        assert bucket is not None  # noqa: S101 - checked in __init__
-        self._dest = S3Destination(make_client(self._s3), bucket, stop)
+        self._dest.stop_event = stop
         if not self._registry.declared:
             saved = await self._dest.get(self.schema_key)
             if saved is not None:
@@ -137,6 +140,13 @@ class DeliveryStream:
             await consumer.stop()
         return self.stats
 
+    @property
+    def stats(self) -> DeliveryStats:
+        """Live counters (safe to read from another task while the stream runs)."""
+        self._stats.s3_retries = self._dest.retries
+        self._stats.s3_waiting = self._dest.waiting_since is not None
+        return self._stats
+
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         topic = self.config.source_topic
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
@@ -148,7 +158,9 @@ class DeliveryStream:
             described = await admin.describe_topics([topic])
             partitions = sorted(p["partition"] for p in described[0]["partitions"])
             self._tps = [TopicPartition(topic, p) for p in partitions]
-            committed = await admin.list_consumer_group_offsets(self.config.group_id, partitions=self._tps)
+            committed = await _retry_kafka(
+                lambda: admin.list_consumer_group_offsets(self.config.group_id, partitions=self._tps)
+            )
         finally:
             await admin.close()
         consumer.assign(self._tps)
@@ -164,7 +176,7 @@ class DeliveryStream:
                 await consumer.seek_to_beginning(tp)
                 self._committed[tp.partition] = await consumer.position(tp)
         if self._cuts:
-            self.stats.recovered_cuts = len(self._cuts)
+            self._stats.recovered_cuts = len(self._cuts)
             log.info("resuming an interrupted write: cuts %s", self._cuts)
             consumer.pause(*[tp for tp in self._tps if tp.partition not in self._cuts])
 
@@ -185,11 +197,11 @@ class DeliveryStream:
                     consumer.resume(*self._tps)
                 continue
             age = None if self._oldest is None else time.monotonic() - self._oldest
-            reason = flush_reason(hints, self.stats.buffered_bytes, age)
+            reason = flush_reason(hints, self._stats.buffered_bytes, age)
             if reason is not None:
                 await self._flush(reason)
             self._update_lag(consumer)
-            if self._stop_when_caught_up and not self.stats.buffered_bytes and await self._caught_up(consumer):
+            if self._stop_when_caught_up and not self._stats.buffered_bytes and await self._caught_up(consumer):
                 return
         if not self._cuts:  # a pending cut must be written whole, never cut short by a shutdown
             await self._flush(FlushReason.SHUTDOWN)
@@ -214,8 +226,8 @@ class DeliveryStream:
             added += 1
         if added and self._oldest is None:
             self._oldest = time.monotonic()
-        self.stats.records_in += added
-        self.stats.buffered_bytes += buffer.size - before
+        self._stats.records_in += added
+        self._stats.buffered_bytes += buffer.size - before
 
     async def _cuts_reached(self, consumer: AIOKafkaConsumer) -> bool:
         for partition, cut in self._cuts.items():
@@ -240,7 +252,7 @@ class DeliveryStream:
             high = consumer.highwater(tp)
             if high is not None:
                 lag += max(0, high - self._committed.get(tp.partition, 0))
-        self.stats.lag = lag
+        self._stats.lag = lag
 
     async def _flush(self, reason: FlushReason) -> None:
         consumer = self._consumer
@@ -262,24 +274,23 @@ class DeliveryStream:
             self._registry.dirty = False
         for obj in pending:
             await self._dest.put(obj.key, obj.body, obj.content_type)
-            self.stats.bytes_written += len(obj.body)
+            self._stats.bytes_written += len(obj.body)
             if obj.is_error:
-                self.stats.error_objects += 1
+                self._stats.error_objects += 1
             else:
-                self.stats.objects += 1
-                self.stats.records_delivered += obj.records
+                self._stats.objects += 1
+                self._stats.records_delivered += obj.records
         await consumer.commit(
             {TopicPartition(topic, b.partition): OffsetAndMetadata(b.last_offset + 1, "") for b in buffers}
         )
         for buffer in buffers:
             self._committed[buffer.partition] = buffer.last_offset + 1
-        self.stats.records_failed += failed
-        self.stats.flushes += 1
-        self.stats.last_flush_reason = reason.value
-        self.stats.flush_reasons[reason.value] = self.stats.flush_reasons.get(reason.value, 0) + 1
-        self.stats.s3_retries = self._dest.retries
+        self._stats.records_failed += failed
+        self._stats.flushes += 1
+        self._stats.last_flush_reason = reason.value
+        self._stats.flush_reasons[reason.value] = self._stats.flush_reasons.get(reason.value, 0) + 1
         self._buffers.clear()
-        self.stats.buffered_bytes = 0
+        self._stats.buffered_bytes = 0
         self._oldest = None
 
     def _encode(self, buffer: PartitionBuffer) -> tuple[list[PendingObject], int]:
@@ -345,6 +356,18 @@ class DeliveryStream:
             key = prefix + object_name(cfg.name, topic, partition, first_offset, when, ERROR_EXTENSION)
             objects.append(PendingObject(key, body, "application/x-ndjson", True, len(items)))
         return objects
+
+
+async def _retry_kafka(call: Callable[[], Awaitable[T]], attempts: int = 60) -> T:
+    """Retry a Kafka request on retriable errors (a fresh broker has no group coordinator for a few seconds)."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except KafkaError as exc:
+            if not exc.retriable or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise SinkError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def _static_root(prefix: str) -> str:

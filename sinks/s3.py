@@ -66,7 +66,8 @@ class S3Destination:
     def __init__(self, client: S3Client, bucket: str, stop: asyncio.Event | None = None) -> None:
         self._client = client
         self.bucket = bucket
-        self._stop = stop or asyncio.Event()
+        #: Set to stop retrying: a write that cannot finish is abandoned (its records stay uncommitted).
+        self.stop_event = stop or asyncio.Event()
         #: Attempts that failed and were retried since start (an outage shows up here).
         self.retries = 0
         self.waiting_since: float | None = None
@@ -127,7 +128,7 @@ class S3Destination:
                 self.waiting_since = loop.time()
                 log.warning("S3 unavailable (%s on %s); retrying with backoff, consumption paused", problem, what)
             try:
-                await asyncio.wait_for(self._stop.wait(), timeout=backoff.next())
+                await asyncio.wait_for(self.stop_event.wait(), timeout=backoff.next())
             except TimeoutError:
                 continue
             raise StopRequested(f"stopped while S3 was unavailable ({what})")

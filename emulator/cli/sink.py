@@ -112,7 +112,7 @@ def run(
         )
         for config in configs
     ]
-    console.print(f"delivering {', '.join(c.name for c in configs)}; Ctrl-C to stop", highlight=False)
+    console.print(f"delivering {', '.join(c.name for c in configs)}; Ctrl-C to stop", highlight=False, soft_wrap=True)
     started = time.monotonic()
     try:
         asyncio.run(_run_all(streams, interval, started))
@@ -132,7 +132,7 @@ async def _run_all(streams: list[DeliveryStream], interval: float, started: floa
     async def report() -> None:
         while True:
             await asyncio.sleep(interval)
-            console.print(progress_line([s.stats for s in streams], started), highlight=False)
+            console.print(progress_line([s.stats for s in streams], started), highlight=False, soft_wrap=True)
 
     reporter = asyncio.create_task(report())
     try:
@@ -159,5 +159,6 @@ def _summary(streams: list[DeliveryStream], started: float) -> None:
             f"({s.bytes_written / 2**20:,.1f} MiB), {s.records_failed:,} to the error prefix in "
             f"{s.error_objects:,} objects, {s.flushes:,} writes, lag {s.lag:,}, S3 retries {s.s3_retries:,}",
             highlight=False,
+            soft_wrap=True,
         )
-    console.print(f"stopped after {elapsed:.1f} s", highlight=False)
+    console.print(f"stopped after {elapsed:.1f} s", highlight=False, soft_wrap=True)
