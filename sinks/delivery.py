@@ -201,8 +201,8 @@ class DeliveryStream:
             if reason is not None:
                 await self._flush(reason)
             self._update_lag(consumer)
-            if self._stop_when_caught_up and not self._stats.buffered_bytes and await self._caught_up(consumer):
-                return
+            if self._stop_when_caught_up and await self._caught_up(consumer):
+                break  # the shutdown write below delivers the rest without waiting for the interval
         if not self._cuts:  # a pending cut must be written whole, never cut short by a shutdown
             await self._flush(FlushReason.SHUTDOWN)
 
