@@ -45,6 +45,13 @@ class PartitionBuffer:
         self.timestamps.append(timestamp_ms)
         self.size += len(value)
 
+    def extend(self, offsets: list[int], timestamps: list[int], values: list[bytes], size: int) -> None:
+        """Append records given column-wise (``size`` is the total length of ``values``)."""
+        self.values.extend(values)
+        self.offsets.extend(offsets)
+        self.timestamps.extend(timestamps)
+        self.size += size
+
     def __len__(self) -> int:
         return len(self.offsets)
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import pyarrow as pa
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 
 from sinks.buffering import FlushReason, PartitionBuffer, admits, decode_plan, encode_plan, flush_reason
 from sinks.config import DeliveryStreamConfig, S3Connection
@@ -59,6 +61,9 @@ class DeliveryStats:
     s3_retries: int = 0
     s3_waiting: bool = False
     recovered_cuts: int = 0
+    #: ``time.monotonic()`` when the first record arrived, and when the last write finished (sustained rates).
+    first_record_at: float | None = None
+    last_write_at: float | None = None
     last_flush_reason: str | None = None
     flush_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -102,6 +107,9 @@ class DeliveryStream:
         self._cuts: dict[int, int] = {}
         self._committed: dict[int, int] = {}
         self._oldest: float | None = None
+        self._inflight: asyncio.Task[None] | None = None
+        # One converter thread: the registry grows in partition order, and Arrow's allocator keeps one heap.
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"encode-{config.name}")
         self._consumer: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._registry = SchemaRegistry(dict(config.schema_fields), declared=bool(config.schema_fields))
@@ -138,6 +146,7 @@ class DeliveryStream:
         finally:
             self._consumer = None
             await consumer.stop()
+            self._encoder.shutdown(wait=False, cancel_futures=True)
         return self.stats
 
     @property
@@ -187,12 +196,14 @@ class DeliveryStream:
             if self._oldest is not None:
                 left = hints.interval_s - (time.monotonic() - self._oldest)
                 timeout = max(0, min(timeout, int(left * 1000)))
+            self._raise_if_write_failed()
             batches = await consumer.getmany(timeout_ms=timeout)
             for tp, records in batches.items():
                 self._add(consumer, tp, records)
             if self._cuts:
                 if await self._cuts_reached(consumer):
                     await self._flush(FlushReason.RECOVERY)
+                    await self._drain()
                     self._cuts.clear()
                     consumer.resume(*self._tps)
                 continue
@@ -205,29 +216,30 @@ class DeliveryStream:
                 break  # the shutdown write below delivers the rest without waiting for the interval
         if not self._cuts:  # a pending cut must be written whole, never cut short by a shutdown
             await self._flush(FlushReason.SHUTDOWN)
+        await self._drain()
 
-    def _add(self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[object]) -> None:
+    def _add(self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         buffer = self._buffers.get(tp.partition)
         if buffer is None:
             buffer = self._buffers[tp.partition] = PartitionBuffer(tp.partition)
         cut = self._cuts.get(tp.partition)
-        before = buffer.size
-        added = 0
-        for record in records:
-            offset: int = record.offset  # type: ignore[attr-defined]
-            if not admits(cut, offset):
-                # Past the planned cut: read again after the recovery write.
-                assert cut is not None  # noqa: S101 - admits() is False only with a cut
-                consumer.seek(tp, cut + 1)
-                consumer.pause(tp)
-                break
-            value = record.value or b""  # type: ignore[attr-defined]
-            buffer.add(offset, record.timestamp, value)  # type: ignore[attr-defined]
-            added += 1
-        if added and self._oldest is None:
+        if cut is not None and records and records[-1].offset > cut:
+            # Past the planned cut: keep what belongs to the interrupted write, read the rest again after it.
+            records = [r for r in records if admits(cut, r.offset)]
+            consumer.seek(tp, cut + 1)
+            consumer.pause(tp)
+        if not records:
+            return
+        # Column-wise list comprehensions: this runs once per record, so no per-record method call.
+        values = [r.value or b"" for r in records]
+        size = sum(map(len, values))
+        buffer.extend([r.offset for r in records], [r.timestamp for r in records], values, size)
+        if self._oldest is None:
             self._oldest = time.monotonic()
-        self._stats.records_in += added
-        self._stats.buffered_bytes += buffer.size - before
+        if self._stats.first_record_at is None:
+            self._stats.first_record_at = time.monotonic()
+        self._stats.records_in += len(values)
+        self._stats.buffered_bytes += size
 
     async def _cuts_reached(self, consumer: AIOKafkaConsumer) -> bool:
         for partition, cut in self._cuts.items():
@@ -255,31 +267,61 @@ class DeliveryStream:
         self._stats.lag = lag
 
     async def _flush(self, reason: FlushReason) -> None:
-        consumer = self._consumer
+        """Hand the filled buffers to a background write and start new ones.
+
+        At most one write is in flight: this waits for the previous one first, so consumption pauses (and memory
+        stays at two buffers) while S3 is slow or away, and the commits of successive writes never interleave.
+        """
         buffers = [b for _, b in sorted(self._buffers.items()) if len(b)]
-        if consumer is None or not buffers:
+        if not buffers:
             return
+        await self._drain()
+        self._buffers = {}
+        self._stats.buffered_bytes = 0
+        self._oldest = None
+        self._inflight = asyncio.create_task(self._write(buffers, reason), name=f"write-{self.config.name}")
+
+    async def _drain(self) -> None:
+        """Wait for the write in flight, if any; its error (S3 refused, stop requested) surfaces here."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            await inflight
+
+    def _raise_if_write_failed(self) -> None:
+        if self._inflight is not None and self._inflight.done():
+            inflight, self._inflight = self._inflight, None
+            inflight.result()
+
+    async def _write(self, buffers: list[PartitionBuffer], reason: FlushReason) -> None:
+        consumer = self._consumer
+        if consumer is None:  # pragma: no cover - writes only run while the consumer is up
+            raise SinkError("the consumer stopped before the write")
         topic = self.config.source_topic
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
         await consumer.commit(
-            {TopicPartition(topic, b.partition): OffsetAndMetadata(b.first_offset, encode_plan(b.last_offset)) for b in buffers}
+            {
+                TopicPartition(topic, b.partition): OffsetAndMetadata(b.first_offset, encode_plan(b.last_offset))
+                for b in buffers
+            }
         )
+        # Partitions are converted one after another, in partition order (the registry grows deterministically);
+        # each one's objects upload while the next converts. All uploads finish before the offsets are committed.
         pending: list[PendingObject] = []
         failed = 0
-        for buffer in buffers:
-            objects, errors = await asyncio.to_thread(self._encode, buffer)
-            pending.extend(objects)
-            failed += errors
-        if self._registry.dirty:
-            await self._dest.put(self.schema_key, self._registry.to_json(), "application/json")
-            self._registry.dirty = False
-        for obj in pending:
-            await self._dest.put(obj.key, obj.body, obj.content_type)
-            self._stats.bytes_written += len(obj.body)
-            if obj.is_error:
-                self._stats.error_objects += 1
-            else:
-                self._stats.objects += 1
-                self._stats.records_delivered += obj.records
+        try:
+            async with asyncio.TaskGroup() as uploads:
+                for buffer in buffers:
+                    objects, errors = await loop.run_in_executor(self._encoder, self._encode, buffer)
+                    failed += errors
+                    pending.extend(objects)
+                    for obj in objects:
+                        uploads.create_task(self._upload(obj))
+                if self._registry.dirty:
+                    self._registry.dirty = False
+                    uploads.create_task(self._dest.put(self.schema_key, self._registry.to_json(), "application/json"))
+        except ExceptionGroup as group:  # one failed upload stops the write; report it as itself
+            raise group.exceptions[0] from None
         await consumer.commit(
             {TopicPartition(topic, b.partition): OffsetAndMetadata(b.last_offset + 1, "") for b in buffers}
         )
@@ -289,9 +331,19 @@ class DeliveryStream:
         self._stats.flushes += 1
         self._stats.last_flush_reason = reason.value
         self._stats.flush_reasons[reason.value] = self._stats.flush_reasons.get(reason.value, 0) + 1
-        self._buffers.clear()
-        self._stats.buffered_bytes = 0
-        self._oldest = None
+        self._stats.last_write_at = time.monotonic()
+        # mimalloc keeps freed pages; give them back so RSS tracks the buffers, not the high-water mark.
+        pa.default_memory_pool().release_unused()
+        log.debug("wrote %d objects in %.3f s (%s)", len(pending), time.monotonic() - started, reason.value)
+
+    async def _upload(self, obj: PendingObject) -> None:
+        await self._dest.put(obj.key, obj.body, obj.content_type)
+        self._stats.bytes_written += len(obj.body)
+        if obj.is_error:
+            self._stats.error_objects += 1
+        else:
+            self._stats.objects += 1
+            self._stats.records_delivered += obj.records
 
     def _encode(self, buffer: PartitionBuffer) -> tuple[list[PendingObject], int]:
         """Objects (data, then errors) of one partition's buffer; deterministic from its records."""
@@ -303,7 +355,9 @@ class DeliveryStream:
         keys = self.layout.partition_keys
         groups: dict[tuple[str, ...], list[int]] = {}
         if table.num_rows and keys:
-            columns = [table.column(k).to_pylist() if k in table.column_names else [None] * table.num_rows for k in keys]
+            columns = [
+                table.column(k).to_pylist() if k in table.column_names else [None] * table.num_rows for k in keys
+            ]
             for row in range(table.num_rows):
                 try:
                     values = tuple(check_partition_value(k, col[row]) for k, col in zip(keys, columns, strict=True))
@@ -319,7 +373,9 @@ class DeliveryStream:
             first_offset = buffer.offsets[first]
             when = record_time(buffer.timestamps[first])
             try:
-                prefix = self.layout.render_data(when, random_string(topic, partition, first_offset), dict(zip(keys, values, strict=True)))
+                prefix = self.layout.render_data(
+                    when, random_string(topic, partition, first_offset), dict(zip(keys, values, strict=True))
+                )
             except PrefixError as exc:
                 errors.extend((batch.source_index(r), PartitioningError(str(exc))) for r in rows)
                 continue

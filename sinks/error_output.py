@@ -22,15 +22,18 @@ def error_line(
         text: str | None = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    return orjson.dumps(
-        {
-            "attemptsMade": attempts,
-            "arrivalTimestamp": timestamp_ms,
-            "errorCode": error.code,
-            "errorMessage": str(error),
-            "errorOutputType": error.output_type,
-            "rawData": base64.b64encode(raw).decode("ascii"),
-            "rawDataUtf8": text,
-            "source": {"topic": topic, "partition": partition, "offset": offset},
-        }
-    ) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "attemptsMade": attempts,
+                "arrivalTimestamp": timestamp_ms,
+                "errorCode": error.code,
+                "errorMessage": str(error),
+                "errorOutputType": error.output_type,
+                "rawData": base64.b64encode(raw).decode("ascii"),
+                "rawDataUtf8": text,
+                "source": {"topic": topic, "partition": partition, "offset": offset},
+            }
+        )
+        + b"\n"
+    )

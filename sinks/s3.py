@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Error codes that retrying will not fix: the stream stops with a message instead of looping forever.
-FATAL_CODES = frozenset({"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidBucketName"})
+FATAL_CODES = frozenset(
+    {"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidBucketName"}
+)
 
 
 def make_client(connection: S3Connection) -> S3Client:

@@ -84,7 +84,9 @@ def convert(field: str, value: Any, kind: FieldType) -> Any:
         if kind is FieldType.BIGINT and not INT64_MIN <= value <= INT64_MAX:
             raise ConversionError(f"field {field!r}: {value} does not fit a 64-bit integer")
         return value
-    raise ConversionError(f"type conflict: field {field!r} is {kind.value} in the schema, got {got.value if got else '?'}")
+    raise ConversionError(
+        f"type conflict: field {field!r} is {kind.value} in the schema, got {got.value if got else '?'}"
+    )
 
 
 class SchemaRegistry:
