@@ -15,7 +15,7 @@ from emulator.cli.app import console, settings_of
 from emulator.exceptions import ConfigurationError, EmulatorError, ServicesNotRunningError
 from emulator.services import LocalServices
 from emulator.settings import Settings
-from sinks import DeliveryStats, DeliveryStream, DeliveryStreamConfig, S3Connection, SinkError, StopRequested
+from sinks import DeliveryStats, DeliveryStream, S3Connection, SinkError, StopRequested
 
 sink_app = typer.Typer(help="Deliver streams to S3 as Parquet, like Kinesis Data Firehose.", no_args_is_help=True)
 
@@ -84,11 +84,15 @@ def list_streams(ctx: typer.Context) -> None:
 @sink_app.command("run")
 def run(
     ctx: typer.Context,
-    names: Annotated[list[str] | None, typer.Argument(help="Delivery streams to run (default: all configured).")] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Delivery streams to run (default: all configured).")
+    ] = None,
     until_caught_up: Annotated[
         bool, typer.Option("--until-caught-up", help="Stop once everything in the topics is delivered.")
     ] = False,
-    interval: Annotated[float, typer.Option("--progress-interval", min=0.1, help="Seconds between progress lines.")] = 2.0,
+    interval: Annotated[
+        float, typer.Option("--progress-interval", min=0.1, help="Seconds between progress lines.")
+    ] = 2.0,
 ) -> None:
     """Run delivery streams until Ctrl-C (or SIGTERM); buffered records are written before exiting."""
     settings = settings_of(ctx)

@@ -89,6 +89,10 @@ def landed(endpoints: Endpoints, prefix: str) -> duckdb.DuckDBPyConnection:
     paths = [f"{endpoints.bucket}/{k}" for k in keys_under(client, endpoints.bucket, prefix) if k.endswith(".parquet")]
     tables = [pq.read_table(path, filesystem=fs).replace_schema_metadata({}) for path in paths]
     con = duckdb.connect()
-    table = pa.concat_tables(tables, promote_options="default") if tables else pa.table({"event_id": pa.array([], pa.string())})
+    table = (
+        pa.concat_tables(tables, promote_options="default")
+        if tables
+        else pa.table({"event_id": pa.array([], pa.string())})
+    )
     con.register("landed", table)
     return con

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 import orjson
 import pyarrow.parquet as pq
-from aiokafka import AIOKafkaProducer
-from aiokafka.structs import OffsetAndMetadata, TopicPartition
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from sinks import BufferingHints, DeliveryStreamConfig
 from tests.integration.sinks.helpers import deliver, encode, event, keys_under, landed, produce
@@ -95,7 +94,7 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
     admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
     await admin.start()
     env = sink_env(endpoints)
-    rng = random.Random(20261127)  # noqa: S311 - reproducible kill moments
+    rng = random.Random(20261127)
 
     async def producer_task() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, linger_ms=20, acks="all")
@@ -117,26 +116,27 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
         log = tmp_path / f"run-{kills}.log"
         logs.append(log)
         with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1"],
+            proc = await asyncio.create_subprocess_exec(
+                str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
                 env=env, stdout=out, stderr=subprocess.STDOUT,
-            )
+            )  # fmt: skip
         if kills % 2:
             # Aim at the narrow window between the planned cut's commit and the final commit.
             await wait_for_planned_cut(admin, group, deadline_s=8.0)
         else:
             await asyncio.sleep(rng.uniform(1.5, 4.0))
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        await asyncio.wait_for(proc.wait(), 10)
         kills += 1
     await producing
     await admin.close()
     final = tmp_path / "final.log"
     with final.open("wb") as out:
-        done = subprocess.run(
-            [str(KEMU), "--config", str(config), "sink", "run", "crash", "--until-caught-up"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, timeout=240, check=False,
-        )
+        done = await asyncio.create_subprocess_exec(
+            str(KEMU), "--config", str(config), "sink", "run", "crash", "--until-caught-up",
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    await asyncio.wait_for(done.wait(), 240)
     assert done.returncode == 0, final.read_text()[-2000:]
     recoveries = sum(p.read_text().count("resuming an interrupted write") for p in [*logs, final])
     print(f"\n{kills} SIGKILLs; {recoveries} restarts resumed an interrupted write")
@@ -146,7 +146,9 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
     total, distinct = con.execute("select count(*), count(distinct event_id) from landed").fetchone()  # type: ignore[misc]
     assert (total, distinct) == (EVENTS, EVENTS)
     assert con.execute("select min(points), max(points), sum(points) from landed").fetchone() == (
-        0, EVENTS - 1, EVENTS * (EVENTS - 1) // 2,
+        0,
+        EVENTS - 1,
+        EVENTS * (EVENTS - 1) // 2,
     )
     # Object boundaries never overlap, and each partition's objects tile its offsets with no gap.
     for part, ranges in object_ranges(s3, endpoints.bucket, bucket_prefix + "data/").items():
@@ -187,5 +189,6 @@ async def test_restart_honours_the_planned_cut(
     assert stream.stats.recovered_cuts == 1
     ranges = object_ranges(s3, endpoints.bucket, bucket_prefix)
     assert ranges[0][0] == (0, 299, 300)
-    assert ranges[0][1][0] == 300 and ranges[0][-1][1] == 999
+    assert ranges[0][1][0] == 300
+    assert ranges[0][-1][1] == 999
     assert sum(rows for r in ranges.values() for _, _, rows in r) == 2000

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import TYPE_CHECKING
 
 import orjson
 import pyarrow.parquet as pq
-import io
 
 from sinks import BufferingHints, DeliveryStreamConfig
 from tests.integration.sinks.helpers import deliver, encode, event, keys_under, landed, produce
@@ -37,10 +37,13 @@ async def test_events_land_as_parquet_with_firehose_keys(
     assert stream.stats.records_failed == 0
     keys = keys_under(s3, endpoints.bucket, bucket_prefix)
     pattern = re.compile(
-        re.escape(bucket_prefix) + r"data/\d{4}/\d{2}/\d{2}/\d{2}/clicks-1-\d{4}(-\d{2}){5}-"
-        + re.escape(topic) + r"-[0-2]-0{20}\.parquet$"
+        re.escape(bucket_prefix)
+        + r"data/\d{4}/\d{2}/\d{2}/\d{2}/clicks-1-\d{4}(-\d{2}){5}-"
+        + re.escape(topic)
+        + r"-[0-2]-0{20}\.parquet$"
     )
-    assert keys and all(pattern.match(k) for k in keys), keys
+    assert keys
+    assert all(pattern.match(k) for k in keys), keys
     con = landed(endpoints, bucket_prefix)
     rows = con.execute("select event_id, player_id, level, points from landed order by event_id").fetchall()
     assert rows == [(e["event_id"], e["player_id"], e["level"], e["points"]) for e in events]
@@ -71,8 +74,13 @@ async def test_bad_records_go_under_the_error_prefix_with_reasons(
     assert stream.stats.records_delivered == 6
     error_keys = keys_under(s3, endpoints.bucket, bucket_prefix + "errors/")
     assert len(error_keys) == 1
-    assert re.search(r"errors/format-conversion-failed/\d{4}/\d{2}/\d{2}/games-1-.*-0-0{15}00005\.jsonl$", error_keys[0])
-    lines = [orjson.loads(line) for line in s3.get_object(Bucket=endpoints.bucket, Key=error_keys[0])["Body"].read().splitlines()]
+    assert re.search(
+        r"errors/format-conversion-failed/\d{4}/\d{2}/\d{2}/games-1-.*-0-0{15}00005\.jsonl$", error_keys[0]
+    )
+    lines = [
+        orjson.loads(line)
+        for line in s3.get_object(Bucket=endpoints.bucket, Key=error_keys[0])["Body"].read().splitlines()
+    ]
     assert [line["source"]["offset"] for line in lines] == [5, 6, 7]
     assert [line["rawDataUtf8"] for line in lines[:2]] == ["{not json", "[1, 2]"]
     assert all(line["attemptsMade"] == 1 and line["errorMessage"] for line in lines)

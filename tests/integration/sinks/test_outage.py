@@ -45,16 +45,14 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
         await producer.start()
 
         async def produce(start: int, stop: int) -> None:
-            futures = [
-                await producer.send(topic, orjson.dumps(event(i)), partition=i % 2) for i in range(start, stop)
-            ]
+            futures = [await producer.send(topic, orjson.dumps(event(i)), partition=i % 2) for i in range(start, stop)]
             await asyncio.gather(*futures)
 
         with log.open("wb") as out:
-            sink = subprocess.Popen(
-                [str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1"],
+            sink = await asyncio.create_subprocess_exec(
+                str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
                 env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
-            )
+            )  # fmt: skip
         watched = psutil.Process(sink.pid)
         peak = 0
 
@@ -75,7 +73,7 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
             for chunk in range(2):  # the rest arrives while S3 is away
                 await produce(EVENTS // 3 * (chunk + 1), EVENTS // 3 * (chunk + 2) if chunk == 0 else EVENTS)
             await asyncio.sleep(max(0.0, OUTAGE_S - (loop.time() - outage_started)))
-            assert sink.poll() is None, log.read_text()[-2000:]
+            assert sink.returncode is None, log.read_text()[-2000:]
             peak_during_outage = peak
             services.start_minio()
             committed = 0
@@ -87,16 +85,17 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
                 await asyncio.sleep(0.1)
             assert committed == EVENTS, log.read_text()[-2000:]
             sink.send_signal(signal.SIGTERM)
-            assert sink.wait(timeout=30) == 0
+            assert await asyncio.wait_for(sink.wait(), 30) == 0
         finally:
             sampler.cancel()
-            if sink.poll() is None:
+            if sink.returncode is None:
                 sink.kill()
-                sink.wait()
+                await sink.wait()
             await producer.stop()
             await admin.close()
         output = log.read_text()
-        assert "S3 unavailable" in output and "waiting for S3" in output
+        assert "S3 unavailable" in output
+        assert "waiting for S3" in output
         retries = int(output.rsplit("S3 retries ", 1)[1].split()[0].replace(",", ""))
         assert retries > 0
         con = landed(endpoints, "outage/data/")

@@ -80,7 +80,8 @@ def test_names_sort_by_offset_within_a_partition() -> None:
 def test_random_string_is_stable_and_eleven_hex_characters() -> None:
     value = random_string("t", 0, 42)
     assert value == random_string("t", 0, 42) != random_string("t", 0, 43)
-    assert len(value) == 11 and int(value, 16) >= 0
+    assert len(value) == 11
+    assert int(value, 16) >= 0
 
 
 def test_record_time_is_utc() -> None:

@@ -21,12 +21,18 @@ def records(*objs: object) -> list[bytes]:
 def test_flat_records_take_the_fast_path_and_register_fields() -> None:
     registry = SchemaRegistry()
     batch = encode_batch(records({"a": 1, "s": "x", "f": 1.5, "b": True}, {"a": 2, "s": "y", "f": 2}), registry)
-    assert batch.rows is None and not batch.errors
+    assert batch.rows is None
+    assert not batch.errors
     assert batch.table.to_pylist() == [
         {"a": 1, "s": "x", "f": 1.5, "b": True},
         {"a": 2, "s": "y", "f": 2.0, "b": None},
     ]
-    assert registry.fields == {"a": FieldType.BIGINT, "s": FieldType.STRING, "f": FieldType.DOUBLE, "b": FieldType.BOOLEAN}
+    assert registry.fields == {
+        "a": FieldType.BIGINT,
+        "s": FieldType.STRING,
+        "f": FieldType.DOUBLE,
+        "b": FieldType.BOOLEAN,
+    }
     assert registry.dirty
 
 
@@ -62,7 +68,9 @@ def test_nested_values_are_kept_as_json_text() -> None:
 def test_declared_schema_drops_undeclared_fields_and_parses_timestamps() -> None:
     registry = SchemaRegistry({"id": FieldType.STRING, "at": FieldType.TIMESTAMP, "n": FieldType.BIGINT}, declared=True)
     batch = encode_batch(records({"id": "1", "at": "2026-11-27T08:00:00.123Z", "extra": 5}), registry)
-    assert batch.table.schema == pa.schema([("id", pa.string()), ("at", pa.timestamp("ms", tz="UTC")), ("n", pa.int64())])
+    assert batch.table.schema == pa.schema(
+        [("id", pa.string()), ("at", pa.timestamp("ms", tz="UTC")), ("n", pa.int64())]
+    )
     assert batch.table.column("at").to_pylist()[0].isoformat() == "2026-11-27T08:00:00.123000+00:00"
     assert list(registry.fields) == ["id", "at", "n"]
 
@@ -71,7 +79,8 @@ def test_both_paths_give_the_same_table() -> None:
     good = records({"a": 1, "s": "x"}, {"a": 2, "s": "y"})
     fast = encode_batch(good, SchemaRegistry())
     slow = encode_batch([*good, b"not json"], SchemaRegistry())
-    assert fast.rows is None and slow.rows == [0, 1]
+    assert fast.rows is None
+    assert slow.rows == [0, 1]
     assert fast.table.equals(slow.table)
 
 

@@ -39,7 +39,10 @@ def test_random_string_and_timestamps() -> None:
     assert render(
         "myFirehose/DeliveredYear=!{timestamp:yyyy}/anyMonth/rand=!{firehose:random-string}",
         "myFirehoseFailures/!{firehose:error-output-type}/!{timestamp:yyyy}/anyMonth/!{timestamp:dd}",
-    ) == ("myFirehose/DeliveredYear=2018/anyMonth/rand=5abf82daaa5", "myFirehoseFailures/processing-failed/2018/anyMonth/27")
+    ) == (
+        "myFirehose/DeliveredYear=2018/anyMonth/rand=5abf82daaa5",
+        "myFirehoseFailures/processing-failed/2018/anyMonth/27",
+    )
 
 
 def test_hive_style_prefix() -> None:
@@ -47,7 +50,10 @@ def test_hive_style_prefix() -> None:
         "myPrefix/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
         "myErrorPrefix/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
         "!{firehose:error-output-type}",
-    ) == ("myPrefix/year=2018/month=08/day=27/hour=10/", "myErrorPrefix/year=2018/month=08/day=27/hour=10/processing-failed")
+    ) == (
+        "myPrefix/year=2018/month=08/day=27/hour=10/",
+        "myErrorPrefix/year=2018/month=08/day=27/hour=10/processing-failed",
+    )
 
 
 def test_literal_prefix_without_error_prefix() -> None:
