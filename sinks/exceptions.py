@@ -17,8 +17,10 @@ class SinkError(Exception):
     """Base of every error the sinks package raises."""
 
 
-class PrefixError(SinkError):
-    """A ``Prefix`` or ``ErrorOutputPrefix`` that Firehose would refuse, with the rule it breaks."""
+class PrefixError(SinkError, ValueError):
+    """A ``Prefix`` or ``ErrorOutputPrefix`` that Firehose would refuse, with the rule it breaks.
+
+    Also a ``ValueError``, so configuration models report it as a validation error of the field."""
 
 
 class RecordError(SinkError):
