@@ -138,9 +138,9 @@ class DeliveryStream:
             fetch_max_bytes=min(self.config.buffering.size_bytes, 50 * 1024 * 1024),
             max_partition_fetch_bytes=min(self.config.buffering.size_bytes, 1024 * 1024),
         )
-        await consumer.start()
         self._consumer = consumer
         try:
+            await consumer.start()
             await self._assign(consumer)
             await self._loop(consumer, stop)
         finally:

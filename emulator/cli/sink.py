@@ -9,6 +9,7 @@ import time
 from typing import Annotated
 
 import typer
+from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
 from emulator.cli.app import console, settings_of
@@ -122,6 +123,8 @@ def run(
         asyncio.run(_run_all(streams, interval, started))
     except SinkError as exc:
         raise SinkRunError(str(exc)) from exc
+    except KafkaError as exc:
+        raise SinkRunError(f"Kafka at {bootstrap}: {exc}") from exc
     finally:
         _summary(streams, started)
 
