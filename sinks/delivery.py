@@ -332,8 +332,6 @@ class DeliveryStream:
         self._stats.last_flush_reason = reason.value
         self._stats.flush_reasons[reason.value] = self._stats.flush_reasons.get(reason.value, 0) + 1
         self._stats.last_write_at = time.monotonic()
-        # mimalloc keeps freed pages; give them back so RSS tracks the buffers, not the high-water mark.
-        pa.default_memory_pool().release_unused()
         log.debug("wrote %d objects in %.3f s (%s)", len(pending), time.monotonic() - started, reason.value)
 
     async def _upload(self, obj: PendingObject) -> None:

@@ -60,7 +60,7 @@ def _fast(values: list[bytes], registry: SchemaRegistry) -> EncodedBatch:
         explicit_schema=registry.arrow_schema(),
         unexpected_field_behavior="ignore" if registry.declared else "infer",
     )
-    read = pa_json.ReadOptions(use_threads=True, block_size=max(len(joined) + 1, 1 << 20))
+    read = pa_json.ReadOptions(use_threads=False, block_size=max(len(joined) + 1, 1 << 20))
     try:
         table = pa_json.read_json(io.BytesIO(joined), read_options=read, parse_options=parse)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
