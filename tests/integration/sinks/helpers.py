@@ -11,6 +11,9 @@ import pyarrow as pa
 import pyarrow.fs as pa_fs
 import pyarrow.parquet as pq
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import SecretStr
 
 from emulator.services.buckets import s3_client
@@ -96,3 +99,13 @@ def landed(endpoints: Endpoints, prefix: str) -> duckdb.DuckDBPyConnection:
     )
     con.register("landed", table)
     return con
+
+
+async def committed(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The group's commits; empty while a fresh broker has no coordinator for it yet."""
+    try:
+        return await admin.list_consumer_group_offsets(group)
+    except KafkaError as exc:
+        if exc.retriable:
+            return {}
+        raise

@@ -19,7 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from sinks import BufferingHints, DeliveryStreamConfig
-from tests.integration.sinks.helpers import deliver, encode, event, keys_under, landed, produce
+from tests.integration.sinks.helpers import committed, deliver, encode, event, keys_under, landed, produce
 from tests.support.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -63,9 +63,9 @@ async def wait_for_planned_cut(admin: AIOKafkaAdminClient, group: str, deadline_
     """Poll the group's commits until one carries a planned cut (a write is in flight), or the deadline passes."""
     loop = asyncio.get_running_loop()
     end = loop.time() + deadline_s
-    before = await admin.list_consumer_group_offsets(group)
+    before = await committed(admin, group)
     while loop.time() < end:
-        offsets = await admin.list_consumer_group_offsets(group)
+        offsets = await committed(admin, group)
         if any((om.metadata or "").startswith("kemu-cut:") and before.get(tp) != om for tp, om in offsets.items()):
             return True
         await asyncio.sleep(0.005)
@@ -110,26 +110,33 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
             await producer.stop()
 
     producing = asyncio.create_task(producer_task())
-    kills = 0
-    logs = []
-    while kills < KILLS or not producing.done():
-        log = tmp_path / f"run-{kills}.log"
-        logs.append(log)
-        with log.open("wb") as out:
-            proc = await asyncio.create_subprocess_exec(
-                str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
-                env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        if kills % 2:
-            # Aim at the narrow window between the planned cut's commit and the final commit.
-            await wait_for_planned_cut(admin, group, deadline_s=8.0)
-        else:
-            await asyncio.sleep(rng.uniform(1.5, 4.0))
-        proc.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(proc.wait(), 10)
-        kills += 1
-    await producing
-    await admin.close()
+    proc = None
+    try:
+        kills = 0
+        logs = []
+        while kills < KILLS or not producing.done():
+            log = tmp_path / f"run-{kills}.log"
+            logs.append(log)
+            with log.open("wb") as out:
+                proc = await asyncio.create_subprocess_exec(
+                    str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
+                    env=env, stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            if kills % 2:
+                # Aim at the narrow window between the planned cut's commit and the final commit.
+                await wait_for_planned_cut(admin, group, deadline_s=8.0)
+            else:
+                await asyncio.sleep(rng.uniform(1.5, 4.0))
+            proc.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(proc.wait(), 10)
+            kills += 1
+        await producing
+    finally:
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        producing.cancel()
+        await admin.close()
     final = tmp_path / "final.log"
     with final.open("wb") as out:
         done = await asyncio.create_subprocess_exec(

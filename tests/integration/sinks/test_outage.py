@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from emulator.services import LocalServices
 from emulator.settings import ServicesSettings
-from tests.integration.sinks.helpers import event, landed
+from tests.integration.sinks.helpers import committed, event, landed
 from tests.integration.sinks.test_crash import KEMU, sink_env, write_config
 from tests.support.endpoints import Endpoints
 
@@ -76,14 +76,14 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
             assert sink.returncode is None, log.read_text()[-2000:]
             peak_during_outage = peak
             services.start_minio()
-            committed = 0
+            delivered = 0
             for _ in range(600):  # the sink resumes by itself
-                offsets = await admin.list_consumer_group_offsets(group)
-                committed = sum(om.offset for om in offsets.values() if om.offset > 0)
-                if committed == EVENTS:
+                offsets = await committed(admin, group)
+                delivered = sum(om.offset for om in offsets.values() if om.offset > 0)
+                if delivered == EVENTS:
                     break
                 await asyncio.sleep(0.1)
-            assert committed == EVENTS, log.read_text()[-2000:]
+            assert delivered == EVENTS, log.read_text()[-2000:]
             sink.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(sink.wait(), 30) == 0
         finally:
