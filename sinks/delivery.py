@@ -153,6 +153,8 @@ class DeliveryStream:
         """Live counters (safe to read from another task while the stream runs)."""
         self._stats.s3_retries = self._dest.retries
         self._stats.s3_waiting = self._dest.waiting_since is not None
+        if self._consumer is not None:
+            self._update_lag(self._consumer)  # live, also while a write waits for S3
         return self._stats
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
