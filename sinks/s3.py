@@ -97,10 +97,11 @@ class S3Destination:
 
         def run() -> int:
             aborted = 0
-            pages = self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
+            # Listed without a prefix and filtered here: MinIO lists an upload only for its exact key or for none.
+            pages = self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
             for page in pages:
                 for upload in page.get("Uploads", []):
-                    if name_marker not in upload["Key"]:
+                    if not upload["Key"].startswith(prefix) or name_marker not in upload["Key"]:
                         continue
                     self._client.abort_multipart_upload(
                         Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]

@@ -119,3 +119,30 @@ async def test_dynamic_partitioning_and_schema_evolution(
     con = landed(endpoints, bucket_prefix + "dt=")
     assert con.execute("select count(*) from landed where referrer is not null").fetchone() == (4,)
     assert con.execute("select count(*) from landed").fetchone() == (14,)
+
+
+async def test_incomplete_multipart_uploads_of_the_stream_are_aborted_at_start(
+    endpoints: Endpoints, new_topic, new_group_id, bucket_prefix: str, s3: S3Client
+) -> None:
+    topic = await new_topic(partitions=1)
+    await produce(endpoints.kafka_bootstrap, topic, encode([event(0)]), partitions=1)
+    ours = f"{bucket_prefix}data/2026/11/27/08/tidy-1-2026-11-27-08-00-00-{topic}-0-00000000000000000000.parquet"
+    other = f"{bucket_prefix}data/someone-elses-upload.bin"
+    ours_id = s3.create_multipart_upload(Bucket=endpoints.bucket, Key=ours)["UploadId"]
+    other_id = s3.create_multipart_upload(Bucket=endpoints.bucket, Key=other)["UploadId"]
+    config = DeliveryStreamConfig(
+        name="tidy",
+        source_topic=topic,
+        bucket=endpoints.bucket,
+        prefix=bucket_prefix + "data/",
+        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
+        buffering=BufferingHints(size_mib=1, interval_s=0),
+        consumer_group=new_group_id(),
+    )
+    await deliver(config, endpoints)
+    # Listed whole and filtered: MinIO lists an upload under a prefix only for its exact key.
+    uploads = s3.list_multipart_uploads(Bucket=endpoints.bucket).get("Uploads", [])
+    left = [u["UploadId"] for u in uploads if u["Key"].startswith(bucket_prefix)]
+    assert left == [other_id]
+    assert ours_id != other_id
+    s3.abort_multipart_upload(Bucket=endpoints.bucket, Key=other, UploadId=other_id)
