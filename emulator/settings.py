@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from emulator.config.api import ServingSettings
+from emulator.config.sinks import SinksSettings
 from emulator.kinesis.config import KinesisSettings
 
 #: The Kafka release the embedded launcher runs and the compose file pins (aiokafka 0.14's idempotent and
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     kinesis: KinesisSettings = KinesisSettings()
     serving: ServingSettings = ServingSettings()
+    sinks: SinksSettings = SinksSettings()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     _toml_file: ClassVar[Path | None] = None

@@ -14,11 +14,13 @@ from emulator.cli.app import app, console, print_error
 from emulator.cli.kinesis import kinesis_app
 from emulator.cli.produce import produce_app
 from emulator.cli.services import services_app
+from emulator.cli.sink import sink_app
 from emulator.exceptions import EmulatorError
 
 app.add_typer(services_app, name="services")
 app.add_typer(kinesis_app, name="kinesis")
 app.add_typer(produce_app, name="produce")
+app.add_typer(sink_app, name="sink")
 
 __all__ = ["app", "main"]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from emulator.exceptions import ServiceStartError
 from emulator.services import kafka, minio
 from emulator.services.buckets import ensure_bucket, s3_client
 from emulator.services.ports import pick_ports
@@ -151,6 +152,33 @@ class LocalServices:
         was_running = self.running_state() is not None
         self._stop_recorded()
         return was_running
+
+    def stop_minio(self) -> None:
+        """Stop only MinIO, keeping its data, port and credentials (outage tests; Kafka keeps running)."""
+        state = load_state(self.state_file)
+        if state is not None:
+            stop(state.minio.process)
+
+    def start_minio(self) -> ServicesState:
+        """Start MinIO again after :meth:`stop_minio`, on the same port with the same data; waits until it answers."""
+        state = load_state(self.state_file)
+        if state is None:
+            raise ServiceStartError("no recorded services to restart MinIO for; start them first")
+        if state.minio.process.is_alive():
+            return state
+        creds = self.credentials()
+        ref = minio.start_minio(
+            minio.minio_binary(self._config.cache_dir, self._config.minio_module_version),
+            self.run_dir,
+            state.minio.port,
+            state.minio.console_port,
+            creds.access_key_id,
+            creds.secret_access_key.get_secret_value(),
+        )
+        state = state.model_copy(update={"minio": state.minio.model_copy(update={"process": ref})})
+        save_state(self.state_file, state)
+        minio.wait_minio_ready(ref, state.minio.endpoint_url, self._config.start_timeout_s, state.minio.log_file)
+        return state
 
     def status(self) -> list[ServiceStatus]:
         state = load_state(self.state_file)

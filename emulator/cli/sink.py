@@ -1,0 +1,171 @@
+"""``kemu sink run | list``: Firehose-like delivery of topics to Parquet objects in S3 (MinIO by default)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import Annotated
+
+import typer
+from aiokafka.errors import KafkaError
+from pydantic import SecretStr
+
+from emulator.cli.app import console, settings_of
+from emulator.exceptions import ConfigurationError, EmulatorError, ServicesNotRunningError
+from emulator.services import LocalServices
+from emulator.settings import Settings
+from sinks import DeliveryStats, DeliveryStream, S3Connection, SinkError, StopRequested
+
+sink_app = typer.Typer(help="Deliver streams to S3 as Parquet, like Kinesis Data Firehose.", no_args_is_help=True)
+
+
+class SinkRunError(EmulatorError):
+    """A delivery stream stopped on an error it cannot retry past."""
+
+
+def resolve_endpoints(settings: Settings) -> tuple[str, S3Connection]:
+    """Kafka bootstrap and S3 connection: from the settings when given, else from the running embedded services."""
+    bootstrap = settings.kafka.bootstrap_servers
+    s3 = settings.s3
+    connection: S3Connection | None = None
+    if s3.endpoint_url and s3.access_key_id and s3.secret_access_key:
+        connection = S3Connection(
+            endpoint_url=s3.endpoint_url,
+            access_key_id=s3.access_key_id,
+            secret_access_key=s3.secret_access_key,
+            region=s3.region,
+        )
+    if bootstrap and connection:
+        return bootstrap, connection
+    services = LocalServices(settings.services, bucket=s3.bucket)
+    state = services.running_state()
+    if state is None:
+        raise ServicesNotRunningError(
+            "no Kafka/S3 addresses in the settings and no embedded services running; start them with "
+            "`kemu services up` or set KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__*"
+        )
+    if connection is None:
+        creds = services.credentials()
+        connection = S3Connection(
+            endpoint_url=state.minio.endpoint_url,
+            access_key_id=creds.access_key_id,
+            secret_access_key=SecretStr(creds.secret_access_key.get_secret_value()),
+            region=s3.region,
+        )
+    return bootstrap or state.kafka.bootstrap_servers, connection
+
+
+def progress_line(stats: list[DeliveryStats], started: float) -> str:
+    elapsed = max(time.monotonic() - started, 1e-9)
+    records = sum(s.records_delivered for s in stats)
+    parts = [
+        f"{records:,} records ({records / elapsed:,.0f}/s)",
+        f"{sum(s.objects for s in stats):,} objects",
+        f"{sum(s.bytes_written for s in stats) / 2**20:,.1f} MiB",
+        f"lag {sum(s.lag for s in stats):,}",
+        f"errors {sum(s.records_failed for s in stats):,}",
+    ]
+    if any(s.s3_waiting for s in stats):
+        parts.append("[yellow]waiting for S3[/]")
+    return " | ".join(parts)
+
+
+@sink_app.command("list")
+def list_streams(ctx: typer.Context) -> None:
+    """Show the configured delivery streams."""
+    for stream in settings_of(ctx).sinks.delivery_streams:
+        typer.echo(
+            f"{stream.name}\t{stream.source_topic} -> s3://{stream.bucket or settings_of(ctx).s3.bucket}/"
+            f"{stream.prefix}\t{stream.buffering.size_mib} MiB / {stream.buffering.interval_s} s\t{stream.compression}"
+        )
+
+
+@sink_app.command("run")
+def run(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Delivery streams to run (default: all configured).")
+    ] = None,
+    until_caught_up: Annotated[
+        bool, typer.Option("--until-caught-up", help="Stop once everything in the topics is delivered.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--progress-interval", min=0.1, help="Seconds between progress lines.")
+    ] = 2.0,
+) -> None:
+    """Run delivery streams until Ctrl-C (or SIGTERM); buffered records are written before exiting."""
+    settings = settings_of(ctx)
+    try:
+        chosen = settings.sinks.named(names or [])
+    except KeyError as exc:
+        raise typer.BadParameter(f"no delivery stream named {exc.args[0]!r}; see `kemu sink list`") from None
+    if not chosen:
+        raise ConfigurationError("no delivery streams configured: add [[sinks.delivery_streams]] to the config file")
+    bootstrap, connection = resolve_endpoints(settings)
+    configs = [c if c.bucket else c.model_copy(update={"bucket": settings.s3.bucket}) for c in chosen]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    streams = [
+        DeliveryStream(
+            config,
+            bootstrap,
+            connection,
+            poll_timeout_ms=settings.sinks.poll_timeout_ms,
+            stop_when_caught_up=until_caught_up,
+        )
+        for config in configs
+    ]
+    console.print(f"delivering {', '.join(c.name for c in configs)}; Ctrl-C to stop", highlight=False, soft_wrap=True)
+    started = time.monotonic()
+    try:
+        asyncio.run(_run_all(streams, interval, started))
+    except SinkError as exc:
+        raise SinkRunError(str(exc)) from exc
+    except KafkaError as exc:
+        raise SinkRunError(f"Kafka at {bootstrap}: {exc}") from exc
+    finally:
+        _summary(streams, started)
+
+
+async def _run_all(streams: list[DeliveryStream], interval: float, started: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(stream.run(stop), name=stream.config.name) for stream in streams]
+
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            console.print(progress_line([s.stats for s in streams], started), highlight=False, soft_wrap=True)
+
+    reporter = asyncio.create_task(report())
+    try:
+        for done in asyncio.as_completed(tasks):
+            try:
+                await done
+            except StopRequested as exc:
+                console.print(f"[yellow]stopped[/]: {exc}; unwritten records stay uncommitted and are re-read")
+            except SinkError:
+                stop.set()
+                raise
+    finally:
+        reporter.cancel()
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _summary(streams: list[DeliveryStream], started: float) -> None:
+    elapsed = time.monotonic() - started
+    for stream in streams:
+        s = stream.stats
+        console.print(
+            f"{s.name}: {s.records_delivered:,} records in {s.objects:,} objects "
+            f"({s.bytes_written / 2**20:,.1f} MiB), {s.records_failed:,} to the error prefix in "
+            f"{s.error_objects:,} objects, {s.flushes:,} writes, lag {s.lag:,}, S3 retries {s.s3_retries:,}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"stopped after {elapsed:.1f} s", highlight=False, soft_wrap=True)

@@ -1,0 +1,49 @@
+"""Settings of the Firehose-like delivery streams (``[[sinks.delivery_streams]]`` in the TOML config file)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sinks import BufferingHints, DeliveryStreamConfig
+
+
+def default_delivery_streams() -> list[DeliveryStreamConfig]:
+    """One delivery stream per default Kinesis stream, Hive-style by day and hour of arrival."""
+    return [
+        DeliveryStreamConfig(
+            name=f"{topic}-to-s3",
+            source_topic=topic,
+            prefix=f"firehose/{topic}/dt=!{{timestamp:yyyy-MM-dd}}/hour=!{{timestamp:HH}}/",
+            error_output_prefix=f"firehose-errors/{topic}/!{{firehose:error-output-type}}/dt=!{{timestamp:yyyy-MM-dd}}/",
+            buffering=BufferingHints(size_mib=5, interval_s=60),
+        )
+        for topic in ("clickstream", "game-events", "iot-telemetry")
+    ]
+
+
+class SinksSettings(BaseModel):
+    """The delivery streams ``kemu sink run`` can run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    delivery_streams: list[DeliveryStreamConfig] = Field(default_factory=default_delivery_streams)
+    #: Longest wait for new records in one poll, in milliseconds (also how often the interval hint is checked).
+    poll_timeout_ms: int = Field(default=200, ge=10, le=5000)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SinksSettings:
+        names = [stream.name for stream in self.delivery_streams]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"delivery stream names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    def named(self, names: list[str]) -> list[DeliveryStreamConfig]:
+        """The streams called ``names`` (all of them when empty); ``KeyError`` names the first unknown one."""
+        if not names:
+            return list(self.delivery_streams)
+        by_name = {stream.name: stream for stream in self.delivery_streams}
+        for name in names:
+            if name not in by_name:
+                raise KeyError(name)
+        return [by_name[name] for name in names]

@@ -1,0 +1,430 @@
+"""One delivery stream at work: consume a topic, buffer per partition, write objects, then commit.
+
+The write protocol, per flush (all buffered partitions at once):
+
+1. commit, for every partition in the flush, its *current* position with the planned cut as metadata
+   (``kemu-cut:<last offset>``): the boundary of the objects about to be written is durable before any is;
+2. convert, save the schema registry if it grew, and PUT every object (retrying while S3 is away);
+3. commit the offsets after the cut, with empty metadata.
+
+After a crash anywhere in between, a restart finds the planned cut in the committed metadata, re-reads exactly
+those records (other partitions wait), writes the same keys with the same bytes, and only then goes on. Object
+boundaries therefore never differ between the first attempt and the replay, so objects never overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
+
+from sinks.buffering import FlushReason, PartitionBuffer, admits, decode_plan, encode_plan, flush_reason
+from sinks.config import DeliveryStreamConfig, S3Connection
+from sinks.encoding import encode_batch, to_parquet
+from sinks.error_output import error_line
+from sinks.exceptions import PartitioningError, PrefixError, RecordError, SinkError
+from sinks.naming import DATA_EXTENSION, ERROR_EXTENSION, STREAM_VERSION, object_name, random_string, record_time
+from sinks.prefixes import KeyLayout, check_partition_value
+from sinks.s3 import S3Destination, make_client
+from sinks.schema import SchemaRegistry
+
+log = logging.getLogger(__name__)
+
+STATE_PREFIX = "_kemu/sinks/"
+T = TypeVar("T")
+
+
+@dataclass
+class DeliveryStats:
+    """Counters of one delivery stream since it started; read by the CLI's progress line."""
+
+    name: str
+    records_in: int = 0
+    records_delivered: int = 0
+    records_failed: int = 0
+    objects: int = 0
+    error_objects: int = 0
+    bytes_written: int = 0
+    flushes: int = 0
+    lag: int = 0
+    buffered_bytes: int = 0
+    s3_retries: int = 0
+    s3_waiting: bool = False
+    recovered_cuts: int = 0
+    #: ``time.monotonic()`` when the first record arrived, and when the last write finished (sustained rates).
+    first_record_at: float | None = None
+    last_write_at: float | None = None
+    last_flush_reason: str | None = None
+    flush_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PendingObject:
+    key: str
+    body: bytes
+    content_type: str
+    is_error: bool
+    records: int
+
+
+class DeliveryStream:
+    """Delivers ``config.source_topic`` to S3. Use :meth:`run` with an event that stops it.
+
+    One process per delivery stream: partitions are assigned manually (no group rebalancing, so a restart after
+    ``kill -9`` resumes at once), and the consumer group only stores the committed offsets and the planned cut.
+    """
+
+    def __init__(
+        self,
+        config: DeliveryStreamConfig,
+        bootstrap_servers: str,
+        s3: S3Connection,
+        *,
+        poll_timeout_ms: int = 200,
+        stop_when_caught_up: bool = False,
+    ) -> None:
+        if not config.bucket:
+            raise SinkError(f"delivery stream {config.name!r} has no bucket")
+        self.config = config
+        self.layout = KeyLayout.from_prefixes(config.prefix, config.error_output_prefix)
+        self._bootstrap = bootstrap_servers
+        self._s3 = s3
+        self._poll_timeout_ms = poll_timeout_ms
+        self._stop_when_caught_up = stop_when_caught_up
+        self._stats = DeliveryStats(config.name)
+        self._dest = S3Destination(make_client(s3), config.bucket)
+        self._buffers: dict[int, PartitionBuffer] = {}
+        self._cuts: dict[int, int] = {}
+        self._committed: dict[int, int] = {}
+        self._oldest: float | None = None
+        self._inflight: asyncio.Task[None] | None = None
+        # One converter thread: the registry grows in partition order, and Arrow's allocator keeps one heap.
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"encode-{config.name}")
+        self._consumer: AIOKafkaConsumer | None = None
+        self._tps: list[TopicPartition] = []
+        self._registry = SchemaRegistry(dict(config.schema_fields), declared=bool(config.schema_fields))
+
+    @property
+    def schema_key(self) -> str:
+        return f"{STATE_PREFIX}{self.config.name}/schema.json"
+
+    async def run(self, stop: asyncio.Event) -> DeliveryStats:
+        """Deliver until ``stop`` is set (then write what is buffered) or, optionally, until caught up."""
+        self._dest.stop_event = stop
+        if not self._registry.declared:
+            saved = await self._dest.get(self.schema_key)
+            if saved is not None:
+                self._registry = SchemaRegistry.from_json(saved)
+        for root in {_static_root(self.config.prefix), _static_root(self.config.error_output_prefix or "")}:
+            aborted = await self._dest.abort_incomplete_uploads(root, f"/{self.config.name}-{STREAM_VERSION}-")
+            if aborted:
+                log.info("aborted %d incomplete multipart uploads under %r", aborted, root)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.config.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            fetch_max_bytes=min(self.config.buffering.size_bytes, 50 * 1024 * 1024),
+            max_partition_fetch_bytes=min(self.config.buffering.size_bytes, 1024 * 1024),
+        )
+        self._consumer = consumer
+        try:
+            await consumer.start()
+            await self._assign(consumer)
+            await self._loop(consumer, stop)
+        finally:
+            self._consumer = None
+            await consumer.stop()
+            self._encoder.shutdown(wait=False, cancel_futures=True)
+        return self.stats
+
+    @property
+    def stats(self) -> DeliveryStats:
+        """Live counters (safe to read from another task while the stream runs)."""
+        self._stats.s3_retries = self._dest.retries
+        self._stats.s3_waiting = self._dest.waiting_since is not None
+        if self._consumer is not None:
+            self._update_lag(self._consumer)  # live, also while a write waits for S3
+        return self._stats
+
+    async def _assign(self, consumer: AIOKafkaConsumer) -> None:
+        topic = self.config.source_topic
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        await admin.start()
+        try:
+            # Checked by listing first: a metadata request for a missing topic may auto-create it on the broker.
+            if topic not in await admin.list_topics():
+                raise SinkError(f"source topic {topic!r} of delivery stream {self.config.name!r} does not exist")
+            described = await admin.describe_topics([topic])
+            partitions = sorted(p["partition"] for p in described[0]["partitions"])
+            self._tps = [TopicPartition(topic, p) for p in partitions]
+            committed = await _retry_kafka(
+                lambda: admin.list_consumer_group_offsets(self.config.group_id, partitions=self._tps)
+            )
+        finally:
+            await admin.close()
+        consumer.assign(self._tps)
+        for tp in self._tps:
+            found = committed.get(tp)
+            if found is not None and found.offset >= 0:
+                consumer.seek(tp, found.offset)
+                self._committed[tp.partition] = found.offset
+                cut = decode_plan(found.metadata)
+                if cut is not None:
+                    self._cuts[tp.partition] = cut
+            else:
+                await consumer.seek_to_beginning(tp)
+                self._committed[tp.partition] = await consumer.position(tp)
+        if self._cuts:
+            self._stats.recovered_cuts = len(self._cuts)
+            log.info("resuming an interrupted write: cuts %s", self._cuts)
+            consumer.pause(*[tp for tp in self._tps if tp.partition not in self._cuts])
+
+    async def _loop(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        hints = self.config.buffering
+        while not stop.is_set():
+            timeout = self._poll_timeout_ms
+            if self._oldest is not None:
+                left = hints.interval_s - (time.monotonic() - self._oldest)
+                timeout = max(0, min(timeout, int(left * 1000)))
+            self._raise_if_write_failed()
+            batches = await consumer.getmany(timeout_ms=timeout)
+            for tp, records in batches.items():
+                self._add(consumer, tp, records)
+            if self._cuts:
+                if await self._cuts_reached(consumer):
+                    await self._flush(FlushReason.RECOVERY)
+                    await self._drain()
+                    self._cuts.clear()
+                    consumer.resume(*self._tps)
+                continue
+            age = None if self._oldest is None else time.monotonic() - self._oldest
+            reason = flush_reason(hints, self._stats.buffered_bytes, age)
+            if reason is not None:
+                await self._flush(reason)
+            self._update_lag(consumer)
+            if self._stop_when_caught_up and await self._caught_up(consumer):
+                break  # the shutdown write below delivers the rest without waiting for the interval
+        if not self._cuts:  # a pending cut must be written whole, never cut short by a shutdown
+            await self._flush(FlushReason.SHUTDOWN)
+        await self._drain()
+
+    def _add(self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        buffer = self._buffers.get(tp.partition)
+        if buffer is None:
+            buffer = self._buffers[tp.partition] = PartitionBuffer(tp.partition)
+        cut = self._cuts.get(tp.partition)
+        if cut is not None and records and records[-1].offset > cut:
+            # Past the planned cut: keep what belongs to the interrupted write, read the rest again after it.
+            records = [r for r in records if admits(cut, r.offset)]
+            consumer.seek(tp, cut + 1)
+            consumer.pause(tp)
+        if not records:
+            return
+        # Column-wise list comprehensions: this runs once per record, so no per-record method call.
+        values = [r.value or b"" for r in records]
+        size = sum(map(len, values))
+        buffer.extend([r.offset for r in records], [r.timestamp for r in records], values, size)
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        if self._stats.first_record_at is None:
+            self._stats.first_record_at = time.monotonic()
+        self._stats.records_in += len(values)
+        self._stats.buffered_bytes += size
+
+    async def _cuts_reached(self, consumer: AIOKafkaConsumer) -> bool:
+        for partition, cut in self._cuts.items():
+            buffer = self._buffers.get(partition)
+            if buffer is not None and len(buffer) and buffer.last_offset >= cut:
+                continue
+            if await consumer.position(TopicPartition(self.config.source_topic, partition)) > cut:
+                continue
+            return False
+        return True
+
+    async def _caught_up(self, consumer: AIOKafkaConsumer) -> bool:
+        for tp in self._tps:
+            high = consumer.highwater(tp)
+            if high is None or await consumer.position(tp) < high:
+                return False
+        return True
+
+    def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
+        lag = 0
+        for tp in self._tps:
+            high = consumer.highwater(tp)
+            if high is not None:
+                lag += max(0, high - self._committed.get(tp.partition, 0))
+        self._stats.lag = lag
+
+    async def _flush(self, reason: FlushReason) -> None:
+        """Hand the filled buffers to a background write and start new ones.
+
+        At most one write is in flight: this waits for the previous one first, so consumption pauses (and memory
+        stays at two buffers) while S3 is slow or away, and the commits of successive writes never interleave.
+        """
+        buffers = [b for _, b in sorted(self._buffers.items()) if len(b)]
+        if not buffers:
+            return
+        await self._drain()
+        self._buffers = {}
+        self._stats.buffered_bytes = 0
+        self._oldest = None
+        self._inflight = asyncio.create_task(self._write(buffers, reason), name=f"write-{self.config.name}")
+
+    async def _drain(self) -> None:
+        """Wait for the write in flight, if any; its error (S3 refused, stop requested) surfaces here."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            await inflight
+
+    def _raise_if_write_failed(self) -> None:
+        if self._inflight is not None and self._inflight.done():
+            inflight, self._inflight = self._inflight, None
+            inflight.result()
+
+    async def _write(self, buffers: list[PartitionBuffer], reason: FlushReason) -> None:
+        consumer = self._consumer
+        if consumer is None:  # pragma: no cover - writes only run while the consumer is up
+            raise SinkError("the consumer stopped before the write")
+        topic = self.config.source_topic
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        await consumer.commit(
+            {
+                TopicPartition(topic, b.partition): OffsetAndMetadata(b.first_offset, encode_plan(b.last_offset))
+                for b in buffers
+            }
+        )
+        # Partitions are converted one after another, in partition order (the registry grows deterministically);
+        # each one's objects upload while the next converts. All uploads finish before the offsets are committed.
+        pending: list[PendingObject] = []
+        failed = 0
+        try:
+            async with asyncio.TaskGroup() as uploads:
+                for buffer in buffers:
+                    objects, errors = await loop.run_in_executor(self._encoder, self._encode, buffer)
+                    failed += errors
+                    pending.extend(objects)
+                    for obj in objects:
+                        uploads.create_task(self._upload(obj))
+                if self._registry.dirty:
+                    self._registry.dirty = False
+                    uploads.create_task(self._dest.put(self.schema_key, self._registry.to_json(), "application/json"))
+        except ExceptionGroup as group:  # one failed upload stops the write; report it as itself
+            raise group.exceptions[0] from None
+        await consumer.commit(
+            {TopicPartition(topic, b.partition): OffsetAndMetadata(b.last_offset + 1, "") for b in buffers}
+        )
+        for buffer in buffers:
+            self._committed[buffer.partition] = buffer.last_offset + 1
+        self._stats.records_failed += failed
+        self._stats.flushes += 1
+        self._stats.last_flush_reason = reason.value
+        self._stats.flush_reasons[reason.value] = self._stats.flush_reasons.get(reason.value, 0) + 1
+        self._stats.last_write_at = time.monotonic()
+        log.debug("wrote %d objects in %.3f s (%s)", len(pending), time.monotonic() - started, reason.value)
+
+    async def _upload(self, obj: PendingObject) -> None:
+        await self._dest.put(obj.key, obj.body, obj.content_type)
+        self._stats.bytes_written += len(obj.body)
+        if obj.is_error:
+            self._stats.error_objects += 1
+        else:
+            self._stats.objects += 1
+            self._stats.records_delivered += obj.records
+
+    def _encode(self, buffer: PartitionBuffer) -> tuple[list[PendingObject], int]:
+        """Objects (data, then errors) of one partition's buffer; deterministic from its records."""
+        cfg = self.config
+        topic, partition = cfg.source_topic, buffer.partition
+        batch = encode_batch(buffer.values, self._registry)
+        errors: list[tuple[int, RecordError]] = list(batch.errors)
+        table = batch.table
+        keys = self.layout.partition_keys
+        groups: dict[tuple[str, ...], list[int]] = {}
+        if table.num_rows and keys:
+            columns = [
+                table.column(k).to_pylist() if k in table.column_names else [None] * table.num_rows for k in keys
+            ]
+            for row in range(table.num_rows):
+                try:
+                    values = tuple(check_partition_value(k, col[row]) for k, col in zip(keys, columns, strict=True))
+                except ValueError as exc:
+                    errors.append((batch.source_index(row), PartitioningError(str(exc))))
+                    continue
+                groups.setdefault(values, []).append(row)
+        elif table.num_rows:
+            groups[()] = list(range(table.num_rows))
+        objects: list[PendingObject] = []
+        for values, rows in groups.items():
+            first = batch.source_index(rows[0])
+            first_offset = buffer.offsets[first]
+            when = record_time(buffer.timestamps[first])
+            try:
+                prefix = self.layout.render_data(
+                    when, random_string(topic, partition, first_offset), dict(zip(keys, values, strict=True))
+                )
+            except PrefixError as exc:
+                errors.extend((batch.source_index(r), PartitioningError(str(exc))) for r in rows)
+                continue
+            sub = table if len(rows) == table.num_rows else table.take(rows)
+            metadata = {
+                "kemu.topic": topic,
+                "kemu.partition": str(partition),
+                "kemu.first_offset": str(first_offset),
+                "kemu.last_offset": str(buffer.offsets[batch.source_index(rows[-1])]),
+                "kemu.records": str(len(rows)),
+            }
+            body = to_parquet(sub, cfg.compression, metadata)
+            key = prefix + object_name(cfg.name, topic, partition, first_offset, when, DATA_EXTENSION)
+            objects.append(PendingObject(key, body, "application/vnd.apache.parquet", False, len(rows)))
+        objects.extend(self._error_objects(buffer, errors))
+        return objects, len(errors)
+
+    def _error_objects(self, buffer: PartitionBuffer, errors: list[tuple[int, RecordError]]) -> list[PendingObject]:
+        cfg = self.config
+        topic, partition = cfg.source_topic, buffer.partition
+        by_type: dict[str, list[tuple[int, RecordError]]] = {}
+        for index, error in sorted(errors, key=lambda pair: pair[0]):
+            by_type.setdefault(error.output_type, []).append((index, error))
+        objects = []
+        for output_type, items in sorted(by_type.items()):
+            first = items[0][0]
+            first_offset = buffer.offsets[first]
+            when = record_time(buffer.timestamps[first])
+            prefix = self.layout.render_error(when, random_string(topic, partition, first_offset), output_type)
+            body = b"".join(
+                error_line(err, buffer.values[i], topic, partition, buffer.offsets[i], buffer.timestamps[i])
+                for i, err in items
+            )
+            key = prefix + object_name(cfg.name, topic, partition, first_offset, when, ERROR_EXTENSION)
+            objects.append(PendingObject(key, body, "application/x-ndjson", True, len(items)))
+        return objects
+
+
+async def _retry_kafka(call: Callable[[], Awaitable[T]], attempts: int = 60) -> T:
+    """Retry a Kafka request on retriable errors (a fresh broker has no group coordinator for a few seconds)."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except KafkaError as exc:
+            if not exc.retriable or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise SinkError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _static_root(prefix: str) -> str:
+    """The literal start of a prefix, before any expression: where this stream's objects can be."""
+    return prefix.split("!{", 1)[0]

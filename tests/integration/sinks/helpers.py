@@ -1,0 +1,111 @@
+"""Shared steps of the sink integration tests: produce events, run a delivery stream, read what landed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.fs as pa_fs
+import pyarrow.parquet as pq
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from pydantic import SecretStr
+
+from emulator.services.buckets import s3_client
+from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
+from tests.support.endpoints import Endpoints
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+def connection(endpoints: Endpoints) -> S3Connection:
+    return S3Connection(
+        endpoint_url=endpoints.s3_endpoint,
+        access_key_id=endpoints.s3_access_key,
+        secret_access_key=SecretStr(endpoints.s3_secret_key),
+        region=endpoints.s3_region,
+    )
+
+
+def event(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "event_id": f"e-{i:08d}",
+        "event_type": "score",
+        "event_time": "2026-11-27T08:00:00.123Z",
+        "player_id": f"p-{i % 17}",
+        "level": i % 10,
+        "points": i,
+        **extra,
+    }
+
+
+async def produce(bootstrap: str, topic: str, values: list[bytes], partitions: int, keys: bool = True) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topic, value, partition=i % partitions, key=str(i).encode() if keys else None)
+            for i, value in enumerate(values)
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def encode(events: list[dict[str, Any]]) -> list[bytes]:
+    return [orjson.dumps(e) for e in events]
+
+
+async def deliver(config: DeliveryStreamConfig, endpoints: Endpoints, timeout_s: float = 60) -> DeliveryStream:
+    """Run the stream until it has delivered everything in its topic."""
+    stream = DeliveryStream(config, endpoints.kafka_bootstrap, connection(endpoints), stop_when_caught_up=True)
+    await asyncio.wait_for(stream.run(asyncio.Event()), timeout_s)
+    return stream
+
+
+def keys_under(s3: S3Client, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return sorted(keys)
+
+
+def landed(endpoints: Endpoints, prefix: str) -> duckdb.DuckDBPyConnection:
+    """DuckDB over every Parquet object under ``prefix`` in MinIO, as the view ``landed`` (columns by name).
+
+    Users query with DuckDB's httpfs (docs/sinks.md). This machine cannot download DuckDB extensions and PyPI has
+    no httpfs build for the DuckDB we pin, so tests hand DuckDB the objects through pyarrow's own S3 filesystem.
+    """
+    fs = pa_fs.S3FileSystem(
+        access_key=endpoints.s3_access_key,
+        secret_key=endpoints.s3_secret_key,
+        endpoint_override=endpoints.s3_endpoint,
+        region=endpoints.s3_region,
+    )
+    client = s3_client(endpoints.s3_endpoint, endpoints.s3_access_key, endpoints.s3_secret_key, endpoints.s3_region)
+    paths = [f"{endpoints.bucket}/{k}" for k in keys_under(client, endpoints.bucket, prefix) if k.endswith(".parquet")]
+    tables = [pq.read_table(path, filesystem=fs).replace_schema_metadata({}) for path in paths]
+    con = duckdb.connect()
+    table = (
+        pa.concat_tables(tables, promote_options="default")
+        if tables
+        else pa.table({"event_id": pa.array([], pa.string())})
+    )
+    con.register("landed", table)
+    return con
+
+
+async def committed(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The group's commits; empty while a fresh broker has no coordinator for it yet."""
+    try:
+        return await admin.list_consumer_group_offsets(group)
+    except KafkaError as exc:
+        if exc.retriable:
+            return {}
+        raise
