@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from emulator.config.api import ServingSettings
+from emulator.config.demo import DemoSettings
 from emulator.config.sinks import SinksSettings
 from emulator.kinesis.config import KinesisSettings
 
@@ -94,6 +95,7 @@ class Settings(BaseSettings):
     kinesis: KinesisSettings = KinesisSettings()
     serving: ServingSettings = ServingSettings()
     sinks: SinksSettings = SinksSettings()
+    demo: DemoSettings = DemoSettings()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     _toml_file: ClassVar[Path | None] = None

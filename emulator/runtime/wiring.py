@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 
 from emulator.kinesis.server import KinesisServer
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Component, ServiceComponent
+from producers import (
+    GeneratorConfig,
+    KafkaSink,
+    KafkaSinkConfig,
+    RealismConfig,
+    RecordSource,
+    RunConfig,
+    StreamKind,
+    ensure_stream,
+    make_generator,
+    produce,
+)
+from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
+
+Components = Sequence[Component | ServiceComponent]
 
 
 class KinesisApiComponent:
@@ -29,10 +45,118 @@ class KinesisApiComponent:
             await asyncio.to_thread(self._server.stop)
 
 
-def kinesis_api_components(context: DemoContext) -> Sequence[Component | ServiceComponent]:
+class ProducerComponent:
+    """One of the demo's event streams, produced at a steady rate until the demo stops."""
+
+    def __init__(self, context: DemoContext, kind: StreamKind, rate: float) -> None:
+        self.name = f"producer-{kind.value}"
+        self._context = context
+        self._kind = kind
+        self._rate = rate
+        self._sink: KafkaSink | None = None
+
+    async def run(self) -> None:
+        demo = self._context.settings.demo
+        stream = self._kind.default_stream
+        await ensure_stream(self._context.kafka_bootstrap, stream, demo.shards)
+        # A new seed each (re)start: a restarted producer must not repeat the event ids it already sent.
+        seed = time.time_ns() % 2**31
+        generator = GeneratorConfig(
+            kind=self._kind, seed=seed, start_time_ms=time.time_ns() // 1_000_000, events_per_second=self._rate
+        )
+        realism = RealismConfig(out_of_order_ratio=demo.out_of_order_ratio, malformed_ratio=demo.malformed_ratio)
+        sink = KafkaSink(KafkaSinkConfig(bootstrap_servers=self._context.kafka_bootstrap), stream)
+        self._sink = sink
+        await sink.start()
+        try:
+            await produce(RecordSource(make_generator(generator), realism, seed), sink, RunConfig(rate=self._rate))
+        finally:
+            await sink.stop()
+
+    def stats(self) -> Mapping[str, float]:
+        if self._sink is None:
+            return {}
+        return {"events_out": self._sink.stats.acknowledged, "errors": self._sink.stats.failed}
+
+
+class DeliveryComponent:
+    """A Firehose-like delivery stream; on stop it writes what it buffered before returning."""
+
+    def __init__(self, context: DemoContext, config: DeliveryStreamConfig, connection: S3Connection) -> None:
+        self.name = f"sink-{config.name}"
+        self._context = context
+        self._config = config
+        self._connection = connection
+        self._stream: DeliveryStream | None = None
+
+    async def run(self) -> None:
+        settings = self._context.settings
+        # The demo's producers may not have created the topic yet; a sink of a missing topic would only fail.
+        await ensure_stream(self._context.kafka_bootstrap, self._config.source_topic, settings.demo.shards)
+        # A DeliveryStream is single-use (its encoder pool shuts down with it): a new one per (re)start.
+        stream = DeliveryStream(
+            self._config,
+            self._context.kafka_bootstrap,
+            self._connection,
+            poll_timeout_ms=settings.sinks.poll_timeout_ms,
+        )
+        self._stream = stream
+        stop = asyncio.Event()
+        task = asyncio.create_task(stream.run(stop))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            stop.set()
+            await task
+            raise
+
+    def stats(self) -> Mapping[str, float]:
+        if self._stream is None:
+            return {}
+        s = self._stream.stats
+        return {
+            "events_in": s.records_in,
+            "events_out": s.records_delivered,
+            "errors": s.records_failed,
+            "sink_objects": s.objects,
+            "sink_bytes": s.bytes_written,
+            "lag": s.lag,
+        }
+
+
+def kinesis_api_components(context: DemoContext) -> Components:
     return [KinesisApiComponent(context)]
 
 
-#: What ``kemu up`` runs beside the leaderboard API, started in this order and stopped in reverse: consumers that
-#: drain (the sink, the analytics engine) before the producers that feed them.
-PIPELINE_COMPONENTS: tuple[ComponentFactory, ...] = (kinesis_api_components,)
+def producer_components(context: DemoContext) -> Components:
+    demo = context.settings.demo
+    rates = {
+        StreamKind.GAME: demo.game_rate,
+        StreamKind.CLICKSTREAM: demo.clickstream_rate,
+        StreamKind.IOT: demo.iot_rate,
+    }
+    return [ProducerComponent(context, kind, rate) for kind, rate in rates.items() if rate > 0]
+
+
+def sink_components(context: DemoContext) -> Components:
+    settings = context.settings
+    if not settings.demo.deliver_to_s3:
+        return []
+    s3 = context.s3
+    connection = S3Connection(
+        endpoint_url=s3.endpoint_url,
+        access_key_id=s3.access_key_id,
+        secret_access_key=s3.secret_access_key,
+        region=s3.region,
+    )
+    return [
+        DeliveryComponent(
+            context, config if config.bucket else config.model_copy(update={"bucket": s3.bucket}), connection
+        )
+        for config in settings.sinks.delivery_streams
+    ]
+
+
+#: What ``kemu up`` runs beside the leaderboard API, started in this order and stopped in reverse: the APIs and
+#: the consumers that drain (the sink) before the producers that feed them.
+PIPELINE_COMPONENTS: tuple[ComponentFactory, ...] = (kinesis_api_components, sink_components, producer_components)

@@ -1,0 +1,22 @@
+"""Settings of the demo pipeline that ``kemu up`` runs (``[demo]`` in the TOML file, ``KEMU_DEMO__*``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DemoSettings(BaseModel):
+    """Event rates of the demo's producers; 0 leaves a stream out. Modest by default so a laptop stays responsive."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    game_rate: float = Field(default=500.0, ge=0, le=1_000_000)
+    clickstream_rate: float = Field(default=200.0, ge=0, le=1_000_000)
+    iot_rate: float = Field(default=100.0, ge=0, le=1_000_000)
+    #: Shards of each stream when the demo has to create it.
+    shards: int = Field(default=4, ge=1, le=1024)
+    #: Realism of the demo streams, so the late-event and error paths show up on the live page and in the bucket.
+    out_of_order_ratio: float = Field(default=0.02, ge=0, le=1)
+    malformed_ratio: float = Field(default=0.005, ge=0, le=1)
+    #: Whether the sink delivers the demo streams to S3 as they flow.
+    deliver_to_s3: bool = True
