@@ -64,13 +64,10 @@ class WindowOperator:
 
     # -- SQL helpers --------------------------------------------------------------------------------------------
     def _arrow(self, sql: str, **tables: pa.Table) -> pa.Table:
+        # Registering over the previous table of the same name is cheaper than unregistering after each query.
         for name, table in tables.items():
             self._con.register(name, table)
-        try:
-            return self._con.sql(sql).to_arrow_table()
-        finally:
-            for name in tables:
-                self._con.unregister(name)
+        return self._con.sql(sql).to_arrow_table()
 
     def _empty_state(self, batch: pa.Table) -> pa.Table:
         sql = self._partial_sql.replace(WATERMARK_TOKEN, "0")
@@ -139,30 +136,33 @@ class WindowOperator:
         watermark = self.watermarks.watermark
         closing_mask = pc.less_equal(pc.add(self.state.column("__we"), self.lateness_ms), watermark)
         closing = self.state.filter(closing_mask).select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([])
-        if closing.num_rows:
-            outcome.results += self._results(closing, final=True)
-            self.state = self.state.filter(pc.invert(closing_mask))
+        changed = closing.schema.empty_table()
         if self.query.header.emit == "changes" and touched is not None and touched.num_rows:
-            still_open = pc.greater(pc.add(touched.column("__we"), self.lateness_ms), watermark)
-            touched = touched.filter(still_open)
-            if touched.num_rows:
-                outcome.results += self._results(touched, final=False)
+            changed = touched.filter(pc.greater(pc.add(touched.column("__we"), self.lateness_ms), watermark))
+        if closing.num_rows or changed.num_rows:
+            # One result query for both kinds of window; closing ones come first, as they are older.
+            outcome.results = self._results(closing.cast(_WINDOW_KEYS), changed.cast(_WINDOW_KEYS))
+        if closing.num_rows:
+            self.state = self.state.filter(pc.invert(closing_mask))
         return outcome
 
-    def _results(self, windows: pa.Table, final: bool) -> list[WindowResult]:
-        """The query's output for each of ``windows``, one emission per window (an empty one when nothing is left)."""
+    def _results(self, closing: pa.Table, changed: pa.Table) -> list[WindowResult]:
+        """The query's output for each window, one emission per window (an empty one when nothing is left)."""
         assert self.state is not None  # noqa: S101 - callers check
-        windows = windows.sort_by([("__ws", "ascending"), ("__we", "ascending")])
-        table = self._arrow(self._result_sql, __state=self.state, __sel=windows.cast(_WINDOW_KEYS))
+        closing = closing.sort_by([("__ws", "ascending"), ("__we", "ascending")])
+        changed = changed.sort_by([("__ws", "ascending"), ("__we", "ascending")])
+        table = self._arrow(self._result_sql, __state=self.state, __sel=pa.concat_tables([closing, changed]))
         rows_by_window: dict[tuple[int, int], list[dict[str, Any]]] = {}
         for row in table.to_pylist():
             key = (row.pop("__ws"), row.pop("__we"))
             rows_by_window.setdefault(key, []).append({k: json_value(v) for k, v in row.items()})
         name, watermark = self.query.name, self.watermarks.watermark
-        return [
-            WindowResult(name, ws, we, final, watermark, rows_by_window.get((ws, we), []))
-            for ws, we in zip(windows.column("__ws").to_pylist(), windows.column("__we").to_pylist(), strict=True)
-        ]
+        results = []
+        for windows, final in ((closing, True), (changed, False)):
+            starts, ends = windows.column("__ws").to_pylist(), windows.column("__we").to_pylist()
+            for ws, we in zip(starts, ends, strict=True):
+                results.append(WindowResult(name, ws, we, final, watermark, rows_by_window.get((ws, we), [])))
+        return results
 
     # -- checkpoints ------------------------------------------------------------------------------------------------
     @property
