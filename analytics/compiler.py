@@ -30,7 +30,7 @@ from analytics.sqlast import Node
 from analytics.windows import WindowKind, WindowSpec, windowed_sql
 
 #: Placeholder in ``partial_sql`` for the current watermark (ms); an identifier no user query can produce.
-WATERMARK_TOKEN = "__kemu_watermark__"
+WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secret
 #: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
 BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
 
@@ -192,7 +192,9 @@ class _Compiler:
         # Partial aggregates, one per distinct aggregate call; the final expression rebuilt from them.
         partials: list[tuple[str, Node]] = []  # (merge function, partial expression)
         finals: dict[str, Node] = {}
-        for call in self.aggregate_calls([node["select_list"], node.get("having"), node.get("qualify"), node["modifiers"]]):
+        for call in self.aggregate_calls(
+            [node["select_list"], node.get("having"), node.get("qualify"), node["modifiers"]]
+        ):
             key = sqlast.canonical(call)
             if key in finals:
                 continue
@@ -278,14 +280,13 @@ class _Compiler:
             if compiled.etl_sql is not None:
                 con.sql(compiled.etl_sql).fetchall()
                 return
-            assert compiled.batch_sql and compiled.partial_sql and compiled.merge_sql and compiled.result_sql  # noqa: S101
-            con.sql(compiled.batch_sql).fetchall()
-            partials = con.sql(compiled.partial_sql.replace(WATERMARK_TOKEN, "0")).to_arrow_table()
+            con.sql(compiled.batch_sql or "").fetchall()
+            partials = con.sql((compiled.partial_sql or "").replace(WATERMARK_TOKEN, "0")).to_arrow_table()
             con.register("__partials", partials)
             con.register("__state", partials)
-            con.register("__state", con.sql(compiled.merge_sql).to_arrow_table())
+            con.register("__state", con.sql(compiled.merge_sql or "").to_arrow_table())
             con.register("__sel", pa.table({"__ws": pa.array([], pa.int64()), "__we": pa.array([], pa.int64())}))
-            con.sql(compiled.result_sql).fetchall()
+            con.sql(compiled.result_sql or "").fetchall()
         except duckdb.Error as exc:
             raise self.fail(_first_line(str(exc))) from exc
 
@@ -297,7 +298,8 @@ class _Compiler:
         if window is None:
             if self.aggregate_calls(node):
                 raise self.fail("aggregates need a window: read FROM TUMBLE(events, DESCRIPTOR(...), INTERVAL ...)")
-            etl = f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {self.text.strip().rstrip(';')}"
+            body = self.text.strip().rstrip(";")
+            etl = f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {body}"
             compiled = CompiledQuery(**common, window=None, fingerprint=fingerprint, etl_sql=etl)  # type: ignore[arg-type]
         else:
             stages = self.compile_windowed(node, window)

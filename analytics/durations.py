@@ -28,4 +28,4 @@ def parse_duration_ms(text: str) -> int:
     match = _DURATION.match(text.lower())
     if match is None or match.group(2) not in _UNITS_MS:
         raise ValueError(f"{text!r} is not a duration; write e.g. 500ms, 5s, 1m, 2h")
-    return int(round(float(match.group(1)) * _UNITS_MS[match.group(2)]))
+    return round(float(match.group(1)) * _UNITS_MS[match.group(2)])

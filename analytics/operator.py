@@ -123,9 +123,7 @@ class WindowOperator:
             body = {k: json_value(v) for k, v in event.items() if not k.startswith("__")}
             missed = list(zip(info["__missed_ws"], info["__missed_we"], strict=True))
             found.append(
-                LateEvent(
-                    self.query.name, info["__partition"], info["__offset"], info["__et"], watermark, missed, body
-                )
+                LateEvent(self.query.name, info["__partition"], info["__offset"], info["__et"], watermark, missed, body)
             )
         return found
 

@@ -1,6 +1,6 @@
 """Event-time watermarks per source partition, with an idle timeout.
 
-A partition's watermark is ``max(event_time seen) − out_of_orderness``. The query's watermark is the minimum over
+A partition's watermark is ``max(event_time seen) - out_of_orderness``. The query's watermark is the minimum over
 partitions that are not idle (no record for ``idle_timeout`` of processing time); when every partition is idle it
 is the maximum, so the last windows of a stream that went quiet still close. It never moves backwards.
 """

@@ -57,7 +57,8 @@ def windowed_sql(spec: WindowSpec, relation: str) -> str:
     timed = f'SELECT *, epoch_ms(CAST("{column}" AS TIMESTAMP)) AS __et FROM {relation} WHERE "{column}" IS NOT NULL'
     size, slide = spec.size_ms, spec.slide_ms
     if spec.kind == "tumble":
-        assigned = f"SELECT *, __et - {_mod('__et', size)} AS __ws, __et - {_mod('__et', size)} + {size} AS __we FROM ({timed})"
+        start = f"__et - {_mod('__et', size)}"
+        assigned = f"SELECT *, {start} AS __ws, {start} + {size} AS __we FROM ({timed})"
     elif spec.kind == "hop":
         count = -(-size // slide)
         starts = f"generate_series(__last - {(count - 1) * slide}, __last, {slide})"

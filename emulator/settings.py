@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from analytics.config import AnalyticsConfig
+
 #: The Kafka release the embedded launcher runs and the compose file pins (aiokafka 0.14's idempotent and
 #: transactional producer were checked against it).
 KAFKA_VERSION = "4.1.1"
@@ -87,6 +89,7 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     services: ServicesSettings = ServicesSettings()
     api: ApiSettings = ApiSettings()
+    analytics: AnalyticsConfig = AnalyticsConfig()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     _toml_file: ClassVar[Path | None] = None

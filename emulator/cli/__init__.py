@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
+from emulator.cli.analytics import analytics_app
 from emulator.cli.app import app, console
 from emulator.cli.services import services_app
 from emulator.exceptions import EmulatorError
 
 app.add_typer(services_app, name="services")
+app.add_typer(analytics_app, name="analytics")
 
 __all__ = ["app", "main"]
 

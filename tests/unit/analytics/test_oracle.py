@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.emissions import BatchOutcome
-from tests.unit.analytics.support import BASE_MS, Event, compile_text, iso, run
+from tests.unit.analytics.support import BASE_MS, Event, compile_text, run
 
 AGGREGATES = "SUM(points) AS score, COUNT(*) AS n, MIN(points) AS low, MAX(points) AS high, AVG(points) AS mean"
 
@@ -56,7 +56,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return {"window": (kind, size, slide), "ooo": ooo, "lateness": lateness, "events": events, "arrivals": arrivals}
 
 
-def oracle(events: list[Event], kind: str, size: int, slide: int, top: int | None = None) -> dict[tuple[int, int], list]:
+def oracle(
+    events: list[Event], kind: str, size: int, slide: int, top: int | None = None
+) -> dict[tuple[int, int], list]:
     """The windows by definition (every aligned window on a grid that covers the data), in one batch query."""
     con = duckdb.connect()
     con.register(
@@ -116,7 +118,8 @@ def same(got: dict[tuple[int, int], list], expected: dict[tuple[int, int], list]
 
 
 def query_text(window: tuple[int, int, int], ooo: int, lateness: int, emit: str, top: int | None = None) -> str:
-    qualify = f"QUALIFY ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY SUM(points) DESC, player_id) <= {top}"
+    order = "ORDER BY SUM(points) DESC, player_id"
+    qualify = f"QUALIFY ROW_NUMBER() OVER (PARTITION BY window_start, window_end {order}) <= {top}"
     return f"""-- source: game
 -- emit: {emit}
 -- lateness: {lateness}ms
