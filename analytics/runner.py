@@ -73,19 +73,24 @@ class QueryRunner:
         self.events = 0
         self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
 
-    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[int]:
+    async def _partitions(self) -> list[int]:
         topic = self.query.source.topic
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions:
-                return sorted(partitions)
-            await consumer.topics()  # refreshes the metadata
-            await asyncio.sleep(0.5)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                described = await admin.describe_topics([topic])
+                partitions = [p["partition"] for d in described if not d.get("error_code") for p in d["partitions"]]
+                if partitions:
+                    return sorted(partitions)
+                await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
         raise AnalyticsError(f"query {self.query.name}: source topic {topic!r} does not exist")
 
     async def _start(self, consumer: AIOKafkaConsumer) -> None:
-        partitions = await self._partitions(consumer)
+        partitions = await self._partitions()
         assignment = [TopicPartition(self.query.source.topic, p) for p in partitions]
         consumer.assign(assignment)
         checkpoint = load_checkpoint(self.checkpoint_path, self.query.name, self.query.fingerprint)
