@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -25,6 +26,7 @@ from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
+from analytics.emissions import BadRecord, BatchOutcome
 from analytics.exceptions import AnalyticsError
 from analytics.outputs import LatestResults, outcome_records
 
@@ -149,26 +151,15 @@ class QueryRunner:
             await asyncio.gather(*pending)
         self._checkpoint()
 
-    async def _process(self, data: dict[TopicPartition, list[object]]) -> list[asyncio.Future[object]]:
-        tables = []
-        errors = []
+    async def _process(self, data: dict[TopicPartition, list[Any]]) -> list[asyncio.Future[object]]:
+        raw = []
         for tp, records in data.items():
-            if not records:
-                continue
-            offsets = [r.offset for r in records]  # type: ignore[attr-defined]
-            values = [r.value for r in records]  # type: ignore[attr-defined]
-            table, bad = self.decoder.decode(tp.partition, offsets, values)
-            tables.append(table)
-            errors += bad
-            self.offsets[tp.partition] = offsets[-1] + 1
-            self.events += len(records)
-        clock = now_ms()
-        if tables:
-            batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-            outcome = self.operator.process(batch, clock)
-        else:
-            outcome = self.operator.tick(clock)
-        outcome.errors = errors + outcome.errors
+            if records:
+                raw.append((tp.partition, [r.offset for r in records], [r.value for r in records]))
+                self.offsets[tp.partition] = records[-1].offset + 1
+                self.events += len(records)
+        # Decoding and DuckDB release the GIL: in a worker thread they overlap the consumer's prefetching.
+        outcome = await asyncio.to_thread(self._compute, raw, now_ms())
         if self.latest is not None and outcome.results:
             self.latest.update(outcome.results)
         extra = {"source_offsets": {str(p): o for p, o in sorted(self.offsets.items())}}
@@ -176,6 +167,21 @@ class QueryRunner:
         for topic, key, value in outcome_records(self.query, outcome, self.topics, now_ms(), extra):
             futures.append(await self.producer.send(topic, value=value, key=key))
         return futures
+
+    def _compute(self, raw: list[tuple[int, list[int], list[bytes | None]]], clock: int) -> BatchOutcome:
+        tables = []
+        errors: list[BadRecord] = []
+        for partition, offsets, values in raw:
+            table, bad = self.decoder.decode(partition, offsets, values)
+            tables.append(table)
+            errors += bad
+        if tables:
+            batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            outcome = self.operator.process(batch, clock)
+        else:
+            outcome = self.operator.tick(clock)
+        outcome.errors = errors + outcome.errors
+        return outcome
 
 
 class AnalyticsEngine:
