@@ -34,7 +34,12 @@ WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secr
 #: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
 BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
 
-_WINDOW_FUNCTIONS: dict[str, WindowKind] = {"tumble": "tumble", "hop": "hop", "cumulate": "cumulate"}
+_WINDOW_FUNCTIONS: dict[str, WindowKind] = {
+    "tumble": "tumble",
+    "hop": "hop",
+    "cumulate": "cumulate",
+    "session": "session",
+}
 _INCREMENTAL = {"sum", "count", "count_star", "min", "max", "avg"}
 
 
@@ -148,12 +153,10 @@ class _Compiler:
             return None
         function = table.get("function") if table.get("type") == "TABLE_FUNCTION" else None
         name = str(function.get("function_name", "")).lower() if function else ""
-        if function is None or name not in (*_WINDOW_FUNCTIONS, "session"):
-            raise self.fail("FROM must be TUMBLE(...), HOP(...), CUMULATE(...) over events, or the table events")
-        if name == "session":
-            raise self.fail("SESSION windows are not supported by this engine yet; use TUMBLE, HOP or CUMULATE")
+        if function is None or name not in _WINDOW_FUNCTIONS:
+            raise self.fail("FROM must be TUMBLE, HOP, CUMULATE or SESSION(...) over events, or the table events")
         arguments = sqlast.call_arguments(function)
-        expected = 3 if name == "tumble" else 4
+        expected = 3 if name in ("tumble", "session") else 4
         if len(arguments) != expected or not sqlast.is_column(arguments[0], "events"):
             raise self.fail(f"{name.upper()} takes (events, DESCRIPTOR(column), {'size' if expected == 3 else 'a, b'})")
         descriptor = arguments[1]
@@ -165,8 +168,8 @@ class _Compiler:
             raise self.fail(f"window column {column!r} must be the source's event_time {self.source.event_time!r}")
         sizes = [self.interval_ms(argument) for argument in arguments[2:]]
         try:
-            if name == "tumble":
-                return WindowSpec("tumble", column, sizes[0], sizes[0])
+            if name in ("tumble", "session"):
+                return WindowSpec(_WINDOW_FUNCTIONS[name], column, sizes[0], sizes[0])
             return WindowSpec(_WINDOW_FUNCTIONS[name], column, size_ms=sizes[1], slide_ms=sizes[0])
         except ValueError as exc:
             raise self.fail(str(exc)) from exc
@@ -237,6 +240,8 @@ class _Compiler:
             f"SELECT {', '.join(columns)}{', ' if merged else ''}{merged} FROM "
             f"(SELECT * FROM __state UNION ALL SELECT * FROM __partials) GROUP BY {', '.join(columns)}"
         )
+        if window.kind == "session":
+            merge_sql = session_merge_sql(len(keys), [merge for merge, _ in partials])
 
         def rewrite(candidate: Node) -> Node | None:
             key = sqlast.canonical(candidate)
@@ -306,6 +311,23 @@ class _Compiler:
             compiled = CompiledQuery(**common, window=window, fingerprint=fingerprint, **stages)  # type: ignore[arg-type]
         self.validate(compiled)
         return compiled
+
+
+def session_merge_sql(key_count: int, merges: list[str]) -> str:
+    """Merge open sessions with the batch's per-event windows: per key, ordered by start, a window that starts
+    before the latest end so far joins the session (gaps and islands); a gap of ``gap`` or more splits sessions."""
+    keys = [f"__g{i}" for i in range(key_count)]
+    over = f"PARTITION BY {', '.join(keys)} " if keys else ""
+    order = f"{over}ORDER BY __ws, __we"
+    merged = "".join(f", {merge}(__p{j}) AS __p{j}" for j, merge in enumerate(merges))
+    key_list = "".join(f", {k}" for k in keys)
+    return (
+        "WITH __u AS (SELECT * FROM __state UNION ALL SELECT * FROM __partials), "
+        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
+        "THEN 0 ELSE 1 END AS __new FROM __u), "
+        f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f) "
+        f"SELECT min(__ws) AS __ws, max(__we) AS __we{key_list}{merged} FROM __i GROUP BY __island{key_list}"
+    )
 
 
 def compile_query(path: Path, text: str, sources: dict[str, Source]) -> CompiledQuery:

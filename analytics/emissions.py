@@ -42,9 +42,13 @@ class WindowResult:
     final: bool
     watermark_ms: int
     rows: list[dict[str, Any]]
+    #: Session windows of different keys may share a start, so their records are keyed by the end as well.
+    session: bool = False
 
     @property
     def key(self) -> str:
+        if self.session:
+            return f"{self.query}|{iso_ms(self.window_start_ms)}|{iso_ms(self.window_end_ms)}"
         return f"{self.query}|{iso_ms(self.window_start_ms)}"
 
 

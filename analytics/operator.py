@@ -159,7 +159,8 @@ class WindowOperator:
         for windows, final in ((closing, True), (changed, False)):
             starts, ends = windows.column("__ws").to_pylist(), windows.column("__we").to_pylist()
             for ws, we in zip(starts, ends, strict=True):
-                results.append(WindowResult(name, ws, we, final, watermark, rows_by_window.get((ws, we), [])))
+                rows = rows_by_window.get((ws, we), [])
+                results.append(WindowResult(name, ws, we, final, watermark, rows, self.window.kind == "session"))
         return results
 
     # -- checkpoints ------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Window assignment: which windows an event time falls in, as pure functions and as the equivalent SQL.
 
 All times are integer epoch milliseconds. Windows are half-open ``[start, end)``, aligned to the epoch as in
-Flink: TUMBLE(size), HOP(slide, size) and CUMULATE(step, size).
+Flink: TUMBLE(size), HOP(slide, size) and CUMULATE(step, size). SESSION(gap) gives each event the window
+``[t, t + gap)``; the operator merges overlapping ones per key into sessions.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-WindowKind = Literal["tumble", "hop", "cumulate"]
+WindowKind = Literal["tumble", "hop", "cumulate", "session"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ def windows_of(spec: WindowSpec, t: int) -> list[tuple[int, int]]:
     if spec.kind == "tumble":
         start = t - t % spec.size_ms
         return [(start, start + spec.size_ms)]
+    if spec.kind == "session":
+        return [(t, t + spec.size_ms)]
     if spec.kind == "hop":
         last = t - t % spec.slide_ms
         count = -(-spec.size_ms // spec.slide_ms)
@@ -56,7 +59,9 @@ def windowed_sql(spec: WindowSpec, relation: str) -> str:
     column = spec.time_column.replace('"', '""')
     timed = f'SELECT *, epoch_ms(CAST("{column}" AS TIMESTAMP)) AS __et FROM {relation} WHERE "{column}" IS NOT NULL'
     size, slide = spec.size_ms, spec.slide_ms
-    if spec.kind == "tumble":
+    if spec.kind == "session":
+        assigned = f"SELECT *, __et AS __ws, __et + {size} AS __we FROM ({timed})"
+    elif spec.kind == "tumble":
         start = f"__et - {_mod('__et', size)}"
         assigned = f"SELECT *, {start} AS __ws, {start} + {size} AS __we FROM ({timed})"
     elif spec.kind == "hop":

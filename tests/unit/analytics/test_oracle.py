@@ -18,9 +18,9 @@ AGGREGATES = "SUM(points) AS score, COUNT(*) AS n, MIN(points) AS low, MAX(point
 
 @st.composite
 def windows(draw: st.DrawFn) -> tuple[str, int, int]:
-    kind = draw(st.sampled_from(["tumble", "hop", "cumulate"]))
+    kind = draw(st.sampled_from(["tumble", "hop", "cumulate", "session"]))
     slide = draw(st.integers(1, 8)) * 500
-    size = slide * draw(st.integers(1, 5)) if kind != "tumble" else slide
+    size = slide * draw(st.integers(1, 5)) if kind not in ("tumble", "session") else slide
     if kind == "hop" and draw(st.booleans()):
         size += draw(st.integers(0, slide - 1)) // 100 * 100  # sizes that are not a multiple of the slide
         size = max(size, slide)
@@ -28,8 +28,8 @@ def windows(draw: st.DrawFn) -> tuple[str, int, int]:
 
 
 def tvf(kind: str, size: int, slide: int) -> str:
-    if kind == "tumble":
-        return f"TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '{size} milliseconds')"
+    if kind in ("tumble", "session"):
+        return f"{kind.upper()}(events, DESCRIPTOR(event_time), INTERVAL '{size} milliseconds')"
     name = kind.upper()
     return f"{name}(events, DESCRIPTOR(event_time), INTERVAL '{slide} milliseconds', INTERVAL '{size} milliseconds')"
 
@@ -56,6 +56,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return {"window": (kind, size, slide), "ooo": ooo, "lateness": lateness, "events": events, "arrivals": arrivals}
 
 
+Windows = dict[tuple[int, int], list[Any]]
+
+
 def oracle(
     events: list[Event], kind: str, size: int, slide: int, top: int | None = None
 ) -> dict[tuple[int, int], list]:
@@ -72,6 +75,8 @@ def oracle(
             }
         ),
     )
+    if kind == "session":
+        return session_oracle(con, size, top)
     low, high = min(e.t for e in events) - 2 * size, max(e.t for e in events) + 2 * size
     step = size if kind == "tumble" else slide
     if kind == "cumulate":
@@ -91,6 +96,26 @@ def oracle(
         ORDER BY ws, we, player
     """
     expected: dict[tuple[int, int], list] = {}
+    for ws, we, player, score, n, lo, hi, mean in con.sql(sql).fetchall():
+        expected.setdefault((ws, we), []).append((player, int(score), n, lo, hi, mean))
+    return expected
+
+
+def session_oracle(con: duckdb.DuckDBPyConnection, gap: int, top: int | None) -> Windows:
+    """Sessions by definition: per player, score events less than ``gap`` apart are one session."""
+    qualify = f"QUALIFY ROW_NUMBER() OVER (PARTITION BY ws, we ORDER BY SUM(points) DESC, player) <= {top}"
+    sql = f"""
+        WITH marked AS (
+            SELECT *, CASE WHEN t - lag(t) OVER (PARTITION BY player ORDER BY t) < {gap} THEN 0 ELSE 1 END AS new
+            FROM ev WHERE kind = 'score'),
+        numbered AS (SELECT *, sum(new) OVER (PARTITION BY player ORDER BY t ROWS UNBOUNDED PRECEDING) AS island
+            FROM marked),
+        sessions AS (SELECT *, min(t) OVER (PARTITION BY player, island) AS ws,
+            max(t) OVER (PARTITION BY player, island) + {gap} AS we FROM numbered)
+        SELECT ws, we, player, SUM(points), COUNT(*), MIN(points), MAX(points), AVG(points)
+        FROM sessions GROUP BY ws, we, player {qualify if top else ""}
+    """
+    expected: Windows = {}
     for ws, we, player, score, n, lo, hi, mean in con.sql(sql).fetchall():
         expected.setdefault((ws, we), []).append((player, int(score), n, lo, hi, mean))
     return expected
@@ -159,15 +184,20 @@ def test_events_beyond_lateness_are_routed_never_dropped(window: tuple[int, int,
     arrivals = [[e] for e in events]  # one event per batch: the watermark moves between every pair of events
     outcome = run(compile_text(query_text(window, 0, 0, "final")), arrivals)
     missed = {(late.event["event_id"], w) for late in outcome.late for w in late.missed_windows}
-    kept = list(events)
-    # Oracle over the pairs that were not reported late: per window, drop the events that missed it.
-    expected = oracle(kept, *window)
-    by_window: dict[tuple[int, int], list[Event]] = {}
-    for e in kept:
-        for w in expected:
-            if w[0] <= e.t < w[1] and (e.event_id, w) not in missed:
-                by_window.setdefault(w, []).append(e)
-    want = {w: oracle(es, *window)[w] for w, es in by_window.items()}
+    if window[0] == "session":
+        # A late event misses its only window; sessions form from the events that were on time.
+        late_ids = {late.event["event_id"] for late in outcome.late}
+        on_time = [e for e in events if e.event_id not in late_ids]
+        want = oracle(on_time, *window) if on_time else {}
+    else:
+        # Per window, drop the events that were reported late for it.
+        expected = oracle(events, *window)
+        by_window: dict[tuple[int, int], list[Event]] = {}
+        for e in events:
+            for w in expected:
+                if w[0] <= e.t < w[1] and (e.event_id, w) not in missed:
+                    by_window.setdefault(w, []).append(e)
+        want = {w: oracle(es, *window)[w] for w, es in by_window.items()}
     same(finals(outcome), want)
     for late in outcome.late:
         assert all(we <= late.watermark_ms for _, we in late.missed_windows)
