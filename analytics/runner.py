@@ -27,7 +27,6 @@ from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
 from analytics.emissions import BadRecord, BatchOutcome
-from analytics.exceptions import AnalyticsError
 from analytics.outputs import LatestResults, outcome_records
 
 log = logging.getLogger(__name__)
@@ -75,24 +74,31 @@ class QueryRunner:
         self.events = 0
         self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
 
-    async def _partitions(self) -> list[int]:
+    async def _partitions(self, stop: asyncio.Event) -> list[int]:
+        """The source topic's partitions; waits (saying so every 30 s) until the topic exists or ``stop``."""
         topic = self.query.source.topic
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
+            waited = 0.0
+            while not stop.is_set():
                 described = await admin.describe_topics([topic])
                 partitions = [p["partition"] for d in described if not d.get("error_code") for p in d["partitions"]]
                 if partitions:
                     return sorted(partitions)
+                if waited % 30 == 0:
+                    log.warning("query %s waits for its source topic %r to exist", self.query.name, topic)
                 await asyncio.sleep(0.5)
+                waited += 0.5
         finally:
             await admin.close()
-        raise AnalyticsError(f"query {self.query.name}: source topic {topic!r} does not exist")
+        return []
 
-    async def _start(self, consumer: AIOKafkaConsumer) -> None:
-        partitions = await self._partitions()
+    async def _start(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> bool:
+        """Assign the partitions and seek; False when stopped before the source topic existed."""
+        partitions = await self._partitions(stop)
+        if not partitions:
+            return False
         assignment = [TopicPartition(self.query.source.topic, p) for p in partitions]
         consumer.assign(assignment)
         checkpoint = load_checkpoint(self.checkpoint_path, self.query.name, self.query.fingerprint)
@@ -110,6 +116,7 @@ class QueryRunner:
                 await consumer.seek_to_beginning(tp)
             else:
                 await consumer.seek_to_end(tp)
+        return True
 
     def _checkpoint(self) -> None:
         meta, state = self.operator.snapshot()
@@ -131,7 +138,8 @@ class QueryRunner:
         pending: list[asyncio.Future[object]] = []
         last_checkpoint = time.monotonic()
         try:
-            await self._start(consumer)
+            if not await self._start(consumer, stop):
+                return  # nothing was read, so the checkpoint (if any) stays as it is
             while not stop.is_set():
                 data = await consumer.getmany(
                     timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch_records
