@@ -8,7 +8,6 @@ state, and, in ``changes`` mode, every other window the batch touched is emitted
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -180,7 +179,3 @@ class WindowOperator:
         self.watermarks.restore(watermarks, now_ms)
         self.late_count = int(str(meta.get("late_count", 0)))
         self.state = state
-
-
-def windows_in(results: Iterable[WindowResult]) -> list[tuple[int, int]]:
-    return [(r.window_start_ms, r.window_end_ms) for r in results]

@@ -22,7 +22,7 @@ HEADER = "-- source: game\n-- emit: final\n"
         ("SELECT player_id, SUM(points)\nFROM TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '1 minute')\n"
          "GROUP BY player_id", 3, "GROUP BY window_start, window_end"),
         ("SELECT SUM(points) FROM events", 3, "aggregates need a window"),
-        ("SELECT * FROM SESSION(events, DESCRIPTOR(points), INTERVAL '1 minute')", 3, "must be the source's event_time"),
+        ("SELECT * FROM SESSION(events, DESCRIPTOR(points), INTERVAL '1 minute')", 3, "source's event_time"),
         ("SELECT * FROM other_table", 3, "FROM must be"),
         ("SELECT window_start, window_end, COUNT(*) AS n\nFROM TUMBLE(events, DESCRIPTOR(event_time), "
          "INTERVAL 'soon')\nGROUP BY window_start, window_end", 3, "window size"),
