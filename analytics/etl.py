@@ -5,6 +5,7 @@ A row whose ``error`` column is set is not an output row: it goes to the error t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import duckdb
@@ -24,7 +25,7 @@ class EtlOperator:
         self.late_count = 0
         self._con = duckdb.connect()
 
-    def process(self, batch: pa.Table, now_ms: int) -> BatchOutcome:
+    def process(self, batch: pa.Table, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
         outcome = BatchOutcome()
         if batch.num_rows == 0:
             return outcome
@@ -44,7 +45,7 @@ class EtlOperator:
                 outcome.rows.append(row)
         return outcome
 
-    def tick(self, now_ms: int) -> BatchOutcome:
+    def tick(self, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
         return BatchOutcome()
 
     def finish(self) -> BatchOutcome:

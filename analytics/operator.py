@@ -8,6 +8,7 @@ state, and, in ``changes`` mode, every other window the batch touched is emitted
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import duckdb
@@ -73,8 +74,10 @@ class WindowOperator:
         return self._arrow(sql, __batch=batch.schema.empty_table())
 
     # -- the per-batch steps ----------------------------------------------------------------------------------------
-    def process(self, batch: pa.Table, now_ms: int) -> BatchOutcome:
-        """Fold one decoded batch (source columns plus ``__partition``/``__offset``) into the state and emit."""
+    def process(self, batch: pa.Table, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
+        """Fold one decoded batch (source columns plus ``__partition``/``__offset``) into the state and emit.
+
+        ``busy`` names the partitions that still have unread records: they cannot count as idle."""
         outcome = BatchOutcome()
         touched: pa.Table | None = None
         if batch.num_rows:
@@ -90,13 +93,13 @@ class WindowOperator:
                 touched = partials.select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([])
             for partition, maximum in partition_maxima(batch, self.window.time_column).items():
                 self.watermarks.observe(partition, maximum, now_ms)
-        self.watermarks.advance(now_ms)
+        self.watermarks.advance(now_ms, busy)
         outcome.extend(self._emit(touched))
         return outcome
 
-    def tick(self, now_ms: int) -> BatchOutcome:
+    def tick(self, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
         """No records arrived: idle partitions may still let the watermark, and so final emissions, advance."""
-        return self.process(pa.table({}), now_ms) if self.state is not None else BatchOutcome()
+        return self.process(pa.table({}), now_ms, busy) if self.state is not None else BatchOutcome()
 
     def finish(self) -> BatchOutcome:
         """End of input (replay): close every open window."""

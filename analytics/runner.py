@@ -144,7 +144,7 @@ class QueryRunner:
                 data = await consumer.getmany(
                     timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch_records
                 )
-                pending += await self._process(data)
+                pending += await self._process(data, await self._busy(consumer))
                 if time.monotonic() - last_checkpoint >= self.config.checkpoint_interval_s:
                     await self._flush(pending)
                     pending = []
@@ -159,7 +159,16 @@ class QueryRunner:
             await asyncio.gather(*pending)
         self._checkpoint()
 
-    async def _process(self, data: dict[TopicPartition, list[Any]]) -> list[asyncio.Future[object]]:
+    async def _busy(self, consumer: AIOKafkaConsumer) -> set[int]:
+        """Partitions with records not read yet (or not known to have none): never idle."""
+        busy = set()
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None or await consumer.position(tp) < highwater:
+                busy.add(tp.partition)
+        return busy
+
+    async def _process(self, data: dict[TopicPartition, list[Any]], busy: set[int]) -> list[asyncio.Future[object]]:
         raw = []
         for tp, records in data.items():
             if records:
@@ -167,7 +176,7 @@ class QueryRunner:
                 self.offsets[tp.partition] = records[-1].offset + 1
                 self.events += len(records)
         # Decoding and DuckDB release the GIL: in a worker thread they overlap the consumer's prefetching.
-        outcome = await asyncio.to_thread(self._compute, raw, now_ms())
+        outcome = await asyncio.to_thread(self._compute, raw, now_ms(), busy)
         if self.latest is not None and outcome.results:
             self.latest.update(outcome.results)
         extra = {"source_offsets": {str(p): o for p, o in sorted(self.offsets.items())}}
@@ -176,7 +185,9 @@ class QueryRunner:
             futures.append(await self.producer.send(topic, value=value, key=key))
         return futures
 
-    def _compute(self, raw: list[tuple[int, list[int], list[bytes | None]]], clock: int) -> BatchOutcome:
+    def _compute(
+        self, raw: list[tuple[int, list[int], list[bytes | None]]], clock: int, busy: set[int]
+    ) -> BatchOutcome:
         tables = []
         errors: list[BadRecord] = []
         for partition, offsets, values in raw:
@@ -185,9 +196,9 @@ class QueryRunner:
             errors += bad
         if tables:
             batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-            outcome = self.operator.process(batch, clock)
+            outcome = self.operator.process(batch, clock, busy)
         else:
-            outcome = self.operator.tick(clock)
+            outcome = self.operator.tick(clock, busy)
         outcome.errors = errors + outcome.errors
         return outcome
 

@@ -3,10 +3,14 @@
 A partition's watermark is ``max(event_time seen) - out_of_orderness``. The query's watermark is the minimum over
 partitions that are not idle (no record for ``idle_timeout`` of processing time); when every partition is idle it
 is the maximum, so the last windows of a stream that went quiet still close. It never moves backwards.
+
+A partition that still has unread records (a backlog, e.g. while catching up after a restart) is never idle,
+however long ago its last record was read: idleness means that nothing arrives, not that we have not read it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 #: The watermark before any event: nothing is closed yet.
@@ -34,14 +38,15 @@ class WatermarkTracker:
         if max_event_ms is not None:
             self.max_event_ms[partition] = max(self.max_event_ms.get(partition, MIN_WATERMARK), max_event_ms)
 
-    def advance(self, now_ms: int) -> int:
-        """Recompute the watermark at processing time ``now_ms`` and return it."""
+    def advance(self, now_ms: int, busy: Collection[int] = ()) -> int:
+        """Recompute the watermark at processing time ``now_ms`` and return it; ``busy`` partitions have unread
+        records and so cannot be idle."""
         active: list[int] = []
         every: list[int] = []
         for partition, seen in self.last_seen_ms.items():
             mark = self.max_event_ms.get(partition, MIN_WATERMARK + self.out_of_orderness_ms) - self.out_of_orderness_ms
             every.append(mark)
-            if now_ms - seen < self.idle_timeout_ms:
+            if partition in busy or now_ms - seen < self.idle_timeout_ms:
                 active.append(mark)
         if active:
             candidate = min(active)

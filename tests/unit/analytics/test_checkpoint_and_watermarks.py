@@ -103,3 +103,13 @@ def test_all_partitions_idle_lets_the_last_windows_close() -> None:
     tracker.observe(1, 2_000, now_ms=0)
     assert tracker.advance(50) == 1_000
     assert tracker.advance(500) == 2_000
+
+
+def test_a_partition_with_a_backlog_is_never_idle() -> None:
+    tracker = WatermarkTracker(out_of_orderness_ms=0, idle_timeout_ms=100)
+    tracker.assign([0, 1], now_ms=0)
+    tracker.observe(0, 5_000, now_ms=0)
+    tracker.observe(1, 1_000, now_ms=0)
+    # Partition 1 has not delivered for a long time, but it has unread records: it still holds the watermark.
+    assert tracker.advance(10_000, busy={1}) == 1_000
+    assert tracker.advance(10_000) == 5_000
