@@ -118,12 +118,12 @@ class QueryRunner:
                 await consumer.seek_to_end(tp)
         return True
 
-    def _checkpoint(self) -> None:
+    async def _checkpoint(self) -> None:
+        # The snapshot is taken here, between batches (Arrow tables are immutable, so it cannot change under the
+        # writer); serialising and fsyncing it happen in a thread, off the event loop.
         meta, state = self.operator.snapshot()
-        save_checkpoint(
-            self.checkpoint_path,
-            Checkpoint(self.query.name, self.query.fingerprint, dict(self.offsets), meta, state),
-        )
+        checkpoint = Checkpoint(self.query.name, self.query.fingerprint, dict(self.offsets), meta, state)
+        await asyncio.to_thread(save_checkpoint, self.checkpoint_path, checkpoint)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set, then flush the outputs and write a last checkpoint."""
@@ -157,7 +157,7 @@ class QueryRunner:
         # Outputs first, then the checkpoint that says they were produced.
         if pending:
             await asyncio.gather(*pending)
-        self._checkpoint()
+        await self._checkpoint()
 
     async def _busy(self, consumer: AIOKafkaConsumer) -> set[int]:
         """Partitions with records not read yet (or not known to have none): never idle."""
