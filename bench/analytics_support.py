@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
 import random
 import uuid
@@ -13,6 +12,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from analytics.emissions import iso_ms as iso
 from emulator.cli.services import launcher_for
 from emulator.settings import Settings
 from producers.partitioning import shard_for_partition_key
@@ -27,10 +27,6 @@ def bootstrap_address() -> str:
     if state is None:
         raise SystemExit("no Kafka: run `kemu services up` or set KEMU_KAFKA__BOOTSTRAP_SERVERS")
     return state.kafka.bootstrap_servers
-
-
-def iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def game_event(i: int, rng: random.Random, players: int, t_ms: int) -> tuple[str, bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import random
 import sys
@@ -13,12 +12,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from analytics.emissions import iso_ms as iso
+
 BASE_MS = 1_800_000_000_000
 KEMU = Path(sys.executable).parent / "kemu"
-
-
-def iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def write_query_dir(directory: Path, topic: str, query: str, body: str) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from analytics.catalog import make_operator
 from analytics.compiler import CompiledQuery, compile_query
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
+from analytics.emissions import iso_ms as iso
 from analytics.sources import Source
 
 GAME = Source(
@@ -31,10 +31,6 @@ GAME = Source(
     idle_timeout_ms=10_000,
 )
 BASE_MS = 1_800_000_000_000
-
-
-def iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 @dataclass(frozen=True)
