@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from analytics.config import AnalyticsConfig
 from emulator.config.api import ServingSettings
 from emulator.config.demo import DemoSettings
 from emulator.config.sinks import SinksSettings
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     serving: ServingSettings = ServingSettings()
     sinks: SinksSettings = SinksSettings()
     demo: DemoSettings = DemoSettings()
+    analytics: AnalyticsConfig = AnalyticsConfig()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     _toml_file: ClassVar[Path | None] = None

@@ -10,6 +10,7 @@ import typer
 
 from emulator.cli import api as _api  # noqa: F401 - registers `kemu api`
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
+from emulator.cli.analytics import analytics_app
 from emulator.cli.app import app, console, print_error
 from emulator.cli.kinesis import kinesis_app
 from emulator.cli.produce import produce_app
@@ -21,6 +22,7 @@ app.add_typer(services_app, name="services")
 app.add_typer(kinesis_app, name="kinesis")
 app.add_typer(produce_app, name="produce")
 app.add_typer(sink_app, name="sink")
+app.add_typer(analytics_app, name="analytics")
 
 __all__ = ["app", "main"]
 

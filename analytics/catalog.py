@@ -1,0 +1,52 @@
+"""Finding and compiling query files: the built-in ones shipped in ``analytics/queries`` plus a user's directory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from analytics.compiler import CompiledQuery, compile_query
+from analytics.etl import EtlOperator
+from analytics.exceptions import QueryError
+from analytics.operator import WindowOperator
+from analytics.sources import Source, load_sources
+
+BUILTIN_QUERIES = Path(__file__).parent / "queries"
+
+Operator = WindowOperator | EtlOperator
+
+
+def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dict[str, CompiledQuery]:
+    """Compile every ``*.sql`` of the built-in directory (unless disabled) and of ``directories``, in that order.
+
+    Each directory may hold a ``sources.toml`` that adds or overrides sources. Every query is checked now, so a
+    bad one fails here with its file, line and reason rather than at its first event.
+    """
+    folders = [BUILTIN_QUERIES] if builtins else []
+    folders += list(directories)
+    sources: dict[str, Source] = {}
+    for folder in folders:
+        if (folder / "sources.toml").is_file():
+            sources.update(load_sources(folder / "sources.toml"))
+    queries: dict[str, CompiledQuery] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.sql")):
+            query = compile_query(path, path.read_text(encoding="utf-8"), sources)
+            if query.name in queries and queries[query.name].path.parent == folder:
+                raise QueryError(path, 1, f"query name {query.name!r} is already used by {queries[query.name].path}")
+            queries[query.name] = query
+    return queries
+
+
+def select_queries(catalog: dict[str, CompiledQuery], names: Sequence[str]) -> list[CompiledQuery]:
+    """The named queries (all when ``names`` is empty); an unknown name is a :class:`ValueError` listing the known."""
+    if not names:
+        return list(catalog.values())
+    unknown = [name for name in names if name not in catalog]
+    if unknown:
+        raise ValueError(f"unknown query {', '.join(unknown)}; known: {', '.join(sorted(catalog))}")
+    return [catalog[name] for name in names]
+
+
+def make_operator(query: CompiledQuery) -> Operator:
+    return WindowOperator(query) if query.window is not None else EtlOperator(query)

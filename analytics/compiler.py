@@ -1,0 +1,344 @@
+"""Turning a query file into the SQL the incremental engine runs, validated at load time.
+
+A windowed query ``SELECT … FROM TUMBLE(events, DESCRIPTOR(t), INTERVAL '1 minute') WHERE … GROUP BY window_start,
+window_end, k … HAVING … QUALIFY …`` is split in three statements over DuckDB's own syntax tree:
+
+* ``partial_sql``: per micro-batch, the batch's rows assigned to windows, filtered by WHERE, grouped by
+  (window, keys) into partial aggregates (SUM, COUNT, MIN, MAX; AVG as SUM and COUNT);
+* ``merge_sql``: the open windows' partials merged with the batch's (the state never holds raw events);
+* ``result_sql``: the user's SELECT list, HAVING, QUALIFY and ORDER BY over merged partials of chosen windows.
+
+A query reading ``FROM events`` without a window is stateless (streaming ETL) and runs as written on each batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from analytics import sqlast
+from analytics.exceptions import QueryError
+from analytics.header import Header, parse_header
+from analytics.sources import Source
+from analytics.sqlast import Node
+from analytics.windows import WindowKind, WindowSpec, windowed_sql
+
+#: Placeholder in ``partial_sql`` for the current watermark (ms); an identifier no user query can produce.
+WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secret
+#: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
+BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
+
+_WINDOW_FUNCTIONS: dict[str, WindowKind] = {
+    "tumble": "tumble",
+    "hop": "hop",
+    "cumulate": "cumulate",
+    "session": "session",
+}
+_INCREMENTAL = {"sum", "count", "count_star", "min", "max", "avg"}
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """Everything the engine needs to run one query file."""
+
+    name: str
+    path: Path
+    header: Header
+    source: Source
+    window: WindowSpec | None
+    fingerprint: str
+    #: Stateless queries: the user's statement over ``__batch``.
+    etl_sql: str | None = None
+    partial_sql: str | None = None
+    merge_sql: str | None = None
+    result_sql: str | None = None
+    #: The query as one batch statement over a table ``events`` (what the engine must agree with).
+    batch_sql: str | None = None
+
+    @property
+    def lateness_ms(self) -> int:
+        return self.header.lateness_ms
+
+    @property
+    def out_of_orderness_ms(self) -> int:
+        ooo = self.header.out_of_orderness_ms
+        return self.source.out_of_orderness_ms if ooo is None else ooo
+
+    @property
+    def idle_timeout_ms(self) -> int:
+        idle = self.header.idle_timeout_ms
+        return self.source.idle_timeout_ms if idle is None else idle
+
+
+def _line_of(text: str, position: int | None) -> int:
+    return 1 if position is None else text[:position].count("\n") + 1
+
+
+def _line_naming(text: str, message: str) -> int:
+    """The first SQL line that mentions a name quoted in DuckDB's message (binder errors carry no position)."""
+    names = re.findall(r'"([^"]+)"', message)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("--"):
+            continue
+        if any(re.search(rf"\b{re.escape(name)}\b", line) for name in names):
+            return number
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("--"):
+            return number
+    return 1
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else message
+
+
+class _Compiler:
+    def __init__(self, path: Path, text: str, header: Header, source: Source) -> None:
+        self.path, self.text, self.header, self.source = path, text, header, source
+        self.con = duckdb.connect()
+        self.aggregates = {
+            str(row[0]).lower()
+            for row in self.con.sql(
+                "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'"
+            ).fetchall()
+        }
+
+    def fail(self, reason: str, line: int | None = None) -> QueryError:
+        return QueryError(self.path, line if line is not None else _line_naming(self.text, reason), reason)
+
+    def expr(self, sql: str) -> Node:
+        node: Node = sqlast.parse_statements(self.con, f"SELECT {sql}")[0]["select_list"][0]
+        return node
+
+    def render(self, node: Node) -> str:
+        return sqlast.render_statement(self.con, node)
+
+    def render_expr(self, expression: Node) -> str:
+        holder = sqlast.parse_statements(self.con, "SELECT 1")[0]
+        holder["select_list"] = [sqlast.with_alias(expression, "")]
+        return self.render(holder).removeprefix("SELECT ")
+
+    def interval_ms(self, expression: Node) -> int:
+        try:
+            rows = self.con.sql(f"SELECT CAST(epoch(({self.render_expr(expression)})::INTERVAL) * 1000 AS BIGINT)")
+            value = rows.fetchall()[0]
+        except duckdb.Error as exc:
+            raise self.fail(f"window size is not an interval: {_first_line(str(exc))}") from exc
+        if value is None or value[0] is None or int(value[0]) <= 0:
+            raise self.fail("window sizes must be positive intervals")
+        return int(value[0])
+
+    # -- the statement -------------------------------------------------------------------------------------------
+    def statement(self) -> Node:
+        try:
+            nodes = sqlast.parse_statements(self.con, self.text)
+        except sqlast.SqlSyntaxError as exc:
+            raise self.fail(f"syntax error: {exc}", _line_of(self.text, exc.position)) from exc
+        if len(nodes) != 1:
+            raise self.fail(f"a query file holds exactly one SELECT statement, found {len(nodes)}", 1)
+        node = nodes[0]
+        if node.get("type") != "SELECT_NODE":
+            raise self.fail("the query must be a single SELECT (no UNION at the top level)", 1)
+        return node
+
+    def window_of(self, node: Node) -> WindowSpec | None:
+        table = node["from_table"]
+        if table.get("type") == "BASE_TABLE" and table.get("table_name", "").lower() == "events":
+            return None
+        function = table.get("function") if table.get("type") == "TABLE_FUNCTION" else None
+        name = str(function.get("function_name", "")).lower() if function else ""
+        if function is None or name not in _WINDOW_FUNCTIONS:
+            raise self.fail("FROM must be TUMBLE, HOP, CUMULATE or SESSION(...) over events, or the table events")
+        arguments = sqlast.call_arguments(function)
+        expected = 3 if name in ("tumble", "session") else 4
+        if len(arguments) != expected or not sqlast.is_column(arguments[0], "events"):
+            raise self.fail(f"{name.upper()} takes (events, DESCRIPTOR(column), {'size' if expected == 3 else 'a, b'})")
+        descriptor = arguments[1]
+        described = sqlast.call_arguments(descriptor) if descriptor.get("class") == "FUNCTION" else []
+        if str(descriptor.get("function_name", "")).lower() != "descriptor" or len(described) != 1:
+            raise self.fail(f"the second argument of {name.upper()} must be DESCRIPTOR(<event-time column>)")
+        column = str(described[0].get("column_names", [""])[-1])
+        if column != self.source.event_time:
+            raise self.fail(f"window column {column!r} must be the source's event_time {self.source.event_time!r}")
+        sizes = [self.interval_ms(argument) for argument in arguments[2:]]
+        try:
+            if name in ("tumble", "session"):
+                return WindowSpec(_WINDOW_FUNCTIONS[name], column, sizes[0], sizes[0])
+            return WindowSpec(_WINDOW_FUNCTIONS[name], column, size_ms=sizes[1], slide_ms=sizes[0])
+        except ValueError as exc:
+            raise self.fail(str(exc)) from exc
+
+    def aggregate_calls(self, tree: object) -> list[Node]:
+        return sqlast.find_all(
+            tree, lambda n: n.get("class") == "FUNCTION" and str(n.get("function_name", "")).lower() in self.aggregates
+        )
+
+    # -- windowed queries ------------------------------------------------------------------------------------------
+    def compile_windowed(self, node: Node, window: WindowSpec) -> dict[str, str]:
+        if node.get("aggregate_handling") != "STANDARD_HANDLING" or len(node.get("group_sets", [])) != 1:
+            raise self.fail("a windowed query needs a plain GROUP BY window_start, window_end[, keys] (no ALL/ROLLUP)")
+        groups = node["group_expressions"]
+        if not any(sqlast.is_column(g, "window_start") for g in groups) or not any(
+            sqlast.is_column(g, "window_end") for g in groups
+        ):
+            raise self.fail("a windowed query must GROUP BY window_start, window_end (plus its keys)")
+        keys = [g for g in groups if not (sqlast.is_column(g, "window_start") or sqlast.is_column(g, "window_end"))]
+        if self.aggregate_calls(node.get("where_clause")):
+            raise self.fail("aggregates are not allowed in WHERE; use HAVING")
+
+        # Partial aggregates, one per distinct aggregate call; the final expression rebuilt from them.
+        partials: list[tuple[str, Node]] = []  # (merge function, partial expression)
+        finals: dict[str, Node] = {}
+        for call in self.aggregate_calls(
+            [node["select_list"], node.get("having"), node.get("qualify"), node["modifiers"]]
+        ):
+            key = sqlast.canonical(call)
+            if key in finals:
+                continue
+            function = str(call["function_name"]).lower()
+            if function not in _INCREMENTAL or call.get("distinct") or len(sqlast.call_arguments(call)) > 1:
+                shown = self.render_expr(call)
+                raise self.fail(f"aggregate {shown} cannot be computed incrementally; use SUM, COUNT, MIN, MAX or AVG")
+            arguments = sqlast.call_arguments(call)
+            base = len(partials)
+            if function == "avg":
+                partials.append(("sum", sqlast.function_call("sum", arguments, template=call)))
+                partials.append(("sum", sqlast.function_call("count", arguments, template=call)))
+                finals[key] = self.expr(f"CAST(__p{base} AS DOUBLE) / NULLIF(__p{base + 1}, 0)")
+            else:
+                merge = {"count": "sum", "count_star": "sum"}.get(function, function)
+                partials.append((merge, sqlast.with_alias(call, "")))
+                finals[key] = self.expr(f"CAST(__p{base} AS BIGINT)" if merge != function else f"__p{base}")
+        group_refs = {sqlast.canonical(g): sqlast.column_ref(f"__g{i}") for i, g in enumerate(keys)}
+
+        stage1 = copy.deepcopy(node)
+        stage1["select_list"] = [
+            sqlast.column_ref("__ws"),
+            sqlast.column_ref("__we"),
+            *[sqlast.with_alias(g, f"__g{i}") for i, g in enumerate(keys)],
+            *[sqlast.with_alias(p, f"__p{j}") for j, (_, p) in enumerate(partials)],
+        ]
+        stage1["from_table"] = sqlast.base_table("__windowed")
+        stage1["group_expressions"] = [sqlast.column_ref("__ws"), sqlast.column_ref("__we"), *keys]
+        stage1["group_sets"] = [list(range(len(stage1["group_expressions"])))]
+        stage1["having"], stage1["qualify"], stage1["modifiers"] = None, None, []
+        windowed = windowed_sql(window, "__batch")
+        partial_sql = (
+            f"WITH __windowed AS (SELECT * FROM ({windowed}) WHERE __we + {self.header.lateness_ms} > "
+            f"{WATERMARK_TOKEN}) {self.render(stage1)}"
+        )
+
+        columns = ["__ws", "__we", *[f"__g{i}" for i in range(len(keys))]]
+        merged = ", ".join(f"{merge}(__p{j}) AS __p{j}" for j, (merge, _) in enumerate(partials))
+        merge_sql = (
+            f"SELECT {', '.join(columns)}{', ' if merged else ''}{merged} FROM "
+            f"(SELECT * FROM __state UNION ALL SELECT * FROM __partials) GROUP BY {', '.join(columns)}"
+        )
+        if window.kind == "session":
+            merge_sql = session_merge_sql(len(keys), [merge for merge, _ in partials])
+
+        def rewrite(candidate: Node) -> Node | None:
+            key = sqlast.canonical(candidate)
+            replacement = finals.get(key) or group_refs.get(key)
+            return sqlast.with_alias(replacement, candidate.get("alias", "")) if replacement is not None else None
+
+        select_list = []
+        for item in node["select_list"]:
+            rewritten = sqlast.transform(item, rewrite)
+            if not item.get("alias") and rewritten is not item and item.get("class") != "STAR":
+                shown = str(item["column_names"][-1]) if item.get("class") == "COLUMN_REF" else self.render_expr(item)
+                rewritten = sqlast.with_alias(rewritten, shown)
+            select_list.append(rewritten)
+        stage3 = copy.deepcopy(node)
+        stage3["select_list"] = [sqlast.column_ref("__ws"), sqlast.column_ref("__we"), *select_list]
+        stage3["from_table"] = sqlast.base_table("__m")
+        stage3["where_clause"] = sqlast.transform(node.get("having"), rewrite)
+        stage3["group_expressions"], stage3["group_sets"], stage3["having"] = [], [], None
+        stage3["qualify"] = sqlast.transform(node.get("qualify"), rewrite)
+        stage3["modifiers"] = sqlast.transform(node["modifiers"], rewrite)
+        result_sql = (
+            "WITH __m AS (SELECT *, epoch_ms(__ws) AS window_start, epoch_ms(__we) AS window_end "
+            f"FROM __state SEMI JOIN __sel USING (__ws, __we)) {self.render(stage3)}"
+        )
+
+        batch = copy.deepcopy(node)
+        batch["from_table"] = sqlast.base_table("__windowed")
+        batch_sql = f"WITH __windowed AS ({windowed_sql(window, 'events')}) {self.render(batch)}"
+        return {"partial_sql": partial_sql, "merge_sql": merge_sql, "result_sql": result_sql, "batch_sql": batch_sql}
+
+    # -- load-time validation on empty typed tables -------------------------------------------------------------
+    def validate(self, compiled: CompiledQuery) -> None:
+        schema = self.source.arrow_schema()
+        empty = schema.empty_table()
+        for name, kind in BATCH_META:
+            empty = empty.append_column(name, pa.array([], kind))
+        con = self.con
+        con.register("events", self.source.arrow_schema().empty_table())
+        con.register("__batch", empty)
+        try:
+            if compiled.etl_sql is not None:
+                con.sql(compiled.etl_sql).fetchall()
+                return
+            con.sql(compiled.batch_sql or "").fetchall()
+            partials = con.sql((compiled.partial_sql or "").replace(WATERMARK_TOKEN, "0")).to_arrow_table()
+            con.register("__partials", partials)
+            con.register("__state", partials)
+            con.register("__state", con.sql(compiled.merge_sql or "").to_arrow_table())
+            con.register("__sel", pa.table({"__ws": pa.array([], pa.int64()), "__we": pa.array([], pa.int64())}))
+            con.sql(compiled.result_sql or "").fetchall()
+        except duckdb.Error as exc:
+            raise self.fail(_first_line(str(exc))) from exc
+
+    def compile(self) -> CompiledQuery:
+        node = self.statement()
+        window = self.window_of(node)
+        fingerprint = hashlib.sha256(self.text.encode()).hexdigest()[:16]
+        common = {"name": self.header.name, "path": self.path, "header": self.header, "source": self.source}
+        if window is None:
+            if self.aggregate_calls(node):
+                raise self.fail("aggregates need a window: read FROM TUMBLE(events, DESCRIPTOR(...), INTERVAL ...)")
+            body = self.text.strip().rstrip(";")
+            etl = f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {body}"
+            compiled = CompiledQuery(**common, window=None, fingerprint=fingerprint, etl_sql=etl)  # type: ignore[arg-type]
+        else:
+            stages = self.compile_windowed(node, window)
+            compiled = CompiledQuery(**common, window=window, fingerprint=fingerprint, **stages)  # type: ignore[arg-type]
+        self.validate(compiled)
+        return compiled
+
+
+def session_merge_sql(key_count: int, merges: list[str]) -> str:
+    """Merge open sessions with the batch's per-event windows: per key, ordered by start, a window that starts
+    before the latest end so far joins the session (gaps and islands); a gap of ``gap`` or more splits sessions."""
+    keys = [f"__g{i}" for i in range(key_count)]
+    over = f"PARTITION BY {', '.join(keys)} " if keys else ""
+    order = f"{over}ORDER BY __ws, __we"
+    merged = "".join(f", {merge}(__p{j}) AS __p{j}" for j, merge in enumerate(merges))
+    key_list = "".join(f", {k}" for k in keys)
+    return (
+        "WITH __u AS (SELECT * FROM __state UNION ALL SELECT * FROM __partials), "
+        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
+        "THEN 0 ELSE 1 END AS __new FROM __u), "
+        f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f) "
+        f"SELECT min(__ws) AS __ws, max(__we) AS __we{key_list}{merged} FROM __i GROUP BY __island{key_list}"
+    )
+
+
+def compile_query(path: Path, text: str, sources: dict[str, Source]) -> CompiledQuery:
+    """Parse, rewrite and validate one query file; raises :class:`QueryError` naming the file, line and reason."""
+    header = parse_header(path, text)
+    source = sources.get(header.source)
+    if source is None:
+        line = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.strip().startswith("-- source")), 1)
+        raise QueryError(path, line, f"unknown source {header.source!r}; known: {', '.join(sorted(sources)) or 'none'}")
+    compiler = _Compiler(path, text, header, source)
+    try:
+        return compiler.compile()
+    finally:
+        compiler.con.close()

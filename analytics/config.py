@@ -1,0 +1,44 @@
+"""The analytics engine's configuration: a typed object the caller builds (``emulator`` reads it from settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from analytics.outputs import OutputTopics
+
+_TOPIC = r"^[a-zA-Z0-9._-]{1,249}$"
+
+
+def default_checkpoint_dir() -> Path:
+    return Path.home() / ".cache" / "kemu" / "analytics" / "checkpoints"
+
+
+class AnalyticsConfig(BaseModel):
+    """How ``kemu analytics run`` reads, computes, checkpoints and writes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Directories of user query files (``*.sql`` and an optional ``sources.toml``), after the built-in ones.
+    query_dirs: tuple[Path, ...] = ()
+    #: Load the queries shipped with kemu (leaderboards, alerts, ETL, metrics).
+    builtin_queries: bool = True
+    #: One checkpoint file per query lives here: its open windows and source offsets, replaced atomically.
+    checkpoint_dir: Path = Field(default_factory=default_checkpoint_dir)
+    #: Seconds between checkpoints; a crash replays at most this much input (outputs are idempotent by key).
+    checkpoint_interval_s: float = Field(default=1.0, gt=0)
+    #: Where a query without a checkpoint starts reading its source.
+    start_from: Literal["earliest", "latest"] = "earliest"
+    #: Upper bound of records per micro-batch.
+    max_batch_records: int = Field(default=50_000, ge=1)
+    #: How long a poll waits for records before the engine ticks (idle partitions, watermark advance).
+    poll_timeout_ms: int = Field(default=100, ge=1)
+    results_topic: str = Field(default="analytics-results", pattern=_TOPIC)
+    alerts_topic: str = Field(default="analytics-alerts", pattern=_TOPIC)
+    late_events_topic: str = Field(default="analytics-late-events", pattern=_TOPIC)
+    errors_topic: str = Field(default="analytics-errors", pattern=_TOPIC)
+
+    def output_topics(self) -> OutputTopics:
+        return OutputTopics(self.results_topic, self.alerts_topic, self.late_events_topic, self.errors_topic)

@@ -1,0 +1,166 @@
+"""What an operator emits per micro-batch, and its JSON encoding for Kafka (the contract in COMMON.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """``2026-11-27T08:00:00.123Z``: ISO-8601 UTC with milliseconds, as every event time in the project."""
+    clamped = max(min(epoch_ms, 253402300799999), -62135596800000)
+    moment = dt.datetime.fromtimestamp(clamped / 1000, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{clamped % 1000:03d}Z"
+
+
+def json_value(value: Any) -> Any:
+    """A DuckDB/Arrow value as plain JSON: timestamps in the project's ISO form, HUGEINT sums as integers."""
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return iso_ms(int(aware.timestamp() * 1000))
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """The complete current result of one (query, window): a later one for the same key replaces it."""
+
+    query: str
+    window_start_ms: int
+    window_end_ms: int
+    final: bool
+    watermark_ms: int
+    rows: list[dict[str, Any]]
+    #: Session windows of different keys may share a start, so their records are keyed by the end as well.
+    session: bool = False
+
+    @property
+    def key(self) -> str:
+        if self.session:
+            return f"{self.query}|{iso_ms(self.window_start_ms)}|{iso_ms(self.window_end_ms)}"
+        return f"{self.query}|{iso_ms(self.window_start_ms)}"
+
+
+@dataclass(frozen=True)
+class LateEvent:
+    """An event whose window(s) had already closed when it arrived; it is counted and routed, never dropped."""
+
+    query: str
+    partition: int
+    offset: int
+    event_time_ms: int
+    watermark_ms: int
+    missed_windows: list[tuple[int, int]]
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record that could not be used, with the reason (malformed JSON, missing event time, ETL rejection)."""
+
+    query: str
+    partition: int
+    offset: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class BatchOutcome:
+    """Everything one micro-batch produced, in emission order."""
+
+    results: list[WindowResult] = field(default_factory=list)
+    late: list[LateEvent] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[BadRecord] = field(default_factory=list)
+
+    def extend(self, other: BatchOutcome) -> None:
+        self.results += other.results
+        self.late += other.late
+        self.rows += other.rows
+        self.errors += other.errors
+
+
+def _dumps(document: dict[str, Any]) -> bytes:
+    return orjson.dumps(json_value(document))
+
+
+def result_record(result: WindowResult, emitted_at_ms: int, extra: dict[str, Any] | None = None) -> tuple[bytes, bytes]:
+    """(key, value) of an ``analytics-results`` record."""
+    document: dict[str, Any] = {
+        "query": result.query,
+        "window_start": iso_ms(result.window_start_ms),
+        "window_end": iso_ms(result.window_end_ms),
+        "final": result.final,
+        "watermark": iso_ms(result.watermark_ms),
+        "emitted_at": iso_ms(emitted_at_ms),
+        "rows": result.rows,
+    }
+    if extra:
+        document.update(extra)
+    return result.key.encode(), _dumps(document)
+
+
+def alert_records(result: WindowResult, emitted_at_ms: int) -> list[tuple[bytes, bytes]]:
+    """One ``analytics-alerts`` record per result row; the id is derived from (query, window, key) so a replay
+    after a crash repeats the same id instead of raising a second alert."""
+    records = []
+    for row in result.rows:
+        key = str(row.get("key", ""))
+        identity = f"{result.query}|{iso_ms(result.window_start_ms)}|{key}"
+        alert_id = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        evidence = {k: v for k, v in row.items() if k not in ("severity", "message")}
+        document = {
+            "alert_id": alert_id,
+            "query": result.query,
+            "key": key,
+            "window_start": iso_ms(result.window_start_ms),
+            "window_end": iso_ms(result.window_end_ms),
+            "emitted_at": iso_ms(emitted_at_ms),
+            "severity": str(row.get("severity") or "warning"),
+            "message": str(row.get("message") or f"{result.query} fired for {key}"),
+            "evidence": evidence,
+        }
+        records.append((alert_id.encode(), _dumps(document)))
+    return records
+
+
+def late_record(late: LateEvent) -> tuple[bytes, bytes]:
+    document = {
+        "query": late.query,
+        "partition": late.partition,
+        "offset": late.offset,
+        "event_time": iso_ms(late.event_time_ms),
+        "watermark": iso_ms(late.watermark_ms),
+        "missed_windows": [[iso_ms(s), iso_ms(e)] for s, e in late.missed_windows],
+        "event": late.event,
+    }
+    return f"{late.query}|{late.partition}|{late.offset}".encode(), _dumps(document)
+
+
+def error_record(bad: BadRecord) -> tuple[bytes, bytes]:
+    document = {
+        "query": bad.query,
+        "partition": bad.partition,
+        "offset": bad.offset,
+        "reason": bad.reason,
+        "record": bad.raw,
+    }
+    return f"{bad.query}|{bad.partition}|{bad.offset}".encode(), _dumps(document)
+
+
+def row_record(row: dict[str, Any]) -> tuple[bytes | None, bytes]:
+    """An ETL output row; keyed by its ``key`` column, else its ``event_id``, so replays overwrite."""
+    key = row.get("key", row.get("event_id"))
+    return (str(key).encode() if key is not None else None), _dumps(row)

@@ -1,0 +1,33 @@
+"""Errors of the ``analytics`` package.
+
+AnalyticsError
+├── QueryError           a query file that cannot work (names the file, the line and the reason)
+├── SourceError          a source definition (sources.toml) that cannot work
+└── CheckpointError      a checkpoint that cannot be read back or does not match its query
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class AnalyticsError(Exception):
+    """Base of every error the analytics engine reports to its user."""
+
+
+class QueryError(AnalyticsError):
+    """A query file is invalid; raised at load time, before any event is read."""
+
+    def __init__(self, path: Path | str, line: int, reason: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+class SourceError(AnalyticsError):
+    """A source in ``sources.toml`` is missing or malformed."""
+
+
+class CheckpointError(AnalyticsError):
+    """A checkpoint file is unreadable or belongs to a different version of the query."""

@@ -1,0 +1,242 @@
+"""The live engine: each query reads its source topic, runs micro-batches, produces its outputs, checkpoints.
+
+Exactly once, end to end: a checkpoint (open-window state plus next offsets) is written only after every record
+the batches before it produced has been acknowledged by Kafka. After a ``kill -9`` the query restarts from its
+last checkpoint, so no event is counted twice or missed; the batches after that checkpoint are processed again
+and their outputs, keyed by (query, window[, key]), replace the earlier copies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from analytics.catalog import make_operator
+from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from analytics.compiler import CompiledQuery
+from analytics.config import AnalyticsConfig
+from analytics.decode import Decoder
+from analytics.emissions import BadRecord, BatchOutcome
+from analytics.outputs import LatestResults, outcome_records
+
+log = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 1) -> None:
+    """Create the output topics that do not exist yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another engine created them meanwhile
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+
+
+class QueryRunner:
+    """One query on its own consumer (manually assigned partitions, no consumer group: offsets live in the
+    checkpoint), sharing the engine's producer."""
+
+    def __init__(
+        self,
+        query: CompiledQuery,
+        bootstrap: str,
+        config: AnalyticsConfig,
+        producer: AIOKafkaProducer,
+        latest: LatestResults | None = None,
+    ) -> None:
+        self.query = query
+        self.bootstrap = bootstrap
+        self.config = config
+        self.producer = producer
+        self.latest = latest
+        self.operator = make_operator(query)
+        self.decoder = Decoder(query.source, query.name)
+        self.topics = config.output_topics()
+        self.offsets: dict[int, int] = {}
+        self.events = 0
+        self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
+
+    async def _partitions(self, stop: asyncio.Event) -> list[int]:
+        """The source topic's partitions; waits (saying so every 30 s) until the topic exists or ``stop``."""
+        topic = self.query.source.topic
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            waited = 0.0
+            while not stop.is_set():
+                described = await admin.describe_topics([topic])
+                partitions = [p["partition"] for d in described if not d.get("error_code") for p in d["partitions"]]
+                if partitions:
+                    return sorted(partitions)
+                if waited % 30 == 0:
+                    log.warning("query %s waits for its source topic %r to exist", self.query.name, topic)
+                await asyncio.sleep(0.5)
+                waited += 0.5
+        finally:
+            await admin.close()
+        return []
+
+    async def _start(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> bool:
+        """Assign the partitions and seek; False when stopped before the source topic existed."""
+        partitions = await self._partitions(stop)
+        if not partitions:
+            return False
+        assignment = [TopicPartition(self.query.source.topic, p) for p in partitions]
+        consumer.assign(assignment)
+        checkpoint = load_checkpoint(self.checkpoint_path, self.query.name, self.query.fingerprint)
+        if checkpoint is not None:
+            self.operator.restore(checkpoint.operator, checkpoint.state, now_ms())
+            self.offsets = dict(checkpoint.offsets)
+            log.info("query %s resumes from checkpoint offsets %s", self.query.name, self.offsets)
+        watermarks = getattr(self.operator, "watermarks", None)
+        if watermarks is not None:
+            watermarks.assign(partitions, now_ms())
+        for tp in assignment:
+            if tp.partition in self.offsets:
+                consumer.seek(tp, self.offsets[tp.partition])
+            elif self.config.start_from == "earliest":
+                await consumer.seek_to_beginning(tp)
+            else:
+                await consumer.seek_to_end(tp)
+        return True
+
+    async def _checkpoint(self) -> None:
+        # The snapshot is taken here, between batches (Arrow tables are immutable, so it cannot change under the
+        # writer); serialising and fsyncing it happen in a thread, off the event loop.
+        meta, state = self.operator.snapshot()
+        checkpoint = Checkpoint(self.query.name, self.query.fingerprint, dict(self.offsets), meta, state)
+        await asyncio.to_thread(save_checkpoint, self.checkpoint_path, checkpoint)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process until ``stop`` is set, then flush the outputs and write a last checkpoint."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            max_partition_fetch_bytes=8 << 20,
+            fetch_max_bytes=64 << 20,
+        )
+        await consumer.start()
+        pending: list[asyncio.Future[object]] = []
+        last_checkpoint = time.monotonic()
+        try:
+            if not await self._start(consumer, stop):
+                return  # nothing was read, so the checkpoint (if any) stays as it is
+            while not stop.is_set():
+                data = await consumer.getmany(
+                    timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch_records
+                )
+                pending += await self._process(data, await self._busy(consumer))
+                if time.monotonic() - last_checkpoint >= self.config.checkpoint_interval_s:
+                    await self._flush(pending)
+                    pending = []
+                    last_checkpoint = time.monotonic()
+            await self._flush(pending)
+        finally:
+            await consumer.stop()
+
+    async def _flush(self, pending: list[asyncio.Future[object]]) -> None:
+        # Outputs first, then the checkpoint that says they were produced.
+        if pending:
+            await asyncio.gather(*pending)
+        await self._checkpoint()
+
+    async def _busy(self, consumer: AIOKafkaConsumer) -> set[int]:
+        """Partitions with records not read yet (or not known to have none): never idle."""
+        busy = set()
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None or await consumer.position(tp) < highwater:
+                busy.add(tp.partition)
+        return busy
+
+    async def _process(self, data: dict[TopicPartition, list[Any]], busy: set[int]) -> list[asyncio.Future[object]]:
+        raw = []
+        for tp, records in data.items():
+            if records:
+                raw.append((tp.partition, [r.offset for r in records], [r.value for r in records]))
+                self.offsets[tp.partition] = records[-1].offset + 1
+                self.events += len(records)
+        # Decoding and DuckDB release the GIL: in a worker thread they overlap the consumer's prefetching.
+        outcome = await asyncio.to_thread(self._compute, raw, now_ms(), busy)
+        if self.latest is not None and outcome.results:
+            self.latest.update(outcome.results)
+        extra = {"source_offsets": {str(p): o for p, o in sorted(self.offsets.items())}}
+        futures = []
+        for topic, key, value in outcome_records(self.query, outcome, self.topics, now_ms(), extra):
+            futures.append(await self.producer.send(topic, value=value, key=key))
+        return futures
+
+    def _compute(
+        self, raw: list[tuple[int, list[int], list[bytes | None]]], clock: int, busy: set[int]
+    ) -> BatchOutcome:
+        tables = []
+        errors: list[BadRecord] = []
+        for partition, offsets, values in raw:
+            table, bad = self.decoder.decode(partition, offsets, values)
+            tables.append(table)
+            errors += bad
+        if tables:
+            batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            outcome = self.operator.process(batch, clock, busy)
+        else:
+            outcome = self.operator.tick(clock, busy)
+        outcome.errors = errors + outcome.errors
+        return outcome
+
+
+class AnalyticsEngine:
+    """Runs queries live against a Kafka cluster until stopped."""
+
+    def __init__(
+        self,
+        queries: Sequence[CompiledQuery],
+        bootstrap: str,
+        config: AnalyticsConfig,
+        latest: LatestResults | None = None,
+    ) -> None:
+        self.queries = list(queries)
+        self.bootstrap = bootstrap
+        self.config = config
+        self.latest = latest or LatestResults()
+        self.runners: list[QueryRunner] = []
+
+    def output_topic_names(self) -> list[str]:
+        topics = self.config.output_topics()
+        names = {topics.results, topics.alerts, topics.late, topics.errors}
+        names |= {q.header.output_topic for q in self.queries if q.header.output_topic}
+        return sorted(names)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await ensure_topics(self.bootstrap, self.output_topic_names())
+        await asyncio.to_thread(Path(self.config.checkpoint_dir).mkdir, parents=True, exist_ok=True)
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+        await producer.start()
+        try:
+            self.runners = [QueryRunner(q, self.bootstrap, self.config, producer, self.latest) for q in self.queries]
+            tasks = [asyncio.create_task(r.run(stop), name=f"query-{r.query.name}") for r in self.runners]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception() is not None:
+                    stop.set()
+            await asyncio.gather(*tasks)
+        finally:
+            await producer.stop()

@@ -1,0 +1,80 @@
+"""Window assignment: which windows an event time falls in, as pure functions and as the equivalent SQL.
+
+All times are integer epoch milliseconds. Windows are half-open ``[start, end)``, aligned to the epoch as in
+Flink: TUMBLE(size), HOP(slide, size) and CUMULATE(step, size). SESSION(gap) gives each event the window
+``[t, t + gap)``; the operator merges overlapping ones per key into sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+WindowKind = Literal["tumble", "hop", "cumulate", "session"]
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """A window table function's parameters, in milliseconds. ``slide_ms`` is HOP's slide or CUMULATE's step."""
+
+    kind: WindowKind
+    time_column: str
+    size_ms: int
+    slide_ms: int
+
+    def __post_init__(self) -> None:
+        if self.size_ms <= 0 or self.slide_ms <= 0:
+            raise ValueError("window sizes must be positive")
+        if self.kind == "cumulate" and self.size_ms % self.slide_ms:
+            raise ValueError("CUMULATE needs a max size that is a multiple of its step")
+        if self.kind == "hop" and self.slide_ms > self.size_ms:
+            raise ValueError("HOP needs a slide no longer than its size")
+
+
+def windows_of(spec: WindowSpec, t: int) -> list[tuple[int, int]]:
+    """Every ``(start, end)`` window containing event time ``t``, earliest start first."""
+    if spec.kind == "tumble":
+        start = t - t % spec.size_ms
+        return [(start, start + spec.size_ms)]
+    if spec.kind == "session":
+        return [(t, t + spec.size_ms)]
+    if spec.kind == "hop":
+        last = t - t % spec.slide_ms
+        count = -(-spec.size_ms // spec.slide_ms)
+        starts = range(last - (count - 1) * spec.slide_ms, last + 1, spec.slide_ms)
+        return [(s, s + spec.size_ms) for s in starts if s + spec.size_ms > t]
+    base = t - t % spec.size_ms
+    first_end = base + (t - base) // spec.slide_ms * spec.slide_ms + spec.slide_ms
+    return [(base, end) for end in range(first_end, base + spec.size_ms + 1, spec.slide_ms)]
+
+
+def _mod(value: str, modulus: int) -> str:
+    # DuckDB's % keeps the sign of the dividend; this is the floor modulo that aligns negative times too.
+    return f"((({value}) % {modulus}) + {modulus}) % {modulus}"
+
+
+def windowed_sql(spec: WindowSpec, relation: str) -> str:
+    """SQL adding ``__et``, ``__ws``, ``__we`` (ms) and ``window_start``/``window_end`` (TIMESTAMP) to each row of
+    ``relation``, one output row per (row, window) pair; rows without an event time have no window."""
+    column = spec.time_column.replace('"', '""')
+    timed = f'SELECT *, epoch_ms(CAST("{column}" AS TIMESTAMP)) AS __et FROM {relation} WHERE "{column}" IS NOT NULL'
+    size, slide = spec.size_ms, spec.slide_ms
+    if spec.kind == "session":
+        assigned = f"SELECT *, __et AS __ws, __et + {size} AS __we FROM ({timed})"
+    elif spec.kind == "tumble":
+        start = f"__et - {_mod('__et', size)}"
+        assigned = f"SELECT *, {start} AS __ws, {start} + {size} AS __we FROM ({timed})"
+    elif spec.kind == "hop":
+        count = -(-size // slide)
+        starts = f"generate_series(__last - {(count - 1) * slide}, __last, {slide})"
+        assigned = (
+            f"SELECT * EXCLUDE (__last), __ws + {size} AS __we FROM ("
+            f"SELECT *, unnest({starts}) AS __ws FROM (SELECT *, __et - {_mod('__et', slide)} AS __last FROM ({timed}))"
+            f") WHERE __ws + {size} > __et"
+        )
+    else:
+        ends = f"generate_series(__ws + (__et - __ws) // {slide} * {slide} + {slide}, __ws + {size}, {slide})"
+        assigned = (
+            f"SELECT *, unnest({ends}) AS __we FROM (SELECT *, __et - {_mod('__et', size)} AS __ws FROM ({timed}))"
+        )
+    return f"SELECT *, epoch_ms(__ws) AS window_start, epoch_ms(__we) AS window_end FROM ({assigned})"

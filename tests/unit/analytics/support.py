@@ -1,0 +1,82 @@
+"""Helpers of the analytics unit tests: a game-events source, random events, and a driver for the operator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+
+from analytics.catalog import make_operator
+from analytics.compiler import CompiledQuery, compile_query
+from analytics.decode import Decoder
+from analytics.emissions import BatchOutcome
+from analytics.emissions import iso_ms as iso
+from analytics.sources import Source
+
+GAME = Source(
+    name="game",
+    topic="game",
+    columns=(
+        ("event_id", "VARCHAR"),
+        ("event_type", "VARCHAR"),
+        ("event_time", "TIMESTAMP"),
+        ("player_id", "VARCHAR"),
+        ("points", "BIGINT"),
+    ),
+    event_time="event_time",
+    out_of_orderness_ms=0,
+    idle_timeout_ms=10_000,
+)
+BASE_MS = 1_800_000_000_000
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    partition: int
+    t: int
+    player: str
+    points: int
+    event_type: str = "score"
+
+    def encode(self) -> bytes:
+        return orjson.dumps(
+            {
+                "event_id": self.event_id,
+                "event_type": self.event_type,
+                "event_time": iso(self.t),
+                "player_id": self.player,
+                "points": self.points,
+            }
+        )
+
+
+def compile_text(text: str, source: Source = GAME, name: str = "q.sql") -> CompiledQuery:
+    return compile_query(Path(name), text, {source.name: source})
+
+
+def run(query: CompiledQuery, arrivals: Sequence[Sequence[Event]], finish: bool = True) -> BatchOutcome:
+    """Feed batches (each a list of events, grouped per partition as a consumer would) through a fresh operator."""
+    operator = make_operator(query)
+    decoder = Decoder(query.source, query.name)
+    total = BatchOutcome()
+    offsets: dict[int, int] = {}
+    for arrival in arrivals:
+        by_partition: dict[int, list[Event]] = {}
+        for event in arrival:
+            by_partition.setdefault(event.partition, []).append(event)
+        tables = []
+        for partition, events in sorted(by_partition.items()):
+            start = offsets.get(partition, 0)
+            offsets[partition] = start + len(events)
+            table, bad = decoder.decode(partition, range(start, start + len(events)), [e.encode() for e in events])
+            assert not bad
+            tables.append(table)
+        batch = pa.concat_tables(tables) if tables else pa.table({})
+        total.extend(operator.process(batch, 0))
+    if finish:
+        total.extend(operator.finish())
+    return total
