@@ -100,6 +100,11 @@ class KafkaSink:
         if not partitions:
             await producer.stop()
             raise ProducerConfigError(f"stream {self.topic!r} does not exist; create it first")
+        probe = producer.create_batch()
+        if not hasattr(probe, "_builder") or not hasattr(probe, "_relative_offset"):
+            # send() uses these aiokafka 0.14 internals; fail loudly rather than mis-count sequence numbers.
+            await producer.stop()
+            raise ProducerConfigError("this aiokafka version lacks BatchBuilder internals kemu relies on; use 0.14")
         self._producer = producer
         self._mapper = PartitionMapper(len(partitions))
 
