@@ -7,6 +7,7 @@ from producers.config import GeneratorConfig, KafkaSinkConfig, RealismConfig, Ru
 from producers.events import EVENT_MODELS, ClickstreamEvent, GameEvent, IotEvent
 from producers.exceptions import DeliveryError, ProducerConfigError, ProducerError
 from producers.file_sink import JsonlSink
+from producers.gc_tuning import quiet_gc
 from producers.generators import make_generator
 from producers.kafka_sink import DeliveryStats, KafkaSink, ensure_stream
 from producers.partitioning import shard_for_partition_key
@@ -39,5 +40,6 @@ __all__ = [
     "ensure_stream",
     "make_generator",
     "produce",
+    "quiet_gc",
     "shard_for_partition_key",
 ]

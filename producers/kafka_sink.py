@@ -12,7 +12,7 @@ while the partition's previous batch is still queued, and :meth:`KafkaSink.send`
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,9 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from producers.config import KafkaSinkConfig
 from producers.exceptions import DeliveryError, ProducerConfigError
 from producers.records import PartitionMapper, Record
+
+#: Records carry no headers; one shared empty list (the C builder only reads it).
+_NO_HEADERS: list[tuple[str, bytes]] = []
 
 
 @dataclass
@@ -97,6 +100,11 @@ class KafkaSink:
         if not partitions:
             await producer.stop()
             raise ProducerConfigError(f"stream {self.topic!r} does not exist; create it first")
+        probe = producer.create_batch()
+        if not hasattr(probe, "_builder") or not hasattr(probe, "_relative_offset"):
+            # send() uses these aiokafka 0.14 internals; fail loudly rather than mis-count sequence numbers.
+            await producer.stop()
+            raise ProducerConfigError("this aiokafka version lacks BatchBuilder internals kemu relies on; use 0.14")
         self._producer = producer
         self._mapper = PartitionMapper(len(partitions))
 
@@ -107,37 +115,51 @@ class KafkaSink:
         return self._mapper.shards
 
     async def send(self, records: Sequence[Record]) -> None:
-        """Append ``records`` to per-partition batches and submit them; returns once they are queued."""
+        """Append ``records`` to per-partition batches and submit them; returns once they are queued.
+
+        One pass, one open batch per partition; a batch that fills up is submitted at once and a new one started,
+        so a partition's records still go out in their order. Records are appended to aiokafka's C record-batch
+        builder directly: its Python ``BatchBuilder.append`` wrapper (keyword arguments, a serializer hook, an
+        offset counter) cost more than the C append itself. We keep the wrapper's offset counter ourselves and set
+        it before submitting, because the idempotent producer's sequence numbers advance by that count.
+        """
         producer, mapper = self._producer, self._mapper
         if producer is None or mapper is None:
             raise RuntimeError("the sink is not started")
-        by_partition: defaultdict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+        cached = mapper.cache.get
         locate = mapper.shard_and_key_bytes
+        builders: list[Any] = [None] * mapper.shards
+        appends: list[Any] = [None] * mapper.shards
+        counts = [0] * mapper.shards
         for key, value in records:
-            partition, key_bytes = locate(key)
-            by_partition[partition].append((key_bytes, value))
-        for partition, batch_records in by_partition.items():
-            builder = producer.create_batch()
-            append = builder.append
-            count = 0
-            for key_bytes, value in batch_records:
-                if append(key=key_bytes, value=value, timestamp=None) is None:
-                    await self._submit(producer, builder, partition, count)
-                    builder = producer.create_batch()
-                    append = builder.append
-                    count = 0
-                    if append(key=key_bytes, value=value, timestamp=None) is None:
-                        self.stats.sent += 1
-                        self.stats.failed += 1
-                        self.stats.errors["record larger than the maximum batch size"] += 1
-                        continue
-                count += 1
-            if count:
-                await self._submit(producer, builder, partition, count)
+            found = cached(key)
+            partition, key_bytes = found if found is not None else locate(key)
+            append = appends[partition]
+            if append is None:
+                builders[partition] = builder = producer.create_batch()
+                appends[partition] = append = builder._builder.append
+            count = counts[partition]
+            if append(count, None, key_bytes, value, _NO_HEADERS) is None:  # the batch is full
+                await self._submit(producer, builders[partition], partition, count)
+                builders[partition] = builder = producer.create_batch()
+                appends[partition] = append = builder._builder.append
+                count = 0
+                if append(count, None, key_bytes, value, _NO_HEADERS) is None:
+                    self.stats.sent += 1
+                    self.stats.failed += 1
+                    self.stats.errors["record larger than the maximum batch size"] += 1
+                    counts[partition] = 0
+                    continue
+            counts[partition] = count + 1
+        for partition, builder in enumerate(builders):
+            if builder is not None:
+                await self._submit(producer, builder, partition, counts[partition])
 
     async def _submit(self, producer: AIOKafkaProducer, builder: Any, partition: int, count: int) -> None:
         if count == 0:
             return
+        builder._relative_offset = count  # what BatchBuilder.append would have counted; see send()
+        builder.close()  # as BatchBuilder.append does once full: nothing else may add to a submitted batch
         self.stats.sent += count
         try:
             future = await producer.send_batch(builder, self.topic, partition=partition)

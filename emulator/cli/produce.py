@@ -37,6 +37,7 @@ from producers import (
     ensure_stream,
     make_generator,
     produce,
+    quiet_gc,
 )
 from producers.config import STREAM_NAME_PATTERN
 
@@ -104,7 +105,8 @@ async def _run(source: RecordSource, sink: KafkaSink | JsonlSink, run: RunConfig
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-    with console.status("starting", spinner="dots") as status:
+    # This process only produces, so the collector may be kept out of the hot loop (see producers.gc_tuning).
+    with console.status("starting", spinner="dots") as status, quiet_gc(run.chunk_size):
         await sink.start()
         try:
             return await produce(source, sink, run, on_progress=_show_progress(status), stop=stop)

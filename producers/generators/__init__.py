@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from producers.config import GeneratorConfig, StreamKind
-from producers.generators.base import Event, EventGenerator, IsoMillis, ZipfSampler
+from producers.generators.base import Event, EventGenerator, IsoMillis, Record, RecordGenerator, ZipfSampler
 from producers.generators.clickstream import ClickstreamGenerator
 from producers.generators.game import GameGenerator
 from producers.generators.iot import Anomaly, IotGenerator
@@ -16,6 +16,8 @@ __all__ = [
     "GameGenerator",
     "IotGenerator",
     "IsoMillis",
+    "Record",
+    "RecordGenerator",
     "ZipfSampler",
     "make_generator",
 ]

@@ -175,3 +175,16 @@ def test_iot_noise_drift_heartbeats_and_injected_anomalies() -> None:
             after = [t for t in sent if t > anomaly.event_time_ms]
             if after:  # silent for at least 30 rounds: no reading, no heartbeat
                 assert after[0] - anomaly.event_time_ms >= 30 * round_ms
+
+
+@pytest.mark.parametrize("rate", [100_000.0, 37.0])
+def test_game_records_are_byte_for_byte_what_orjson_makes_of_its_events(rate: float) -> None:
+    # The game generator builds its JSON with f-strings on the fast path; it must equal the dict path exactly.
+    config = GeneratorConfig(kind=StreamKind.GAME, seed=5, start_time_ms=START_MS + 987, events_per_second=rate)
+    fast, slow = make_generator(config), make_generator(config)
+    assert isinstance(fast, GameGenerator)
+    for n in (1, 700, 20_000):
+        records = fast.next_records(n)
+        events = slow.next_chunk(n)
+        assert records == [(e["player_id"], orjson.dumps(e)) for e in events]
+    assert {e["event_type"] for e in events} == {"match_start", "score", "level_up", "match_end"}
