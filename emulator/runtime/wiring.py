@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 
+from analytics import AnalyticsEngine, load_catalog, select_queries
 from emulator.kinesis.server import KinesisServer
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Component, ServiceComponent
@@ -124,6 +125,36 @@ class DeliveryComponent:
         }
 
 
+class AnalyticsComponent:
+    """Every configured query (the built-ins and the user's query files) on the live streams."""
+
+    name = "analytics"
+
+    def __init__(self, context: DemoContext) -> None:
+        self._context = context
+        self._engine: AnalyticsEngine | None = None
+
+    async def run(self) -> None:
+        config = self._context.settings.analytics
+        # Loaded at each (re)start, so a query file fixed after a failure is picked up by the restart.
+        catalog = load_catalog(list(config.query_dirs), builtins=config.builtin_queries)
+        engine = AnalyticsEngine(select_queries(catalog, []), self._context.kafka_bootstrap, config)
+        self._engine = engine
+        stop = asyncio.Event()
+        task = asyncio.create_task(engine.run(stop))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            stop.set()  # a clean stop writes a last checkpoint
+            await task
+            raise
+
+    def stats(self) -> Mapping[str, float]:
+        if self._engine is None:
+            return {}
+        return {"late_events": sum(getattr(r.operator, "late_count", 0) for r in self._engine.runners)}
+
+
 def kinesis_api_components(context: DemoContext) -> Components:
     return [KinesisApiComponent(context)]
 
@@ -136,6 +167,10 @@ def producer_components(context: DemoContext) -> Components:
         StreamKind.IOT: demo.iot_rate,
     }
     return [ProducerComponent(context, kind, rate) for kind, rate in rates.items() if rate > 0]
+
+
+def analytics_components(context: DemoContext) -> Components:
+    return [AnalyticsComponent(context)]
 
 
 def sink_components(context: DemoContext) -> Components:
@@ -158,5 +193,10 @@ def sink_components(context: DemoContext) -> Components:
 
 
 #: What ``kemu up`` runs beside the leaderboard API, started in this order and stopped in reverse: the APIs and
-#: the consumers that drain (the sink) before the producers that feed them.
-PIPELINE_COMPONENTS: tuple[ComponentFactory, ...] = (kinesis_api_components, sink_components, producer_components)
+#: the consumers that drain (the sinks, the analytics engine) before the producers that feed them.
+PIPELINE_COMPONENTS: tuple[ComponentFactory, ...] = (
+    kinesis_api_components,
+    sink_components,
+    analytics_components,
+    producer_components,
+)
