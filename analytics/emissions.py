@@ -14,8 +14,9 @@ import orjson
 def iso_ms(epoch_ms: int) -> str:
     """``2026-11-27T08:00:00.123Z``: ISO-8601 UTC with milliseconds, as every event time in the project."""
     clamped = max(min(epoch_ms, 253402300799999), -62135596800000)
-    moment = dt.datetime.fromtimestamp(clamped / 1000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{clamped % 1000:03d}Z"
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=clamped)
+    # isoformat pads the year to four digits (strftime's %Y does not on Linux: "1-01-01" before any watermark).
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def json_value(value: Any) -> Any:
