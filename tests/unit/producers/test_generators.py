@@ -38,8 +38,9 @@ def test_events_match_their_model_and_the_kept_json_schema(kind: StreamKind) -> 
     validator = jsonschema.Draft202012Validator(load_schema(kind.value))
     model = EVENT_MODELS[kind.value]
     for event in events_of(kind, n=3000):
-        validator.validate(event)
-        model.model_validate(event)
+        errors = [error.message for error in validator.iter_errors(event)]
+        assert not errors, f"{event}: {errors}"
+        assert model.model_validate(event).model_dump(mode="json", exclude_none=True).keys() <= event.keys()
 
 
 @pytest.mark.parametrize("kind", list(StreamKind))
