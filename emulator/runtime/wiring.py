@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from emulator.kinesis.server import KinesisServer
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Component, ServiceComponent
+from sinks import S3Connection
 
 
 class KinesisApiComponent:
-    """The Kinesis Data Streams HTTP API (its own uvicorn in a thread) as a supervised component."""
+    """The Kinesis Data Streams and Firehose HTTP API (its own uvicorn in a thread) as a supervised component; its
+    Firehose delivery streams write to the demo's S3."""
 
     name = "kinesis-api"
 
@@ -21,7 +23,14 @@ class KinesisApiComponent:
 
     async def start(self) -> None:
         # A new server per start: a restarted component must not reuse a stopped uvicorn thread.
-        self._server = KinesisServer(self._context.settings.kinesis, self._context.kafka_bootstrap)
+        s3 = self._context.s3
+        connection = S3Connection(
+            endpoint_url=s3.endpoint_url,
+            access_key_id=s3.access_key_id,
+            secret_access_key=s3.secret_access_key,
+            region=s3.region,
+        )
+        self._server = KinesisServer(self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection)
         await asyncio.to_thread(self._server.start)
 
     async def stop(self) -> None:
