@@ -192,6 +192,8 @@ class FirehoseService:
         except ValueError as exc:  # the prefixes or names the sink refuses, worded by the sink
             raise InvalidArgumentException(_first_line(exc)) from None
         await self._check_bucket(destination.bucket)
+        if request.name in self._catalog.streams:  # created by a concurrent call while this one checked
+            raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
         self._catalog.streams[request.name] = stream
         self._background(self._finish_create(stream))
         return {"DeliveryStreamARN": self.arn(request.name)}
@@ -306,6 +308,11 @@ class FirehoseService:
         stream = self._get_or_raise_not_found(request.name)
         if stream.status == "DELETING":
             return {}
+        if stream.status == "CREATING":
+            raise ResourceInUseException(
+                f"Firehose {request.name} under accountId {self._account_id} is CREATING; it can be deleted once "
+                "ACTIVE or CREATING_FAILED."
+            )
         stream.status = "DELETING"
         self._background(self._finish_delete(stream))
         return {}
