@@ -369,6 +369,10 @@ class FirehoseService:
                     "DeliveryStartTimestamp": Timestamp(stream.created_ms),
                 }
             }
+        # Once the attempt after a failure has written, delivery is healthy again.
+        running = self._deliveries.get(stream.name)
+        if stream.failure is not None and running is not None and running.sink and running.sink.stats.flushes:
+            stream.failure = None
         if stream.failure is not None:
             description["FailureDescription"] = {"Type": "UNKNOWN_ERROR", "Details": stream.failure}
         return {"DeliveryStreamDescription": description}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -104,3 +105,34 @@ def _error(call: Callable[[], Any]) -> dict[str, Any]:
     except ClientError as exc:
         return dict(exc.response["Error"])
     raise AssertionError("the call succeeded")
+
+
+def test_delivery_failure_is_described_and_recovers_without_loss(
+    firehose: Any, new_delivery_stream: Callable[..., str], s3: S3Client, bucket_prefix: str
+) -> None:
+    """The destination bucket disappears: Describe shows why delivery fails; once it is back, every acknowledged
+    record lands, once."""
+    own_bucket = f"kemu-fh-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=own_bucket)
+    name = new_delivery_stream(ExtendedS3DestinationConfiguration=s3_config(own_bucket, bucket_prefix))
+    s3.delete_bucket(Bucket=own_bucket)
+    sent = [event(i) for i in range(20)]
+    answer = firehose.put_record_batch(DeliveryStreamName=name, Records=[{"Data": orjson.dumps(e)} for e in sent])
+    assert answer["FailedPutCount"] == 0
+    deadline = time.monotonic() + 20
+    while True:
+        description = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+        if "FailureDescription" in description:
+            break
+        assert time.monotonic() < deadline, "the failure never showed"
+        time.sleep(0.1)
+    assert "NoSuchBucket" in description["FailureDescription"]["Details"]
+    assert description["DeliveryStreamStatus"] == "ACTIVE"
+    s3.create_bucket(Bucket=own_bucket)
+    assert parquet_rows(s3, own_bucket, f"{bucket_prefix}data/", expected=len(sent)) == sent
+    deadline = time.monotonic() + 10
+    while (
+        "FailureDescription" in firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    ):
+        assert time.monotonic() < deadline, "the failure stayed after delivery recovered"
+        time.sleep(0.1)
