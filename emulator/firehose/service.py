@@ -208,9 +208,9 @@ class FirehoseService:
 
     async def _finish_create(self, stream: DeliveryStreamState) -> None:
         try:
-            if stream.stream_type == "DirectPut":
-                await self._create_topic(stream.source_topic)
-            else:
+            # A DirectPut topic left by an earlier stream of the same name (Kafka deletes topics asynchronously)
+            # must not be delivered again: like a Kinesis source, it is delivered from its current end.
+            if stream.stream_type != "DirectPut" or await self._create_topic(stream.source_topic):
                 await self._start_at_latest(stream)
             await self._catalog.save(stream)
         except Exception as exc:
@@ -220,8 +220,10 @@ class FirehoseService:
             return
         self._start_delivery(stream)
 
-    async def _create_topic(self, topic: str) -> None:
-        if topic not in await self._catalog.topics():
+    async def _create_topic(self, topic: str) -> bool:
+        """Create the backing topic and wait until it is writable; True when it existed already."""
+        existed = topic in await self._catalog.topics()
+        if not existed:
             partitions = self.settings.direct_put_partitions
             with contextlib.suppress(Exception):  # exists already (a stream of the same name, deleted and recreated)
                 await self._catalog.admin.create_topics(
@@ -229,8 +231,9 @@ class FirehoseService:
                 )
         for _ in range(200):  # usable once the producer sees its partitions with a leader
             if await self._writer.partitions_of(topic):
-                return
+                break
             await asyncio.sleep(0.05)
+        return existed
 
     async def _start_at_latest(self, stream: DeliveryStreamState) -> None:
         """Commit the source topic's end offsets for the new consumer group: delivery starts at LATEST."""

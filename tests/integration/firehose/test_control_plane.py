@@ -192,3 +192,31 @@ def test_limit_and_restart(
         client.put_record_batch(DeliveryStreamName=name, Records=[{"Data": orjson.dumps(e)} for e in second])
         assert parquet_rows(s3, bucket, f"{bucket_prefix}data/", expected=20) == first + second
         client.delete_delivery_stream(DeliveryStreamName=name)
+
+
+def test_a_stream_created_again_delivers_only_its_own_records(
+    firehose: Any, s3: S3Client, bucket: str, bucket_prefix: str, delivery_name: Callable[[], str]
+) -> None:
+    name = delivery_name()
+    old = [{"event_id": f"old-{i}", "n": i} for i in range(5)]
+    firehose.create_delivery_stream(
+        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_config(bucket, f"{bucket_prefix}one/")
+    )
+    wait_active(firehose, name)
+    firehose.put_record_batch(DeliveryStreamName=name, Records=[{"Data": orjson.dumps(e)} for e in old])
+    assert parquet_rows(s3, bucket, f"{bucket_prefix}one/data/", expected=5) == old
+    firehose.delete_delivery_stream(DeliveryStreamName=name)
+    deadline = time.monotonic() + 30
+    while name in firehose.list_delivery_streams(Limit=10000)["DeliveryStreamNames"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    firehose.create_delivery_stream(
+        DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3_config(bucket, f"{bucket_prefix}two/")
+    )
+    try:
+        wait_active(firehose, name)
+        new = [{"event_id": f"new-{i}", "n": i} for i in range(5)]
+        firehose.put_record_batch(DeliveryStreamName=name, Records=[{"Data": orjson.dumps(e)} for e in new])
+        assert parquet_rows(s3, bucket, f"{bucket_prefix}two/data/", expected=5) == new
+    finally:
+        firehose.delete_delivery_stream(DeliveryStreamName=name)
