@@ -12,6 +12,7 @@ from emulator.exceptions import ServicesNotRunningError
 from emulator.kinesis.server import serve_forever
 from emulator.services import LocalServices
 from emulator.settings import Settings
+from sinks import S3Connection
 
 kinesis_app = typer.Typer(
     help="The Kinesis Data Streams API (boto3, aws-cli, Java SDK) on Kafka.", no_args_is_help=True
@@ -30,6 +31,30 @@ def kafka_bootstrap(settings: Settings) -> str:
     return state.kafka.bootstrap_servers
 
 
+def s3_target(settings: Settings) -> S3Connection | None:
+    """Where Firehose delivery streams write: the configured S3, else the running embedded MinIO, else none (then
+    CreateDeliveryStream answers that no S3 target is configured)."""
+    s3 = settings.s3
+    if s3.endpoint_url and s3.access_key_id and s3.secret_access_key:
+        return S3Connection(
+            endpoint_url=s3.endpoint_url,
+            access_key_id=s3.access_key_id,
+            secret_access_key=s3.secret_access_key,
+            region=s3.region,
+        )
+    services = LocalServices(settings.services, bucket=s3.bucket)
+    state = services.running_state()
+    if state is None:
+        return None
+    creds = services.credentials()
+    return S3Connection(
+        endpoint_url=state.minio.endpoint_url,
+        access_key_id=creds.access_key_id,
+        secret_access_key=creds.secret_access_key,
+        region=s3.region,
+    )
+
+
 @kinesis_app.command("serve")
 def serve(
     ctx: typer.Context,
@@ -40,11 +65,15 @@ def serve(
     settings = settings_of(ctx)
     kinesis = settings.kinesis
     bootstrap = kafka_bootstrap(settings)
+    s3 = s3_target(settings)
     bind_host = host or kinesis.host
     bind_port = kinesis.port if port is None else port
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)  # it logs every assignment change at INFO
+    target = f"S3 {s3.endpoint_url or 'default AWS endpoint'}" if s3 else "no S3 target: Firehose delivery is off"
     console.print(
-        f"Kinesis API on [bold]http://{bind_host}:{bind_port}[/] (Kafka {bootstrap}); Ctrl-C stops it", highlight=False
+        f"Kinesis and Firehose API on [bold]http://{bind_host}:{bind_port}[/] (Kafka {bootstrap}; {target}); "
+        "Ctrl-C stops it",
+        highlight=False,
     )
-    serve_forever(kinesis, bootstrap, bind_host, bind_port)
+    serve_forever(kinesis, bootstrap, bind_host, bind_port, s3)

@@ -1,8 +1,9 @@
 """The HTTP endpoint: a minimal ASGI app with one route, ``POST /``, dispatching on ``X-Amz-Target``.
 
 Kept below any web framework on purpose: every PutRecords call goes through here, and a framework's routing and
-validation would only add work on the hottest path. The app owns the :class:`KinesisService` through the ASGI
-lifespan (``start()`` on startup, ``stop()`` on shutdown).
+validation would only add work on the hottest path. The app owns the :class:`KinesisService` and the
+:class:`FirehoseService` (``Firehose_20150804.*`` targets, same endpoint as on AWS's SDKs when pointed at one URL)
+through the ASGI lifespan (``start()`` on startup, ``stop()`` on shutdown).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from emulator.firehose.service import OPERATIONS as FIREHOSE_OPERATIONS
+from emulator.firehose.service import UNSUPPORTED as FIREHOSE_UNSUPPORTED
+from emulator.firehose.service import FirehoseService
 from emulator.kinesis.config import KinesisSettings
 from emulator.kinesis.errors import (
     InternalFailure,
@@ -38,6 +42,7 @@ from emulator.kinesis.shapes import (
     StreamInput,
 )
 from emulator.kinesis.sigv4 import SignatureVerifier
+from sinks import S3Connection
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +108,12 @@ UNSUPPORTED = frozenset(
 class KinesisApp:
     """ASGI application serving the Kinesis Data Streams API from one :class:`KinesisService`."""
 
-    def __init__(self, settings: KinesisSettings, bootstrap_servers: str) -> None:
+    def __init__(self, settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> None:
         self._settings = settings
         self._bootstrap = bootstrap_servers
+        self._s3 = s3
         self._service: KinesisService | None = None
+        self._firehose: FirehoseService | None = None
         verify = settings.verify_signatures
         if verify and not (settings.access_key_id and settings.secret_access_key):
             raise ValueError("verify_signatures needs access_key_id and secret_access_key")
@@ -149,9 +156,9 @@ class KinesisApp:
                     "POST", scope.get("raw_path", b"/").decode("latin-1").split("?")[0], query, headers, body
                 )
             target = headers.get("x-amz-target", "")
-            handler = self._route(target)
-            request = handler[0].parse(codec.decode(body), codec)
-            response = await getattr(self.service, handler[1])(request)
+            shape, service, method = self._route(target)
+            request = shape.parse(codec.decode(body), codec)
+            response = await getattr(service, method)(request)
             return 200, codec.encode(response)
         except KinesisError as error:
             return error.status, codec.encode(error.body())
@@ -166,20 +173,34 @@ class KinesisApp:
             raise InternalFailure("The Kinesis API is not started.")
         return self._service
 
-    def _route(self, target: str) -> tuple[Any, str]:
+    @property
+    def firehose(self) -> FirehoseService:
+        """The Firehose service, created on ASGI startup beside the Kinesis one."""
+        if self._firehose is None:
+            raise InternalFailure("The Firehose API is not started.")
+        return self._firehose
+
+    def _route(self, target: str) -> tuple[Any, Any, str]:
         if target.startswith(KINESIS_PREFIX):
             operation = target[len(KINESIS_PREFIX) :]
             if operation in OPERATIONS:
-                return OPERATIONS[operation]
+                shape, method = OPERATIONS[operation]
+                return shape, self.service, method
             if operation in UNSUPPORTED:
                 raise UnsupportedOperationException(
                     f"Kinesis operation {operation} is not supported by this emulator (kemu). Supported: "
                     f"{', '.join(sorted(OPERATIONS))}."
                 )
         if target.startswith(FIREHOSE_PREFIX):
-            raise UnsupportedOperationException(
-                f"Firehose operation {target[len(FIREHOSE_PREFIX) :]} is not supported by this build of kemu yet."
-            )
+            operation = target[len(FIREHOSE_PREFIX) :]
+            if operation in FIREHOSE_OPERATIONS:
+                shape, method = FIREHOSE_OPERATIONS[operation]
+                return shape, self.firehose, method
+            if operation in FIREHOSE_UNSUPPORTED:
+                raise UnsupportedOperationException(
+                    f"Firehose operation {operation} is not supported by this emulator (kemu). Supported: "
+                    f"{', '.join(sorted(FIREHOSE_OPERATIONS))}."
+                )
         raise UnknownOperationException(f"Unknown operation {target!r}.")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -189,12 +210,22 @@ class KinesisApp:
                 try:
                     self._service = KinesisService(self._settings, self._bootstrap)
                     await self._service.start()
+                    self._firehose = FirehoseService(
+                        self._settings.firehose,
+                        self._bootstrap,
+                        self._s3,
+                        region=self._settings.region,
+                        account_id=self._settings.account_id,
+                    )
+                    await self._firehose.start()
                 except Exception as exc:
                     log.exception("the Kinesis API could not connect to Kafka")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._firehose is not None:
+                    await self._firehose.stop()
                 if self._service is not None:
                     await self._service.stop()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -215,6 +246,7 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def create_app(settings: KinesisSettings, bootstrap_servers: str) -> KinesisApp:
-    """The ASGI app for ``settings``, talking to the Kafka cluster at ``bootstrap_servers``."""
-    return KinesisApp(settings, bootstrap_servers)
+def create_app(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> KinesisApp:
+    """The ASGI app for ``settings``, talking to the Kafka cluster at ``bootstrap_servers``; Firehose delivery
+    streams write to ``s3`` (without it, CreateDeliveryStream says that no S3 target is configured)."""
+    return KinesisApp(settings, bootstrap_servers, s3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from emulator.firehose.config import FirehoseSettings
+
 
 class ShardWriteLimit(BaseModel):
     """Per-shard write throttling, as Kinesis provisions it (1,000 records/s and 1 MiB/s per shard)."""
@@ -39,3 +41,5 @@ class KinesisSettings(BaseModel):
     metadata_topic: str = Field(default="kemu-kinesis-metadata", pattern=r"^[a-zA-Z0-9._-]{1,249}$")
     #: Longest GetRecords waits for data it knows is there (it never waits at the tip of a shard).
     fetch_wait_s: float = Field(default=1.0, gt=0, le=10)
+    #: The Firehose API served on the same endpoint (``Firehose_20150804.*`` targets).
+    firehose: FirehoseSettings = FirehoseSettings()

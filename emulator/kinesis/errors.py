@@ -11,6 +11,7 @@ KinesisError (base; never raised itself)
 ├── SerializationException              the body is not valid JSON / CBOR or a member has the wrong type
 ├── UnknownOperationException           the X-Amz-Target names no Kinesis operation
 ├── UnsupportedOperationException       a real Kinesis operation that kemu does not implement
+├── ServiceUnavailableException         Kafka did not take a write (Firehose's retryable error); status 503
 ├── IncompleteSignatureException        the Authorization header is malformed (signature checks on)
 ├── MissingAuthenticationTokenException no Authorization header (signature checks on)
 ├── UnrecognizedClientException         unknown access key (signature checks on)
@@ -75,6 +76,11 @@ class UnknownOperationException(KinesisError):
 
 class UnsupportedOperationException(KinesisError):
     type_name = "UnsupportedOperationException"
+
+
+class ServiceUnavailableException(KinesisError):
+    type_name = "ServiceUnavailableException"
+    status = 503
 
 
 class IncompleteSignatureException(KinesisError):

@@ -10,11 +10,14 @@ import uvicorn
 
 from emulator.kinesis.app import create_app
 from emulator.kinesis.config import KinesisSettings
+from sinks import S3Connection
 
 
-def _config(settings: KinesisSettings, bootstrap_servers: str, host: str, port: int, loop: str) -> uvicorn.Config:
+def _config(
+    settings: KinesisSettings, bootstrap_servers: str, host: str, port: int, loop: str, s3: S3Connection | None
+) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(settings, bootstrap_servers),
+        create_app(settings, bootstrap_servers, s3),
         host=host,
         port=port,
         log_level="warning",
@@ -25,20 +28,27 @@ def _config(settings: KinesisSettings, bootstrap_servers: str, host: str, port: 
     )
 
 
-def serve_forever(settings: KinesisSettings, bootstrap_servers: str, host: str, port: int) -> None:
+def serve_forever(
+    settings: KinesisSettings, bootstrap_servers: str, host: str, port: int, s3: S3Connection | None = None
+) -> None:
     """Serve until interrupted (Ctrl-C / SIGTERM), on uvloop."""
-    uvicorn.Server(_config(settings, bootstrap_servers, host, port, "uvloop")).run()
+    uvicorn.Server(_config(settings, bootstrap_servers, host, port, "uvloop", s3)).run()
 
 
 class KinesisServer:
     """The API in a daemon thread: ``start()`` returns once it accepts requests, ``stop()`` shuts it down."""
 
     def __init__(
-        self, settings: KinesisSettings, bootstrap_servers: str, host: str | None = None, port: int | None = None
+        self,
+        settings: KinesisSettings,
+        bootstrap_servers: str,
+        host: str | None = None,
+        port: int | None = None,
+        s3: S3Connection | None = None,
     ) -> None:
         self.host = host or settings.host
         self.port = settings.port if port is None else port
-        self._server = uvicorn.Server(_config(settings, bootstrap_servers, self.host, self.port, "asyncio"))
+        self._server = uvicorn.Server(_config(settings, bootstrap_servers, self.host, self.port, "asyncio", s3))
         self._thread = threading.Thread(target=self._server.run, name=f"kinesis-api-{self.port}", daemon=True)
 
     @property

@@ -12,6 +12,7 @@ import boto3
 from emulator.kinesis import KinesisSettings
 from emulator.kinesis.server import KinesisServer
 from emulator.services.ports import free_port
+from sinks import S3Connection
 
 REGION = "us-east-1"
 ACCESS_KEY = "AKIDEXAMPLE"
@@ -19,9 +20,10 @@ SECRET_KEY = "kemu-test-secret"  # noqa: S105 - a test credential for the signat
 
 
 @contextlib.contextmanager
-def serve_kinesis(settings: KinesisSettings, bootstrap_servers: str) -> Iterator[str]:
-    """Serve ``settings`` against ``bootstrap_servers``; yields the endpoint URL and stops the server after."""
-    server = KinesisServer(settings, bootstrap_servers, host="127.0.0.1", port=free_port()).start()
+def serve_kinesis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> Iterator[str]:
+    """Serve ``settings`` against ``bootstrap_servers`` (Firehose delivering to ``s3``); yields the endpoint URL and
+    stops the server after."""
+    server = KinesisServer(settings, bootstrap_servers, host="127.0.0.1", port=free_port(), s3=s3).start()
     try:
         yield server.url
     finally:

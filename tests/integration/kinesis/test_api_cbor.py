@@ -126,11 +126,17 @@ def test_errors_are_aws_shaped_in_cbor(kinesis_url: str, operation: str, body: A
     assert decoded["message"]
 
 
-def test_firehose_is_reported_as_not_available(kinesis_url: str) -> None:
-    status, decoded = call(kinesis_url, "ListDeliveryStreams", {}, prefix="Firehose_20150804")
+def test_firehose_without_s3_target_and_unsupported_firehose_operations(kinesis_url: str) -> None:
+    status, decoded = call(kinesis_url, "TagDeliveryStream", {"DeliveryStreamName": "x"}, prefix="Firehose_20150804")
     assert status == 400
     assert decoded["__type"] == "UnsupportedOperationException"
     assert "Firehose" in decoded["message"]
+    # This server was started without an S3 target: delivery streams cannot be created, and it says why.
+    body = {"DeliveryStreamName": "x", "ExtendedS3DestinationConfiguration": {"BucketARN": "arn:aws:s3:::kemu"}}
+    status, decoded = call(kinesis_url, "CreateDeliveryStream", body, prefix="Firehose_20150804")
+    assert status == 400
+    assert decoded["__type"] == "InvalidArgumentException"
+    assert "no S3 target" in decoded["message"]
 
 
 def test_malformed_json_and_wrong_content_type(kinesis_url: str) -> None:

@@ -1,0 +1,430 @@
+"""The Firehose operations: one method per operation; each delivery stream's delivery is a :mod:`sinks` task.
+
+DirectPut streams write to their backing topic (``firehose-<name>``) with ``acks=all`` before answering, so an
+acknowledged record is durable in Kafka and the sink delivers it exactly once. KinesisStreamAsSource streams read
+the Kinesis stream's topic directly, starting at its end when created (as Firehose starts at LATEST).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import NewTopic
+from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition
+
+from emulator.firehose.catalog import DeliveryStreamState, FirehoseCatalog, direct_put_topic, now_ms
+from emulator.firehose.config import FirehoseSettings
+from emulator.firehose.shapes import (
+    CreateDeliveryStreamInput,
+    DeliveryStreamInput,
+    ListDeliveryStreamsInput,
+    PutRecordBatchInput,
+    PutRecordInput,
+)
+from emulator.kinesis.errors import (
+    InvalidArgumentException,
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ServiceUnavailableException,
+)
+from emulator.kinesis.protocol import Timestamp
+from emulator.kinesis.writer import KafkaWriter
+from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection, StopRequested
+from sinks.s3 import make_client
+
+log = logging.getLogger(__name__)
+
+#: Real Firehose operations answered with UnsupportedOperationException.
+UNSUPPORTED = frozenset(
+    {
+        "ListTagsForDeliveryStream",
+        "StartDeliveryStreamEncryption",
+        "StopDeliveryStreamEncryption",
+        "TagDeliveryStream",
+        "UntagDeliveryStream",
+        "UpdateDestination",
+    }
+)
+#: Operation → (request shape, service method name).
+OPERATIONS: dict[str, tuple[Any, str]] = {
+    "CreateDeliveryStream": (CreateDeliveryStreamInput, "create_delivery_stream"),
+    "DeleteDeliveryStream": (DeliveryStreamInput, "delete_delivery_stream"),
+    "DescribeDeliveryStream": (DeliveryStreamInput, "describe_delivery_stream"),
+    "ListDeliveryStreams": (ListDeliveryStreamsInput, "list_delivery_streams"),
+    "PutRecord": (PutRecordInput, "put_record"),
+    "PutRecordBatch": (PutRecordBatchInput, "put_record_batch"),
+}
+
+
+def record_id(partition: int, offset: int) -> str:
+    """An opaque RecordId that still says where the record is in Kafka (partition and offset, in hex)."""
+    return f"{partition:04x}{offset:016x}"
+
+
+def batch_responses(results: Sequence[int | BaseException], partition: int) -> tuple[int, list[dict[str, str]]]:
+    """PutRecordBatch's ``FailedPutCount`` and ``RequestResponses`` from the writer's per-record outcomes."""
+    responses: list[dict[str, str]] = []
+    failed = 0
+    for outcome in results:
+        if isinstance(outcome, BaseException):
+            failed += 1
+            responses.append(
+                {
+                    "ErrorCode": "ServiceUnavailableException",
+                    "ErrorMessage": f"Kafka did not take the record: {outcome!r}",
+                }
+            )
+        else:
+            responses.append({"RecordId": record_id(partition, outcome)})
+    return failed, responses
+
+
+@dataclass
+class _Delivery:
+    """A running delivery task and the event that stops it."""
+
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    sink: DeliveryStream | None = None
+
+
+class FirehoseService:
+    """Firehose on Kafka and S3. ``start()`` reads back the saved delivery streams and starts their delivery."""
+
+    def __init__(
+        self,
+        settings: FirehoseSettings,
+        bootstrap_servers: str,
+        s3: S3Connection | None,
+        *,
+        region: str = "us-east-1",
+        account_id: str = "000000000000",
+    ) -> None:
+        self.settings = settings
+        self._bootstrap = bootstrap_servers
+        self._s3 = s3
+        self._region = region
+        self._account_id = account_id
+        self._writer = KafkaWriter(bootstrap_servers)
+        self._catalog = FirehoseCatalog(bootstrap_servers, self._writer, settings.metadata_topic)
+        self._deliveries: dict[str, _Delivery] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._next_partition = 0
+
+    async def start(self) -> None:
+        await self._writer.start()
+        for stream in await self._catalog.start():
+            if self._s3 is None:
+                stream.failure = "no S3 target configured for this endpoint; delivery is not running"
+                stream.status = "ACTIVE"
+                continue
+            self._start_delivery(stream)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(self._stop_delivery(name) for name in list(self._deliveries)), return_exceptions=True)
+        await self._catalog.stop()
+        await self._writer.stop()
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:firehose:{self._region}:{self._account_id}:deliverystream/{name}"
+
+    def sink_stats(self, name: str) -> Any:
+        """The live counters of a delivery stream's sink (None when it is not running)."""
+        delivery = self._deliveries.get(name)
+        return None if delivery is None or delivery.sink is None else delivery.sink.stats
+
+    def _get_or_raise_not_found(self, name: str) -> DeliveryStreamState:
+        stream = self._catalog.streams.get(name)
+        if stream is None:
+            raise ResourceNotFoundException(f"Firehose {name} under account {self._account_id} not found.")
+        return stream
+
+    def _background(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- control plane -----------------------------------------------------------------------------------------
+
+    async def create_delivery_stream(self, request: CreateDeliveryStreamInput) -> dict[str, Any]:
+        if request.name in self._catalog.streams:
+            raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
+        if len(self._catalog.streams) >= self.settings.delivery_stream_limit:
+            raise LimitExceededException(
+                f"You have already consumed your quota of {self.settings.delivery_stream_limit} delivery streams."
+            )
+        if self._s3 is None:
+            raise InvalidArgumentException(
+                "This kemu endpoint has no S3 target: start it with `kemu up`, or with S3 settings (KEMU_S3__*) or "
+                "the embedded services running."
+            )
+        destination = request.destination
+        if request.source_stream is not None:
+            source_topic = request.source_stream
+            if source_topic not in await self._catalog.topics():
+                raise InvalidArgumentException(
+                    f"Stream {source_topic} under account {self._account_id} not found (KinesisStreamARN)."
+                )
+        else:
+            source_topic = direct_put_topic(request.name)
+        stream = DeliveryStreamState(
+            name=request.name,
+            stream_type=request.stream_type,
+            source_topic=source_topic,
+            destination=destination,
+            created_ms=now_ms(),
+            source_role_arn=request.source_role_arn,
+            tags=request.tags,
+        )
+        try:
+            self._sink_config(stream)
+        except ValueError as exc:  # the prefixes or names the sink refuses, worded by the sink
+            raise InvalidArgumentException(_first_line(exc)) from None
+        await self._check_bucket(destination.bucket)
+        if request.name in self._catalog.streams:  # created by a concurrent call while this one checked
+            raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
+        self._catalog.streams[request.name] = stream
+        self._background(self._finish_create(stream))
+        return {"DeliveryStreamARN": self.arn(request.name)}
+
+    async def _check_bucket(self, bucket: str) -> None:
+        assert self._s3 is not None  # noqa: S101 - create_delivery_stream checked it
+        client = make_client(self._s3)
+        try:
+            await asyncio.to_thread(client.head_bucket, Bucket=bucket)
+        except Exception as exc:
+            raise InvalidArgumentException(f"BucketARN: bucket {bucket} is not reachable: {exc}") from None
+
+    async def _finish_create(self, stream: DeliveryStreamState) -> None:
+        try:
+            # A DirectPut topic left by an earlier stream of the same name (Kafka deletes topics asynchronously)
+            # must not be delivered again: like a Kinesis source, it is delivered from its current end.
+            if stream.stream_type != "DirectPut" or await self._create_topic(stream.source_topic):
+                await self._start_at_latest(stream)
+            await self._catalog.save(stream)
+        except Exception as exc:
+            log.exception("creating delivery stream %s failed", stream.name)
+            stream.status = "CREATING_FAILED"
+            stream.failure = f"creating the delivery stream failed: {exc}"
+            return
+        self._start_delivery(stream)
+
+    async def _create_topic(self, topic: str) -> bool:
+        """Create the backing topic and wait until it is writable; True when it existed already."""
+        existed = topic in await self._catalog.topics()
+        if not existed:
+            partitions = self.settings.direct_put_partitions
+            with contextlib.suppress(Exception):  # exists already (a stream of the same name, deleted and recreated)
+                await self._catalog.admin.create_topics(
+                    [NewTopic(topic, partitions, 1, topic_configs={"message.timestamp.type": "LogAppendTime"})]
+                )
+        for _ in range(200):  # usable once the producer sees its partitions with a leader
+            if await self._writer.partitions_of(topic):
+                break
+            await asyncio.sleep(0.05)
+        return existed
+
+    async def _start_at_latest(self, stream: DeliveryStreamState) -> None:
+        """Commit the source topic's end offsets for the new consumer group: delivery starts at LATEST."""
+        described = await self._catalog.admin.describe_topics([stream.source_topic])
+        tps = [TopicPartition(stream.source_topic, p["partition"]) for p in described[0]["partitions"]]
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=stream.consumer_group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            consumer.assign(tps)
+            ends = await consumer.end_offsets(tps)
+            for attempt in range(60):  # a fresh broker has no group coordinator for a few seconds
+                try:
+                    await consumer.commit({tp: end for tp, end in ends.items()})
+                    break
+                except KafkaError as exc:
+                    if not exc.retriable or attempt == 59:
+                        raise
+                    await asyncio.sleep(0.5)
+        finally:
+            await consumer.stop()
+
+    def _sink_config(self, stream: DeliveryStreamState) -> DeliveryStreamConfig:
+        destination = stream.destination
+        return DeliveryStreamConfig(
+            name=stream.name,
+            source_topic=stream.source_topic,
+            bucket=destination.bucket,
+            prefix=destination.prefix,
+            error_output_prefix=destination.error_output_prefix,
+            buffering=destination.buffering,
+            compression=destination.sink_compression,
+            consumer_group=stream.consumer_group,
+        )
+
+    def _start_delivery(self, stream: DeliveryStreamState) -> None:
+        delivery = _Delivery()
+        self._deliveries[stream.name] = delivery
+        delivery.task = asyncio.get_running_loop().create_task(self._deliver(stream, delivery))
+
+    async def _deliver(self, stream: DeliveryStreamState, delivery: _Delivery) -> None:
+        """Run the sink until stopped; a failure is shown in Describe and retried after a pause."""
+        assert self._s3 is not None  # noqa: S101 - streams are only created with an S3 target
+        config = self._sink_config(stream)
+        stream.status = "ACTIVE"
+        while not delivery.stop.is_set():
+            delivery.sink = DeliveryStream(
+                config, self._bootstrap, self._s3, poll_timeout_ms=self.settings.poll_timeout_ms
+            )
+            try:
+                await delivery.sink.run(delivery.stop)
+                stream.failure = None
+            except StopRequested:
+                return
+            except Exception as exc:
+                log.warning("delivery of %s failed, retrying: %s", stream.name, exc)
+                stream.failure = f"delivery failed, retrying: {exc}"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(delivery.stop.wait(), timeout=self.settings.restart_delay_s)
+
+    async def _stop_delivery(self, name: str) -> None:
+        """Stop a delivery task; it writes what it has buffered first (nothing acknowledged is left behind)."""
+        delivery = self._deliveries.pop(name, None)
+        if delivery is None or delivery.task is None:
+            return
+        delivery.stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(delivery.task), timeout=60)
+        except Exception:
+            log.warning("delivery of %s did not stop cleanly", name, exc_info=True)
+            delivery.task.cancel()
+
+    async def delete_delivery_stream(self, request: DeliveryStreamInput) -> dict[str, Any]:
+        stream = self._get_or_raise_not_found(request.name)
+        if stream.status == "DELETING":
+            return {}
+        if stream.status == "CREATING":
+            raise ResourceInUseException(
+                f"Firehose {request.name} under accountId {self._account_id} is CREATING; it can be deleted once "
+                "ACTIVE or CREATING_FAILED."
+            )
+        stream.status = "DELETING"
+        self._background(self._finish_delete(stream))
+        return {}
+
+    async def _finish_delete(self, stream: DeliveryStreamState) -> None:
+        await self._stop_delivery(stream.name)
+        if stream.stream_type == "DirectPut":
+            with contextlib.suppress(Exception):
+                await self._catalog.admin.delete_topics([stream.source_topic])
+        await self._catalog.remove(stream.name)
+
+    async def describe_delivery_stream(self, request: DeliveryStreamInput) -> dict[str, Any]:
+        stream = self._get_or_raise_not_found(request.name)
+        destination = stream.destination
+        s3_description: dict[str, Any] = {
+            "RoleARN": destination.role_arn,
+            "BucketARN": f"arn:aws:s3:::{destination.bucket}",
+            "Prefix": destination.prefix,
+            "BufferingHints": {
+                "SizeInMBs": destination.buffering.size_mib,
+                "IntervalInSeconds": destination.buffering.interval_s,
+            },
+            "CompressionFormat": destination.compression_format,
+            "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+            "S3BackupMode": "Disabled",
+        }
+        if destination.error_output_prefix is not None:
+            s3_description["ErrorOutputPrefix"] = destination.error_output_prefix
+        if destination.parquet_compression is not None:
+            s3_description["DataFormatConversionConfiguration"] = {
+                "Enabled": True,
+                "OutputFormatConfiguration": {
+                    "Serializer": {"ParquetSerDe": {"Compression": destination.parquet_compression}}
+                },
+            }
+        description: dict[str, Any] = {
+            "DeliveryStreamName": stream.name,
+            "DeliveryStreamARN": self.arn(stream.name),
+            "DeliveryStreamStatus": stream.status,
+            "DeliveryStreamType": stream.stream_type,
+            "VersionId": "1",
+            "CreateTimestamp": Timestamp(stream.created_ms),
+            "Destinations": [
+                {"DestinationId": "destinationId-000000000001", "ExtendedS3DestinationDescription": s3_description}
+            ],
+            "HasMoreDestinations": False,
+        }
+        if stream.stream_type == "KinesisStreamAsSource":
+            source_arn = f"arn:aws:kinesis:{self._region}:{self._account_id}:stream/{stream.source_topic}"
+            description["Source"] = {
+                "KinesisStreamSourceDescription": {
+                    "KinesisStreamARN": source_arn,
+                    "RoleARN": stream.source_role_arn or "",
+                    "DeliveryStartTimestamp": Timestamp(stream.created_ms),
+                }
+            }
+        # Once the attempt after a failure has written, delivery is healthy again.
+        running = self._deliveries.get(stream.name)
+        if stream.failure is not None and running is not None and running.sink and running.sink.stats.flushes:
+            stream.failure = None
+        if stream.failure is not None:
+            description["FailureDescription"] = {"Type": "UNKNOWN_ERROR", "Details": stream.failure}
+        return {"DeliveryStreamDescription": description}
+
+    async def list_delivery_streams(self, request: ListDeliveryStreamsInput) -> dict[str, Any]:
+        names = sorted(
+            name
+            for name, stream in self._catalog.streams.items()
+            if request.stream_type is None or stream.stream_type == request.stream_type
+        )
+        if request.exclusive_start is not None:
+            names = [name for name in names if name > request.exclusive_start]
+        return {"DeliveryStreamNames": names[: request.limit], "HasMoreDeliveryStreams": len(names) > request.limit}
+
+    # --- data plane --------------------------------------------------------------------------------------------
+
+    def _writable(self, name: str) -> DeliveryStreamState:
+        stream = self._get_or_raise_not_found(name)
+        if stream.stream_type != "DirectPut":
+            raise InvalidArgumentException(
+                f"This operation is not permitted on KinesisStreamAsSource delivery stream type. "
+                f"Write to the Kinesis stream {stream.source_topic} instead."
+            )
+        if stream.status != "ACTIVE":
+            raise ResourceNotFoundException(f"Firehose {name} under account {self._account_id} is {stream.status}.")
+        return stream
+
+    def _partition(self) -> int:
+        """Calls spread round-robin over the backing topic's partitions; one call's records stay together."""
+        self._next_partition = (self._next_partition + 1) % self.settings.direct_put_partitions
+        return self._next_partition
+
+    async def put_record(self, request: PutRecordInput) -> dict[str, Any]:
+        stream = self._writable(request.name)
+        partition = self._partition()
+        [outcome] = await self._writer.write(stream.source_topic, [(partition, b"", request.data)])
+        if isinstance(outcome, BaseException):
+            raise ServiceUnavailableException(f"Kafka did not take the record: {outcome!r}. Retry the call.")
+        return {"RecordId": record_id(partition, outcome), "Encrypted": False}
+
+    async def put_record_batch(self, request: PutRecordBatchInput) -> dict[str, Any]:
+        stream = self._writable(request.name)
+        partition = self._partition()
+        results = await self._writer.write(stream.source_topic, [(partition, b"", data) for data in request.records])
+        failed, responses = batch_responses(results, partition)
+        return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
+
+
+def _first_line(exc: Exception) -> str:
+    """A pydantic error's message without its URL footer."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip() and "errors.pydantic.dev" not in line]
+    return " ".join(lines[-2:]) if lines else str(exc)
