@@ -1,20 +1,66 @@
 """Kinesis Data Analytics on DuckDB: event-time SQL windows over Kafka topics, incremental and exactly once."""
 
-from analytics.catalog import BUILTIN_QUERIES, load_catalog, make_operator, select_queries
-from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from analytics.compiler import CompiledQuery, compile_query
-from analytics.config import AnalyticsConfig
-from analytics.decode import Decoder
-from analytics.emissions import BadRecord, BatchOutcome, LateEvent, WindowResult
-from analytics.etl import EtlOperator
-from analytics.exceptions import AnalyticsError, CheckpointError, QueryError, SourceError
-from analytics.operator import WindowOperator
-from analytics.outputs import LatestResults, OutputTopics, outcome_records
-from analytics.replay import ReplayStats, replay, replay_outcomes
-from analytics.runner import AnalyticsEngine, QueryRunner
-from analytics.sources import Source, load_sources
-from analytics.watermarks import WatermarkTracker
-from analytics.windows import WindowSpec, windows_of
+# The names below are loaded on first use (PEP 562), so importing a light submodule such as ``analytics.config``
+# (the emulator's settings do, for every command) does not pull in the whole engine and its native libraries.
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analytics.catalog import BUILTIN_QUERIES, load_catalog, make_operator, select_queries
+    from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    from analytics.compiler import CompiledQuery, compile_query
+    from analytics.config import AnalyticsConfig, OutputTopics
+    from analytics.decode import Decoder
+    from analytics.emissions import BadRecord, BatchOutcome, LateEvent, WindowResult
+    from analytics.etl import EtlOperator
+    from analytics.exceptions import AnalyticsError, CheckpointError, QueryError, SourceError
+    from analytics.operator import WindowOperator
+    from analytics.outputs import LatestResults, outcome_records
+    from analytics.replay import ReplayStats, replay, replay_outcomes
+    from analytics.runner import AnalyticsEngine, QueryRunner
+    from analytics.sources import Source, load_sources
+    from analytics.watermarks import WatermarkTracker
+    from analytics.windows import WindowSpec, windows_of
+
+_EXPORTS = {
+    "AnalyticsConfig": "analytics.config",
+    "AnalyticsEngine": "analytics.runner",
+    "AnalyticsError": "analytics.exceptions",
+    "BUILTIN_QUERIES": "analytics.catalog",
+    "BadRecord": "analytics.emissions",
+    "BatchOutcome": "analytics.emissions",
+    "Checkpoint": "analytics.checkpoint",
+    "CheckpointError": "analytics.exceptions",
+    "CompiledQuery": "analytics.compiler",
+    "Decoder": "analytics.decode",
+    "EtlOperator": "analytics.etl",
+    "LateEvent": "analytics.emissions",
+    "LatestResults": "analytics.outputs",
+    "OutputTopics": "analytics.config",
+    "QueryError": "analytics.exceptions",
+    "QueryRunner": "analytics.runner",
+    "ReplayStats": "analytics.replay",
+    "Source": "analytics.sources",
+    "SourceError": "analytics.exceptions",
+    "WatermarkTracker": "analytics.watermarks",
+    "WindowOperator": "analytics.operator",
+    "WindowResult": "analytics.emissions",
+    "WindowSpec": "analytics.windows",
+    "compile_query": "analytics.compiler",
+    "load_catalog": "analytics.catalog",
+    "load_checkpoint": "analytics.checkpoint",
+    "load_sources": "analytics.sources",
+    "make_operator": "analytics.catalog",
+    "outcome_records": "analytics.outputs",
+    "replay": "analytics.replay",
+    "replay_outcomes": "analytics.replay",
+    "save_checkpoint": "analytics.checkpoint",
+    "select_queries": "analytics.catalog",
+    "windows_of": "analytics.windows",
+}
 
 __all__ = [
     "BUILTIN_QUERIES",
@@ -52,3 +98,12 @@ __all__ = [
     "select_queries",
     "windows_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from analytics.outputs import OutputTopics
+
+@dataclass(frozen=True)
+class OutputTopics:
+    """Where emissions go; the defaults are the names in the shared contract."""
+
+    results: str = "analytics-results"
+    alerts: str = "analytics-alerts"
+    late: str = "analytics-late-events"
+    errors: str = "analytics-errors"
+
 
 _TOPIC = r"^[a-zA-Z0-9._-]{1,249}$"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from analytics.compiler import CompiledQuery
+from analytics.config import OutputTopics
 from analytics.emissions import (
     BatchOutcome,
     WindowResult,
@@ -20,16 +20,6 @@ from analytics.emissions import (
 
 #: (topic, key, value) of one record to produce.
 Record = tuple[str, bytes | None, bytes]
-
-
-@dataclass(frozen=True)
-class OutputTopics:
-    """Where emissions go; the defaults are the names in the shared contract."""
-
-    results: str = "analytics-results"
-    alerts: str = "analytics-alerts"
-    late: str = "analytics-late-events"
-    errors: str = "analytics-errors"
 
 
 def outcome_records(

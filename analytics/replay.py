@@ -15,9 +15,10 @@ import orjson
 
 from analytics.catalog import make_operator
 from analytics.compiler import CompiledQuery
+from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
-from analytics.outputs import OutputTopics, Record, outcome_records
+from analytics.outputs import Record, outcome_records
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,36 @@
 """Firehose-like delivery of Kafka topics to S3: buffered Parquet, Firehose key layout, error prefix, exactly once."""
 
-from sinks.buffering import FlushReason, flush_reason
-from sinks.config import BufferingHints, Compression, DeliveryStreamConfig, FieldType, S3Connection
-from sinks.delivery import DeliveryStats, DeliveryStream
-from sinks.exceptions import DestinationError, PrefixError, SinkError, StopRequested
-from sinks.prefixes import KeyLayout
+# The names below are loaded on first use (PEP 562), so importing a light submodule such as ``sinks.config``
+# (the emulator's settings do, for every command) does not pull in the whole engine and its native libraries.
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sinks.buffering import FlushReason, flush_reason
+    from sinks.config import BufferingHints, Compression, DeliveryStreamConfig, FieldType, S3Connection
+    from sinks.delivery import DeliveryStats, DeliveryStream
+    from sinks.exceptions import DestinationError, PrefixError, SinkError, StopRequested
+    from sinks.prefixes import KeyLayout
+
+_EXPORTS = {
+    "BufferingHints": "sinks.config",
+    "Compression": "sinks.config",
+    "DeliveryStats": "sinks.delivery",
+    "DeliveryStream": "sinks.delivery",
+    "DeliveryStreamConfig": "sinks.config",
+    "DestinationError": "sinks.exceptions",
+    "FieldType": "sinks.config",
+    "FlushReason": "sinks.buffering",
+    "KeyLayout": "sinks.prefixes",
+    "PrefixError": "sinks.exceptions",
+    "S3Connection": "sinks.config",
+    "SinkError": "sinks.exceptions",
+    "StopRequested": "sinks.exceptions",
+    "flush_reason": "sinks.buffering",
+}
 
 __all__ = [
     "BufferingHints",
@@ -22,3 +48,12 @@ __all__ = [
     "StopRequested",
     "flush_reason",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

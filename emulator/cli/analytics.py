@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from analytics import AnalyticsEngine, AnalyticsError, load_catalog, replay, select_queries
-from analytics.compiler import CompiledQuery
 from emulator.cli.app import console, settings_of
 from emulator.cli.services import launcher_for
 from emulator.exceptions import ConfigurationError, EmulatorError, ServicesNotRunningError
 from emulator.settings import Settings
+
+if TYPE_CHECKING:
+    from analytics.compiler import CompiledQuery
 
 analytics_app = typer.Typer(
     help="Event-time SQL windows over the streams (Kinesis Data Analytics).", no_args_is_help=True
@@ -30,6 +31,9 @@ class AnalyticsCliError(EmulatorError):
 
 
 def _catalog(settings: Settings, extra_dirs: list[Path] | None) -> dict[str, CompiledQuery]:
+    # The engine (DuckDB, Arrow) is imported by the commands that use it, so other `kemu` commands start light.
+    from analytics import AnalyticsError, load_catalog
+
     config = settings.analytics
     try:
         return load_catalog([*config.query_dirs, *(extra_dirs or [])], builtins=config.builtin_queries)
@@ -38,6 +42,8 @@ def _catalog(settings: Settings, extra_dirs: list[Path] | None) -> dict[str, Com
 
 
 def _select(catalog: dict[str, CompiledQuery], names: list[str]) -> list[CompiledQuery]:
+    from analytics import select_queries
+
     try:
         return select_queries(catalog, names)
     except ValueError as exc:
@@ -73,6 +79,8 @@ def run(
     queries: QueryDirs = None,
 ) -> None:
     """Run queries live on Kafka until Ctrl-C or SIGTERM (a clean stop writes a last checkpoint)."""
+    from analytics import AnalyticsEngine, AnalyticsError
+
     settings = settings_of(ctx)
     selected = _select(_catalog(settings, queries), query or [])
     engine = AnalyticsEngine(selected, _bootstrap(settings), settings.analytics)
@@ -104,6 +112,8 @@ def replay_command(
     """Run one query over a recorded file, deterministically, with the live engine's watermark semantics."""
     if not input_path.is_file():
         raise ConfigurationError(f"input file {input_path} does not exist")
+    from analytics import AnalyticsError, replay
+
     selected = _select(_catalog(settings_of(ctx), queries), [query])[0]
     try:
         stats = replay(selected, input_path, output_path, batch_size)

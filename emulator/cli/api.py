@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,7 +18,9 @@ from emulator.cli.demo import (
     print_urls,
 )
 from emulator.cli.services import launcher_for
-from emulator.runtime.demo import Demo
+
+if TYPE_CHECKING:
+    from emulator.runtime.demo import Demo
 
 api_app = typer.Typer(help="The leaderboard API and live page.", no_args_is_help=True)
 
@@ -30,6 +33,8 @@ def serve(ctx: typer.Context, port: PortOption = None) -> None:
     context = configured_context(settings) or embedded_context(settings, launcher_for(settings), start=False)
 
     async def main() -> None:
+        from emulator.runtime.demo import Demo
+
         demo = Demo(context, factories=(), on_event=print_event, port=port)
         demo.install_signal_handlers()
         await demo.run(on_ready=on_ready)

@@ -5,27 +5,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import SecretStr
 
-from emulator.api.resources import S3Target
 from emulator.cli.app import app, console, settings_of
 from emulator.cli.reporting import ConsoleReporter
 from emulator.cli.services import launcher_for, print_addresses
 from emulator.exceptions import ServicesNotRunningError
-from emulator.runtime.components import DemoContext
-from emulator.runtime.demo import Demo, DemoStatus
-from emulator.runtime.supervisor import SupervisorEvent
 from emulator.services import LocalServices
 from emulator.settings import Settings
+
+if TYPE_CHECKING:
+    from emulator.runtime.components import DemoContext
+    from emulator.runtime.demo import Demo, DemoStatus
+    from emulator.runtime.supervisor import SupervisorEvent
 
 PortOption = Annotated[int | None, typer.Option("--port", help="API port (default: settings, 8000; 0 picks one).")]
 
 
 def configured_context(settings: Settings) -> DemoContext | None:
     """The addresses the settings give, when they name both Kafka and S3 (with credentials)."""
+    # The runtime (FastAPI, the engines) is imported only by the commands that run it: `kemu` starts light.
+    from emulator.api.resources import S3Target
+    from emulator.runtime.components import DemoContext
+
     s3 = settings.s3
     if not (settings.kafka.bootstrap_servers and s3.endpoint_url and s3.access_key_id and s3.secret_access_key):
         return None
@@ -35,6 +40,9 @@ def configured_context(settings: Settings) -> DemoContext | None:
 
 def embedded_context(settings: Settings, services: LocalServices, start: bool) -> DemoContext:
     """The addresses of the embedded services: started now (``start``) or already running."""
+    from emulator.api.resources import S3Target
+    from emulator.runtime.components import DemoContext
+
     state = services.start() if start else services.running_state()
     if state is None:
         raise ServicesNotRunningError(
@@ -76,6 +84,8 @@ def print_urls(demo: Demo) -> None:
 
 
 async def run_demo(context: DemoContext, port: int | None) -> None:
+    from emulator.runtime.demo import Demo
+
     demo = Demo(context, on_event=print_event, port=port)
     demo.install_signal_handlers()
     live = console.status("starting", spinner="dots") if console.is_terminal else None

@@ -9,7 +9,6 @@ import typer
 
 from emulator.cli.app import console, settings_of
 from emulator.exceptions import ServicesNotRunningError
-from emulator.kinesis.server import serve_forever
 from emulator.services import LocalServices
 from emulator.settings import Settings
 from sinks import S3Connection
@@ -76,4 +75,6 @@ def serve(
         "Ctrl-C stops it",
         highlight=False,
     )
+    from emulator.kinesis.server import serve_forever  # uvicorn and the API: only when serving
+
     serve_forever(kinesis, bootstrap, bind_host, bind_port, s3)
