@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import launcher_for
-from emulator.exceptions import ConfigurationError, EmulatorError, ServicesNotRunningError
+from emulator.cli.services import kafka_bootstrap
+from emulator.exceptions import ConfigurationError, EmulatorError
 from emulator.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,15 +50,6 @@ def _select(catalog: dict[str, CompiledQuery], names: list[str]) -> list[Compile
         raise typer.BadParameter(str(exc), param_hint="--query") from exc
 
 
-def _bootstrap(settings: Settings) -> str:
-    if settings.kafka.bootstrap_servers:
-        return settings.kafka.bootstrap_servers
-    state = launcher_for(settings).running_state()
-    if state is None:
-        raise ServicesNotRunningError("no Kafka to read: start `kemu services up` or set KEMU_KAFKA__BOOTSTRAP_SERVERS")
-    return state.kafka.bootstrap_servers
-
-
 @analytics_app.command("list")
 def list_queries(ctx: typer.Context, queries: QueryDirs = None) -> None:
     """Load and check every query (file, line and reason on error) and list them."""
@@ -83,7 +74,7 @@ def run(
 
     settings = settings_of(ctx)
     selected = _select(_catalog(settings, queries), query or [])
-    engine = AnalyticsEngine(selected, _bootstrap(settings), settings.analytics)
+    engine = AnalyticsEngine(selected, kafka_bootstrap(settings, "read"), settings.analytics)
     console.print(f"running {', '.join(q.name for q in selected)}; Ctrl-C stops", highlight=False)
 
     async def main() -> None:

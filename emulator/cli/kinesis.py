@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from emulator.cli.app import console, settings_of
-from emulator.exceptions import ServicesNotRunningError
+from emulator.cli.services import kafka_bootstrap
 from emulator.services import LocalServices
 from emulator.settings import Settings
 from sinks import S3Connection
@@ -16,18 +16,6 @@ from sinks import S3Connection
 kinesis_app = typer.Typer(
     help="The Kinesis Data Streams API (boto3, aws-cli, Java SDK) on Kafka.", no_args_is_help=True
 )
-
-
-def kafka_bootstrap(settings: Settings) -> str:
-    """The configured Kafka cluster, or the running embedded broker of ``kemu services up``."""
-    if settings.kafka.bootstrap_servers:
-        return settings.kafka.bootstrap_servers
-    state = LocalServices(settings.services, bucket=settings.s3.bucket).running_state()
-    if state is None:
-        raise ServicesNotRunningError(
-            "no Kafka to serve streams from: set KEMU_KAFKA__BOOTSTRAP_SERVERS or start `kemu services up` first"
-        )
-    return state.kafka.bootstrap_servers
 
 
 def s3_target(settings: Settings) -> S3Connection | None:
@@ -63,7 +51,7 @@ def serve(
     """Serve the Kinesis API until Ctrl-C. Point clients at it with ``--endpoint-url http://127.0.0.1:4566``."""
     settings = settings_of(ctx)
     kinesis = settings.kinesis
-    bootstrap = kafka_bootstrap(settings)
+    bootstrap = kafka_bootstrap(settings, "serve streams from")
     s3 = s3_target(settings)
     bind_host = host or kinesis.host
     bind_port = kinesis.port if port is None else port

@@ -19,9 +19,8 @@ import typer
 from pydantic import ValidationError
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import launcher_for
-from emulator.exceptions import ConfigurationError, EmulatorError, ServicesNotRunningError
-from emulator.settings import Settings
+from emulator.cli.services import kafka_bootstrap
+from emulator.exceptions import ConfigurationError, EmulatorError
 from producers import (
     GeneratorConfig,
     JsonlSink,
@@ -52,19 +51,6 @@ UNPACED_EVENT_TIME_RATE = 10_000.0
 
 class ProduceError(EmulatorError):
     """A production run could not start or deliver."""
-
-
-def kafka_bootstrap(settings: Settings) -> str:
-    """The configured Kafka, else the running embedded one; one clear error when there is neither."""
-    if settings.kafka.bootstrap_servers:
-        return settings.kafka.bootstrap_servers
-    state = launcher_for(settings).running_state()
-    if state is None:
-        raise ServicesNotRunningError(
-            "no Kafka to write to: start the embedded services with `kemu services up`, set "
-            "KEMU_KAFKA__BOOTSTRAP_SERVERS, or record to a file with --to FILE.jsonl"
-        )
-    return state.kafka.bootstrap_servers
 
 
 def parse_start_time(value: str | None) -> int:
@@ -189,7 +175,7 @@ def _command(kind: StreamKind) -> Callable[..., None]:
             target = str(to)
         else:
             settings = settings_of(ctx)
-            bootstrap = kafka_bootstrap(settings)
+            bootstrap = kafka_bootstrap(settings, "write to", ", or record to a file with --to FILE.jsonl")
             try:
                 partitions = asyncio.run(ensure_stream(bootstrap, stream, shards))
             except ProducerError as exc:

@@ -25,6 +25,22 @@ def launcher_for(settings: Settings, reporter: ConsoleReporter | None = None) ->
     return LocalServices(settings.services, bucket=settings.s3.bucket, reporter=reporter)
 
 
+def kafka_bootstrap(settings: Settings, needed_for: str, alternative: str = "") -> str:
+    """The configured Kafka, else the running embedded broker; one clear error when there is neither.
+
+    ``needed_for`` completes "no Kafka to …"; ``alternative`` adds what else the command could do instead.
+    """
+    if settings.kafka.bootstrap_servers:
+        return settings.kafka.bootstrap_servers
+    state = launcher_for(settings).running_state()
+    if state is None:
+        raise ServicesNotRunningError(
+            f"no Kafka to {needed_for}: start the embedded services with `kemu services up` or set "
+            f"KEMU_KAFKA__BOOTSTRAP_SERVERS{alternative}"
+        )
+    return state.kafka.bootstrap_servers
+
+
 def print_addresses(state: ServicesState) -> None:
     console.print(f"  Kafka bootstrap  [bold]{state.kafka.bootstrap_servers}[/]", highlight=False)
     console.print(f"  S3 endpoint      [bold]{state.minio.endpoint_url}[/]  bucket {state.bucket}", highlight=False)
