@@ -1,13 +1,17 @@
 """Bulk decoding of JSON records into Arrow with the source's schema (no per-row Python on the happy path).
 
 The records of a batch are joined into one newline-delimited buffer and parsed by Arrow's C++ JSON reader. Only
-when that fails is the batch split record by record, to find and route the bad ones with a reason.
+when that fails is the batch bisected: halves that parse are kept whole, halves that fail are split again, and
+only small runs are examined record by record to route the bad ones with a reason. A few bad records in a large
+batch thus cost a few bulk parses (about log2 of the batch per bad record), not one parse per record, which kept
+the engine from falling behind on the demo's 0.5% malformed events.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import orjson
 import pyarrow as pa
@@ -17,6 +21,19 @@ import pyarrow.json as pj
 from analytics.compiler import BATCH_META
 from analytics.emissions import BadRecord
 from analytics.sources import Source
+
+#: Runs of at most this many records are examined record by record: below it, bisecting costs more parser set-ups
+#: than it saves.
+_SINGLE_RUN = 8
+
+
+@dataclass
+class _Sorted:
+    """What the careful path found: good tables and their offsets in record order, and the bad records."""
+
+    tables: list[pa.Table] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    bad: list[BadRecord] = field(default_factory=list)
 
 
 class Decoder:
@@ -65,21 +82,58 @@ class Decoder:
     def _careful(
         self, partition: int, offsets: Sequence[int], values: Sequence[bytes | None]
     ) -> tuple[pa.Table, list[int], list[BadRecord]]:
+        found = _Sorted()
+        self._bisect(partition, offsets, values, found, known_bad=True)
+        if not found.tables:
+            return self.schema.empty_table().select(self.source.column_names()), [], found.bad
+        return pa.concat_tables(found.tables), found.offsets, found.bad
+
+    def _bisect(
+        self,
+        partition: int,
+        offsets: Sequence[int],
+        values: Sequence[bytes | None],
+        found: _Sorted,
+        known_bad: bool = False,
+    ) -> None:
+        """Sort ``values`` into ``found``, in order: whole when they parse together, else each half on its own.
+
+        ``known_bad``: the caller already saw them fail together, so the parse is not tried again.
+        """
+        if not known_bad and None not in values:
+            try:
+                table = self._parse(values)  # type: ignore[arg-type]
+            except (pa.ArrowInvalid, ValueError):
+                pass
+            else:
+                found.tables.append(table)
+                found.offsets.extend(offsets)
+                return
+        if len(values) <= _SINGLE_RUN:
+            self._one_by_one(partition, offsets, values, found)
+            return
+        half = len(values) // 2
+        self._bisect(partition, offsets[:half], values[:half], found)
+        self._bisect(partition, offsets[half:], values[half:], found)
+
+    def _one_by_one(
+        self, partition: int, offsets: Sequence[int], values: Sequence[bytes | None], found: _Sorted
+    ) -> None:
         good_lines: list[bytes] = []
-        good_offsets: list[int] = []
-        bad: list[BadRecord] = []
         for offset, value in zip(offsets, values, strict=True):
             raw = (value or b"")[:1000].decode("utf-8", "replace")
             try:
                 document = orjson.loads(value or b"")
                 if not isinstance(document, dict):
                     raise ValueError("a record must be a JSON object")
+                # Re-serialised: a valid record spread over several lines must become one line for the reader.
                 line = orjson.dumps(document)
                 self._parse([line])
             except (orjson.JSONDecodeError, ValueError, pa.ArrowInvalid) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                bad.append(BadRecord(self.query, partition, offset, f"malformed record: {reason}", raw))
+                found.bad.append(BadRecord(self.query, partition, offset, f"malformed record: {reason}", raw))
                 continue
             good_lines.append(line)
-            good_offsets.append(offset)
-        return self._parse(good_lines), good_offsets, bad
+            found.offsets.append(offset)
+        if good_lines:
+            found.tables.append(self._parse(good_lines))

@@ -1,0 +1,76 @@
+"""Bulk decoding with bad records mixed in: every good record kept in order, every bad one routed, few parses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.decode import Decoder
+from tests.unit.analytics.support import BASE_MS, GAME, iso
+
+BAD_VALUES: tuple[bytes | None, ...] = (
+    b'{"event_id": "x", "event_time": ',  # truncated JSON
+    b"not json at all",
+    b"[1, 2, 3]",  # JSON, but not an object
+    b'{"event_id": "x", "event_type": "score", "event_time": "2026-11-27T08:00:00.000Z", "points": "many"}',
+    b"",
+    None,
+)
+
+
+def good_value(i: int) -> bytes:
+    event = {"event_id": f"e{i}", "event_type": "score", "event_time": iso(BASE_MS + i), "player_id": f"p{i % 7}",
+             "points": i}  # fmt: skip
+    return orjson.dumps(event)
+
+
+class CountingDecoder(Decoder):
+    """Counts the bulk parses, so the cost of finding bad records is checked without timing anything."""
+
+    parses = 0
+
+    def _parse(self, lines: Sequence[bytes]) -> pa.Table:
+        self.parses += 1
+        return super()._parse(lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(min_value=1, max_value=400),
+    bad=st.dictionaries(st.integers(min_value=0, max_value=399), st.sampled_from(BAD_VALUES), max_size=12),
+)
+def test_good_records_kept_in_order_and_bad_ones_routed(size: int, bad: dict[int, bytes | None]) -> None:
+    bad = {i: v for i, v in bad.items() if i < size}
+    values = [bad[i] if i in bad else good_value(i) for i in range(size)]
+    offsets = list(range(1000, 1000 + size))
+    table, routed = Decoder(GAME, "q").decode(3, offsets, values)
+    good = [i for i in range(size) if i not in bad]
+    assert table.column("__offset").to_pylist() == [1000 + i for i in good]
+    assert table.column("points").to_pylist() == good
+    assert set(table.column("__partition").to_pylist()) <= {3}
+    assert sorted(r.offset for r in routed) == sorted(1000 + i for i in bad)
+    assert all(r.reason.startswith("malformed record") and r.partition == 3 for r in routed)
+
+
+def test_a_record_spread_over_lines_is_kept() -> None:
+    pretty = orjson.dumps(orjson.loads(good_value(1)), option=orjson.OPT_INDENT_2)
+    table, routed = Decoder(GAME, "q").decode(0, [0, 1, 2], [good_value(0), pretty, good_value(2)])
+    assert routed == []
+    assert table.column("points").to_pylist() == [0, 1, 2]
+
+
+def test_one_bad_record_in_a_large_batch_costs_a_few_parses_not_one_per_record() -> None:
+    size = 4096
+    values: list[bytes | None] = [good_value(i) for i in range(size)]
+    values[2917] = b"{broken"
+    decoder = CountingDecoder(GAME, "q")
+    table, routed = decoder.decode(0, range(size), values)
+    assert [r.offset for r in routed] == [2917]
+    assert table.num_rows == size - 1
+    # The failed parse of the whole batch, two per halving down to a run of 8 (9 halvings: one half fails, the other
+    # is kept whole), then that run record by record (its 7 good records one at a time, then together).
+    assert decoder.parses == 1 + 2 * 9 + 8, decoder.parses
