@@ -15,8 +15,9 @@ which the parent logs line by line under the component's name.
 
 Lifecycle: a non-zero exit raises :class:`ComponentProcessError` (the supervisor restarts with back-off); a
 cancellation sends SIGTERM (the sinks flush, the engine writes a last checkpoint), waits ``stop_timeout_s``, then
-kills the child's process group. The child has its own session, so Ctrl-C in a terminal reaches only ``kemu up``,
-which stops the children in order, and it asks the kernel for SIGTERM should its parent die first.
+kills the child's process group. The child has a process group of its own (but the parent's session, see
+:meth:`ProcessComponent.run`), so Ctrl-C in a terminal reaches only ``kemu up``, which stops the children in order;
+and it asks the kernel for SIGTERM should its parent die first.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class ProcessComponent:
         name: str,
         env: Mapping[str, str],
         nice: int = 10,
-        stop_timeout_s: float = 10.0,
+        stop_timeout_s: float = 20.0,
         command: Sequence[str] | None = None,
     ) -> None:
         self.name = name
@@ -129,7 +130,11 @@ class ProcessComponent:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, **self._env},
-            start_new_session=True,  # Ctrl-C reaches only the parent, which stops the children in order
+            # Its own process group, so Ctrl-C in a terminal (sent to the foreground group) reaches only the parent,
+            # which stops the children in order. Not its own session: with the scheduler's autogroups (on by default
+            # in desktop kernels) each session is a group of its own that competes with ours at equal weight, and
+            # the child's nice value would count only inside it.
+            process_group=0,
         )
         self.pid = process.pid
         if process.stdout is None or process.stderr is None:  # pragma: no cover - PIPE was asked for

@@ -76,7 +76,9 @@ class Demo:
     ) -> None:
         settings = context.settings
         self.context = context
-        self.supervisor = Supervisor(backoff=backoff, on_event=on_event)
+        # A child's clean stop (the engine's last checkpoint, a sink's last object) gets its own 20 s bound before
+        # SIGKILL; the supervisor's must be longer, or it would abandon the child before that.
+        self.supervisor = Supervisor(backoff=backoff, on_event=on_event, stop_timeout_s=30.0)
         for factory in factories:
             for component in factory(context):
                 self.supervisor.add(component)
