@@ -103,6 +103,7 @@ class ProcessComponent:
         self._command = list(command) if command is not None else self.default_command(name, nice)
         self._stats: dict[str, float] = {}
         self._last_error: str | None = None
+        self._last_line: str | None = None
         self.pid: int | None = None
 
     @staticmethod
@@ -123,7 +124,7 @@ class ProcessComponent:
         return dict(self._stats)
 
     async def run(self) -> None:
-        self._last_error = None
+        self._last_error = self._last_line = None
         process = await asyncio.create_subprocess_exec(
             *self._command,
             stdin=subprocess.DEVNULL,
@@ -156,7 +157,9 @@ class ProcessComponent:
                 reader.cancel()
         if code != 0:
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-            raise ComponentProcessError(f"{self.name} {how}" + (f": {self._last_error}" if self._last_error else ""))
+            # Its own one-line error when it printed one, else whatever it said last (an uncaught exception's line).
+            said = self._last_error or self._last_line
+            raise ComponentProcessError(f"{self.name} {how}" + (f": {said}" if said else ""))
 
     async def _terminate(self, process: asyncio.subprocess.Process) -> None:
         """SIGTERM, a bounded wait for the child's own clean stop, then SIGKILL to its whole process group."""
@@ -189,6 +192,7 @@ class ProcessComponent:
             line = raw.decode(errors="replace").rstrip()
             if not line:
                 continue
+            self._last_line = line[:500]
             word = line.split(" ", 1)[0]
             level = _LEVELS.get(word, logging.WARNING)
             if word == "error:":
