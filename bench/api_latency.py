@@ -85,6 +85,7 @@ def kemu_up(args: argparse.Namespace, addresses: dict[str, str], work: Path) -> 
         "KEMU_DEMO__GAME_RATE": str(args.game_rate),
         "KEMU_DEMO__CLICKSTREAM_RATE": "0",
         "KEMU_DEMO__IOT_RATE": "0",
+        "KEMU_DEMO__MALFORMED_RATIO": str(args.malformed_ratio),
         "KEMU_KINESIS__PORT": str(free_port()),
         "KEMU_ANALYTICS__CHECKPOINT_DIR": str(work / "checkpoints"),
         "KEMU_ANALYTICS__START_FROM": "latest",
@@ -216,6 +217,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "the DuckDB engine with every built-in query, the sinks, the Kinesis API; each in a child process"
             ),
             "target_events_per_s": args.game_rate,
+            "malformed_ratio": args.malformed_ratio,
             "produced_per_s_warmup": rate_between(warm, start, "produced"),
             "produced_per_s_during_load": rate_between(start, end, "produced"),
             "engine_read_per_s_during_load": rate_between(start, end, "engine_read"),
@@ -240,6 +242,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections of the generator")
     parser.add_argument("--limit", type=int, default=10, help="entries per answer")
     parser.add_argument("--game-rate", type=float, default=20_000.0, help="events/s of the demo's game producer")
+    parser.add_argument(
+        "--malformed-ratio",
+        type=float,
+        default=0.0,
+        help="share of malformed game events (the demo's default is 0.005; see BENCHMARKS.md for why 0 here)",
+    )
     parser.add_argument("--pipeline-nice", type=int, default=None, help="override demo.pipeline_nice (0-19)")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds between the first result and the load")
     parser.add_argument("--board-timeout", type=float, default=120.0, help="seconds to wait for the first result")

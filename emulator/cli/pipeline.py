@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+from types import FrameType
 from typing import IO, Annotated
 
 import typer
@@ -104,9 +105,21 @@ def pipeline_component(
             reporting.cancel()
             report()
 
+    # Until the loop takes them over, and again once it is gone, a stop signal must not unwind the component's
+    # clean stop half-way (the CLI's default turns SIGTERM into KeyboardInterrupt): before the loop it ends the
+    # process quietly, after it (the component has stopped) it is ignored.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    signal.signal(signal.SIGINT, _exit_quietly)
     try:
         asyncio.run(main())
     except Exception as exc:
         # One line the parent reports as the failure; the traceback stays out of the user's terminal.
         print_error(f"{type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
