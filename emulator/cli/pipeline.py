@@ -61,6 +61,11 @@ def pipeline_component(
     stats_interval: Annotated[float, typer.Option("--stats-interval", min=0.05)] = 1.0,
 ) -> None:
     """Run one pipeline component of ``kemu up`` until SIGTERM (started by ``kemu up``, not by hand)."""
+    # Until the event loop takes them over, and again once it is gone, a stop signal must not look like a failure
+    # (the CLI turns SIGTERM into KeyboardInterrupt, exit 130): a child still importing its engines (slow at a low
+    # priority on a busy machine) has nothing to flush and exits 0; once the component has stopped it is ignored.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    signal.signal(signal.SIGINT, _exit_quietly)
     die_with_parent(parent_pid)
     # Before any thread starts: Linux applies nice per thread, and new threads inherit the creator's value.
     if nice:
@@ -105,11 +110,6 @@ def pipeline_component(
             reporting.cancel()
             report()
 
-    # Until the loop takes them over, and again once it is gone, a stop signal must not unwind the component's
-    # clean stop half-way (the CLI's default turns SIGTERM into KeyboardInterrupt): before the loop it ends the
-    # process quietly, after it (the component has stopped) it is ignored.
-    signal.signal(signal.SIGTERM, _exit_quietly)
-    signal.signal(signal.SIGINT, _exit_quietly)
     try:
         asyncio.run(main())
     except Exception as exc:
