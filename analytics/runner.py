@@ -72,6 +72,8 @@ class QueryRunner:
         self.topics = config.output_topics()
         self.offsets: dict[int, int] = {}
         self.events = 0
+        #: Records in the source not read yet, as of the last batch (for the engine's stats).
+        self.lag = 0
         self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
 
     async def _partitions(self, stop: asyncio.Event) -> list[int]:
@@ -162,10 +164,15 @@ class QueryRunner:
     async def _busy(self, consumer: AIOKafkaConsumer) -> set[int]:
         """Partitions with records not read yet (or not known to have none): never idle."""
         busy = set()
+        lag = 0
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
-            if highwater is None or await consumer.position(tp) < highwater:
+            position = await consumer.position(tp)
+            if highwater is None or position < highwater:
                 busy.add(tp.partition)
+            if highwater is not None:
+                lag += max(highwater - position, 0)
+        self.lag = lag
         return busy
 
     async def _process(self, data: dict[TopicPartition, list[Any]], busy: set[int]) -> list[asyncio.Future[object]]:

@@ -1,43 +1,47 @@
-"""GET /leaderboards/{name} latency at a fixed request rate, from a separate load-generator process.
+"""GET /leaderboards/{name} latency at a fixed request rate while the real pipeline runs, as ``kemu up`` runs it.
 
     .venv/bin/python -m bench.api_latency --rate 1000 --duration 30
 
-The parent process runs the demo (the API with its Kafka results consumer, under the supervisor) plus a results
-publisher writing contract records to Kafka at a steady rate, against the Kafka and S3 of the settings
-(``KEMU_*``) or, if none, embedded ones it starts itself. A child process sends GETs open-loop at ``--rate``
-(scheduled times, several keep-alive connections, a minimal HTTP/1.1 client so the client is not the bottleneck)
-and reports percentiles, both from the moment each request was sent and from the moment it was due (the latter
-includes any queueing of the generator itself). One JSON object is printed on stdout.
+Starts ``kemu up`` as a subprocess (its own API and Kinesis ports) against the Kafka and S3 of the settings
+(``KEMU_*``) or, if none, embedded ones it starts itself. The demo's producers write only the game stream, at
+``--game-rate`` events/s (default 20,000; clickstream and IoT at 0), through the real DuckDB engine (every built-in
+query) and the sinks, into the API. Once the leaderboard answers and the pipeline has warmed up, a child process
+(``bench.api_load``) sends GETs open-loop at ``--rate`` and reports percentiles, both from the moment each request was
+sent and from the moment it was due. The pipeline's achieved produce rate and the analytics engine's lag are read
+from ``/metrics`` at the start and end of the load, so the "pipeline at 20,000 events/s" condition is measured, not
+assumed. One JSON object is printed on stdout.
+
+Isolation on shared services: the engine gets a fresh checkpoint directory, starts at the end of the stream, and
+writes its results and alerts to topics of this run only (the API reads those); the game stream itself is the
+demo's ``game-events``, which another ``kemu up`` on the same Kafka would also write to.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
 import platform
+import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-from emulator.cli.demo import configured_context  # the same resolution `kemu up` uses
-from emulator.config.api import ServingSettings
-from emulator.runtime.demo import Demo
 from emulator.services import LocalServices
+from emulator.services.ports import free_port
 from emulator.settings import Settings
-from tests.support.publisher import ResultsPublisher
 
-BOARD = "top-players"
+BOARD = "leaderboard_1m"
 _T0 = time.monotonic()
 
 
@@ -46,118 +50,189 @@ def progress(message: str) -> None:
     print(f"[{time.monotonic() - _T0:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-# --- the system under test (parent process) ----------------------------------------------------------------------
+# --- the services and the system under test -----------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def services(settings: Settings) -> Iterator[Settings]:
-    """Kafka and S3 from the settings, or embedded ones started in a temporary run directory."""
-    if settings.kafka.bootstrap_servers and settings.s3.endpoint_url:
-        yield settings
+def service_addresses(settings: Settings) -> Iterator[dict[str, str]]:
+    """``KEMU_*`` variables naming Kafka and S3: those of the settings, or of embedded services started here."""
+    s3 = settings.s3
+    if settings.kafka.bootstrap_servers and s3.endpoint_url and s3.access_key_id and s3.secret_access_key:
+        yield {}  # already in the environment
         return
     with tempfile.TemporaryDirectory(prefix="kemu-bench-") as run_dir:
-        launcher = LocalServices(settings.services, bucket=settings.s3.bucket, run_dir=Path(run_dir))
+        launcher = LocalServices(settings.services, bucket=s3.bucket, run_dir=Path(run_dir))
         with launcher as state:
             creds = launcher.credentials()
-            s3 = settings.s3.model_copy(
-                update={
-                    "endpoint_url": state.minio.endpoint_url,
-                    "access_key_id": creds.access_key_id,
-                    "secret_access_key": creds.secret_access_key,
-                }
-            )
-            kafka = settings.kafka.model_copy(update={"bootstrap_servers": state.kafka.bootstrap_servers})
-            yield settings.model_copy(update={"s3": s3, "kafka": kafka})
+            yield {
+                "KEMU_KAFKA__BOOTSTRAP_SERVERS": state.kafka.bootstrap_servers,
+                "KEMU_S3__ENDPOINT_URL": state.minio.endpoint_url,
+                "KEMU_S3__ACCESS_KEY_ID": creds.access_key_id,
+                "KEMU_S3__SECRET_ACCESS_KEY": creds.secret_access_key.get_secret_value(),
+                "KEMU_S3__BUCKET": state.bucket,
+            }
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    with services(Settings.load()) as settings:
-        suffix = uuid.uuid4().hex[:8]
-        results_topic, alerts_topic = f"bench-api-results-{suffix}", f"bench-api-alerts-{suffix}"
-        serving = ServingSettings(results_topic=results_topic, alerts_topic=alerts_topic, streams=(results_topic,))
-        context = configured_context(settings.model_copy(update={"serving": serving, "log_level": "WARNING"}))
-        if context is None:
-            raise SystemExit("S3 credentials are missing: set KEMU_S3__ACCESS_KEY_ID and KEMU_S3__SECRET_ACCESS_KEY")
-        bootstrap = context.kafka_bootstrap
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
+@contextlib.contextmanager
+def kemu_up(args: argparse.Namespace, addresses: dict[str, str], work: Path) -> Iterator[str]:
+    """``kemu up`` running with this run's settings; yields its API URL; stops it with SIGINT (as Ctrl-C)."""
+    suffix = uuid.uuid4().hex[:8]
+    results, alerts = f"bench-api-results-{suffix}", f"bench-api-alerts-{suffix}"
+    port = free_port()
+    env = {
+        **os.environ,
+        **addresses,
+        "KEMU_DEMO__GAME_RATE": str(args.game_rate),
+        "KEMU_DEMO__CLICKSTREAM_RATE": "0",
+        "KEMU_DEMO__IOT_RATE": "0",
+        "KEMU_DEMO__MALFORMED_RATIO": str(args.malformed_ratio),
+        "KEMU_KINESIS__PORT": str(free_port()),
+        "KEMU_ANALYTICS__CHECKPOINT_DIR": str(work / "checkpoints"),
+        "KEMU_ANALYTICS__START_FROM": "latest",
+        "KEMU_ANALYTICS__RESULTS_TOPIC": results,
+        "KEMU_ANALYTICS__ALERTS_TOPIC": alerts,
+        "KEMU_SERVING__RESULTS_TOPIC": results,
+        "KEMU_SERVING__ALERTS_TOPIC": alerts,
+        "KEMU_SERVING__STREAMS": json.dumps(["game-events", results]),
+        "KEMU_LOG_LEVEL": "WARNING",
+        "COLUMNS": "200",
+    }
+    if args.pipeline_nice is not None:
+        env["KEMU_DEMO__PIPELINE_NICE"] = str(args.pipeline_nice)
+    log_path = work / "kemu-up.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "up", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while get(url, "/healthz") is None:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"kemu up did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        progress("stopping kemu up")
+        process.send_signal(signal.SIGINT)
         try:
-            await admin.create_topics([NewTopic(t, 1, 1) for t in (results_topic, alerts_topic)])
-            publisher = ResultsPublisher(
-                bootstrap,
-                results_topic,
-                alerts_topic,
-                boards=(BOARD,),
-                players=1000,
-                top_n=100,
-                records_per_s=args.publish_rate,
-            )
-            progress(f"starting the demo against Kafka {bootstrap}")
-            demo = Demo(context, factories=[lambda _ctx: [publisher]], port=0)
-            ready = asyncio.Event()
-            task = asyncio.create_task(demo.run(on_ready=lambda _d: ready.set()))
-            try:
-                await asyncio.wait_for(ready.wait(), 60)
-                progress(f"API at {demo.url}; waiting for the first results")
-                for _ in range(600):  # the first results reach the view through Kafka
-                    if demo.resources.view.board(BOARD) is not None:
-                        break
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(args.warmup)
-                applied_before = demo.resources.view.stats.results_applied
-                progress(f"{args.rate:.0f} GET/s for {args.duration:.0f} s on /leaderboards/{BOARD}")
-                load = await load_from_child(demo.url, f"/leaderboards/{BOARD}?limit={args.limit}", args)
-                applied = demo.resources.view.stats.results_applied - applied_before
-                # The peer measured in the same run: the same server answering its cheapest route.
-                baseline = await load_from_child(demo.url, "/healthz", args) if args.baseline else None
-            finally:
-                progress("stopping")
-                demo.stop()
-                await asyncio.wait_for(task, 30)
-                progress("stopped")
-        finally:
-            await admin.delete_topics([results_topic, alerts_topic])
-            await admin.close()
+            process.wait(90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            progress("kemu up did not stop within 90 s: killed")
+        if process.returncode not in (0, 130):
+            progress(f"kemu up exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+
+
+def get(url: str, path: str, timeout: float = 5.0) -> bytes | None:
+    """The body of a 200 answer, else None."""
+    try:
+        with urllib.request.urlopen(url + path, timeout=timeout) as answer:  # noqa: S310 - our own local server
+            body: bytes = answer.read()
+            return body if answer.status == 200 else None
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+_SAMPLE = re.compile(r'^(kemu_\w+)\{component="([^"]+)"\} ([0-9.eE+-]+)$', re.MULTILINE)
+
+
+def pipeline_sample(url: str) -> dict[str, Any]:
+    """The pipeline's figures now, from ``/metrics`` (the components' own stats) and ``/streams``."""
+    metrics = (get(url, "/metrics") or b"").decode()
+    values = {(name, component): float(value) for name, component, value in _SAMPLE.findall(metrics)}
+    streams = json.loads(get(url, "/streams") or b"{}").get("streams", [])
+    game = next((s for s in streams if s["name"] == "game-events"), None)
+    return {
+        "t": time.monotonic(),
+        "produced": values.get(("kemu_events_out_total", "producer-game"), 0.0),
+        "engine_read": values.get(("kemu_events_in_total", "analytics"), 0.0),
+        "engine_lag": values.get(("kemu_component_lag", "analytics")),
+        "sink_lag": values.get(("kemu_component_lag", "sink-game-events-to-s3")),
+        "stream_records_per_s": game["records_per_s"] if game else None,
+        "components_up": sum(v for (name, _), v in values.items() if name == "kemu_component_up"),
+    }
+
+
+def rate_between(before: dict[str, Any], after: dict[str, Any], key: str) -> float:
+    return round((after[key] - before[key]) / max(after["t"] - before["t"], 1e-9), 1)
+
+
+def wait_for_board(url: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = get(url, f"/leaderboards/{BOARD}")
+        if body is not None and json.loads(body).get("entries"):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"no {BOARD} result within {timeout_s:.0f} s")
+
+
+def load_from_child(url: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the load generator in its own process (its CPU is not the server's)."""
+    command = [sys.executable, "-m", "bench.api_load", url, "--path", path, "--rate", str(args.rate)]
+    command += ["--duration", str(args.duration), "--connections", str(args.connections)]
+    completed = subprocess.run(command, capture_output=True, check=False, timeout=args.duration + 120)
+    if completed.returncode != 0:
+        raise RuntimeError(f"load generator exited with {completed.returncode}: {completed.stderr[-2000:]!r}")
+    result: dict[str, Any] = json.loads(completed.stdout)
+    return result
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with service_addresses(Settings.load()) as addresses, tempfile.TemporaryDirectory(prefix="kemu-bench-") as tmp:
+        progress(f"starting kemu up, game stream at {args.game_rate:,.0f} events/s")
+        with kemu_up(args, addresses, Path(tmp)) as url:
+            progress(f"API at {url}; waiting for the first {BOARD} result")
+            wait_for_board(url, args.board_timeout)
+            progress(f"warming up {args.warmup:.0f} s")
+            warm = pipeline_sample(url)
+            time.sleep(args.warmup)
+            start = pipeline_sample(url)
+            load_avg_start = os.getloadavg()
+            progress(f"{args.rate:.0f} GET/s for {args.duration:.0f} s on /leaderboards/{BOARD}")
+            load = load_from_child(url, f"/leaderboards/{BOARD}?limit={args.limit}", args)
+            end = pipeline_sample(url)
+            load_avg_end = os.getloadavg()
+            # The peer measured in the same run: the same server answering its cheapest FastAPI route.
+            baseline = load_from_child(url, "/healthz", args) if args.baseline else None
     return {
         "benchmark": "api_latency",
         "endpoint": f"GET /leaderboards/{BOARD}?limit={args.limit}",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average_start": [round(x, 2) for x in load_avg_start],
+        "load_average_end": [round(x, 2) for x in load_avg_end],
         "duration_s": args.duration,
         "connections": args.connections,
-        "background_load": (
-            f"test results publisher: {args.publish_rate} results records/s (top-100 of 1,000 players) through Kafka "
-            "into the API's consumer; no producers/analytics/sink pipeline yet"
-        ),
-        "results_applied_during_run": applied,
+        "pipeline": {
+            "setup": (
+                f"kemu up subprocess: producer-game at {args.game_rate:,.0f} events/s (clickstream, iot 0), "
+                "the DuckDB engine with every built-in query, the sinks, the Kinesis API; each in a child process"
+            ),
+            "target_events_per_s": args.game_rate,
+            "malformed_ratio": args.malformed_ratio,
+            "produced_per_s_warmup": rate_between(warm, start, "produced"),
+            "produced_per_s_during_load": rate_between(start, end, "produced"),
+            "engine_read_per_s_during_load": rate_between(start, end, "engine_read"),
+            "engine_lag_start": start["engine_lag"],
+            "engine_lag_end": end["engine_lag"],
+            "sink_lag_start": start["sink_lag"],
+            "sink_lag_end": end["sink_lag"],
+            "stream_records_per_s_start": start["stream_records_per_s"],
+            "stream_records_per_s_end": end["stream_records_per_s"],
+            "components_up_end": end["components_up"],
+        },
         **load,
         "baseline_healthz": baseline,
         "p99_ratio_to_healthz": round(load["p99_ms"] / baseline["p99_ms"], 2) if baseline else None,
     }
-
-
-async def load_from_child(url: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run the load generator in its own process (its CPU is not the server's event loop)."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.api_load",
-        url,
-        "--path",
-        path,
-        "--rate",
-        str(args.rate),
-        "--duration",
-        str(args.duration),
-        "--connections",
-        str(args.connections),
-        stdout=subprocess.PIPE,
-    )
-    out, _ = await child.communicate()
-    if child.returncode != 0:
-        raise RuntimeError(f"load generator exited with {child.returncode}")
-    result: dict[str, Any] = json.loads(out)
-    return result
 
 
 def main() -> None:
@@ -166,11 +241,19 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections of the generator")
     parser.add_argument("--limit", type=int, default=10, help="entries per answer")
-    parser.add_argument("--publish-rate", type=float, default=20.0, help="results records/s written to Kafka")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds between start and load")
+    parser.add_argument("--game-rate", type=float, default=20_000.0, help="events/s of the demo's game producer")
+    parser.add_argument(
+        "--malformed-ratio",
+        type=float,
+        default=0.0,
+        help="share of malformed game events (the demo's default is 0.005; see BENCHMARKS.md for why 0 here)",
+    )
+    parser.add_argument("--pipeline-nice", type=int, default=None, help="override demo.pipeline_nice (0-19)")
+    parser.add_argument("--warmup", type=float, default=15.0, help="seconds between the first result and the load")
+    parser.add_argument("--board-timeout", type=float, default=120.0, help="seconds to wait for the first result")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the /healthz peer run")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args)), indent=2))
+    print(json.dumps(run(args), indent=2))
 
 
 if __name__ == "__main__":

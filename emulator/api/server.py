@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from emulator.api.fastpath import in_front_of
 from emulator.exceptions import ConfigurationError
 
 
@@ -58,7 +59,7 @@ class ApiServer:
         shown = "127.0.0.1" if bound_host in ("0.0.0.0", "::") else bound_host  # noqa: S104 - display only
         self.url = f"http://{shown}:{bound_port}"
         config = uvicorn.Config(
-            app,
+            in_front_of(app),
             log_level=log_level.lower(),
             access_log=False,
             lifespan="on",

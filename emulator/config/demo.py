@@ -20,3 +20,7 @@ class DemoSettings(BaseModel):
     malformed_ratio: float = Field(default=0.005, ge=0, le=1)
     #: Whether the sink delivers the demo streams to S3 as they flow.
     deliver_to_s3: bool = True
+    #: How much lower the CPU priority (``nice`` increment, 0-19) of the pipeline's child processes is than that of
+    #: ``kemu up`` itself. The API answers people and must stay fast; the producers, engine and sinks are
+    #: throughput work that catches up after a burst, so on a small machine the API process wins the CPU.
+    pipeline_nice: int = Field(default=10, ge=0, le=19)

@@ -1,4 +1,4 @@
-"""``kemu up`` in one event loop: the pipeline components under a supervisor, the API served beside them, a live
+"""``kemu up``: the pipeline components (child processes) under a supervisor, the API served in this process, a live
 status line, and an orderly stop (API first, then components newest first) on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from emulator.api import ApiConfig, ApiResources, create_app
 from emulator.api.server import ApiServer
+from emulator.runtime.child_process import pipeline_processes
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Backoff, State, Supervisor, SupervisorEvent
-from emulator.runtime.wiring import PIPELINE_COMPONENTS
 
 
 @dataclass(frozen=True)
@@ -59,19 +59,26 @@ def status_of(resources: ApiResources, started: float) -> DemoStatus:
 
 
 class Demo:
-    """Runs until :meth:`stop` (or a signal, with :meth:`install_signal_handlers`)."""
+    """Runs until :meth:`stop` (or a signal, with :meth:`install_signal_handlers`).
+
+    By default every pipeline component runs in a child process of its own (:mod:`emulator.runtime.child_process`)
+    and this process only serves the API; ``factories`` may instead give components to run in this event loop
+    (tests inject a results publisher so).
+    """
 
     def __init__(
         self,
         context: DemoContext,
-        factories: Sequence[ComponentFactory] = PIPELINE_COMPONENTS,
+        factories: Sequence[ComponentFactory] = (pipeline_processes(),),
         on_event: Callable[[SupervisorEvent], None] | None = None,
         port: int | None = None,
         backoff: Backoff | None = None,
     ) -> None:
         settings = context.settings
         self.context = context
-        self.supervisor = Supervisor(backoff=backoff, on_event=on_event)
+        # A child's clean stop (the engine's last checkpoint, a sink's last object) gets its own 20 s bound before
+        # SIGKILL; the supervisor's must be longer, or it would abandon the child before that.
+        self.supervisor = Supervisor(backoff=backoff, on_event=on_event, stop_timeout_s=30.0)
         for factory in factories:
             for component in factory(context):
                 self.supervisor.add(component)

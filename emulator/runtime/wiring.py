@@ -165,7 +165,13 @@ class AnalyticsComponent:
     def stats(self) -> Mapping[str, float]:
         if self._engine is None:
             return {}
-        return {"late_events": sum(getattr(r.operator, "late_count", 0) for r in self._engine.runners)}
+        runners = self._engine.runners
+        return {
+            "events_in": sum(r.events for r in runners),
+            "late_events": sum(getattr(r.operator, "late_count", 0) for r in runners),
+            # The most-behind query's unread source records: what a user waits for before a board is current.
+            "lag": max((r.lag for r in runners), default=0),
+        }
 
 
 def kinesis_api_components(context: DemoContext) -> Components:

@@ -23,12 +23,15 @@ def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
         "KEMU_S3__BUCKET": endpoints.bucket,
     }
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.api_latency", "--rate", "50", "--duration", "1", "--warmup", "0"],
+        [
+            *(sys.executable, "-m", "bench.api_latency", "--rate", "50", "--duration", "1", "--warmup", "1"),
+            *("--game-rate", "300", "--board-timeout", "60"),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -40,3 +43,10 @@ def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
         assert isinstance(result[key], float)
     assert result["baseline_healthz"]["completed"] == 50
     assert isinstance(result["p99_ratio_to_healthz"], float)
+    pipeline = result["pipeline"]
+    assert pipeline["target_events_per_s"] == 300
+    for key in ("produced_per_s_during_load", "engine_read_per_s_during_load"):
+        assert isinstance(pipeline[key], float)
+    for key in ("engine_lag_start", "engine_lag_end"):
+        assert isinstance(pipeline[key], float)
+    assert len(result["load_average_start"]) == 3

@@ -1,5 +1,6 @@
 """`kemu up` as a user runs it (a subprocess, configured for the session's Kafka and MinIO): it prints its URLs,
-serves, and stops cleanly on Ctrl-C (SIGINT) and on SIGTERM."""
+serves, runs each pipeline component in a child process at a lower priority, and stops cleanly (children
+included) on Ctrl-C (SIGINT) and on SIGTERM."""
 
 from __future__ import annotations
 
@@ -71,15 +72,65 @@ def run_until_stopped(process: subprocess.Popen[str], stop_signal: signal.Signal
             break
         time.sleep(0.3)
     assert ready.status_code == 200, ready.text
-    assert "api-results-consumer" in httpx.get(f"{url}/metrics", timeout=5).text
-    listed = httpx.post(
-        kinesis_url,
-        headers={"X-Amz-Target": "Kinesis_20131202.ListStreams", "Content-Type": "application/x-amz-json-1.1"},
-        content=b"{}",
-        timeout=10,
-    )
+    metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    assert "api-results-consumer" in metrics
+    parent = proc_stat(process.pid)
+    for _ in range(100):  # a child lowers its priority first thing, but after its interpreter has started
+        children = pipeline_children(process.pid)
+        if children and all(c["nice"] != parent["nice"] for c in children.values()):
+            break
+        time.sleep(0.1)
+    assert {"kinesis-api", "analytics", "producer-game"} <= set(children), children
+    for name, child in children.items():
+        assert child["nice"] == min(parent["nice"] + 10, 19), name  # demo.pipeline_nice
+        assert child["pgrp"] == child["pid"], name  # its own group: Ctrl-C reaches only the parent
+        assert f'kemu_component_up{{component="{name}"}} 1.0' in metrics
+    listed = list_streams(kinesis_url)
     assert listed.status_code == 200, listed.text
     assert "StreamNames" in listed.json()
     process.send_signal(stop_signal)
-    rest, _ = process.communicate(timeout=30)
+    rest, _ = process.communicate(timeout=90)
     output.append(rest)
+    left = [c["pid"] for c in children.values() if Path(f"/proc/{c['pid']}").exists()]
+    assert not left, f"children still running after kemu up stopped: {left}"
+
+
+def proc_stat(pid: int) -> dict[str, int]:
+    """pid, parent, process group and nice value from /proc (fields after the command name, see proc(5))."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2 :].split()
+    return {"pid": pid, "ppid": int(fields[1]), "pgrp": int(fields[2]), "nice": int(fields[16])}
+
+
+def pipeline_children(parent: int) -> dict[str, dict[str, int]]:
+    """The pipeline components running as children of ``parent``, by component name."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = proc_stat(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        if stat["ppid"] == parent and b"pipeline-component" in argv:
+            found[argv[argv.index(b"pipeline-component") + 1].decode()] = stat
+    return found
+
+
+def list_streams(kinesis_url: str) -> httpx.Response:
+    """ListStreams, retried while the Kinesis API's child process is still starting (it serves a moment after
+    `kemu up` prints its URLs)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.post(
+                kinesis_url,
+                headers={"X-Amz-Target": "Kinesis_20131202.ListStreams", "Content-Type": "application/x-amz-json-1.1"},
+                content=b"{}",
+                timeout=10,
+            )
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

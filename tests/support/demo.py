@@ -1,4 +1,6 @@
-"""Running the real demo (supervisor + API + a results publisher) inside a test's event loop."""
+"""Running the real demo inside a test's event loop: with a results publisher in place of the pipeline
+(:func:`running_demo`), or with the real pipeline in child processes as ``kemu up`` runs it
+(:func:`running_pipeline_demo`)."""
 
 from __future__ import annotations
 
@@ -6,14 +8,18 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import SecretStr
 
+from analytics.config import AnalyticsConfig
 from emulator.api.resources import S3Target
 from emulator.config.api import ServingSettings
+from emulator.config.demo import DemoSettings
 from emulator.runtime.components import DemoContext
 from emulator.runtime.demo import Demo
 from emulator.runtime.supervisor import Backoff, Component
+from emulator.services.ports import free_port
 from emulator.settings import Settings
 from tests.support.endpoints import Endpoints
 from tests.support.publisher import ResultsPublisher
@@ -65,3 +71,32 @@ async def running_demo(
     finally:
         demo.stop()
         await asyncio.wait_for(task, 30)
+
+
+@contextlib.asynccontextmanager
+async def running_pipeline_demo(
+    endpoints: Endpoints, results_topic: str, alerts_topic: str, work: Path, game_rate: float = 300.0
+) -> AsyncIterator[Demo]:
+    """``kemu up``'s :class:`Demo` with its default pipeline (producers, engine, Kinesis API; each a child process)
+    at a modest rate on the game stream only, no sinks. The engine starts at the end of the stream with its own
+    checkpoints and writes to this test's topics, so other tests' events and results stay out."""
+    serving = ServingSettings(
+        results_topic=results_topic, alerts_topic=alerts_topic, streams=("game-events", results_topic), streams_poll_s=1
+    )
+    analytics = AnalyticsConfig(
+        checkpoint_dir=work / "checkpoints", start_from="latest", results_topic=results_topic, alerts_topic=alerts_topic
+    )
+    demo_settings = DemoSettings(game_rate=game_rate, clickstream_rate=0, iot_rate=0, deliver_to_s3=False)
+    settings = Settings.load(
+        serving=serving, analytics=analytics, demo=demo_settings, kinesis={"port": free_port()}, log_level="WARNING"
+    )
+    s3 = S3Target(endpoints.s3_endpoint, endpoints.s3_access_key, SecretStr(endpoints.s3_secret_key), endpoints.bucket)
+    demo = Demo(DemoContext(settings, endpoints.kafka_bootstrap, s3), port=0)
+    ready = asyncio.Event()
+    task = asyncio.create_task(demo.run(on_ready=lambda _: ready.set()))
+    try:
+        await asyncio.wait_for(ready.wait(), 30)
+        yield demo
+    finally:
+        demo.stop()
+        await asyncio.wait_for(task, 60)

@@ -1,0 +1,125 @@
+"""``kemu pipeline-component NAME`` (hidden): one component of ``kemu up`` in its own process.
+
+``kemu up`` starts this (see :mod:`emulator.runtime.child_process`); it is not meant to be typed. The component is
+the same object ``kemu up`` would run in process. Its settings come from the environment; stdout carries one JSON
+line of its ``stats()`` a second (and a last one at exit), anything else goes to stderr, one log line per record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+from typing import IO, Annotated
+
+import typer
+
+from emulator.cli.app import app, print_error
+from emulator.exceptions import ConfigurationError
+
+#: prctl(2) option: the signal this process gets when the thread that started it exits.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel for SIGTERM when the parent dies (a ``kill -9`` of ``kemu up`` must not leave orphans), then
+    check the parent did not die before the request took effect. Linux only; elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        logging.getLogger(__name__).warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    if parent_pid and os.getppid() != parent_pid:
+        raise SystemExit(0)
+
+
+def configure_child_logging(level: str) -> None:
+    """Plain ``LEVEL logger: message`` lines on stderr: the parent adds the time and the component's name."""
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def stats_channel() -> IO[str]:
+    """The original stdout, kept for the stats lines; fd 1 then points at stderr so a stray print cannot corrupt
+    them."""
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    return channel
+
+
+@app.command("pipeline-component", hidden=True)
+def pipeline_component(
+    name: Annotated[str, typer.Argument(help="The component, as named in kemu up's status.")],
+    nice: Annotated[int, typer.Option("--nice", min=0, max=19, help="CPU priority increment.")] = 0,
+    parent_pid: Annotated[int, typer.Option("--parent-pid", help="Exit with this process.")] = 0,
+    stats_interval: Annotated[float, typer.Option("--stats-interval", min=0.05)] = 1.0,
+) -> None:
+    """Run one pipeline component of ``kemu up`` until SIGTERM (started by ``kemu up``, not by hand)."""
+    # Until the event loop takes them over, and again once it is gone, a stop signal must not look like a failure
+    # (the CLI turns SIGTERM into KeyboardInterrupt, exit 130): a child still importing its engines (slow at a low
+    # priority on a busy machine) has nothing to flush and exits 0; once the component has stopped it is ignored.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    signal.signal(signal.SIGINT, _exit_quietly)
+    die_with_parent(parent_pid)
+    # Before any thread starts: Linux applies nice per thread, and new threads inherit the creator's value.
+    if nice:
+        os.nice(nice)
+    from emulator.cli.demo import configured_context
+    from emulator.runtime.child_process import settings_from_environment
+    from emulator.runtime.supervisor import as_component
+    from emulator.runtime.wiring import PIPELINE_COMPONENTS
+
+    settings = settings_from_environment(os.environ)
+    configure_child_logging(settings.log_level)
+    context = configured_context(settings)
+    if context is None:
+        raise ConfigurationError("pipeline-component needs KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__* set")
+    found = [c for factory in PIPELINE_COMPONENTS for c in factory(context) if c.name == name]
+    if not found:
+        raise ConfigurationError(f"no pipeline component named {name!r} in these settings")
+    component = found[0]
+    channel = stats_channel()
+
+    def report() -> None:
+        stats = getattr(component, "stats", None)
+        if stats is not None:
+            channel.write(json.dumps(dict(stats()), separators=(",", ":")) + "\n")
+
+    async def main() -> None:
+        task = asyncio.create_task(as_component(component).run(), name=name)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)  # the component's own clean stop: flush, checkpoint
+
+        async def reporter() -> None:
+            while True:
+                await asyncio.sleep(stats_interval)
+                report()
+
+        reporting = asyncio.create_task(reporter())
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            reporting.cancel()
+            report()
+
+    try:
+        asyncio.run(main())
+    except Exception as exc:
+        # One line the parent reports as the failure; the traceback stays out of the user's terminal.
+        print_error(f"{type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
