@@ -8,29 +8,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import SecretStr
 
 from emulator.api.consumer import ResultsConsumer
 from emulator.api.models import CheckResult
 from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
 from emulator.config.api import ServingSettings
+from emulator.endpoints import S3Target
 from emulator.runtime.supervisor import Supervisor
 from emulator.services.buckets import s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-
-@dataclass(frozen=True)
-class S3Target:
-    """The object store ``/readyz`` checks (the one the sinks write to)."""
-
-    endpoint_url: str
-    access_key_id: str
-    secret_access_key: SecretStr
-    bucket: str
-    region: str = "us-east-1"
 
 
 @dataclass(frozen=True)

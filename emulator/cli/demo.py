@@ -9,11 +9,11 @@ import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import SecretStr
 
 from emulator.cli.app import app, console, settings_of
 from emulator.cli.reporting import ConsoleReporter
-from emulator.cli.services import launcher_for, print_addresses
+from emulator.cli.services import embedded_s3, launcher_for, print_addresses
+from emulator.endpoints import S3Target
 from emulator.exceptions import ServicesNotRunningError
 from emulator.services import LocalServices
 from emulator.settings import Settings
@@ -29,19 +29,16 @@ PortOption = Annotated[int | None, typer.Option("--port", help="API port (defaul
 def configured_context(settings: Settings) -> DemoContext | None:
     """The addresses the settings give, when they name both Kafka and S3 (with credentials)."""
     # The runtime (FastAPI, the engines) is imported only by the commands that run it: `kemu` starts light.
-    from emulator.api.resources import S3Target
     from emulator.runtime.components import DemoContext
 
-    s3 = settings.s3
-    if not (settings.kafka.bootstrap_servers and s3.endpoint_url and s3.access_key_id and s3.secret_access_key):
+    target = S3Target.configured(settings.s3)
+    if not settings.kafka.bootstrap_servers or target is None:
         return None
-    target = S3Target(s3.endpoint_url, s3.access_key_id, s3.secret_access_key, s3.bucket, s3.region)
     return DemoContext(settings, settings.kafka.bootstrap_servers, target)
 
 
 def embedded_context(settings: Settings, services: LocalServices, start: bool) -> DemoContext:
     """The addresses of the embedded services: started now (``start``) or already running."""
-    from emulator.api.resources import S3Target
     from emulator.runtime.components import DemoContext
 
     state = services.start() if start else services.running_state()
@@ -50,15 +47,7 @@ def embedded_context(settings: Settings, services: LocalServices, start: bool) -
             "no Kafka and S3 configured and the embedded services are not running: start them with "
             "`kemu services up`, or set KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__*"
         )
-    creds = services.credentials()
-    target = S3Target(
-        state.minio.endpoint_url,
-        creds.access_key_id,
-        SecretStr(creds.secret_access_key.get_secret_value()),
-        state.bucket,
-        settings.s3.region,
-    )
-    return DemoContext(settings, state.kafka.bootstrap_servers, target)
+    return DemoContext(settings, state.kafka.bootstrap_servers, embedded_s3(settings, services, state))
 
 
 def configure_logging(level: str) -> None:

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import kafka_bootstrap
-from emulator.services import LocalServices
+from emulator.cli.services import kafka_bootstrap, s3_target
 from emulator.settings import Settings
 from sinks import S3Connection
 
@@ -18,28 +17,11 @@ kinesis_app = typer.Typer(
 )
 
 
-def s3_target(settings: Settings) -> S3Connection | None:
+def s3_connection(settings: Settings) -> S3Connection | None:
     """Where Firehose delivery streams write: the configured S3, else the running embedded MinIO, else none (then
     CreateDeliveryStream answers that no S3 target is configured)."""
-    s3 = settings.s3
-    if s3.endpoint_url and s3.access_key_id and s3.secret_access_key:
-        return S3Connection(
-            endpoint_url=s3.endpoint_url,
-            access_key_id=s3.access_key_id,
-            secret_access_key=s3.secret_access_key,
-            region=s3.region,
-        )
-    services = LocalServices(settings.services, bucket=s3.bucket)
-    state = services.running_state()
-    if state is None:
-        return None
-    creds = services.credentials()
-    return S3Connection(
-        endpoint_url=state.minio.endpoint_url,
-        access_key_id=creds.access_key_id,
-        secret_access_key=creds.secret_access_key,
-        region=s3.region,
-    )
+    target = s3_target(settings)
+    return None if target is None else target.connection()
 
 
 @kinesis_app.command("serve")
@@ -52,7 +34,7 @@ def serve(
     settings = settings_of(ctx)
     kinesis = settings.kinesis
     bootstrap = kafka_bootstrap(settings, "serve streams from")
-    s3 = s3_target(settings)
+    s3 = s3_connection(settings)
     bind_host = host or kinesis.host
     bind_port = kinesis.port if port is None else port
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

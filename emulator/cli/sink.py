@@ -10,11 +10,10 @@ from typing import Annotated
 
 import typer
 from aiokafka.errors import KafkaError
-from pydantic import SecretStr
 
 from emulator.cli.app import console, settings_of
-from emulator.exceptions import ConfigurationError, EmulatorError, ServicesNotRunningError
-from emulator.services import LocalServices
+from emulator.cli.services import kafka_bootstrap, require_s3
+from emulator.exceptions import ConfigurationError, EmulatorError
 from emulator.settings import Settings
 from sinks import DeliveryStats, DeliveryStream, S3Connection, SinkError, StopRequested
 
@@ -27,34 +26,8 @@ class SinkRunError(EmulatorError):
 
 def resolve_endpoints(settings: Settings) -> tuple[str, S3Connection]:
     """Kafka bootstrap and S3 connection: from the settings when given, else from the running embedded services."""
-    bootstrap = settings.kafka.bootstrap_servers
-    s3 = settings.s3
-    connection: S3Connection | None = None
-    if s3.endpoint_url and s3.access_key_id and s3.secret_access_key:
-        connection = S3Connection(
-            endpoint_url=s3.endpoint_url,
-            access_key_id=s3.access_key_id,
-            secret_access_key=s3.secret_access_key,
-            region=s3.region,
-        )
-    if bootstrap and connection:
-        return bootstrap, connection
-    services = LocalServices(settings.services, bucket=s3.bucket)
-    state = services.running_state()
-    if state is None:
-        raise ServicesNotRunningError(
-            "no Kafka/S3 addresses in the settings and no embedded services running; start them with "
-            "`kemu services up` or set KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__*"
-        )
-    if connection is None:
-        creds = services.credentials()
-        connection = S3Connection(
-            endpoint_url=state.minio.endpoint_url,
-            access_key_id=creds.access_key_id,
-            secret_access_key=SecretStr(creds.secret_access_key.get_secret_value()),
-            region=s3.region,
-        )
-    return bootstrap or state.kafka.bootstrap_servers, connection
+    bootstrap = kafka_bootstrap(settings, "read the delivery streams' topics from")
+    return bootstrap, require_s3(settings, "deliver to").connection()
 
 
 def progress_line(stats: list[DeliveryStats], started: float) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from emulator.api.resources import S3Target
+from emulator.endpoints import S3Target
 from emulator.runtime.supervisor import Component, ServiceComponent
 from emulator.settings import Settings
 

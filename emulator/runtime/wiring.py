@@ -27,17 +27,6 @@ from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
 Components = Sequence[Component | ServiceComponent]
 
 
-def s3_connection(context: DemoContext) -> S3Connection:
-    """The demo's object store, as the sinks library takes it."""
-    s3 = context.s3
-    return S3Connection(
-        endpoint_url=s3.endpoint_url,
-        access_key_id=s3.access_key_id,
-        secret_access_key=s3.secret_access_key,
-        region=s3.region,
-    )
-
-
 class KinesisApiComponent:
     """The Kinesis Data Streams and Firehose HTTP API (its own uvicorn in a thread) as a supervised component; its
     Firehose delivery streams write to the demo's S3."""
@@ -50,7 +39,7 @@ class KinesisApiComponent:
 
     async def start(self) -> None:
         # A new server per start: a restarted component must not reuse a stopped uvicorn thread.
-        connection = s3_connection(self._context)
+        connection = self._context.s3.connection()
         self._server = KinesisServer(self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection)
         await asyncio.to_thread(self._server.start)
 
@@ -196,7 +185,7 @@ def sink_components(context: DemoContext) -> Components:
     settings = context.settings
     if not settings.demo.deliver_to_s3:
         return []
-    s3, connection = context.s3, s3_connection(context)
+    s3, connection = context.s3, context.s3.connection()
     return [
         DeliveryComponent(
             context, config if config.bucket else config.model_copy(update={"bucket": s3.bucket}), connection

@@ -13,9 +13,9 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from analytics.config import AnalyticsConfig
-from emulator.api.resources import S3Target
 from emulator.config.api import ServingSettings
 from emulator.config.demo import DemoSettings
+from emulator.endpoints import S3Target
 from emulator.runtime.components import DemoContext
 from emulator.runtime.demo import Demo
 from emulator.runtime.supervisor import Backoff, Component

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.cli.kinesis import s3_target
+from emulator.cli.kinesis import s3_connection
 from emulator.settings import Settings
 
 
@@ -26,7 +26,7 @@ def test_serve_takes_the_configured_s3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEMU_S3__ENDPOINT_URL", "http://127.0.0.1:9999")
     monkeypatch.setenv("KEMU_S3__ACCESS_KEY_ID", "ak")
     monkeypatch.setenv("KEMU_S3__SECRET_ACCESS_KEY", "sk")
-    target = s3_target(Settings.load())
+    target = s3_connection(Settings.load())
     assert target is not None
     assert target.endpoint_url == "http://127.0.0.1:9999"
     assert target.access_key_id == "ak"

@@ -17,8 +17,8 @@ import pytest
 from pydantic import SecretStr
 
 from analytics.config import AnalyticsConfig
-from emulator.api.resources import S3Target
 from emulator.config.demo import DemoSettings
+from emulator.endpoints import S3Target
 from emulator.runtime import Backoff, State, Supervisor
 from emulator.runtime.child_process import (
     SETTINGS_ENV,
