@@ -4,7 +4,8 @@ The write protocol, per flush (all buffered partitions at once):
 
 1. commit, for every partition in the flush, its *current* position with the planned cut as metadata
    (``kemu-cut:<last offset>``): the boundary of the objects about to be written is durable before any is;
-2. convert, save the schema registry if it grew, and PUT every object (retrying while S3 is away);
+2. let the write worker (a child process, :mod:`sinks.worker`) PUT every object and the schema registry if it grew
+   (retrying while S3 is away); it converted the buffers already, while the write before was committing;
 3. commit the offsets after the cut, with empty metadata.
 
 After a crash anywhere in between, a restart finds the planned cut in the committed metadata, re-reads exactly
@@ -54,6 +55,8 @@ class DeliveryStats:
     s3_retries: int = 0
     s3_waiting: bool = False
     recovered_cuts: int = 0
+    #: Write workers started again after one died.
+    worker_restarts: int = 0
     #: ``time.monotonic()`` when the first record arrived, and when the last write finished (sustained rates).
     first_record_at: float | None = None
     last_write_at: float | None = None
@@ -128,6 +131,7 @@ class DeliveryStream:
         """Live counters (safe to read from another task while the stream runs)."""
         self._stats.s3_retries = self._worker.retries
         self._stats.s3_waiting = self._worker.waiting
+        self._stats.worker_restarts = self._worker.restarts
         if self._consumer is not None:
             self._update_lag(self._consumer)  # live, also while a write waits for S3
         return self._stats
@@ -142,13 +146,14 @@ class DeliveryStream:
                 raise SinkError(f"source topic {topic!r} of delivery stream {self.config.name!r} does not exist")
             described = await admin.describe_topics([topic])
             partitions = sorted(p["partition"] for p in described[0]["partitions"])
-            self._tps = [TopicPartition(topic, p) for p in partitions]
+            tps = [TopicPartition(topic, p) for p in partitions]
             committed = await _retry_kafka(
-                lambda: admin.list_consumer_group_offsets(self.config.group_id, partitions=self._tps)
+                lambda: admin.list_consumer_group_offsets(self.config.group_id, partitions=tps)
             )
         finally:
             await admin.close()
-        consumer.assign(self._tps)
+        consumer.assign(tps)
+        self._tps = tps  # only now: ``stats`` (read by other tasks) asks the consumer about these partitions
         for tp in self._tps:
             found = committed.get(tp)
             if found is not None and found.offset >= 0:
@@ -243,10 +248,11 @@ class DeliveryStream:
         self._stats.lag = lag
 
     async def _flush(self, reason: FlushReason) -> None:
-        """Hand the filled buffers to a background write and start new ones.
+        """Hand the filled buffers to the worker (it converts them at once), then to a background write.
 
-        At most one write is in flight: this waits for the previous one first, so consumption pauses (and memory
-        stays at two buffers) while S3 is slow or away, and the commits of successive writes never interleave.
+        At most one write is in flight: this waits for the previous one before starting the next, so consumption
+        pauses (memory bounded by a few buffers) while S3 is slow or away, and the commits of successive writes
+        never interleave.
         """
         buffers = [b for _, b in sorted(self._buffers.items()) if len(b)]
         if not buffers:

@@ -58,15 +58,19 @@ def _fast(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
     # A record spread over several lines (pretty-printed JSON) would shift rows against offsets.
     if joined.count(b"\n") != len(records) - 1 or min(records.lengths) == 0:
         raise _NeedsSlowPath
-    parse = pa_json.ParseOptions(
-        explicit_schema=registry.arrow_schema(),
-        unexpected_field_behavior="ignore" if registry.declared else "infer",
-    )
     read = pa_json.ReadOptions(use_threads=False, block_size=max(len(joined) + 1, 1 << 20))
-    try:
-        table = pa_json.read_json(io.BytesIO(joined), read_options=read, parse_options=parse)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise _NeedsSlowPath from None
+    schema = registry.arrow_schema()
+    # Once the registry knows some fields, most batches bring no new one: reading with the schema alone (no
+    # inference) is faster; a batch with a new field fails that read and is read again with inference.
+    modes = ["ignore"] if registry.declared else (["error", "infer"] if registry.fields else ["infer"])
+    for mode in modes:
+        parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior=mode)
+        try:
+            table = pa_json.read_json(io.BytesIO(joined), read_options=read, parse_options=parse)
+            break
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if mode == modes[-1]:
+                raise _NeedsSlowPath from None
     if table.num_rows != len(records):
         raise _NeedsSlowPath
     new: dict[str, FieldType] = {}

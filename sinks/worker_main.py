@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
+import pyarrow as pa
+
 from sinks.exceptions import DestinationError
 from sinks.naming import STREAM_VERSION
 from sinks.objects import PendingObject, partition_objects
@@ -115,6 +117,7 @@ class Worker:
                 future.set_exception(exc)
             else:
                 future.set_result(encoded)
+            del job  # the raw records are not needed any more; do not keep them until the next job arrives
 
     def _encode(self, job: WriteJob) -> _Encoded:
         objects: list[PendingObject] = []
@@ -164,6 +167,8 @@ class Worker:
             raise group.exceptions[0] from None
         finally:
             self._send_status()
+            # Arrow's allocator keeps freed pages for reuse; hand them back between writes (memory is budgeted).
+            pa.default_memory_pool().release_unused()
         return WriteResult(job, records_failed=encoded.failed, **totals)
 
     async def _report_status(self) -> None:
