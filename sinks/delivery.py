@@ -36,6 +36,8 @@ from sinks.worker import WriteWorker
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: Writes handed to the worker and not committed yet: one uploading, one converting, while the next buffer fills.
+MAX_OUTSTANDING = 2
 
 
 @dataclass
@@ -95,7 +97,8 @@ class DeliveryStream:
         self._cuts: dict[int, int] = {}
         self._committed: dict[int, int] = {}
         self._oldest: float | None = None
-        self._inflight: asyncio.Task[None] | None = None
+        #: Writes handed to the worker and not yet committed, oldest first (at most ``MAX_OUTSTANDING``).
+        self._writes: list[asyncio.Task[None]] = []
         self._consumer: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
 
@@ -119,6 +122,7 @@ class DeliveryStream:
             await ready
             await self._loop(consumer, stop)
         finally:
+            await self._abandon_writes()
             self._consumer = None
             if not ready.done():
                 ready.cancel()
@@ -248,11 +252,11 @@ class DeliveryStream:
         self._stats.lag = lag
 
     async def _flush(self, reason: FlushReason) -> None:
-        """Hand the filled buffers to the worker (it converts them at once), then to a background write.
+        """Hand the filled buffers to the worker (it converts them at once) and queue their write.
 
-        At most one write is in flight: this waits for the previous one before starting the next, so consumption
-        pauses (memory bounded by a few buffers) while S3 is slow or away, and the commits of successive writes
-        never interleave.
+        Writes commit strictly one after another (each waits for the one before, so their commits never
+        interleave), and at most ``MAX_OUTSTANDING`` are outstanding: a third waits for the oldest, so consumption
+        pauses (memory bounded by a few buffers) while S3 is slow or away, and goes on while the worker keeps up.
         """
         buffers = [b for _, b in sorted(self._buffers.items()) if len(b)]
         if not buffers:
@@ -260,26 +264,42 @@ class DeliveryStream:
         self._buffers = {}
         self._stats.buffered_bytes = 0
         self._oldest = None
-        # The worker converts this write while the one in flight commits and uploads.
+        self._raise_if_write_failed()
+        while len(self._writes) >= MAX_OUTSTANDING:
+            oldest = self._writes.pop(0)
+            await oldest
         job = await self._worker.submit(buffers)
         bounds = [(b.partition, b.first_offset, b.last_offset) for b in buffers]
         del buffers
-        await self._drain()
-        self._inflight = asyncio.create_task(self._write(job, bounds, reason), name=f"write-{self.config.name}")
+        after = self._writes[-1] if self._writes else None
+        task = asyncio.create_task(self._write(job, bounds, reason, after), name=f"write-{self.config.name}-{job}")
+        self._writes.append(task)
 
     async def _drain(self) -> None:
-        """Wait for the write in flight, if any; its error (S3 refused, stop requested) surfaces here."""
-        inflight, self._inflight = self._inflight, None
-        if inflight is not None:
-            await inflight
+        """Wait for every outstanding write; the first error (S3 refused, stop requested) surfaces here."""
+        while self._writes:
+            oldest = self._writes.pop(0)
+            await oldest
 
     def _raise_if_write_failed(self) -> None:
-        if self._inflight is not None and self._inflight.done():
-            inflight, self._inflight = self._inflight, None
-            inflight.result()
+        while self._writes and self._writes[0].done():
+            self._writes.pop(0).result()
 
-    async def _write(self, job: int, bounds: list[tuple[int, int, int]], reason: FlushReason) -> None:
-        """Plan, let the worker upload ``job``, commit. ``bounds``: (partition, first offset, last offset)."""
+    async def _abandon_writes(self) -> None:
+        """On the way out after an error: stop the writes still queued (nothing of theirs is committed)."""
+        writes, self._writes = self._writes, []
+        for task in writes:
+            task.cancel()
+        await asyncio.gather(*writes, return_exceptions=True)
+
+    async def _write(
+        self, job: int, bounds: list[tuple[int, int, int]], reason: FlushReason, after: asyncio.Task[None] | None
+    ) -> None:
+        """Plan, let the worker upload ``job``, commit. ``bounds``: (partition, first offset, last offset).
+
+        ``after`` is the write before this one: this write's plan is committed only once that one is committed."""
+        if after is not None:
+            await asyncio.shield(after)  # its failure fails this write too; it is reported where it is awaited
         consumer = self._consumer
         if consumer is None:  # pragma: no cover - writes only run while the consumer is up
             raise SinkError("the consumer stopped before the write")
