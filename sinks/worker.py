@@ -195,6 +195,8 @@ class WriteWorker:
     async def start(self) -> None:
         """Spawn the worker and wait until it is ready; a fatal S3 refusal (e.g. no such bucket) raises here."""
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
+        # The worker's upload and conversion threads would each get a glibc malloc arena that keeps freed memory.
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sinks.worker_main",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
