@@ -4,9 +4,11 @@ One command: ``.venv/bin/python bench/sinks_throughput.py [--events N]``. It use
 ``KEMU_*`` settings when given, else starts its own embedded services in a temporary directory. In one run it:
 
 1. produces N clickstream-like JSON events into a fresh topic;
-2. measures the ceiling: a bare aiokafka consumer reading the topic with ``getmany`` (no decoding, no output);
-3. runs one delivery stream (5 MiB buffers, zstd Parquet) in a child process over the same topic until everything
-   is delivered, sampling the child's RSS;
+2. measures the ceiling: a bare aiokafka consumer reading the topic with ``getmany`` (no decoding, no output), with
+   the same fetch settings as the sink's consumer;
+3. runs one delivery stream (5 MiB buffers, zstd Parquet) in a child process (``bench/sinks_child.py``) over the
+   same topic until everything is delivered, sampling the RSS of the child's whole process tree (the stream's
+   consuming process and its write worker);
 4. checks the objects hold every event exactly once, and prints one JSON document.
 
 Not a test: nothing here asserts a speed. Results go to BENCHMARKS.md with the command, machine and date.
@@ -19,10 +21,9 @@ import asyncio
 import contextlib
 import io
 import json
-import multiprocessing as mp
 import os
 import platform
-import queue
+import sys
 import tempfile
 import threading
 import time
@@ -41,7 +42,10 @@ from pydantic import SecretStr
 from emulator.services import LocalServices
 from emulator.services.buckets import s3_client
 from emulator.settings import Settings
-from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig, S3Connection
+from sinks import BufferingHints, DeliveryStreamConfig, S3Connection
+from sinks.delivery import consumer_fetch_settings
+
+ROOT = Path(__file__).resolve().parents[1]
 
 COUNTRIES = ["DE", "FR", "US", "BR", "IN", "JP", "GB", "ES"]
 TYPES = ["page_view", "click", "add_to_cart", "purchase", "error"]
@@ -115,15 +119,14 @@ async def produce(bootstrap: str, topic: str, events: int, partitions: int) -> f
     return time.perf_counter() - started
 
 
-async def consume_ceiling(bootstrap: str, topic: str, events: int) -> float:
+async def consume_ceiling(bootstrap: str, config: DeliveryStreamConfig, events: int) -> float:
     consumer = AIOKafkaConsumer(
-        topic,
+        config.source_topic,
         bootstrap_servers=bootstrap,
         group_id=f"bench-ceiling-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        fetch_max_bytes=5 * 1024 * 1024,
-        max_partition_fetch_bytes=1024 * 1024,
+        **consumer_fetch_settings(config),  # the sink's own fetch sizes: the ratio compares like with like
     )
     await consumer.start()
     try:
@@ -139,31 +142,6 @@ async def consume_ceiling(bootstrap: str, topic: str, events: int) -> float:
         await consumer.stop()
 
 
-def run_sink(config_json: str, bootstrap: str, s3_json: str, result: Any) -> None:
-    """Child process: deliver until caught up; report elapsed time from the first poll and the counters."""
-    config = DeliveryStreamConfig.model_validate_json(config_json)
-    s3 = S3Connection.model_validate(json.loads(s3_json))
-    stream = DeliveryStream(config, bootstrap, s3, stop_when_caught_up=True, poll_timeout_ms=100)
-    started = time.perf_counter()
-    stats = asyncio.run(stream.run(asyncio.Event()))
-    sustained = (
-        stats.last_write_at - stats.first_record_at
-        if stats.first_record_at is not None and stats.last_write_at is not None
-        else time.perf_counter() - started
-    )
-    result.put(
-        {
-            "elapsed_s": sustained,
-            "wall_s": time.perf_counter() - started,
-            "records": stats.records_delivered,
-            "failed": stats.records_failed,
-            "objects": stats.objects,
-            "bytes": stats.bytes_written,
-            "flushes": stats.flush_reasons,
-        }
-    )
-
-
 def plain_connection(s3: S3Connection) -> dict[str, Any]:
     """The connection for the child process, secret included (pydantic masks it when serialising)."""
     data = s3.model_dump()
@@ -171,13 +149,51 @@ def plain_connection(s3: S3Connection) -> dict[str, Any]:
     return data
 
 
-def wait_for_result(child: Any, result: Any) -> dict[str, Any]:
-    while True:
-        with contextlib.suppress(queue.Empty):
-            found: dict[str, Any] = result.get(True, 0.5)
-            return found
-        if not child.is_alive():
-            raise RuntimeError(f"the sink process exited with code {child.exitcode} before reporting")
+class TreeRss:
+    """Samples the summed RSS of a process and all its descendants (the sink and its write worker)."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self.peak_by_process: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                total = 0
+                for proc in [self.root, *self.root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        rss = proc.memory_info().rss
+                        total += rss
+                        role = "worker" if "sinks.worker_main" in " ".join(proc.cmdline()) else "sink"
+                        self.peak_by_process[role] = max(self.peak_by_process.get(role, 0), rss)
+                self.peak = max(self.peak, total)
+            time.sleep(0.05)
+
+
+async def run_sink(config: DeliveryStreamConfig, bootstrap: str, s3: S3Connection) -> tuple[dict[str, Any], TreeRss]:
+    spec = {"config": config.model_dump(mode="json", by_alias=True), "s3": plain_connection(s3), "bootstrap": bootstrap}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.sinks_child",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+    )  # fmt: skip
+    with TreeRss(child.pid) as rss:
+        out, _ = await child.communicate(json.dumps(spec).encode())
+    if child.returncode != 0:
+        raise RuntimeError(f"the sink process exited with code {child.returncode} before reporting")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result, rss
 
 
 def count_landed(s3: S3Connection, bucket: str, prefix: str) -> tuple[int, int]:
@@ -200,7 +216,6 @@ async def main(events: int, partitions: int, buffer_mib: int) -> dict[str, Any]:
         await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
         try:
             produce_s = await produce(bootstrap, topic, events, partitions)
-            ceiling_s = await consume_ceiling(bootstrap, topic, events)
             prefix = f"bench/{topic}/"
             config = DeliveryStreamConfig(
                 name="bench",
@@ -211,30 +226,8 @@ async def main(events: int, partitions: int, buffer_mib: int) -> dict[str, Any]:
                 buffering=BufferingHints(size_mib=buffer_mib, interval_s=60),
                 consumer_group=f"bench-sink-{uuid.uuid4().hex[:8]}",
             )
-            ctx = mp.get_context("spawn")
-            result = ctx.Queue()
-            child = ctx.Process(
-                target=run_sink,
-                args=(config.model_dump_json(by_alias=True), bootstrap, json.dumps(plain_connection(s3)), result),
-            )
-            child.start()
-            peak = 0
-            stop_sampling = threading.Event()
-
-            def sample() -> None:
-                nonlocal peak
-                proc = psutil.Process(child.pid)
-                while not stop_sampling.is_set():
-                    with contextlib.suppress(psutil.Error):
-                        peak = max(peak, proc.memory_info().rss)
-                    time.sleep(0.05)
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-            sink = await asyncio.to_thread(wait_for_result, child, result)
-            child.join(30)
-            stop_sampling.set()
-            sampler.join()
+            ceiling_s = await consume_ceiling(bootstrap, config, events)
+            sink, rss = await run_sink(config, bootstrap, s3)
             landed_rows, landed_objects = count_landed(s3, bucket, prefix)
         finally:
             await admin.delete_topics([topic])
@@ -261,7 +254,9 @@ async def main(events: int, partitions: int, buffer_mib: int) -> dict[str, Any]:
             "failed": sink["failed"],
         },
         "ratio_to_ceiling": round(sink_eps / ceiling_eps, 3) if ceiling_eps else None,
-        "peak_rss_mib": round(peak / 2**20, 1),
+        # Summed over the sink's process tree: the consuming process and its write worker.
+        "peak_rss_mib": round(rss.peak / 2**20, 1),
+        "peak_rss_by_process_mib": {k: round(v / 2**20, 1) for k, v in sorted(rss.peak_by_process.items())},
         "rss_budget_mib": round((2 * buffer_bytes + 200 * 2**20) / 2**20, 1),
         "landed": {"rows": landed_rows, "objects": landed_objects, "exactly_once": landed_rows == events},
     }

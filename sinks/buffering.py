@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from sinks.config import BufferingHints
 
@@ -62,6 +64,57 @@ class PartitionBuffer:
     @property
     def last_offset(self) -> int:
         return self.offsets[-1]
+
+
+@dataclass
+class PackedRecords:
+    """Raw records as one newline-joined ``bytes`` and their lengths: what the JSON reader takes, and cheap to pickle
+    (one object instead of one per record)."""
+
+    joined: bytes
+    lengths: array[int]
+
+    @classmethod
+    def of(cls, values: list[bytes]) -> PackedRecords:
+        return cls(b"\n".join(values), array("q", map(len, values)))
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @cached_property
+    def values(self) -> list[bytes]:
+        """The records one by one (for the per-record path and error lines only)."""
+        out, pos, joined = [], 0, self.joined
+        for length in self.lengths:
+            out.append(joined[pos : pos + length])
+            pos += length + 1
+        return out
+
+
+@dataclass
+class PackedBuffer:
+    """One partition's buffer as the write worker receives it."""
+
+    partition: int
+    records: PackedRecords
+    offsets: array[int]
+    timestamps: array[int]
+
+    @classmethod
+    def pack(cls, buffer: PartitionBuffer) -> PackedBuffer:
+        return cls(
+            buffer.partition,
+            PackedRecords.of(buffer.values),
+            array("q", buffer.offsets),
+            array("q", buffer.timestamps),
+        )
+
+    @property
+    def values(self) -> list[bytes]:
+        return self.records.values
+
+    def __len__(self) -> int:
+        return len(self.offsets)
 
 
 PLAN_PREFIX = "kemu-cut:"

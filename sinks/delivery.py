@@ -4,7 +4,8 @@ The write protocol, per flush (all buffered partitions at once):
 
 1. commit, for every partition in the flush, its *current* position with the planned cut as metadata
    (``kemu-cut:<last offset>``): the boundary of the objects about to be written is durable before any is;
-2. convert, save the schema registry if it grew, and PUT every object (retrying while S3 is away);
+2. let the write worker (a child process, :mod:`sinks.worker`) PUT every object and the schema registry if it grew
+   (retrying while S3 is away); it converted the buffers already, while the write before was committing;
 3. commit the offsets after the cut, with empty metadata.
 
 After a crash anywhere in between, a restart finds the planned cut in the committed metadata, re-reads exactly
@@ -18,9 +19,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -29,18 +29,15 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 
 from sinks.buffering import FlushReason, PartitionBuffer, admits, decode_plan, encode_plan, flush_reason
 from sinks.config import DeliveryStreamConfig, S3Connection
-from sinks.encoding import encode_batch, to_parquet
-from sinks.error_output import error_line
-from sinks.exceptions import PartitioningError, PrefixError, RecordError, SinkError
-from sinks.naming import DATA_EXTENSION, ERROR_EXTENSION, STREAM_VERSION, object_name, random_string, record_time
-from sinks.prefixes import KeyLayout, check_partition_value
-from sinks.s3 import S3Destination, make_client
-from sinks.schema import SchemaRegistry
+from sinks.exceptions import SinkError
+from sinks.prefixes import KeyLayout
+from sinks.worker import WriteWorker
 
 log = logging.getLogger(__name__)
 
-STATE_PREFIX = "_kemu/sinks/"
 T = TypeVar("T")
+#: Writes handed to the worker and not committed yet: one uploading, one converting, while the next buffer fills.
+MAX_OUTSTANDING = 2
 
 
 @dataclass
@@ -60,20 +57,13 @@ class DeliveryStats:
     s3_retries: int = 0
     s3_waiting: bool = False
     recovered_cuts: int = 0
+    #: Write workers started again after one died.
+    worker_restarts: int = 0
     #: ``time.monotonic()`` when the first record arrived, and when the last write finished (sustained rates).
     first_record_at: float | None = None
     last_write_at: float | None = None
     last_flush_reason: str | None = None
     flush_reasons: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PendingObject:
-    key: str
-    body: bytes
-    content_type: str
-    is_error: bool
-    records: int
 
 
 class DeliveryStream:
@@ -101,58 +91,51 @@ class DeliveryStream:
         self._poll_timeout_ms = poll_timeout_ms
         self._stop_when_caught_up = stop_when_caught_up
         self._stats = DeliveryStats(config.name)
-        self._dest = S3Destination(make_client(s3), config.bucket)
+        self._worker = WriteWorker(config, s3)
+        self._stop: asyncio.Event | None = None
         self._buffers: dict[int, PartitionBuffer] = {}
         self._cuts: dict[int, int] = {}
         self._committed: dict[int, int] = {}
         self._oldest: float | None = None
-        self._inflight: asyncio.Task[None] | None = None
-        # One converter thread: the registry grows in partition order, and Arrow's allocator keeps one heap.
-        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"encode-{config.name}")
+        #: Writes handed to the worker and not yet committed, oldest first (at most ``MAX_OUTSTANDING``).
+        self._writes: list[asyncio.Task[None]] = []
         self._consumer: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
-        self._registry = SchemaRegistry(dict(config.schema_fields), declared=bool(config.schema_fields))
-
-    @property
-    def schema_key(self) -> str:
-        return f"{STATE_PREFIX}{self.config.name}/schema.json"
 
     async def run(self, stop: asyncio.Event) -> DeliveryStats:
         """Deliver until ``stop`` is set (then write what is buffered) or, optionally, until caught up."""
-        self._dest.stop_event = stop
-        if not self._registry.declared:
-            saved = await self._dest.get(self.schema_key)
-            if saved is not None:
-                self._registry = SchemaRegistry.from_json(saved)
-        for root in {_static_root(self.config.prefix), _static_root(self.config.error_output_prefix or "")}:
-            aborted = await self._dest.abort_incomplete_uploads(root, f"/{self.config.name}-{STREAM_VERSION}-")
-            if aborted:
-                log.info("aborted %d incomplete multipart uploads under %r", aborted, root)
+        self._stop = stop
+        # The worker starts (imports, loads the schema, cleans uploads) while the consumer connects.
+        ready = asyncio.create_task(self._worker.start(), name=f"worker-start-{self.config.name}")
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=self.config.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
-            fetch_max_bytes=min(self.config.buffering.size_bytes, 50 * 1024 * 1024),
-            max_partition_fetch_bytes=min(self.config.buffering.size_bytes, 1024 * 1024),
+            **consumer_fetch_settings(self.config),
         )
         self._consumer = consumer
         try:
             await consumer.start()
             await self._assign(consumer)
+            await ready
             await self._loop(consumer, stop)
         finally:
+            await self._abandon_writes()
             self._consumer = None
+            if not ready.done():
+                ready.cancel()
             await consumer.stop()
-            self._encoder.shutdown(wait=False, cancel_futures=True)
+            await self._worker.close()
         return self.stats
 
     @property
     def stats(self) -> DeliveryStats:
         """Live counters (safe to read from another task while the stream runs)."""
-        self._stats.s3_retries = self._dest.retries
-        self._stats.s3_waiting = self._dest.waiting_since is not None
+        self._stats.s3_retries = self._worker.retries
+        self._stats.s3_waiting = self._worker.waiting
+        self._stats.worker_restarts = self._worker.restarts
         if self._consumer is not None:
             self._update_lag(self._consumer)  # live, also while a write waits for S3
         return self._stats
@@ -167,13 +150,14 @@ class DeliveryStream:
                 raise SinkError(f"source topic {topic!r} of delivery stream {self.config.name!r} does not exist")
             described = await admin.describe_topics([topic])
             partitions = sorted(p["partition"] for p in described[0]["partitions"])
-            self._tps = [TopicPartition(topic, p) for p in partitions]
+            tps = [TopicPartition(topic, p) for p in partitions]
             committed = await _retry_kafka(
-                lambda: admin.list_consumer_group_offsets(self.config.group_id, partitions=self._tps)
+                lambda: admin.list_consumer_group_offsets(self.config.group_id, partitions=tps)
             )
         finally:
             await admin.close()
-        consumer.assign(self._tps)
+        consumer.assign(tps)
+        self._tps = tps  # only now: ``stats`` (read by other tasks) asks the consumer about these partitions
         for tp in self._tps:
             found = committed.get(tp)
             if found is not None and found.offset >= 0:
@@ -268,149 +252,78 @@ class DeliveryStream:
         self._stats.lag = lag
 
     async def _flush(self, reason: FlushReason) -> None:
-        """Hand the filled buffers to a background write and start new ones.
+        """Hand the filled buffers to the worker (it converts them at once) and queue their write.
 
-        At most one write is in flight: this waits for the previous one first, so consumption pauses (and memory
-        stays at two buffers) while S3 is slow or away, and the commits of successive writes never interleave.
+        Writes commit strictly one after another (each waits for the one before, so their commits never
+        interleave), and at most ``MAX_OUTSTANDING`` are outstanding: a third waits for the oldest, so consumption
+        pauses (memory bounded by a few buffers) while S3 is slow or away, and goes on while the worker keeps up.
         """
         buffers = [b for _, b in sorted(self._buffers.items()) if len(b)]
         if not buffers:
             return
-        await self._drain()
         self._buffers = {}
         self._stats.buffered_bytes = 0
         self._oldest = None
-        self._inflight = asyncio.create_task(self._write(buffers, reason), name=f"write-{self.config.name}")
+        self._raise_if_write_failed()
+        while len(self._writes) >= MAX_OUTSTANDING:
+            oldest = self._writes.pop(0)
+            await oldest
+        job = await self._worker.submit(buffers)
+        bounds = [(b.partition, b.first_offset, b.last_offset) for b in buffers]
+        del buffers
+        after = self._writes[-1] if self._writes else None
+        task = asyncio.create_task(self._write(job, bounds, reason, after), name=f"write-{self.config.name}-{job}")
+        self._writes.append(task)
 
     async def _drain(self) -> None:
-        """Wait for the write in flight, if any; its error (S3 refused, stop requested) surfaces here."""
-        inflight, self._inflight = self._inflight, None
-        if inflight is not None:
-            await inflight
+        """Wait for every outstanding write; the first error (S3 refused, stop requested) surfaces here."""
+        while self._writes:
+            oldest = self._writes.pop(0)
+            await oldest
 
     def _raise_if_write_failed(self) -> None:
-        if self._inflight is not None and self._inflight.done():
-            inflight, self._inflight = self._inflight, None
-            inflight.result()
+        while self._writes and self._writes[0].done():
+            self._writes.pop(0).result()
 
-    async def _write(self, buffers: list[PartitionBuffer], reason: FlushReason) -> None:
+    async def _abandon_writes(self) -> None:
+        """On the way out after an error: stop the writes still queued (nothing of theirs is committed)."""
+        writes, self._writes = self._writes, []
+        for task in writes:
+            task.cancel()
+        await asyncio.gather(*writes, return_exceptions=True)
+
+    async def _write(
+        self, job: int, bounds: list[tuple[int, int, int]], reason: FlushReason, after: asyncio.Task[None] | None
+    ) -> None:
+        """Plan, let the worker upload ``job``, commit. ``bounds``: (partition, first offset, last offset).
+
+        ``after`` is the write before this one: this write's plan is committed only once that one is committed."""
+        if after is not None:
+            await asyncio.shield(after)  # its failure fails this write too; it is reported where it is awaited
         consumer = self._consumer
         if consumer is None:  # pragma: no cover - writes only run while the consumer is up
             raise SinkError("the consumer stopped before the write")
         topic = self.config.source_topic
         started = time.monotonic()
-        loop = asyncio.get_running_loop()
         await consumer.commit(
-            {
-                TopicPartition(topic, b.partition): OffsetAndMetadata(b.first_offset, encode_plan(b.last_offset))
-                for b in buffers
-            }
+            {TopicPartition(topic, p): OffsetAndMetadata(first, encode_plan(last)) for p, first, last in bounds}
         )
-        # Partitions are converted one after another, in partition order (the registry grows deterministically);
-        # each one's objects upload while the next converts. All uploads finish before the offsets are committed.
-        pending: list[PendingObject] = []
-        failed = 0
-        try:
-            async with asyncio.TaskGroup() as uploads:
-                for buffer in buffers:
-                    objects, errors = await loop.run_in_executor(self._encoder, self._encode, buffer)
-                    failed += errors
-                    pending.extend(objects)
-                    for obj in objects:
-                        uploads.create_task(self._upload(obj))
-                if self._registry.dirty:
-                    self._registry.dirty = False
-                    uploads.create_task(self._dest.put(self.schema_key, self._registry.to_json(), "application/json"))
-        except ExceptionGroup as group:  # one failed upload stops the write; report it as itself
-            raise group.exceptions[0] from None
-        await consumer.commit(
-            {TopicPartition(topic, b.partition): OffsetAndMetadata(b.last_offset + 1, "") for b in buffers}
-        )
-        for buffer in buffers:
-            self._committed[buffer.partition] = buffer.last_offset + 1
-        self._stats.records_failed += failed
+        # When the worker answers, every object of the write is complete in S3.
+        await self._worker.go(job)
+        result = await self._worker.result(job, self._stop)
+        await consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(last + 1, "") for p, _, last in bounds})
+        for partition, _, last in bounds:
+            self._committed[partition] = last + 1
+        self._stats.records_failed += result.records_failed
+        self._stats.records_delivered += result.records_delivered
+        self._stats.objects += result.objects
+        self._stats.error_objects += result.error_objects
+        self._stats.bytes_written += result.bytes_written
         self._stats.flushes += 1
         self._stats.last_flush_reason = reason.value
         self._stats.flush_reasons[reason.value] = self._stats.flush_reasons.get(reason.value, 0) + 1
         self._stats.last_write_at = time.monotonic()
-        log.debug("wrote %d objects in %.3f s (%s)", len(pending), time.monotonic() - started, reason.value)
-
-    async def _upload(self, obj: PendingObject) -> None:
-        await self._dest.put(obj.key, obj.body, obj.content_type)
-        self._stats.bytes_written += len(obj.body)
-        if obj.is_error:
-            self._stats.error_objects += 1
-        else:
-            self._stats.objects += 1
-            self._stats.records_delivered += obj.records
-
-    def _encode(self, buffer: PartitionBuffer) -> tuple[list[PendingObject], int]:
-        """Objects (data, then errors) of one partition's buffer; deterministic from its records."""
-        cfg = self.config
-        topic, partition = cfg.source_topic, buffer.partition
-        batch = encode_batch(buffer.values, self._registry)
-        errors: list[tuple[int, RecordError]] = list(batch.errors)
-        table = batch.table
-        keys = self.layout.partition_keys
-        groups: dict[tuple[str, ...], list[int]] = {}
-        if table.num_rows and keys:
-            columns = [
-                table.column(k).to_pylist() if k in table.column_names else [None] * table.num_rows for k in keys
-            ]
-            for row in range(table.num_rows):
-                try:
-                    values = tuple(check_partition_value(k, col[row]) for k, col in zip(keys, columns, strict=True))
-                except ValueError as exc:
-                    errors.append((batch.source_index(row), PartitioningError(str(exc))))
-                    continue
-                groups.setdefault(values, []).append(row)
-        elif table.num_rows:
-            groups[()] = list(range(table.num_rows))
-        objects: list[PendingObject] = []
-        for values, rows in groups.items():
-            first = batch.source_index(rows[0])
-            first_offset = buffer.offsets[first]
-            when = record_time(buffer.timestamps[first])
-            try:
-                prefix = self.layout.render_data(
-                    when, random_string(topic, partition, first_offset), dict(zip(keys, values, strict=True))
-                )
-            except PrefixError as exc:
-                errors.extend((batch.source_index(r), PartitioningError(str(exc))) for r in rows)
-                continue
-            sub = table if len(rows) == table.num_rows else table.take(rows)
-            metadata = {
-                "kemu.topic": topic,
-                "kemu.partition": str(partition),
-                "kemu.first_offset": str(first_offset),
-                "kemu.last_offset": str(buffer.offsets[batch.source_index(rows[-1])]),
-                "kemu.records": str(len(rows)),
-            }
-            body = to_parquet(sub, cfg.compression, metadata)
-            key = prefix + object_name(cfg.name, topic, partition, first_offset, when, DATA_EXTENSION)
-            objects.append(PendingObject(key, body, "application/vnd.apache.parquet", False, len(rows)))
-        objects.extend(self._error_objects(buffer, errors))
-        return objects, len(errors)
-
-    def _error_objects(self, buffer: PartitionBuffer, errors: list[tuple[int, RecordError]]) -> list[PendingObject]:
-        cfg = self.config
-        topic, partition = cfg.source_topic, buffer.partition
-        by_type: dict[str, list[tuple[int, RecordError]]] = {}
-        for index, error in sorted(errors, key=lambda pair: pair[0]):
-            by_type.setdefault(error.output_type, []).append((index, error))
-        objects = []
-        for output_type, items in sorted(by_type.items()):
-            first = items[0][0]
-            first_offset = buffer.offsets[first]
-            when = record_time(buffer.timestamps[first])
-            prefix = self.layout.render_error(when, random_string(topic, partition, first_offset), output_type)
-            body = b"".join(
-                error_line(err, buffer.values[i], topic, partition, buffer.offsets[i], buffer.timestamps[i])
-                for i, err in items
-            )
-            key = prefix + object_name(cfg.name, topic, partition, first_offset, when, ERROR_EXTENSION)
-            objects.append(PendingObject(key, body, "application/x-ndjson", True, len(items)))
-        return objects
+        log.debug("wrote %d objects in %.3f s (%s)", result.objects, time.monotonic() - started, reason.value)
 
 
 async def _retry_kafka(call: Callable[[], Awaitable[T]], attempts: int = 60) -> T:
@@ -425,6 +338,9 @@ async def _retry_kafka(call: Callable[[], Awaitable[T]], attempts: int = 60) -> 
     raise SinkError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-def _static_root(prefix: str) -> str:
-    """The literal start of a prefix, before any expression: where this stream's objects can be."""
-    return prefix.split("!{", 1)[0]
+def consumer_fetch_settings(config: DeliveryStreamConfig) -> dict[str, Any]:
+    """aiokafka fetch settings of a delivery stream's consumer (the benchmark's ceiling consumer uses the same)."""
+    return {
+        "fetch_max_bytes": min(config.buffering.size_bytes, 50 * 1024 * 1024),
+        "max_partition_fetch_bytes": min(config.buffering.size_bytes, 1024 * 1024),
+    }

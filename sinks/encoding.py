@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from sinks.buffering import PackedRecords
 from sinks.config import Compression, FieldType
 from sinks.exceptions import ConversionError, ParseError, RecordError
 from sinks.schema import ARROW_TYPES, SchemaRegistry, convert, family_of, inferred_type, merge_families
@@ -39,33 +40,38 @@ class _NeedsSlowPath(Exception):
     pass
 
 
-def encode_batch(values: list[bytes], registry: SchemaRegistry) -> EncodedBatch:
+def encode_batch(values: list[bytes] | PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
     """Convert one partition's raw records, growing ``registry`` with new fields unless it is declared."""
-    if not values:
+    records = values if isinstance(values, PackedRecords) else PackedRecords.of(values)
+    if not len(records):
         return EncodedBatch(pa.table({}), None)
     try:
-        return _fast(values, registry)
+        return _fast(records, registry)
     except _NeedsSlowPath:
-        return _slow(values, registry)
+        return _slow(records.values, registry)
 
 
-def _fast(values: list[bytes], registry: SchemaRegistry) -> EncodedBatch:
+def _fast(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
     if registry.has_per_record_types():
         raise _NeedsSlowPath
-    joined = b"\n".join(values)
+    joined = records.joined
     # A record spread over several lines (pretty-printed JSON) would shift rows against offsets.
-    if joined.count(b"\n") != len(values) - 1 or any(not v for v in values):
+    if joined.count(b"\n") != len(records) - 1 or min(records.lengths) == 0:
         raise _NeedsSlowPath
-    parse = pa_json.ParseOptions(
-        explicit_schema=registry.arrow_schema(),
-        unexpected_field_behavior="ignore" if registry.declared else "infer",
-    )
     read = pa_json.ReadOptions(use_threads=False, block_size=max(len(joined) + 1, 1 << 20))
-    try:
-        table = pa_json.read_json(io.BytesIO(joined), read_options=read, parse_options=parse)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise _NeedsSlowPath from None
-    if table.num_rows != len(values):
+    schema = registry.arrow_schema()
+    # Once the registry knows some fields, most batches bring no new one: reading with the schema alone (no
+    # inference) is faster; a batch with a new field fails that read and is read again with inference.
+    modes = ["ignore"] if registry.declared else (["error", "infer"] if registry.fields else ["infer"])
+    for mode in modes:
+        parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior=mode)
+        try:
+            table = pa_json.read_json(io.BytesIO(joined), read_options=read, parse_options=parse)
+            break
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if mode == modes[-1]:
+                raise _NeedsSlowPath from None
+    if table.num_rows != len(records):
         raise _NeedsSlowPath
     new: dict[str, FieldType] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):

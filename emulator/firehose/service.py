@@ -117,6 +117,9 @@ class FirehoseService:
         self._catalog = FirehoseCatalog(bootstrap_servers, self._writer, settings.metadata_topic)
         self._deliveries: dict[str, _Delivery] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Deliveries told to stop: awaited by ``stop`` too, even when the task stopping them was cancelled (each
+        # owns a write worker process that must exit before the loop closes).
+        self._stopping: set[asyncio.Task[None]] = set()
         self._next_partition = 0
 
     async def start(self) -> None:
@@ -133,6 +136,8 @@ class FirehoseService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(self._stop_delivery(name) for name in list(self._deliveries)), return_exceptions=True)
+        if self._stopping:
+            await asyncio.wait(set(self._stopping), timeout=60)
         await self._catalog.stop()
         await self._writer.stop()
 
@@ -301,6 +306,8 @@ class FirehoseService:
         if delivery is None or delivery.task is None:
             return
         delivery.stop.set()
+        self._stopping.add(delivery.task)
+        delivery.task.add_done_callback(self._stopping.discard)
         try:
             await asyncio.wait_for(asyncio.shield(delivery.task), timeout=60)
         except Exception:

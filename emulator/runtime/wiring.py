@@ -96,7 +96,7 @@ class DeliveryComponent:
         settings = self._context.settings
         # The demo's producers may not have created the topic yet; a sink of a missing topic would only fail.
         await ensure_stream(self._context.kafka_bootstrap, self._config.source_topic, settings.demo.shards)
-        # A DeliveryStream is single-use (its encoder pool shuts down with it): a new one per (re)start.
+        # A DeliveryStream is single-use (its write worker stops with it): a new one per (re)start.
         stream = DeliveryStream(
             self._config,
             self._context.kafka_bootstrap,

@@ -67,7 +67,10 @@ def test_describe_list_delete(firehose: Any, bucket: str, bucket_prefix: str, de
     deadline = time.monotonic() + 30
     for name in names:
         while name in firehose.list_delivery_streams(Limit=10000)["DeliveryStreamNames"]:
-            status = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+            try:
+                status = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+            except firehose.exceptions.ResourceNotFoundException:
+                break  # the deletion finished between the list and the describe
             assert status["DeliveryStreamStatus"] == "DELETING"
             assert time.monotonic() < deadline
             time.sleep(0.1)

@@ -1,0 +1,56 @@
+"""The write worker process: killed mid-run, it is restarted and nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import psutil
+
+from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
+from tests.integration.sinks.helpers import connection, encode, event, landed, produce
+from tests.support.endpoints import Endpoints
+
+
+def worker_pids() -> set[int]:
+    return {
+        child.pid
+        for child in psutil.Process().children(recursive=True)
+        if "sinks.worker_main" in " ".join(child.cmdline())
+    }
+
+
+async def test_a_killed_write_worker_is_restarted_and_every_event_lands_once(
+    endpoints: Endpoints, new_topic, new_group_id, bucket_prefix: str
+) -> None:
+    topic = await new_topic(partitions=2)
+    events = [event(i) for i in range(20_000)]
+    await produce(endpoints.kafka_bootstrap, topic, encode(events), partitions=2)
+    config = DeliveryStreamConfig(
+        name="killed-worker",
+        source_topic=topic,
+        bucket=endpoints.bucket,
+        prefix=bucket_prefix + "data/",
+        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
+        buffering=BufferingHints(size_mib=1, interval_s=60),
+        consumer_group=new_group_id(),
+    )
+    before = worker_pids()
+    stream = DeliveryStream(config, endpoints.kafka_bootstrap, connection(endpoints), stop_when_caught_up=True)
+    run = asyncio.create_task(stream.run(asyncio.Event()))
+    # Kill the worker once its first write is done, while the stream still has records to write.
+    for _ in range(600):
+        if stream.stats.flushes >= 1 or run.done():
+            break
+        await asyncio.sleep(0.01)
+    spawned = worker_pids() - before
+    assert len(spawned) == 1, spawned
+    os.kill(spawned.pop(), signal.SIGKILL)
+    await asyncio.wait_for(run, 120)
+
+    assert stream.stats.worker_restarts >= 1
+    assert stream.stats.records_delivered >= len(events)  # a rewritten object is counted again, never lost
+    con = landed(endpoints, bucket_prefix + "data/")
+    assert con.execute("select count(*), count(distinct event_id) from landed").fetchone() == (20_000, 20_000)
+    assert worker_pids() - before == set()  # the stream's worker exits with it
