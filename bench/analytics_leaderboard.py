@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import gc
 import json
 import platform
 import random
@@ -37,6 +38,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics import AnalyticsConfig, AnalyticsEngine, load_catalog
+from analytics.runner import FETCH
 from bench.analytics_support import (
     bootstrap_address,
     create_topic,
@@ -71,12 +73,9 @@ points = "BIGINT"
 
 
 async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -> dict[str, Any]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=8 << 20,
-        fetch_max_bytes=64 << 20,
-    )
+    # The same conditions as the engine's consumer: its fetch sizes, and the heap frozen as the engine does.
+    gc.freeze()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **FETCH)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -311,6 +310,11 @@ async def main() -> None:
     )
     parser.add_argument("--live-rate", type=int, default=20_000, help="events/s of the live phase")
     parser.add_argument("--live-seconds", type=float, default=600.0, help="0 skips the live phase")
+    parser.add_argument("--no-live", action="store_true", help="skip the live phase")
+    parser.add_argument(
+        "--topic", help="reuse this already pre-loaded topic (e.g. from --keep-topic) instead of loading a new one"
+    )
+    parser.add_argument("--keep-topic", action="store_true", help="do not delete the pre-loaded topic at the end")
     args = parser.parse_args()
 
     bootstrap = bootstrap_address()
@@ -324,24 +328,29 @@ async def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp:
         workdir = Path(tmp)
-        topic = await create_topic(bootstrap, args.partitions)
+        topic = args.topic or await create_topic(bootstrap, args.partitions)
+        report["topic"] = topic
         try:
-            span_ms = int(args.span_minutes * 60_000)
-            report["preload_seconds"] = round(
-                await preload(bootstrap, topic, args.partitions, args.events, args.players, span_ms), 2
-            )
+            if not args.topic:
+                span_ms = int(args.span_minutes * 60_000)
+                report["preload_seconds"] = round(
+                    await preload(bootstrap, topic, args.partitions, args.events, args.players, span_ms), 2
+                )
             report["raw_consume"] = await raw_ceiling(bootstrap, topic, args.partitions, args.events)
             report["kemu"] = await kemu_throughput(bootstrap, topic, args.events, workdir)
             if not args.no_quix:
                 quix_events = min(args.events, args.quix_events)
                 report["quix"] = quix_throughput(bootstrap, topic, quix_events, timeout_s=max(120, quix_events / 500))
         finally:
-            await delete_topics(bootstrap, [topic, *report.get("kemu", {}).get("output_topics", [])])
+            doomed = list(report.get("kemu", {}).get("output_topics", []))
+            if not (args.topic or args.keep_topic):
+                doomed.append(topic)
+            await delete_topics(bootstrap, doomed)
         kemu_rate = report["kemu"]["events_per_s"]
         report["kemu_vs_raw_consume"] = round(kemu_rate / report["raw_consume"]["events_per_s"], 3)
         quix_rate = report.get("quix", {}).get("events_per_s")
         report["kemu_vs_quix"] = round(kemu_rate / quix_rate, 2) if quix_rate else None
-        if args.live_seconds > 0:
+        if args.live_seconds > 0 and not args.no_live:
             report["live"] = await live(
                 bootstrap, args.partitions, args.players, args.live_rate, args.live_seconds, workdir
             )
