@@ -84,7 +84,7 @@ async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -
         seen = 0
         began = time.monotonic()
         while seen < count:
-            data = await consumer.getmany(timeout_ms=1000, max_records=50_000)
+            data = await consumer.getmany(timeout_ms=1000, max_records=AnalyticsConfig().max_batch_records)
             seen += sum(len(records) for records in data.values())
         elapsed = time.monotonic() - began
     finally:
@@ -101,7 +101,6 @@ async def kemu_throughput(bootstrap: str, topic: str, count: int, workdir: Path)
     config = AnalyticsConfig(
         checkpoint_dir=workdir / "checkpoints-throughput",
         checkpoint_interval_s=1.0,
-        max_batch_records=50_000,
         results_topic=outputs["results"],
         alerts_topic=outputs["alerts"],
         late_events_topic=outputs["late"],
@@ -126,6 +125,7 @@ async def kemu_throughput(bootstrap: str, topic: str, count: int, workdir: Path)
         "events": runner.events,
         "seconds": round(elapsed, 3),
         "events_per_s": round(runner.events / elapsed),
+        "micro_batches": runner.batches,
         "open_windows_at_end": getattr(runner.operator, "open_windows", None),
         "peak_rss_mb": round(peak_rss / 2**20, 1),
         "output_topics": list(outputs.values()),
@@ -179,7 +179,7 @@ async def live(
     covered: dict[int, list[int]] = {p: [] for p in range(partitions)}
     visible: dict[int, list[float]] = {p: [] for p in range(partitions)}
     acked: list[tuple[int, int, float]] = []
-    rss: list[int] = []
+    rss: list[tuple[float, int]] = []
     stop = asyncio.Event()
 
     async def read_results() -> None:
@@ -210,8 +210,9 @@ async def live(
 
     async def sample_rss() -> None:
         process = psutil.Process(engine.pid)
+        started = time.monotonic()
         while not stop.is_set():
-            rss.append(process.memory_info().rss)
+            rss.append((time.monotonic() - started, process.memory_info().rss))
             await asyncio.sleep(1.0)
 
     reader = asyncio.create_task(read_results())
@@ -280,7 +281,6 @@ async def live(
             missing += 1
             continue
         freshness.append(max(0.0, visible[partition][index] - ack_time))
-    third = len(rss) // 3
     await delete_topics(bootstrap, [topic, results_topic, f"{topic}-alerts", f"{topic}-late", f"{topic}-errors"])
     return {
         "target_rate": rate,
@@ -291,10 +291,30 @@ async def live(
         "freshness_not_seen": missing,
         "freshness_p50_s": percentile(freshness, 0.50),
         "freshness_p99_s": percentile(freshness, 0.99),
-        "rss_mb_first_third_median": round(statistics.median(rss[:third]) / 2**20, 1) if third else None,
-        "rss_mb_last_third_median": round(statistics.median(rss[-third:]) / 2**20, 1) if third else None,
-        "rss_mb_max": round(max(rss) / 2**20, 1) if rss else None,
-        "rss_samples": len(rss),
+        **rss_summary(rss),
+    }
+
+
+def rss_summary(samples: list[tuple[float, int]]) -> dict[str, Any]:
+    """RSS samples ``(seconds since start, bytes)`` as the figures flatness is judged by: medians of the first and
+    last thirds, the maximum, and the least-squares slope over the last half in MB per minute."""
+    mb = [value / 2**20 for _, value in samples]
+    third = len(mb) // 3
+    half = samples[len(samples) // 2 :]
+    slope = None
+    if len(half) >= 2:
+        xs = [t / 60 for t, _ in half]
+        ys = [value / 2**20 for _, value in half]
+        mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+        spread = sum((x - mean_x) ** 2 for x in xs)
+        if spread > 0:
+            slope = round(sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread, 3)
+    return {
+        "rss_mb_first_third_median": round(statistics.median(mb[:third]), 1) if third else None,
+        "rss_mb_last_third_median": round(statistics.median(mb[-third:]), 1) if third else None,
+        "rss_mb_max": round(max(mb), 1) if mb else None,
+        "rss_mb_per_min_last_half": slope,
+        "rss_samples": len(mb),
     }
 
 
