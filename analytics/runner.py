@@ -30,6 +30,7 @@ from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
 from analytics.emissions import BadRecord, BatchOutcome
+from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,11 @@ class QueryRunner:
         meta, state = self.operator.snapshot()
         checkpoint = Checkpoint(self.query.name, self.query.fingerprint, dict(self.offsets), meta, state)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._worker, save_checkpoint, self.checkpoint_path, checkpoint)
+        await loop.run_in_executor(self._worker, self._save, checkpoint)
+
+    def _save(self, checkpoint: Checkpoint) -> None:
+        save_checkpoint(self.checkpoint_path, checkpoint)
+        release_free_memory()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set, then flush the outputs and write a last checkpoint.
