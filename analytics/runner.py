@@ -93,6 +93,8 @@ class QueryRunner:
         self.offsets: dict[int, int] = {}
         self.events = 0
         self.batches = 0
+        #: ``time.monotonic()`` when the consumer was assigned and positioned, None before.
+        self.consuming_since: float | None = None
         self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
         # One worker thread per query does its decoding, DuckDB work and checkpoint writing: batches are folded one
         # at a time anyway, and a single thread keeps one malloc arena and one set of DuckDB thread caches warm
@@ -173,6 +175,7 @@ class QueryRunner:
         try:
             if not await self._start(consumer, stop):
                 return  # nothing was read, so the checkpoint (if any) stays as it is
+            self.consuming_since = time.monotonic()
             while not stop.is_set():
                 fetch = asyncio.ensure_future(
                     consumer.getmany(timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch_records)
