@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from analytics.compiler import CompiledQuery
+from analytics.duck import BatchConnection
 from analytics.emissions import BadRecord, BatchOutcome, json_value
 
 
@@ -23,17 +23,13 @@ class EtlOperator:
             raise ValueError(f"{query.name} is a windowed query")
         self.query = query
         self.late_count = 0
-        self._con = duckdb.connect()
+        self._db = BatchConnection()
 
     def process(self, batch: pa.Table, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
         outcome = BatchOutcome()
         if batch.num_rows == 0:
             return outcome
-        self._con.register("__batch", batch)
-        try:
-            table = self._con.sql(self.query.etl_sql or "").to_arrow_table()
-        finally:
-            self._con.unregister("__batch")
+        table = self._db.arrow(self.query.etl_sql or "", __batch=batch)
         rows: list[dict[str, Any]] = [{k: json_value(v) for k, v in row.items()} for row in table.to_pylist()]
         for row in rows:
             reason = row.get("error")

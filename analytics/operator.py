@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.compiler import WATERMARK_TOKEN, CompiledQuery
+from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
 from analytics.watermarks import WatermarkTracker
 from analytics.windows import windowed_sql
@@ -49,7 +49,7 @@ class WindowOperator:
         self.lateness_ms = query.lateness_ms
         self.watermarks = WatermarkTracker(query.out_of_orderness_ms, query.idle_timeout_ms)
         self.late_count = 0
-        self._con = duckdb.connect()
+        self._db = BatchConnection()
         self._partial_sql = query.partial_sql
         self._merge_sql = query.merge_sql
         self._result_sql = query.result_sql
@@ -64,10 +64,7 @@ class WindowOperator:
 
     # -- SQL helpers --------------------------------------------------------------------------------------------
     def _arrow(self, sql: str, **tables: pa.Table) -> pa.Table:
-        # Registering over the previous table of the same name is cheaper than unregistering after each query.
-        for name, table in tables.items():
-            self._con.register(name, table)
-        return self._con.sql(sql).to_arrow_table()
+        return self._db.arrow(sql, **tables)
 
     def _empty_state(self, batch: pa.Table) -> pa.Table:
         sql = self._partial_sql.replace(WATERMARK_TOKEN, "0")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import gc
 import json
 import platform
 import random
@@ -37,6 +38,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics import AnalyticsConfig, AnalyticsEngine, load_catalog
+from analytics.runner import FETCH
 from bench.analytics_support import (
     bootstrap_address,
     create_topic,
@@ -71,12 +73,9 @@ points = "BIGINT"
 
 
 async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -> dict[str, Any]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=8 << 20,
-        fetch_max_bytes=64 << 20,
-    )
+    # The same conditions as the engine's consumer: its fetch sizes, and the heap frozen as the engine does.
+    gc.freeze()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **FETCH)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -85,7 +84,7 @@ async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -
         seen = 0
         began = time.monotonic()
         while seen < count:
-            data = await consumer.getmany(timeout_ms=1000, max_records=50_000)
+            data = await consumer.getmany(timeout_ms=1000, max_records=AnalyticsConfig().max_batch_records)
             seen += sum(len(records) for records in data.values())
         elapsed = time.monotonic() - began
     finally:
@@ -102,7 +101,6 @@ async def kemu_throughput(bootstrap: str, topic: str, count: int, workdir: Path)
     config = AnalyticsConfig(
         checkpoint_dir=workdir / "checkpoints-throughput",
         checkpoint_interval_s=1.0,
-        max_batch_records=50_000,
         results_topic=outputs["results"],
         alerts_topic=outputs["alerts"],
         late_events_topic=outputs["late"],
@@ -119,14 +117,21 @@ async def kemu_throughput(bootstrap: str, topic: str, count: int, workdir: Path)
             task.result()
         peak_rss = max(peak_rss, process.memory_info().rss)
         await asyncio.sleep(0.05)
-    elapsed = time.monotonic() - began
+    ended = time.monotonic()
     stop.set()
     await task
     runner = engine.runners[0]
+    # Like the ceiling's, the clock starts once the consumer is assigned and positioned; the start-up before that
+    # (creating the output topics, loading the checkpoint) is reported apart.
+    consuming = runner.consuming_since or began
+    elapsed = ended - consuming
     return {
         "events": runner.events,
         "seconds": round(elapsed, 3),
         "events_per_s": round(runner.events / elapsed),
+        "startup_seconds": round(consuming - began, 3),
+        "events_per_s_with_startup": round(runner.events / (ended - began)),
+        "micro_batches": runner.batches,
         "open_windows_at_end": getattr(runner.operator, "open_windows", None),
         "peak_rss_mb": round(peak_rss / 2**20, 1),
         "output_topics": list(outputs.values()),
@@ -180,7 +185,7 @@ async def live(
     covered: dict[int, list[int]] = {p: [] for p in range(partitions)}
     visible: dict[int, list[float]] = {p: [] for p in range(partitions)}
     acked: list[tuple[int, int, float]] = []
-    rss: list[int] = []
+    rss: list[tuple[float, int]] = []
     stop = asyncio.Event()
 
     async def read_results() -> None:
@@ -211,8 +216,9 @@ async def live(
 
     async def sample_rss() -> None:
         process = psutil.Process(engine.pid)
+        started = time.monotonic()
         while not stop.is_set():
-            rss.append(process.memory_info().rss)
+            rss.append((time.monotonic() - started, process.memory_info().rss))
             await asyncio.sleep(1.0)
 
     reader = asyncio.create_task(read_results())
@@ -281,7 +287,6 @@ async def live(
             missing += 1
             continue
         freshness.append(max(0.0, visible[partition][index] - ack_time))
-    third = len(rss) // 3
     await delete_topics(bootstrap, [topic, results_topic, f"{topic}-alerts", f"{topic}-late", f"{topic}-errors"])
     return {
         "target_rate": rate,
@@ -292,10 +297,30 @@ async def live(
         "freshness_not_seen": missing,
         "freshness_p50_s": percentile(freshness, 0.50),
         "freshness_p99_s": percentile(freshness, 0.99),
-        "rss_mb_first_third_median": round(statistics.median(rss[:third]) / 2**20, 1) if third else None,
-        "rss_mb_last_third_median": round(statistics.median(rss[-third:]) / 2**20, 1) if third else None,
-        "rss_mb_max": round(max(rss) / 2**20, 1) if rss else None,
-        "rss_samples": len(rss),
+        **rss_summary(rss),
+    }
+
+
+def rss_summary(samples: list[tuple[float, int]]) -> dict[str, Any]:
+    """RSS samples ``(seconds since start, bytes)`` as the figures flatness is judged by: medians of the first and
+    last thirds, the maximum, and the least-squares slope over the last half in MB per minute."""
+    mb = [value / 2**20 for _, value in samples]
+    third = len(mb) // 3
+    half = samples[len(samples) // 2 :]
+    slope = None
+    if len(half) >= 2:
+        xs = [t / 60 for t, _ in half]
+        ys = [value / 2**20 for _, value in half]
+        mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+        spread = sum((x - mean_x) ** 2 for x in xs)
+        if spread > 0:
+            slope = round(sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread, 3)
+    return {
+        "rss_mb_first_third_median": round(statistics.median(mb[:third]), 1) if third else None,
+        "rss_mb_last_third_median": round(statistics.median(mb[-third:]), 1) if third else None,
+        "rss_mb_max": round(max(mb), 1) if mb else None,
+        "rss_mb_per_min_last_half": slope,
+        "rss_samples": len(mb),
     }
 
 
@@ -311,6 +336,11 @@ async def main() -> None:
     )
     parser.add_argument("--live-rate", type=int, default=20_000, help="events/s of the live phase")
     parser.add_argument("--live-seconds", type=float, default=600.0, help="0 skips the live phase")
+    parser.add_argument("--no-live", action="store_true", help="skip the live phase")
+    parser.add_argument(
+        "--topic", help="reuse this already pre-loaded topic (e.g. from --keep-topic) instead of loading a new one"
+    )
+    parser.add_argument("--keep-topic", action="store_true", help="do not delete the pre-loaded topic at the end")
     args = parser.parse_args()
 
     bootstrap = bootstrap_address()
@@ -324,24 +354,29 @@ async def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="bench-analytics-") as tmp:
         workdir = Path(tmp)
-        topic = await create_topic(bootstrap, args.partitions)
+        topic = args.topic or await create_topic(bootstrap, args.partitions)
+        report["topic"] = topic
         try:
-            span_ms = int(args.span_minutes * 60_000)
-            report["preload_seconds"] = round(
-                await preload(bootstrap, topic, args.partitions, args.events, args.players, span_ms), 2
-            )
+            if not args.topic:
+                span_ms = int(args.span_minutes * 60_000)
+                report["preload_seconds"] = round(
+                    await preload(bootstrap, topic, args.partitions, args.events, args.players, span_ms), 2
+                )
             report["raw_consume"] = await raw_ceiling(bootstrap, topic, args.partitions, args.events)
             report["kemu"] = await kemu_throughput(bootstrap, topic, args.events, workdir)
             if not args.no_quix:
                 quix_events = min(args.events, args.quix_events)
                 report["quix"] = quix_throughput(bootstrap, topic, quix_events, timeout_s=max(120, quix_events / 500))
         finally:
-            await delete_topics(bootstrap, [topic, *report.get("kemu", {}).get("output_topics", [])])
+            doomed = list(report.get("kemu", {}).get("output_topics", []))
+            if not (args.topic or args.keep_topic):
+                doomed.append(topic)
+            await delete_topics(bootstrap, doomed)
         kemu_rate = report["kemu"]["events_per_s"]
         report["kemu_vs_raw_consume"] = round(kemu_rate / report["raw_consume"]["events_per_s"], 3)
         quix_rate = report.get("quix", {}).get("events_per_s")
         report["kemu_vs_quix"] = round(kemu_rate / quix_rate, 2) if quix_rate else None
-        if args.live_seconds > 0:
+        if args.live_seconds > 0 and not args.no_live:
             report["live"] = await live(
                 bootstrap, args.partitions, args.players, args.live_rate, args.live_seconds, workdir
             )

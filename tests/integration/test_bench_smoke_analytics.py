@@ -28,3 +28,4 @@ def test_leaderboard_benchmark_prints_its_report(kafka_bootstrap: str) -> None:
     assert live["freshness_batches"] > 0
     assert live["freshness_p99_s"] is not None
     assert live["rss_samples"] >= 1
+    assert "rss_mb_per_min_last_half" in live

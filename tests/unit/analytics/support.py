@@ -66,9 +66,9 @@ def run(query: CompiledQuery, arrivals: Sequence[Sequence[Event]], finish: bool 
     offsets: dict[int, int] = {}
     watermarks = getattr(operator, "watermarks", None)
     if watermarks is not None:
-        # As the live runner does: the partitions read are declared up front, so one whose first record comes late
-        # holds the watermark back (processing time stays 0 here, so none of them ever turns idle).
-        watermarks.assign(sorted({e.partition for arrival in arrivals for e in arrival}), 0)
+        # As the live runner does: every partition read is known from the start, so one that delivers its first
+        # record late does not find its windows closed by the others' watermarks.
+        watermarks.assign(sorted({event.partition for arrival in arrivals for event in arrival}), 0)
     for arrival in arrivals:
         by_partition: dict[int, list[Event]] = {}
         for event in arrival:
