@@ -30,6 +30,8 @@ class Checkpoint:
     offsets: dict[int, int] = field(default_factory=dict)
     operator: dict[str, object] = field(default_factory=dict)
     state: pa.Table | None = None
+    #: The Kafka cluster the offsets belong to (None: unknown, e.g. a checkpoint of an older version).
+    cluster_id: str | None = None
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
@@ -40,6 +42,7 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         "offsets": {str(k): v for k, v in checkpoint.offsets.items()},
         "operator": checkpoint.operator,
         "has_state": checkpoint.state is not None,
+        "cluster_id": checkpoint.cluster_id,
     }
     table = checkpoint.state if checkpoint.state is not None else pa.table({})
     schema = table.schema.with_metadata({_META_KEY: json.dumps(meta).encode()})
@@ -79,4 +82,5 @@ def load_checkpoint(path: Path, query: str, fingerprint: str) -> Checkpoint | No
         offsets={int(k): int(v) for k, v in meta.get("offsets", {}).items()},
         operator=dict(meta.get("operator", {})),
         state=state,
+        cluster_id=meta.get("cluster_id"),
     )

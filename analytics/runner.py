@@ -98,6 +98,8 @@ class QueryRunner:
         #: ``time.monotonic()`` when the consumer was assigned and positioned, None before.
         self.consuming_since: float | None = None
         self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
+        #: The source's Kafka cluster, recorded in each checkpoint (see :meth:`_start`).
+        self.cluster_id: str | None = None
         # One worker thread per query does its decoding, DuckDB work and checkpoint writing: batches are folded one
         # at a time anyway, and a single thread keeps one malloc arena and one set of DuckDB thread caches warm
         # instead of spreading them over a pool.
@@ -109,6 +111,7 @@ class QueryRunner:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
+            self.cluster_id = (await admin.describe_cluster()).get("cluster_id")
             waited = 0.0
             while not stop.is_set():
                 described = await admin.describe_topics([topic])
@@ -131,6 +134,17 @@ class QueryRunner:
         assignment = [TopicPartition(self.query.source.topic, p) for p in partitions]
         consumer.assign(assignment)
         checkpoint = load_checkpoint(self.checkpoint_path, self.query.name, self.query.fingerprint)
+        if checkpoint is not None and checkpoint.cluster_id not in (None, self.cluster_id):
+            # Offsets of another cluster (the embedded one purged and formatted anew, another bootstrap address)
+            # point at other data: resuming from them would skip or repeat records. The query starts over instead.
+            log.warning(
+                "query %s: checkpoint %s is of Kafka cluster %s, not %s; ignored, the query starts over",
+                self.query.name,
+                self.checkpoint_path,
+                checkpoint.cluster_id,
+                self.cluster_id,
+            )
+            checkpoint = None
         if checkpoint is not None:
             self.operator.restore(checkpoint.operator, checkpoint.state, now_ms())
             self.offsets = dict(checkpoint.offsets)
@@ -151,7 +165,9 @@ class QueryRunner:
         # The snapshot is taken here, between batches (Arrow tables are immutable, so it cannot change under the
         # writer); serialising and fsyncing it happen in a thread, off the event loop.
         meta, state = self.operator.snapshot()
-        checkpoint = Checkpoint(self.query.name, self.query.fingerprint, dict(self.offsets), meta, state)
+        checkpoint = Checkpoint(
+            self.query.name, self.query.fingerprint, dict(self.offsets), meta, state, self.cluster_id
+        )
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._worker, self._save, checkpoint)
 

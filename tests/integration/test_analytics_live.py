@@ -9,7 +9,15 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from analytics import AnalyticsConfig, AnalyticsEngine, LatestResults, load_catalog
+from analytics import (
+    AnalyticsConfig,
+    AnalyticsEngine,
+    Checkpoint,
+    LatestResults,
+    load_catalog,
+    load_checkpoint,
+    save_checkpoint,
+)
 from tests.integration.analytics_support import BASE_MS, iso, read_all, write_query_dir
 
 QUERY = """-- source: test-game
@@ -90,3 +98,43 @@ async def test_results_late_events_and_errors_are_routed(
     assert [(e["offset"], e["record"]) for e in errors] == [(4, "{not json")]
     assert "malformed record" in errors[0]["reason"]
     assert [r.window_start_ms for r in latest.latest("live_sum")] == [BASE_MS + 2_000, BASE_MS + 1_000, BASE_MS]
+
+
+async def test_a_checkpoint_of_another_cluster_is_not_resumed(
+    kafka_bootstrap: str, new_topic: Callable[..., Awaitable[str]], tmp_path: Path
+) -> None:
+    """After `kemu services purge` the topics start at offset 0 again: offsets checkpointed against the old cluster
+    must not be sought (they would skip the new data); the query starts over and reads every record."""
+    source = await new_topic(partitions=1)
+    results_topic = await new_topic(partitions=1)
+    query = load_catalog([write_query_dir(tmp_path / "queries", source, "live_sum", QUERY)], builtins=False)["live_sum"]
+    config = AnalyticsConfig(
+        checkpoint_dir=tmp_path / "checkpoints", builtin_queries=False, results_topic=results_topic,
+        checkpoint_interval_s=0.1,
+    )  # fmt: skip
+    stale = Checkpoint(query.name, query.fingerprint, {0: 1_000_000}, cluster_id="a-purged-cluster")
+    save_checkpoint(config.checkpoint_dir / f"{query.name}.ckpt", stale)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for i, t in enumerate((100, 200, 1_500)):
+            await producer.send_and_wait(source, event(i, t, "a", 1), partition=0)
+    finally:
+        await producer.stop()
+    engine = AnalyticsEngine([query], kafka_bootstrap, config)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        for _ in range(300):
+            if engine.runners and engine.runners[0].offsets.get(0) == 3:
+                break
+            assert not task.done(), task
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await task
+    assert engine.runners[0].offsets == {0: 3}
+    written = load_checkpoint(config.checkpoint_dir / f"{query.name}.ckpt", query.name, query.fingerprint)
+    assert written is not None
+    assert written.offsets == {0: 3}
+    assert written.cluster_id not in (None, "a-purged-cluster")
