@@ -23,4 +23,8 @@ class DemoSettings(BaseModel):
     #: How much lower the CPU priority (``nice`` increment, 0-19) of the pipeline's child processes is than that of
     #: ``kemu up`` itself. The API answers people and must stay fast; the producers, engine and sinks are
     #: throughput work that catches up after a burst, so on a small machine the API process wins the CPU.
-    pipeline_nice: int = Field(default=10, ge=0, le=19)
+    pipeline_nice: int = Field(default=19, ge=0, le=19)
+    #: The same for the demo's producers. They stand for the applications that write to the streams, outside the
+    #: pipeline, so by default they keep the normal priority and the streams their configured rates; the engine and
+    #: the sinks behind them are the work that yields to the API and catches up.
+    producer_nice: int = Field(default=0, ge=0, le=19)

@@ -211,12 +211,16 @@ def pipeline_processes(
     order is unchanged. The in-process objects are built only for their names (their constructors do no I/O)."""
 
     def build(context: DemoContext) -> Sequence[Component | ServiceComponent]:
-        from emulator.runtime.wiring import PIPELINE_COMPONENTS
+        from emulator.runtime.wiring import PIPELINE_COMPONENTS, ProducerComponent
 
         env = child_environment(context)
-        nice = context.settings.demo.pipeline_nice
+        demo = context.settings.demo
         return [
-            ProcessComponent(component.name, env, nice=nice)
+            ProcessComponent(
+                component.name,
+                env,
+                nice=demo.producer_nice if isinstance(component, ProducerComponent) else demo.pipeline_nice,
+            )
             for factory in (PIPELINE_COMPONENTS if factories is None else factories)
             for component in factory(context)
         ]

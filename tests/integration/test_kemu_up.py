@@ -77,12 +77,14 @@ def run_until_stopped(process: subprocess.Popen[str], stop_signal: signal.Signal
     parent = proc_stat(process.pid)
     for _ in range(100):  # a child lowers its priority first thing, but after its interpreter has started
         children = pipeline_children(process.pid)
-        if children and all(c["nice"] != parent["nice"] for c in children.values()):
+        consumers = [c for name, c in children.items() if not name.startswith("producer-")]
+        if consumers and all(c["nice"] != parent["nice"] for c in consumers):
             break
         time.sleep(0.1)
     assert {"kinesis-api", "analytics", "producer-game"} <= set(children), children
     for name, child in children.items():
-        assert child["nice"] == min(parent["nice"] + 10, 19), name  # demo.pipeline_nice
+        # demo.producer_nice (0) for the producers, demo.pipeline_nice (19) for the rest
+        assert child["nice"] == min(parent["nice"] + (0 if name.startswith("producer-") else 19), 19), name
         assert child["pgrp"] == child["pid"], name  # its own group: Ctrl-C reaches only the parent
         assert f'kemu_component_up{{component="{name}"}} 1.0' in metrics
     listed = list_streams(kinesis_url)
