@@ -45,6 +45,9 @@ class AnalyticsConfig(BaseModel):
     #: ``emit: changes``, a top-N per touched window), so large batches when catching up amortise it; live, a batch
     #: holds only what arrived since the previous one.
     max_batch_records: int = Field(default=200_000, ge=1)
+    #: Larger records are routed to the errors topic unread: an event is a few hundred bytes, and one huge record
+    #: would make Arrow's bulk reader fail the whole batch (a JSON object may not straddle its blocks).
+    max_record_bytes: int = Field(default=131_072, ge=1_024, le=1_048_576)
     #: How long a poll waits for records before the engine ticks (idle partitions, watermark advance).
     poll_timeout_ms: int = Field(default=100, ge=1)
     results_topic: str = Field(default="analytics-results", pattern=_TOPIC)

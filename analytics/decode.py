@@ -39,13 +39,14 @@ class _Sorted:
 class Decoder:
     """Decodes raw record values of one source; ``query`` names who reports the bad records."""
 
-    def __init__(self, source: Source, query: str) -> None:
+    def __init__(self, source: Source, query: str, max_record_bytes: int = 131_072) -> None:
         self.source = source
         self.query = query
+        self.max_record_bytes = max_record_bytes
         self.schema = source.arrow_schema()
         self._options = pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="ignore")
-        # Blocks of 256 KiB let Arrow parse a batch on every core.
-        self._read = pj.ReadOptions(block_size=256 << 10)
+        # Blocks of 256 KiB let Arrow parse a batch on every core; a record must fit in one block.
+        self._read = pj.ReadOptions(block_size=max(256 << 10, 2 * max_record_bytes))
 
     def _parse(self, lines: Sequence[bytes]) -> pa.Table:
         if not lines:
@@ -62,6 +63,8 @@ class Decoder:
         bad: list[BadRecord] = []
         kept_offsets: Sequence[int] = offsets
         try:
+            if max(map(len, values), default=0) > self.max_record_bytes:  # type: ignore[arg-type]
+                raise ValueError("an oversized record")
             table = self._parse(values)  # type: ignore[arg-type]
         except (pa.ArrowInvalid, ValueError, TypeError):
             # A None value fails the join (TypeError); a record with a raw newline changes the count (ValueError).
@@ -83,7 +86,20 @@ class Decoder:
         self, partition: int, offsets: Sequence[int], values: Sequence[bytes | None]
     ) -> tuple[pa.Table, list[int], list[BadRecord]]:
         found = _Sorted()
-        self._bisect(partition, offsets, values, found, known_bad=True)
+        # Oversized records are routed unread, and the runs between them sorted on their own: one record larger
+        # than a block would fail every bulk parse that includes it.
+        limit, start = self.max_record_bytes, 0
+        for i, value in enumerate(values):
+            if value is not None and len(value) > limit:
+                if start < i:
+                    self._bisect(partition, offsets[start:i], values[start:i], found)
+                reason = f"oversized record: {len(value):,} bytes, more than max_record_bytes ({limit:,})"
+                found.bad.append(
+                    BadRecord(self.query, partition, offsets[i], reason, value[:1000].decode("utf-8", "replace"))
+                )
+                start = i + 1
+        if start < len(values):
+            self._bisect(partition, offsets[start:], values[start:], found, known_bad=start == 0)
         if not found.tables:
             return self.schema.empty_table().select(self.source.column_names()), [], found.bad
         return pa.concat_tables(found.tables), found.offsets, found.bad

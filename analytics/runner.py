@@ -88,7 +88,7 @@ class QueryRunner:
         self.producer = producer
         self.latest = latest
         self.operator = make_operator(query)
-        self.decoder = Decoder(query.source, query.name)
+        self.decoder = Decoder(query.source, query.name, config.max_record_bytes)
         self.topics = config.output_topics()
         self.offsets: dict[int, int] = {}
         self.events = 0

@@ -74,3 +74,16 @@ def test_one_bad_record_in_a_large_batch_costs_a_few_parses_not_one_per_record()
     # The failed parse of the whole batch, two per halving down to a run of 8 (9 halvings: one half fails, the other
     # is kept whole), then that run record by record (its 7 good records one at a time, then together).
     assert decoder.parses == 1 + 2 * 9 + 8, decoder.parses
+
+
+def test_oversized_records_are_routed_unread_and_the_rest_parsed_in_bulk() -> None:
+    size = 2048
+    padded = orjson.dumps({**orjson.loads(good_value(5)), "padding": "x" * 300_000})
+    values: list[bytes | None] = [good_value(i) for i in range(size)]
+    values[5] = values[1500] = padded
+    decoder = CountingDecoder(GAME, "q", max_record_bytes=131_072)
+    table, routed = decoder.decode(0, range(size), values)
+    assert [r.offset for r in routed] == [5, 1500]
+    assert all(r.reason.startswith("oversized record: 300,") for r in routed)
+    assert table.column("__offset").to_pylist() == [i for i in range(size) if i not in (5, 1500)]
+    assert decoder.parses == 3  # the three runs between them, each in one parse: no bisection
