@@ -114,7 +114,8 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
         # Consumption paused while S3 was away: memory grew by at most a few buffers, not by the backlog.
         mib = 2**20
         print(
-            f"\nPSS before outage {rss_before / mib:.0f} MiB, peak during outage {peak_during_outage / mib:.0f} MiB, peak {peak / mib:.0f} MiB"
+            f"\nPSS before outage {rss_before / mib:.0f} MiB, peak during outage {peak_during_outage / mib:.0f} MiB, "
+            f"peak {peak / mib:.0f} MiB"
         )
         assert peak_during_outage - rss_before < 64 * mib
         # The budget, twice the total buffer size plus 200 MiB: 1 MiB buffers for each of the 2 partitions.
