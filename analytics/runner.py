@@ -106,7 +106,8 @@ class QueryRunner:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"query-{query.name}")
 
     async def _partitions(self, stop: asyncio.Event) -> list[int]:
-        """The source topic's partitions; waits (saying so every 30 s) until the topic exists or ``stop``."""
+        """The source topic's partitions; waits (saying so every 30 s) until the topic exists or ``stop``. Also
+        records the cluster's id (:attr:`cluster_id`), asked of the same admin connection."""
         topic = self.query.source.topic
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
