@@ -48,5 +48,7 @@ def select_queries(catalog: dict[str, CompiledQuery], names: Sequence[str]) -> l
     return [catalog[name] for name in names]
 
 
-def make_operator(query: CompiledQuery) -> Operator:
-    return WindowOperator(query) if query.window is not None else EtlOperator(query)
+def make_operator(query: CompiledQuery, throttle: bool = True) -> Operator:
+    """The operator running ``query``; ``throttle=False`` emits changes after every batch whatever the query's
+    ``emit_interval`` (replays, whose processing time stands still)."""
+    return WindowOperator(query, throttle) if query.window is not None else EtlOperator(query)

@@ -8,6 +8,12 @@ window_end, k … HAVING … QUALIFY …`` is split in three statements over Duc
 * ``merge_sql``: the open windows' partials merged with the batch's (the state never holds raw events);
 * ``result_sql``: the user's SELECT list, HAVING, QUALIFY and ORDER BY over merged partials of chosen windows.
 
+A HOP gives each event as many windows as its size holds slides (60 for 10 minutes every 10 seconds). When the
+query's WHERE, keys and aggregates do not read the window columns, two more statements let the engine aggregate
+each event once, into its *pane* (a tumbling window of gcd(size, slide), whose events all share their windows):
+``pane_sql`` pre-aggregates a batch per (pane, keys), and ``expand_sql`` turns those rows into the windows' partials
+just before a merge, so the expansion is paid per (pane, key) instead of per event.
+
 A query reading ``FROM events`` without a window is stateless (streaming ETL) and runs as written on each batch.
 """
 
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +34,7 @@ from analytics.exceptions import QueryError
 from analytics.header import Header, parse_header
 from analytics.sources import Source
 from analytics.sqlast import Node
-from analytics.windows import WindowKind, WindowSpec, windowed_sql
+from analytics.windows import WindowKind, WindowSpec, floor_mod, timed_sql, windowed_sql
 
 #: Placeholder in ``partial_sql`` for the current watermark (ms); an identifier no user query can produce.
 WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secret
@@ -60,6 +67,11 @@ class CompiledQuery:
     result_sql: str | None = None
     #: The query as one batch statement over a table ``events`` (what the engine must agree with).
     batch_sql: str | None = None
+    #: HOP only (see the module's docstring): per (pane, keys) partials of ``__batch``, and their expansion into
+    #: ``partial_sql``'s rows from a table ``__panes`` that adds the batch's watermark as ``__wm``.
+    pane_ms: int | None = None
+    pane_sql: str | None = None
+    expand_sql: str | None = None
 
     @property
     def lateness_ms(self) -> int:
@@ -180,7 +192,7 @@ class _Compiler:
         )
 
     # -- windowed queries ------------------------------------------------------------------------------------------
-    def compile_windowed(self, node: Node, window: WindowSpec) -> dict[str, str]:
+    def compile_windowed(self, node: Node, window: WindowSpec) -> dict[str, str | int]:
         if node.get("aggregate_handling") != "STANDARD_HANDLING" or len(node.get("group_sets", [])) != 1:
             raise self.fail("a windowed query needs a plain GROUP BY window_start, window_end[, keys] (no ALL/ROLLUP)")
         groups = node["group_expressions"]
@@ -270,7 +282,41 @@ class _Compiler:
         batch = copy.deepcopy(node)
         batch["from_table"] = sqlast.base_table("__windowed")
         batch_sql = f"WITH __windowed AS ({windowed_sql(window, 'events')}) {self.render(batch)}"
-        return {"partial_sql": partial_sql, "merge_sql": merge_sql, "result_sql": result_sql, "batch_sql": batch_sql}
+        stages: dict[str, str | int] = {
+            "partial_sql": partial_sql,
+            "merge_sql": merge_sql,
+            "result_sql": result_sql,
+            "batch_sql": batch_sql,
+        }
+        reads_window = sqlast.find_all(
+            [node.get("where_clause"), keys, [p for _, p in partials]],
+            lambda n: any(sqlast.is_column(n, c) for c in ("window_start", "window_end", "__ws", "__we", "__et")),
+        )
+        if window.kind == "hop" and not reads_window:
+            stages.update(self.pane_stages(stage1, window, len(keys), len(partials)))
+        return stages
+
+    def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> dict[str, str | int]:
+        pane = math.gcd(window.size_ms, window.slide_ms)
+        panes = copy.deepcopy(stage1)
+        panes["select_list"] = [sqlast.column_ref("__pane"), *stage1["select_list"][2:]]
+        panes["from_table"] = sqlast.base_table("__paned")
+        panes["group_expressions"] = [sqlast.column_ref("__pane"), *stage1["group_expressions"][2:]]
+        panes["group_sets"] = [list(range(len(panes["group_expressions"])))]
+        timed = timed_sql(window.time_column, "__batch")
+        pane_sql = f"WITH __paned AS (SELECT *, __et - {floor_mod('__et', pane)} AS __pane FROM ({timed})) " + (
+            self.render(panes)
+        )
+        size, slide = window.size_ms, window.slide_ms
+        count = -(-size // slide)
+        last = f"__pane - {floor_mod('__pane', slide)}"
+        columns = ", ".join([*[f"__g{i}" for i in range(key_count)], *[f"__p{j}" for j in range(partial_count)]])
+        expand_sql = (
+            f"SELECT __ws, __ws + {size} AS __we, {columns} FROM ("
+            f"SELECT *, unnest(generate_series({last} - {(count - 1) * slide}, {last}, {slide})) AS __ws FROM __panes"
+            f") WHERE __ws + {size} > __pane AND __ws + {size} + {self.header.lateness_ms} > __wm"
+        )
+        return {"pane_ms": pane, "pane_sql": pane_sql, "expand_sql": expand_sql}
 
     # -- load-time validation on empty typed tables -------------------------------------------------------------
     def validate(self, compiled: CompiledQuery) -> None:
@@ -292,6 +338,12 @@ class _Compiler:
             con.register("__state", con.sql(compiled.merge_sql or "").to_arrow_table())
             con.register("__sel", pa.table({"__ws": pa.array([], pa.int64()), "__we": pa.array([], pa.int64())}))
             con.sql(compiled.result_sql or "").fetchall()
+            if compiled.pane_sql is not None:
+                panes = con.sql(compiled.pane_sql).to_arrow_table()
+                panes = panes.append_column("__wm", pa.array([], pa.int64()))
+                con.register("__panes", panes)
+                con.register("__partials", con.sql(compiled.expand_sql or "").to_arrow_table())
+                con.sql(compiled.merge_sql or "").fetchall()
         except duckdb.Error as exc:
             raise self.fail(_first_line(str(exc))) from exc
 

@@ -50,6 +50,11 @@ class AnalyticsConfig(BaseModel):
     max_record_bytes: int = Field(default=131_072, ge=1_024, le=1_048_576)
     #: How long a poll waits for records before the engine ticks (idle partitions, watermark advance).
     poll_timeout_ms: int = Field(default=100, ge=1)
+    #: Least time between the starts of two micro-batches of a query, unless the last one was full (catching up).
+    #: A batch costs a few DuckDB statements whatever its size; without this, a query that keeps up would run a
+    #: tiny batch as soon as the previous one ends and keep a core busy at any event rate. It adds at most this
+    #: much to a result's freshness.
+    min_batch_interval_ms: int = Field(default=250, ge=0, le=60_000)
     results_topic: str = Field(default="analytics-results", pattern=_TOPIC)
     alerts_topic: str = Field(default="analytics-alerts", pattern=_TOPIC)
     late_events_topic: str = Field(default="analytics-late-events", pattern=_TOPIC)

@@ -16,7 +16,17 @@ OutputKind = Literal["results", "alerts", "topic"]
 
 QUERY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _HEADER_LINE = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*?)\s*$")
-_KEYS = {"name", "source", "emit", "output", "output_topic", "lateness", "out_of_orderness", "idle_timeout"}
+_KEYS = {
+    "name",
+    "source",
+    "emit",
+    "emit_interval",
+    "output",
+    "output_topic",
+    "lateness",
+    "out_of_orderness",
+    "idle_timeout",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,9 @@ class Header:
     lateness_ms: int
     out_of_orderness_ms: int | None
     idle_timeout_ms: int | None
+    #: ``emit: changes`` only: the least processing time between two emissions of a query's changed windows; 0
+    #: emits them after every micro-batch.
+    emit_interval_ms: int = 0
 
 
 def parse_header(path: Path, text: str) -> Header:
@@ -73,6 +86,10 @@ def parse_header(path: Path, text: str) -> Header:
     emit, emit_line = get("emit", "final") or ("final", 1)
     if emit not in ("changes", "final"):
         raise QueryError(path, emit_line, f"emit must be 'changes' or 'final', not {emit!r}")
+    emit_interval_ms = duration("emit_interval", "0s") or 0
+    if emit_interval_ms and emit != "changes":
+        found = get("emit_interval")
+        raise QueryError(path, found[1] if found else 1, "emit_interval applies only to 'emit: changes'")
     output, output_line = get("output", "results") or ("results", 1)
     if output not in ("results", "alerts", "topic"):
         raise QueryError(path, output_line, f"output must be 'results', 'alerts' or 'topic', not {output!r}")
@@ -90,4 +107,5 @@ def parse_header(path: Path, text: str) -> Header:
         lateness_ms=duration("lateness", "0s") or 0,
         out_of_orderness_ms=duration("out_of_orderness", None),
         idle_timeout_ms=duration("idle_timeout", None),
+        emit_interval_ms=emit_interval_ms,
     )

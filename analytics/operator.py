@@ -4,6 +4,12 @@ Per batch: rows are assigned to windows; (row, window) pairs whose window alread
 the rest are pre-aggregated per (window, keys) and merged into the state, which holds one row per open
 (window, keys). Then the watermark advances, windows it passed (end + lateness) are emitted final and leave the
 state, and, in ``changes`` mode, every other window the batch touched is emitted with its current result.
+
+With an ``emit_interval``, changed windows are collected and emitted together at most once per interval, and the
+batches' partial aggregates wait in a list until a result needs the merged state (changes due, a window closing)
+or the list grows as large as the state. The merge, which reads the whole state, then runs once for many
+batches: a rolling board (HOP of 10 minutes every 10 seconds) has 60 open windows per key, and merging and
+ranking them after every micro-batch was most of the engine's CPU.
 """
 
 from __future__ import annotations
@@ -18,9 +24,17 @@ from analytics.compiler import WATERMARK_TOKEN, CompiledQuery
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
 from analytics.watermarks import WatermarkTracker
-from analytics.windows import windowed_sql
+from analytics.windows import windowed_sql, windows_of
 
 _WINDOW_KEYS = pa.schema([("__ws", pa.int64()), ("__we", pa.int64())])
+#: Pending partials are merged once they are this many rows, even if the state is smaller.
+_FOLD_AT_LEAST = 100_000
+
+
+def _distinct_windows(tables: list[pa.Table]) -> pa.Table:
+    """The distinct (``__ws``, ``__we``) pairs of ``tables``."""
+    windows = pa.concat_tables([t.select(["__ws", "__we"]).cast(_WINDOW_KEYS) for t in tables])
+    return windows.group_by(["__ws", "__we"]).aggregate([])
 
 
 def event_time_ms(batch: pa.Table, column: str) -> pa.ChunkedArray:
@@ -41,7 +55,8 @@ def partition_maxima(batch: pa.Table, column: str) -> dict[int, int | None]:
 class WindowOperator:
     """Runs one windowed query incrementally. Not thread-safe; one per query."""
 
-    def __init__(self, query: CompiledQuery) -> None:
+    def __init__(self, query: CompiledQuery, throttle: bool = True) -> None:
+        """``throttle=False`` ignores the query's ``emit_interval`` (replays, where processing time stands still)."""
         if query.window is None or query.partial_sql is None or query.merge_sql is None or query.result_sql is None:
             raise ValueError(f"{query.name} is not a windowed query")
         self.query = query
@@ -60,7 +75,15 @@ class WindowOperator:
             f"WHERE __we + {self.lateness_ms} <= {WATERMARK_TOKEN} GROUP BY __partition, __offset "
             "ORDER BY __partition, __offset"
         )
+        #: One row per open (window, keys), merged; None until the first batch gives the schema.
         self.state: pa.Table | None = None
+        #: Partial aggregates of batches not merged into :attr:`state` yet (rows may repeat a state row's key).
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        #: Throttled ``changes``: the windows changed since their last emission, and when changes were last emitted.
+        self.emit_interval_ms = query.header.emit_interval_ms if query.header.emit == "changes" and throttle else 0
+        self._unsent: pa.Table | None = None
+        self._last_changes_ms: int | None = None
 
     # -- SQL helpers --------------------------------------------------------------------------------------------
     def _arrow(self, sql: str, **tables: pa.Table) -> pa.Table:
@@ -84,15 +107,62 @@ class WindowOperator:
             if self._may_be_late(batch, watermark):
                 outcome.late = self._late_events(batch, watermark)
                 self.late_count += len(outcome.late)
-            partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
+            if self.query.pane_sql is not None:
+                partials = self._arrow(self.query.pane_sql, __batch=batch)
+                batch_watermark = pa.repeat(pa.scalar(watermark, pa.int64()), partials.num_rows)
+                partials = partials.append_column("__wm", batch_watermark)
+            else:
+                partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
             if partials.num_rows:
-                self.state = self._arrow(self._merge_sql, __state=self.state, __partials=partials)
-                touched = partials.select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([])
+                self._pending.append(partials)
+                self._pending_rows += partials.num_rows
+                if self.query.header.emit == "changes":
+                    touched = self._windows_of(partials, watermark)
             for partition, maximum in partition_maxima(batch, self.window.time_column).items():
                 self.watermarks.observe(partition, maximum, now_ms)
         self.watermarks.advance(now_ms, busy)
+        if self.emit_interval_ms:
+            if touched is not None:
+                self._unsent = touched if self._unsent is None else _distinct_windows([self._unsent, touched])
+            touched = None
+            due = self._last_changes_ms is None or now_ms - self._last_changes_ms >= self.emit_interval_ms
+            if self._unsent is not None and due:
+                touched, self._unsent, self._last_changes_ms = self._unsent, None, now_ms
         outcome.extend(self._emit(touched))
         return outcome
+
+    def _windows_of(self, partials: pa.Table, watermark: int) -> pa.Table:
+        """The distinct windows a batch's partials (per window, or per pane) add to, as (``__ws``, ``__we``)."""
+        if "__pane" not in partials.column_names:
+            return partials.select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([])
+        windows = {
+            w
+            for pane in pc.unique(partials.column("__pane")).to_pylist()
+            for w in windows_of(self.window, pane)
+            if w[1] + self.lateness_ms > watermark
+        }
+        starts, ends = zip(*sorted(windows), strict=True) if windows else ((), ())
+        return pa.table({"__ws": pa.array(starts, pa.int64()), "__we": pa.array(ends, pa.int64())})
+
+    def _fold(self) -> None:
+        """Merge the pending partial aggregates (expanded from panes first, if per pane) into the state."""
+        if not self._pending:
+            return
+        partials = self._pending[0] if len(self._pending) == 1 else pa.concat_tables(self._pending)
+        if self.query.expand_sql is not None:
+            partials = self._arrow(self.query.expand_sql, __panes=partials)
+        self.state = self._arrow(self._merge_sql, __state=self.state, __partials=partials)
+        self._pending, self._pending_rows = [], 0
+
+    def _earliest_end(self) -> int | None:
+        """The earliest window end in the state or the pending partials (of a pane: of its first window)."""
+        ends = [pc.min(self.state.column("__we")).as_py()] if self.state is not None and self.state.num_rows else []
+        for table in self._pending:
+            if "__pane" in table.column_names:
+                ends.append(windows_of(self.window, pc.min(table.column("__pane")).as_py())[0][1])
+            else:
+                ends.append(pc.min(table.column("__we")).as_py())
+        return min(ends) if ends else None
 
     def tick(self, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
         """No records arrived: idle partitions may still let the watermark, and so final emissions, advance."""
@@ -101,6 +171,7 @@ class WindowOperator:
     def finish(self) -> BatchOutcome:
         """End of input (replay): close every open window."""
         self.watermarks.flush()
+        self._unsent = None  # every window closes now, with its final result
         return self._emit(None)
 
     def _may_be_late(self, batch: pa.Table, watermark: int) -> bool:
@@ -127,10 +198,18 @@ class WindowOperator:
         return found
 
     def _emit(self, touched: pa.Table | None) -> BatchOutcome:
+        """Final results of the windows the watermark closed and, when ``touched`` is given, the changed ones."""
         outcome = BatchOutcome()
-        if self.state is None or self.state.num_rows == 0:
-            return outcome
         watermark = self.watermarks.watermark
+        earliest_end = self._earliest_end()
+        closes = earliest_end is not None and earliest_end + self.lateness_ms <= watermark
+        # The merge reads the whole state: it waits until a result needs it, or until the pending partials are as
+        # many rows as the state, so that its cost per batch stays proportional to the batch.
+        state_rows = self.state.num_rows if self.state is not None else 0
+        if closes or touched is not None or self._pending_rows >= max(_FOLD_AT_LEAST, state_rows):
+            self._fold()
+        if self.state is None or self.state.num_rows == 0 or not (closes or touched is not None):
+            return outcome
         closing_mask = pc.less_equal(pc.add(self.state.column("__we"), self.lateness_ms), watermark)
         closing = self.state.filter(closing_mask).select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([])
         changed = closing.schema.empty_table()
@@ -165,12 +244,18 @@ class WindowOperator:
     # -- checkpoints ------------------------------------------------------------------------------------------------
     @property
     def open_windows(self) -> int:
+        self._fold()
         if self.state is None or self.state.num_rows == 0:
             return 0
-        return int(self.state.select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([]).num_rows)
+        return int(_distinct_windows([self.state]).num_rows)
 
     def snapshot(self) -> tuple[dict[str, object], pa.Table | None]:
+        """The watermarks, counters, windows with changes not emitted yet, and the merged state. Merges the
+        pending partials: call it from the thread that processes the batches."""
+        self._fold()
         meta: dict[str, object] = {"watermarks": self.watermarks.snapshot(), "late_count": self.late_count}
+        if self._unsent is not None:
+            meta["unsent"] = [self._unsent.column("__ws").to_pylist(), self._unsent.column("__we").to_pylist()]
         return meta, self.state
 
     def restore(self, meta: dict[str, object], state: pa.Table | None, now_ms: int) -> None:
@@ -178,4 +263,8 @@ class WindowOperator:
         assert isinstance(watermarks, dict)  # noqa: S101 - written by snapshot()
         self.watermarks.restore(watermarks, now_ms)
         self.late_count = int(str(meta.get("late_count", 0)))
+        unsent = meta.get("unsent")
+        if isinstance(unsent, list) and len(unsent) == 2:
+            self._unsent = pa.table({"__ws": pa.array(unsent[0], pa.int64()), "__we": pa.array(unsent[1], pa.int64())})
         self.state = state
+        self._pending, self._pending_rows = [], 0

@@ -1,7 +1,8 @@
 """Replay: the live engine driven by a recorded file of events, deterministically.
 
 The file is read in fixed-size micro-batches as one partition; processing time does not exist (the clock is 0),
-so no partition ever goes idle and the same file always gives the same output. End of input closes every window
+so no partition ever goes idle, a query's ``emit_interval`` does not apply (changes follow every batch), and the
+same file always gives the same output. End of input closes every window
 (the watermark jumps to the end of time), so the final results equal a batch query over the same events.
 """
 
@@ -52,7 +53,7 @@ def replay_outcomes(
 ) -> Iterator[tuple[BatchOutcome, list[Record]]]:
     """Per micro-batch, what the query emits and the records it would produce (offsets are line numbers)."""
     topics = topics or OutputTopics()
-    operator = make_operator(query)
+    operator = make_operator(query, throttle=False)
     decoder = Decoder(query.source, query.name)
     for numbers, lines in _batches(input_path, batch_size):
         batch, bad = decoder.decode(0, numbers, lines)

@@ -163,14 +163,15 @@ class QueryRunner:
         return True
 
     async def _checkpoint(self) -> None:
-        # The snapshot is taken here, between batches (Arrow tables are immutable, so it cannot change under the
-        # writer); serialising and fsyncing it happen in a thread, off the event loop.
-        meta, state = self.operator.snapshot()
-        checkpoint = Checkpoint(
-            self.query.name, self.query.fingerprint, dict(self.offsets), meta, state, self.cluster_id
-        )
+        # The snapshot is taken between batches, with none in flight, on the query's worker thread (it may merge
+        # partial aggregates); serialising and fsyncing it happen there too, off the event loop.
+        offsets = dict(self.offsets)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._worker, self._save, checkpoint)
+        await loop.run_in_executor(self._worker, self._snapshot_and_save, offsets)
+
+    def _snapshot_and_save(self, offsets: dict[int, int]) -> None:
+        meta, state = self.operator.snapshot()
+        self._save(Checkpoint(self.query.name, self.query.fingerprint, offsets, meta, state, self.cluster_id))
 
     def _save(self, checkpoint: Checkpoint) -> None:
         save_checkpoint(self.checkpoint_path, checkpoint)
@@ -195,7 +196,15 @@ class QueryRunner:
             if not await self._start(consumer, stop):
                 return  # nothing was read, so the checkpoint (if any) stays as it is
             self.consuming_since = time.monotonic()
+            full, fetched_at = False, 0.0
             while not stop.is_set():
+                wait = fetched_at + self.config.min_batch_interval_ms / 1000 - time.monotonic()
+                if wait > 0 and not full:
+                    with contextlib.suppress(TimeoutError):  # the previous batch is computed meanwhile
+                        await asyncio.wait_for(stop.wait(), wait)
+                    if stop.is_set():
+                        break
+                fetched_at = time.monotonic()
                 fetch = asyncio.ensure_future(
                     consumer.getmany(timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch_records)
                 )
@@ -204,6 +213,7 @@ class QueryRunner:
                     computing = computing_batch = None
                 data = await fetch
                 fetch = None
+                full = sum(map(len, data.values())) >= self.config.max_batch_records
                 batch = self._collect(data, await self._busy(consumer))
                 if time.monotonic() - last_checkpoint >= self.config.checkpoint_interval_s:
                     await self._flush(pending)

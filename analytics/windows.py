@@ -48,33 +48,40 @@ def windows_of(spec: WindowSpec, t: int) -> list[tuple[int, int]]:
     return [(base, end) for end in range(first_end, base + spec.size_ms + 1, spec.slide_ms)]
 
 
-def _mod(value: str, modulus: int) -> str:
-    # DuckDB's % keeps the sign of the dividend; this is the floor modulo that aligns negative times too.
+def floor_mod(value: str, modulus: int) -> str:
+    """SQL for ``value`` modulo ``modulus`` rounded towards minus infinity, so that negative times align too
+    (DuckDB's % keeps the sign of the dividend)."""
     return f"((({value}) % {modulus}) + {modulus}) % {modulus}"
+
+
+def timed_sql(column: str, relation: str) -> str:
+    """SQL adding ``__et`` (epoch ms of ``column``) to the rows of ``relation`` that have an event time."""
+    quoted = column.replace('"', '""')
+    return f'SELECT *, epoch_ms(CAST("{quoted}" AS TIMESTAMP)) AS __et FROM {relation} WHERE "{quoted}" IS NOT NULL'
 
 
 def windowed_sql(spec: WindowSpec, relation: str) -> str:
     """SQL adding ``__et``, ``__ws``, ``__we`` (ms) and ``window_start``/``window_end`` (TIMESTAMP) to each row of
     ``relation``, one output row per (row, window) pair; rows without an event time have no window."""
-    column = spec.time_column.replace('"', '""')
-    timed = f'SELECT *, epoch_ms(CAST("{column}" AS TIMESTAMP)) AS __et FROM {relation} WHERE "{column}" IS NOT NULL'
+    timed = timed_sql(spec.time_column, relation)
     size, slide = spec.size_ms, spec.slide_ms
     if spec.kind == "session":
         assigned = f"SELECT *, __et AS __ws, __et + {size} AS __we FROM ({timed})"
     elif spec.kind == "tumble":
-        start = f"__et - {_mod('__et', size)}"
+        start = f"__et - {floor_mod('__et', size)}"
         assigned = f"SELECT *, {start} AS __ws, {start} + {size} AS __we FROM ({timed})"
     elif spec.kind == "hop":
         count = -(-size // slide)
         starts = f"generate_series(__last - {(count - 1) * slide}, __last, {slide})"
         assigned = (
             f"SELECT * EXCLUDE (__last), __ws + {size} AS __we FROM ("
-            f"SELECT *, unnest({starts}) AS __ws FROM (SELECT *, __et - {_mod('__et', slide)} AS __last FROM ({timed}))"
+            f"SELECT *, unnest({starts}) AS __ws FROM "
+            f"(SELECT *, __et - {floor_mod('__et', slide)} AS __last FROM ({timed}))"
             f") WHERE __ws + {size} > __et"
         )
     else:
         ends = f"generate_series(__ws + (__et - __ws) // {slide} * {slide} + {slide}, __ws + {size}, {slide})"
         assigned = (
-            f"SELECT *, unnest({ends}) AS __we FROM (SELECT *, __et - {_mod('__et', size)} AS __ws FROM ({timed}))"
+            f"SELECT *, unnest({ends}) AS __we FROM (SELECT *, __et - {floor_mod('__et', size)} AS __ws FROM ({timed}))"
         )
     return f"SELECT *, epoch_ms(__ws) AS window_start, epoch_ms(__we) AS window_end FROM ({assigned})"

@@ -1,6 +1,7 @@
 -- A rolling 10-minute board of the top 10 players, hopping every 10 seconds.
 -- source: game-events
 -- emit: changes
+-- emit_interval: 1s
 -- output: results
 -- lateness: 10s
 SELECT

@@ -41,19 +41,25 @@ def finals(outcome: BatchOutcome) -> list[tuple[int, int, str]]:
     return [(r.window_start_ms, r.window_end_ms, str(sorted(r.rows, key=str))) for r in outcome.results if r.final]
 
 
-def test_restore_from_a_checkpoint_continues_exactly(tmp_path: Path) -> None:
-    query = compile_text(QUERY)
+@pytest.mark.parametrize(
+    "emit",
+    ["-- emit: changes", "-- emit: changes\n-- emit_interval: 250ms", "-- emit: final"],
+    ids=["changes", "throttled-changes", "final"],
+)
+def test_restore_from_a_checkpoint_continues_exactly(tmp_path: Path, emit: str) -> None:
+    """Also with partials waiting to be merged when the snapshot is taken (throttled changes, final)."""
+    query = compile_text(QUERY.replace("-- emit: changes", emit))
     inputs = batches(600)
     uninterrupted = make_operator(query)
     whole = BatchOutcome()
-    for batch in inputs:
-        whole.extend(uninterrupted.process(batch, 0))
+    for i, batch in enumerate(inputs):
+        whole.extend(uninterrupted.process(batch, i * 100))
     whole.extend(uninterrupted.finish())
 
     first = make_operator(query)
     before = BatchOutcome()
-    for batch in inputs[:5]:
-        before.extend(first.process(batch, 0))
+    for i, batch in enumerate(inputs[:5]):
+        before.extend(first.process(batch, i * 100))
     meta, state = first.snapshot()
     path = tmp_path / "q.ckpt"
     save_checkpoint(path, Checkpoint(query.name, query.fingerprint, {0: 250}, meta, state))
@@ -61,10 +67,10 @@ def test_restore_from_a_checkpoint_continues_exactly(tmp_path: Path) -> None:
     assert loaded is not None
     assert loaded.offsets == {0: 250}
     second = make_operator(query)
-    second.restore(loaded.operator, loaded.state, 0)
+    second.restore(loaded.operator, loaded.state, 500)
     after = BatchOutcome()
-    for batch in inputs[5:]:
-        after.extend(second.process(batch, 0))
+    for i, batch in enumerate(inputs[5:], start=5):
+        after.extend(second.process(batch, i * 100))
     after.extend(second.finish())
     assert finals(before) + finals(after) == finals(whole)
     assert not list(tmp_path.glob("*.tmp"))
