@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 #: Fetch sizes of the engine's consumers: large fetches amortise the per-request cost (the benchmark's raw-consume
 #: ceiling uses the same).
 FETCH: dict[str, Any] = {"max_partition_fetch_bytes": 8 << 20, "fetch_max_bytes": 64 << 20}
+#: Checkpoints are spaced at least this many times the duration of the last one (see ``_checkpoint_every``).
+_CHECKPOINT_SHARE = 20.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class QueryRunner:
         #: ``time.monotonic()`` when the consumer was assigned and positioned, None before.
         self.consuming_since: float | None = None
         self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
+        #: How long the last checkpoint took to take and write (seconds).
+        self.checkpoint_seconds = 0.0
         #: The source's Kafka cluster, recorded in each checkpoint (see :meth:`_start`).
         self.cluster_id: str | None = None
         # One worker thread per query does its decoding, DuckDB work and checkpoint writing: batches are folded one
@@ -170,8 +174,16 @@ class QueryRunner:
         await loop.run_in_executor(self._worker, self._snapshot_and_save, offsets)
 
     def _snapshot_and_save(self, offsets: dict[int, int]) -> None:
+        started = time.monotonic()
         meta, state = self.operator.snapshot()
         self._save(Checkpoint(self.query.name, self.query.fingerprint, offsets, meta, state, self.cluster_id))
+        self.checkpoint_seconds = time.monotonic() - started
+
+    def _checkpoint_every(self) -> float:
+        """Seconds between checkpoints: the configured interval, stretched so that writing checkpoints takes at most
+        a twentieth of the query's time. A large state (a rolling board holds each key in 60 windows) costs a
+        merge and tens of MB per checkpoint, which once a second was a fifth of the engine's CPU."""
+        return max(self.config.checkpoint_interval_s, _CHECKPOINT_SHARE * self.checkpoint_seconds)
 
     def _save(self, checkpoint: Checkpoint) -> None:
         save_checkpoint(self.checkpoint_path, checkpoint)
@@ -191,7 +203,7 @@ class QueryRunner:
         computing: asyncio.Future[BatchOutcome] | None = None
         computing_batch: Batch | None = None
         fetch: asyncio.Future[dict[TopicPartition, list[Any]]] | None = None
-        last_checkpoint = time.monotonic()
+        last_checkpoint, checkpointed_events = time.monotonic(), -1
         try:
             if not await self._start(consumer, stop):
                 return  # nothing was read, so the checkpoint (if any) stays as it is
@@ -215,10 +227,13 @@ class QueryRunner:
                 fetch = None
                 full = sum(map(len, data.values())) >= self.config.max_batch_records
                 batch = self._collect(data, await self._busy(consumer))
-                if time.monotonic() - last_checkpoint >= self.config.checkpoint_interval_s:
+                # A query that read nothing and emitted nothing since its last checkpoint has nothing new to save (the
+                # first checkpoint is always written: it tells that the query is up).
+                idle = self.events == checkpointed_events and not pending
+                if time.monotonic() - last_checkpoint >= self._checkpoint_every() and not idle:
                     await self._flush(pending)
                     pending = []
-                    last_checkpoint = time.monotonic()
+                    last_checkpoint, checkpointed_events = time.monotonic(), self.events
                 computing_batch = batch
                 computing = asyncio.get_running_loop().run_in_executor(self._worker, self._compute, batch)
             if computing is not None and computing_batch is not None:
