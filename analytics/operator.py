@@ -5,11 +5,11 @@ the rest are pre-aggregated per (window, keys) and merged into the state, which 
 (window, keys). Then the watermark advances, windows it passed (end + lateness) are emitted final and leave the
 state, and, in ``changes`` mode, every other window the batch touched is emitted with its current result.
 
-With an ``emit_interval``, changed windows are collected and emitted together at most once per interval, and the
-batches' partial aggregates wait in a list until a result needs the merged state (changes due, a window closing)
-or the list grows as large as the state. The merge, which reads the whole state, then runs once for many
-batches: a rolling board (HOP of 10 minutes every 10 seconds) has 60 open windows per key, and merging and
-ranking them after every micro-batch was most of the engine's CPU.
+The batches' partial aggregates wait in a list until a result needs the merged state (changes to emit, a window
+closing, a checkpoint) or the list grows as large as the state; the merge, which reads the whole state, then runs
+once for many batches. With ``emit: final``, or an ``emit_interval`` (changed windows collected and emitted together
+at most once per interval), most batches need no merge: a rolling board (HOP of 10 minutes every 10 seconds) has 60
+open windows per key, and merging and ranking them after every micro-batch was most of the engine's CPU.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class WindowOperator:
         self.emit_interval_ms = query.header.emit_interval_ms if query.header.emit == "changes" and throttle else 0
         self._unsent: pa.Table | None = None
         self._last_changes_ms: int | None = None
+        self._windows_per_pane = -(-self.window.size_ms // self.window.slide_ms) if query.pane_sql is not None else 1
 
     # -- SQL helpers --------------------------------------------------------------------------------------------
     def _arrow(self, sql: str, **tables: pa.Table) -> pa.Table:
@@ -115,7 +116,8 @@ class WindowOperator:
                 partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
             if partials.num_rows:
                 self._pending.append(partials)
-                self._pending_rows += partials.num_rows
+                # Counted as the rows they will be once spread over their windows (a pane's are in several).
+                self._pending_rows += partials.num_rows * self._windows_per_pane
                 if self.query.header.emit == "changes":
                     touched = self._windows_of(partials, watermark)
             for partition, maximum in partition_maxima(batch, self.window.time_column).items():
