@@ -5,13 +5,15 @@ the real path (generate, realism off, orjson, MD5 shard, aiokafka batches, idemp
 acknowledged events/s, CPU per event and its peak RSS. ``--out-of-order`` and ``--malformed`` turn realism on (the
 demo uses 0.02 and 0.005); ``--compare-dict-path`` then also runs the worker on the dict path (events parsed into
 dicts, delayed, spoiled and serialized again), the way every event went before the records path, and reports the
-ratio of the two rates. In the same run, against the same broker, Kafka's own Java
-producer (``org.apache.kafka.tools.ProducerPerformance``) sends as many records of the same mean size with the same
-acks and idempotence, and the ratio of the two rates is reported. Prints one JSON document.
+ratio of the two rates and CPU per event. In the same run, against the same broker, Kafka's own Java producer
+(``org.apache.kafka.tools.ProducerPerformance``) sends as many records of the same mean size with the same acks and
+idempotence, and the ratio of the two rates is reported. ``--rate`` paces the worker instead (as ``kemu up`` does,
+whose game stream runs at 20,000 events/s) and reports the share of one core it used; the Java peer is then skipped.
+Prints one JSON document.
 
     .venv/bin/python bench/producers_throughput.py [--seconds 20] [--partitions 4] [--kinds game,clickstream,iot]
                                                    [--bootstrap HOST:PORT] [--out-of-order 0.02 --malformed 0.005]
-                                                   [--compare-dict-path]
+                                                   [--compare-dict-path] [--rate 20000]
 
 Without ``--bootstrap`` it starts its own embedded Kafka (and MinIO) in a temporary directory and stops it after.
 """
@@ -78,14 +80,20 @@ def generator_config(kind: str) -> GeneratorConfig:
 
 
 async def worker(
-    kind: str, bootstrap: str, topic: str, seconds: float, realism: RealismConfig, records_path: bool
+    kind: str,
+    bootstrap: str,
+    topic: str,
+    seconds: float,
+    realism: RealismConfig,
+    records_path: bool,
+    rate: float | None,
 ) -> dict[str, Any]:
     """One generator, as fast as possible, into ``topic``; runs in its own process so its RSS is its own."""
     sample = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1).next_records(5000)
     # The Java peer sends records of this size: the mean of well-formed events (realism's oversized ones excluded).
     mean_record_bytes = sum(len(value) for _, value in sample) / len(sample)
     source = RecordSource(make_generator(generator_config(kind)), realism, 1, records_path=records_path)
-    run = RunConfig(duration_s=seconds, chunk_size=4096)
+    run = RunConfig(duration_s=seconds, chunk_size=4096, rate=rate)
     # As `kemu produce` does: the worker only produces, so the collector is kept out of the hot loop.
     async with KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), topic) as sink:
         with quiet_gc(run.chunk_size):
@@ -97,6 +105,7 @@ async def worker(
         "mean_record_bytes": round(mean_record_bytes, 1),
         # CPU of the production loop alone (interpreter start-up and imports excluded).
         "cpu_us_per_event": round(cpu / max(summary.acknowledged, 1) * 1e6, 2),
+        "cpu_share_of_one_core": round(cpu / summary.elapsed_s, 3) if summary.elapsed_s > 0 else 0.0,
     }
 
 
@@ -146,6 +155,8 @@ def run_worker(
     asyncio.run(ensure_stream(bootstrap, topic, partitions))
     command = [sys.executable, __file__, "--worker", kind, "--bootstrap", bootstrap, "--topic", topic]
     command += ["--seconds", str(seconds), "--out-of-order", str(args.out_of_order), "--malformed", str(args.malformed)]
+    if args.rate is not None:
+        command += ["--rate", str(args.rate)]
     stdout, wall, cpu, rss = run_child([*command, "--dict-path"] if dict_path else command)
     ours: dict[str, Any] = json.loads(stdout)
     ours.update(
@@ -159,20 +170,19 @@ def run_worker(
 def bench_kind(
     kind: str, bootstrap: str, partitions: int, seconds: float, classpath: str, args: argparse.Namespace
 ) -> dict[str, Any]:
-    java_topic = f"bench-producers-java-{kind}-{uuid.uuid4().hex[:8]}"
-    asyncio.run(ensure_stream(bootstrap, java_topic, partitions))
     dict_side = None
     if args.compare_dict_path:
         dict_side = run_worker(kind, bootstrap, partitions, seconds, args, dict_path=True)
     ours = run_worker(kind, bootstrap, partitions, seconds, args, dict_path=False)
-    # At least JAVA_MIN_RECORDS, so the JVM's warm-up does not dominate a short run.
-    java_records = max(ours["acknowledged"], JAVA_MIN_RECORDS)
-    java = java_peer(classpath, bootstrap, java_topic, java_records, round(ours["mean_record_bytes"]))
-    result = {
-        "kemu": ours,
-        "java_producer_perf": java,
-        "ratio_events_per_s": round(ours["events_per_s"] / java["events_per_s"], 3),
-    }
+    result: dict[str, Any] = {"kemu": ours}
+    if args.rate is None:  # a paced run is not a peer of the Java producer's flat-out one
+        java_topic = f"bench-producers-java-{kind}-{uuid.uuid4().hex[:8]}"
+        asyncio.run(ensure_stream(bootstrap, java_topic, partitions))
+        # At least JAVA_MIN_RECORDS, so the JVM's warm-up does not dominate a short run.
+        java_records = max(ours["acknowledged"], JAVA_MIN_RECORDS)
+        java = java_peer(classpath, bootstrap, java_topic, java_records, round(ours["mean_record_bytes"]))
+        result["java_producer_perf"] = java
+        result["ratio_events_per_s"] = round(ours["events_per_s"] / java["events_per_s"], 3)
     if dict_side is not None:
         result["kemu_dict_path"] = dict_side
         result["ratio_records_to_dict_path_events_per_s"] = round(ours["events_per_s"] / dict_side["events_per_s"], 3)
@@ -195,6 +205,7 @@ def main() -> None:
         action="store_true",
         help="also run the worker on the dict path (before the records path)",
     )
+    parser.add_argument("--rate", type=float, help="pace each worker at this many events/s (skips the Java peer)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--topic", help=argparse.SUPPRESS)
     parser.add_argument("--dict-path", action="store_true", help=argparse.SUPPRESS)
@@ -203,7 +214,7 @@ def main() -> None:
     load_at_start = os.getloadavg()[0]
     if args.worker:
         summary = asyncio.run(
-            worker(args.worker, args.bootstrap, args.topic, args.seconds, realism, records_path=not args.dict_path)
+            worker(args.worker, args.bootstrap, args.topic, args.seconds, realism, not args.dict_path, args.rate)
         )
         print(json.dumps(summary))
         return
@@ -241,6 +252,7 @@ def main() -> None:
                     "idempotent": True,
                     "out_of_order_ratio": args.out_of_order,
                     "malformed_ratio": args.malformed,
+                    "rate": args.rate,
                 },
                 "results": results,
             },
