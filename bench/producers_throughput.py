@@ -13,7 +13,7 @@ Prints one JSON document.
 
     .venv/bin/python bench/producers_throughput.py [--seconds 20] [--partitions 4] [--kinds game,clickstream,iot]
                                                    [--bootstrap HOST:PORT] [--out-of-order 0.02 --malformed 0.005]
-                                                   [--compare-dict-path] [--rate 20000]
+                                                   [--compare-dict-path] [--rate 20000 [--pacing-tick-ms 5]]
 
 Without ``--bootstrap`` it starts its own embedded Kafka (and MinIO) in a temporary directory and stops it after.
 """
@@ -87,13 +87,14 @@ async def worker(
     realism: RealismConfig,
     records_path: bool,
     rate: float | None,
+    pacing_tick_ms: float,
 ) -> dict[str, Any]:
     """One generator, as fast as possible, into ``topic``; runs in its own process so its RSS is its own."""
     sample = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1).next_records(5000)
     # The Java peer sends records of this size: the mean of well-formed events (realism's oversized ones excluded).
     mean_record_bytes = sum(len(value) for _, value in sample) / len(sample)
     source = RecordSource(make_generator(generator_config(kind)), realism, 1, records_path=records_path)
-    run = RunConfig(duration_s=seconds, chunk_size=4096, rate=rate)
+    run = RunConfig(duration_s=seconds, chunk_size=4096, rate=rate, pacing_tick_ms=pacing_tick_ms)
     # As `kemu produce` does: the worker only produces, so the collector is kept out of the hot loop.
     async with KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), topic) as sink:
         with quiet_gc(run.chunk_size):
@@ -156,7 +157,7 @@ def run_worker(
     command = [sys.executable, __file__, "--worker", kind, "--bootstrap", bootstrap, "--topic", topic]
     command += ["--seconds", str(seconds), "--out-of-order", str(args.out_of_order), "--malformed", str(args.malformed)]
     if args.rate is not None:
-        command += ["--rate", str(args.rate)]
+        command += ["--rate", str(args.rate), "--pacing-tick-ms", str(args.pacing_tick_ms)]
     stdout, wall, cpu, rss = run_child([*command, "--dict-path"] if dict_path else command)
     ours: dict[str, Any] = json.loads(stdout)
     ours.update(
@@ -206,6 +207,7 @@ def main() -> None:
         help="also run the worker on the dict path (before the records path)",
     )
     parser.add_argument("--rate", type=float, help="pace each worker at this many events/s (skips the Java peer)")
+    parser.add_argument("--pacing-tick-ms", type=float, default=5.0, help="with --rate: the pacing tick")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--topic", help=argparse.SUPPRESS)
     parser.add_argument("--dict-path", action="store_true", help=argparse.SUPPRESS)
@@ -214,7 +216,16 @@ def main() -> None:
     load_at_start = os.getloadavg()[0]
     if args.worker:
         summary = asyncio.run(
-            worker(args.worker, args.bootstrap, args.topic, args.seconds, realism, not args.dict_path, args.rate)
+            worker(
+                args.worker,
+                args.bootstrap,
+                args.topic,
+                args.seconds,
+                realism,
+                not args.dict_path,
+                args.rate,
+                args.pacing_tick_ms,
+            )
         )
         print(json.dumps(summary))
         return
@@ -253,6 +264,7 @@ def main() -> None:
                     "out_of_order_ratio": args.out_of_order,
                     "malformed_ratio": args.malformed,
                     "rate": args.rate,
+                    "pacing_tick_ms": args.pacing_tick_ms if args.rate is not None else None,
                 },
                 "results": results,
             },
