@@ -40,6 +40,7 @@ def test_paced_benchmark_compares_the_records_path_with_the_dict_path_under_real
     assert report["settings"]["out_of_order_ratio"] == 0.02
     assert report["settings"]["malformed_ratio"] == 0.005
     assert report["settings"]["rate"] == 2000
+    assert report["settings"]["pacing_tick_ms"] == 5.0
     game = report["results"]["game"]
     assert "java_producer_perf" not in game  # paced: no flat-out peer
     for side in ("kemu", "kemu_dict_path"):
