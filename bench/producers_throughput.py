@@ -2,12 +2,18 @@
 
 For each generator, one worker process produces as fast as it can for ``--seconds`` into a fresh topic through
 the real path (generate, realism off, orjson, MD5 shard, aiokafka batches, idempotent, acks=all) and reports
-acknowledged events/s, CPU per event and its peak RSS. In the same run, against the same broker, Kafka's own Java
-producer (``org.apache.kafka.tools.ProducerPerformance``) sends as many records of the same mean size with the same
-acks and idempotence, and the ratio of the two rates is reported. Prints one JSON document.
+acknowledged events/s, CPU per event and its peak RSS. ``--out-of-order`` and ``--malformed`` turn realism on (the
+demo uses 0.02 and 0.005); ``--compare-dict-path`` then also runs the worker on the dict path (events parsed into
+dicts, delayed, spoiled and serialized again), the way every event went before the records path, and reports the
+ratio of the two rates and CPU per event. In the same run, against the same broker, Kafka's own Java producer
+(``org.apache.kafka.tools.ProducerPerformance``) sends as many records of the same mean size with the same acks and
+idempotence, and the ratio of the two rates is reported. ``--rate`` paces the worker instead (as ``kemu up`` does,
+whose game stream runs at 20,000 events/s) and reports the share of one core it used; the Java peer is then skipped.
+Prints one JSON document.
 
     .venv/bin/python bench/producers_throughput.py [--seconds 20] [--partitions 4] [--kinds game,clickstream,iot]
-                                                   [--bootstrap HOST:PORT]
+                                                   [--bootstrap HOST:PORT] [--out-of-order 0.02 --malformed 0.005]
+                                                   [--compare-dict-path] [--rate 20000 [--pacing-tick-ms 5]]
 
 Without ``--bootstrap`` it starts its own embedded Kafka (and MinIO) in a temporary directory and stops it after.
 """
@@ -73,12 +79,22 @@ def generator_config(kind: str) -> GeneratorConfig:
     return GeneratorConfig(kind=StreamKind(kind), seed=1, start_time_ms=int(time.time() * 1000), events_per_second=1e5)
 
 
-async def worker(kind: str, bootstrap: str, topic: str, seconds: float) -> dict[str, Any]:
+async def worker(
+    kind: str,
+    bootstrap: str,
+    topic: str,
+    seconds: float,
+    realism: RealismConfig,
+    records_path: bool,
+    rate: float | None,
+    pacing_tick_ms: float,
+) -> dict[str, Any]:
     """One generator, as fast as possible, into ``topic``; runs in its own process so its RSS is its own."""
     sample = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1).next_records(5000)
-    mean_record_bytes = sum(len(value) for _, value in sample) / len(sample)  # the Java peer sends records this size
-    source = RecordSource(make_generator(generator_config(kind)), RealismConfig(), 1)
-    run = RunConfig(duration_s=seconds, chunk_size=4096)
+    # The Java peer sends records of this size: the mean of well-formed events (realism's oversized ones excluded).
+    mean_record_bytes = sum(len(value) for _, value in sample) / len(sample)
+    source = RecordSource(make_generator(generator_config(kind)), realism, 1, records_path=records_path)
+    run = RunConfig(duration_s=seconds, chunk_size=4096, rate=rate, pacing_tick_ms=pacing_tick_ms)
     # As `kemu produce` does: the worker only produces, so the collector is kept out of the hot loop.
     async with KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), topic) as sink:
         with quiet_gc(run.chunk_size):
@@ -90,6 +106,7 @@ async def worker(kind: str, bootstrap: str, topic: str, seconds: float) -> dict[
         "mean_record_bytes": round(mean_record_bytes, 1),
         # CPU of the production loop alone (interpreter start-up and imports excluded).
         "cpu_us_per_event": round(cpu / max(summary.acknowledged, 1) * 1e6, 2),
+        "cpu_share_of_one_core": round(cpu / summary.elapsed_s, 3) if summary.elapsed_s > 0 else 0.0,
     }
 
 
@@ -131,27 +148,49 @@ def java_peer(classpath: str, bootstrap: str, topic: str, records: int, record_s
     }
 
 
-def bench_kind(kind: str, bootstrap: str, partitions: int, seconds: float, classpath: str) -> dict[str, Any]:
-    ours_topic = f"bench-producers-{kind}-{uuid.uuid4().hex[:8]}"
-    java_topic = f"bench-producers-java-{kind}-{uuid.uuid4().hex[:8]}"
-    for topic in (ours_topic, java_topic):
-        asyncio.run(ensure_stream(bootstrap, topic, partitions))
-    command = [sys.executable, __file__, "--worker", kind, "--bootstrap", bootstrap, "--topic", ours_topic]
-    stdout, wall, cpu, rss = run_child([*command, "--seconds", str(seconds)])
-    ours = json.loads(stdout)
+def run_worker(
+    kind: str, bootstrap: str, partitions: int, seconds: float, args: argparse.Namespace, *, dict_path: bool
+) -> dict[str, Any]:
+    """One worker process into a fresh topic: its summary, wall time, whole-process CPU per event and peak RSS."""
+    topic = f"bench-producers-{kind}-{uuid.uuid4().hex[:8]}"
+    asyncio.run(ensure_stream(bootstrap, topic, partitions))
+    command = [sys.executable, __file__, "--worker", kind, "--bootstrap", bootstrap, "--topic", topic]
+    command += ["--seconds", str(seconds), "--out-of-order", str(args.out_of_order), "--malformed", str(args.malformed)]
+    if args.rate is not None:
+        command += ["--rate", str(args.rate), "--pacing-tick-ms", str(args.pacing_tick_ms)]
+    stdout, wall, cpu, rss = run_child([*command, "--dict-path"] if dict_path else command)
+    ours: dict[str, Any] = json.loads(stdout)
     ours.update(
         wall_s=round(wall, 2),
         process_cpu_us_per_event=round(cpu / max(ours["acknowledged"], 1) * 1e6, 2),
         peak_rss_mib=round(rss, 1),
     )
-    # At least JAVA_MIN_RECORDS, so the JVM's warm-up does not dominate a short run.
-    java_records = max(ours["acknowledged"], JAVA_MIN_RECORDS)
-    java = java_peer(classpath, bootstrap, java_topic, java_records, round(ours["mean_record_bytes"]))
-    return {
-        "kemu": ours,
-        "java_producer_perf": java,
-        "ratio_events_per_s": round(ours["events_per_s"] / java["events_per_s"], 3),
-    }
+    return ours
+
+
+def bench_kind(
+    kind: str, bootstrap: str, partitions: int, seconds: float, classpath: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    dict_side = None
+    if args.compare_dict_path:
+        dict_side = run_worker(kind, bootstrap, partitions, seconds, args, dict_path=True)
+    ours = run_worker(kind, bootstrap, partitions, seconds, args, dict_path=False)
+    result: dict[str, Any] = {"kemu": ours}
+    if args.rate is None:  # a paced run is not a peer of the Java producer's flat-out one
+        java_topic = f"bench-producers-java-{kind}-{uuid.uuid4().hex[:8]}"
+        asyncio.run(ensure_stream(bootstrap, java_topic, partitions))
+        # At least JAVA_MIN_RECORDS, so the JVM's warm-up does not dominate a short run.
+        java_records = max(ours["acknowledged"], JAVA_MIN_RECORDS)
+        java = java_peer(classpath, bootstrap, java_topic, java_records, round(ours["mean_record_bytes"]))
+        result["java_producer_perf"] = java
+        result["ratio_events_per_s"] = round(ours["events_per_s"] / java["events_per_s"], 3)
+    if dict_side is not None:
+        result["kemu_dict_path"] = dict_side
+        result["ratio_records_to_dict_path_events_per_s"] = round(ours["events_per_s"] / dict_side["events_per_s"], 3)
+        result["ratio_records_to_dict_path_cpu_us_per_event"] = round(
+            ours["cpu_us_per_event"] / dict_side["cpu_us_per_event"], 3
+        )
+    return result
 
 
 def main() -> None:
@@ -160,11 +199,35 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--kinds", default="game,clickstream,iot")
     parser.add_argument("--bootstrap")
+    parser.add_argument("--out-of-order", type=float, default=0.0, help="share of events delayed (demo: 0.02)")
+    parser.add_argument("--malformed", type=float, default=0.0, help="share of records spoiled (demo: 0.005)")
+    parser.add_argument(
+        "--compare-dict-path",
+        action="store_true",
+        help="also run the worker on the dict path (before the records path)",
+    )
+    parser.add_argument("--rate", type=float, help="pace each worker at this many events/s (skips the Java peer)")
+    parser.add_argument("--pacing-tick-ms", type=float, default=5.0, help="with --rate: the pacing tick")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--topic", help=argparse.SUPPRESS)
+    parser.add_argument("--dict-path", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    realism = RealismConfig(out_of_order_ratio=args.out_of_order, malformed_ratio=args.malformed)
+    load_at_start = os.getloadavg()[0]
     if args.worker:
-        print(json.dumps(asyncio.run(worker(args.worker, args.bootstrap, args.topic, args.seconds))))
+        summary = asyncio.run(
+            worker(
+                args.worker,
+                args.bootstrap,
+                args.topic,
+                args.seconds,
+                realism,
+                not args.dict_path,
+                args.rate,
+                args.pacing_tick_ms,
+            )
+        )
+        print(json.dumps(summary))
         return
     settings = ServicesSettings()
     classpath = kafka_classpath(settings.cache_dir, settings.kafka_version)
@@ -176,7 +239,7 @@ def main() -> None:
             bootstrap = services.start().kafka.bootstrap_servers
         try:
             results = {
-                kind: bench_kind(kind, bootstrap, args.partitions, args.seconds, classpath)
+                kind: bench_kind(kind, bootstrap, args.partitions, args.seconds, classpath, args)
                 for kind in args.kinds.split(",")
             }
         finally:
@@ -190,9 +253,19 @@ def main() -> None:
                 "machine": {
                     "nproc": os.cpu_count(),
                     "python": platform.python_version(),
+                    "load_avg_1m_at_start": round(load_at_start, 2),
                     "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
                 },
-                "settings": {"seconds": args.seconds, "partitions": args.partitions, "acks": "all", "idempotent": True},
+                "settings": {
+                    "seconds": args.seconds,
+                    "partitions": args.partitions,
+                    "acks": "all",
+                    "idempotent": True,
+                    "out_of_order_ratio": args.out_of_order,
+                    "malformed_ratio": args.malformed,
+                    "rate": args.rate,
+                    "pacing_tick_ms": args.pacing_tick_ms if args.rate is not None else None,
+                },
                 "results": results,
             },
             indent=2,

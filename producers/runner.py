@@ -12,9 +12,6 @@ from producers.config import RunConfig
 from producers.kafka_sink import DeliveryStats
 from producers.records import Record, RecordSource
 
-#: Pacing wakes up at most this often; each wake-up sends what fell due since the last one.
-PACING_TICK_S = 0.005
-
 
 class Sink(Protocol):
     """Where records go: :class:`~producers.kafka_sink.KafkaSink` or :class:`~producers.file_sink.JsonlSink`."""
@@ -77,7 +74,7 @@ async def produce(
     deadline = started + run.duration_s if run.duration_s is not None else None
     next_progress = started + progress_interval_s
     # A paced run sends at least this many events per wake-up, or fewer when the run ends.
-    min_paced = max(1, int((run.rate or 0) * PACING_TICK_S))
+    min_paced = max(1, int((run.rate or 0) * run.pacing_tick_ms / 1000.0))
 
     def snapshot() -> Progress:
         s = sink.stats

@@ -31,7 +31,9 @@ class RecordGenerator(Protocol):
     """A generator that can also give its events already serialized, skipping the dict and the JSON encoder.
 
     ``next_records(n)`` must give exactly ``[(e[key_field], orjson.dumps(e)) for e in next_chunk(n)]`` and advance
-    the generator the same way, so a seed reproduces the same bytes whichever path a run takes.
+    the generator the same way, so a seed reproduces the same bytes whichever path a run takes. Realism reads each
+    record's event time from after its first ``"event_time":"`` (24 characters, then a quote), so that must be the
+    event's own field; a record where 24 characters and a quote do not follow is parsed instead.
     """
 
     key_field: str

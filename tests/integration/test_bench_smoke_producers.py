@@ -29,3 +29,24 @@ def test_benchmark_prints_its_json(kafka_bootstrap: str) -> None:
     assert game["kemu"]["acknowledged"] == game["kemu"]["sent"] > 0
     assert game["java_producer_perf"]["record_size"] == round(game["kemu"]["mean_record_bytes"])
     assert game["ratio_events_per_s"] > 0
+
+
+def test_paced_benchmark_compares_the_records_path_with_the_dict_path_under_realism(kafka_bootstrap: str) -> None:
+    command = [sys.executable, str(BENCH), "--seconds", "0.5", "--kinds", "game", "--bootstrap", kafka_bootstrap]
+    command += ["--out-of-order", "0.02", "--malformed", "0.005", "--compare-dict-path", "--rate", "2000"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["settings"]["out_of_order_ratio"] == 0.02
+    assert report["settings"]["malformed_ratio"] == 0.005
+    assert report["settings"]["rate"] == 2000
+    assert report["settings"]["pacing_tick_ms"] == 5.0
+    game = report["results"]["game"]
+    assert "java_producer_perf" not in game  # paced: no flat-out peer
+    for side in ("kemu", "kemu_dict_path"):
+        assert game[side]["acknowledged"] == game[side]["sent"] > 0
+        assert game[side]["failed"] == 0
+        assert game[side]["cpu_us_per_event"] > 0
+        assert game[side]["cpu_share_of_one_core"] > 0
+    assert game["ratio_records_to_dict_path_events_per_s"] > 0
+    assert game["ratio_records_to_dict_path_cpu_us_per_event"] > 0

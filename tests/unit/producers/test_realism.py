@@ -118,8 +118,8 @@ def test_without_realism_the_direct_record_path_gives_the_same_bytes_as_the_dict
     config = GeneratorConfig(kind=StreamKind.GAME, seed=9, start_time_ms=1_795_000_000_000, events_per_second=5e4)
     direct = RecordSource(make_generator(config), RealismConfig(), 9)
     assert direct._direct is not None  # the game generator serializes its own events when no realism is asked
-    via_dicts = RecordSource(make_generator(config), RealismConfig(), 9)
-    via_dicts._direct = None
+    via_dicts = RecordSource(make_generator(config), RealismConfig(), 9, records_path=False)
+    assert via_dicts._direct is None
     for n in (3, 4096, 10_000):
         assert direct.next_records(n) == via_dicts.next_records(n)
     assert direct.generated == via_dicts.generated == 14_099

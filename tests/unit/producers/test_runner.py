@@ -1,11 +1,12 @@
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 import pytest
 
-from producers import GeneratorConfig, JsonlSink, RealismConfig, RecordSource, RunConfig, StreamKind, produce
+from producers import GeneratorConfig, JsonlSink, RealismConfig, Record, RecordSource, RunConfig, StreamKind, produce
 from producers.generators import make_generator
 
 pytestmark = pytest.mark.unit
@@ -70,3 +71,33 @@ async def test_stop_event_ends_an_unbounded_run_and_held_events_are_flushed(tmp_
 def test_run_config_rejects_both_bounds() -> None:
     with pytest.raises(ValueError, match="either a count or a duration"):
         RunConfig(count=10, duration_s=1.0)
+
+
+class ChunkCountingSink(JsonlSink):
+    """A real JSONL sink that also records the size of each chunk it is handed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.chunks: list[int] = []
+
+    async def send(self, records: Sequence[Record]) -> None:
+        self.chunks.append(len(records))
+        await super().send(records)
+
+
+@pytest.mark.parametrize(("tick_ms", "min_chunk"), [(5.0, 20), (50.0, 200)])
+async def test_the_pacing_tick_sets_the_smallest_paced_chunk_and_keeps_the_rate(
+    tmp_path: Path, tick_ms: float, min_chunk: int
+) -> None:
+    sink = ChunkCountingSink(tmp_path / "ticked.jsonl")
+    async with sink:
+        started = time.monotonic()
+        summary = await produce(
+            game_source(rate=4000.0), sink, RunConfig(rate=4000.0, count=2000, pacing_tick_ms=tick_ms)
+        )
+        elapsed = time.monotonic() - started
+    assert summary.acknowledged == sum(sink.chunks) == 2000
+    # Every wake-up but the last (the run's remainder) sends at least a tick's worth of events.
+    assert min(sink.chunks[:-1]) >= min_chunk
+    assert len(sink.chunks) <= 2000 // min_chunk + 1
+    assert elapsed == pytest.approx(0.5, abs=0.15)
