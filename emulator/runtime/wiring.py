@@ -67,12 +67,17 @@ class ProducerComponent:
         generator = GeneratorConfig(
             kind=self._kind, seed=seed, start_time_ms=time.time_ns() // 1_000_000, events_per_second=self._rate
         )
-        realism = RealismConfig(out_of_order_ratio=demo.out_of_order_ratio, malformed_ratio=demo.malformed_ratio)
+        realism = RealismConfig(
+            out_of_order_ratio=demo.out_of_order_ratio,
+            malformed_ratio=demo.malformed_ratio,
+            oversized_bytes=demo.oversized_bytes,
+        )
         sink = KafkaSink(KafkaSinkConfig(bootstrap_servers=self._context.kafka_bootstrap), stream)
         self._sink = sink
         await sink.start()
         try:
-            await produce(RecordSource(make_generator(generator), realism, seed), sink, RunConfig(rate=self._rate))
+            run = RunConfig(rate=self._rate, pacing_tick_ms=demo.producer_tick_ms)
+            await produce(RecordSource(make_generator(generator), realism, seed), sink, run)
         finally:
             await sink.stop()
 
