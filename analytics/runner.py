@@ -212,8 +212,15 @@ class QueryRunner:
             while not stop.is_set():
                 wait = fetched_at + self.config.min_batch_interval_ms / 1000 - time.monotonic()
                 if wait > 0 and not full:
-                    with contextlib.suppress(TimeoutError):  # the previous batch is computed meanwhile
-                        await asyncio.wait_for(stop.wait(), wait)
+                    # Live: the batch in flight is emitted as soon as it is computed, then the query pauses until
+                    # the interval is up (emitting after the pause would add it to every result's freshness).
+                    if computing is not None and computing_batch is not None:
+                        pending += await self._emit(computing_batch, await computing)
+                        computing = computing_batch = None
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            stop.wait(), fetched_at + self.config.min_batch_interval_ms / 1000 - time.monotonic()
+                        )
                     if stop.is_set():
                         break
                 fetched_at = time.monotonic()
