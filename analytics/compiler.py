@@ -69,7 +69,6 @@ class CompiledQuery:
     batch_sql: str | None = None
     #: HOP only (see the module's docstring): per (pane, keys) partials of ``__batch``, and their expansion into
     #: ``partial_sql``'s rows from a table ``__panes`` that adds the batch's watermark as ``__wm``.
-    pane_ms: int | None = None
     pane_sql: str | None = None
     expand_sql: str | None = None
 
@@ -192,7 +191,7 @@ class _Compiler:
         )
 
     # -- windowed queries ------------------------------------------------------------------------------------------
-    def compile_windowed(self, node: Node, window: WindowSpec) -> dict[str, str | int]:
+    def compile_windowed(self, node: Node, window: WindowSpec) -> dict[str, str]:
         if node.get("aggregate_handling") != "STANDARD_HANDLING" or len(node.get("group_sets", [])) != 1:
             raise self.fail("a windowed query needs a plain GROUP BY window_start, window_end[, keys] (no ALL/ROLLUP)")
         groups = node["group_expressions"]
@@ -282,7 +281,7 @@ class _Compiler:
         batch = copy.deepcopy(node)
         batch["from_table"] = sqlast.base_table("__windowed")
         batch_sql = f"WITH __windowed AS ({windowed_sql(window, 'events')}) {self.render(batch)}"
-        stages: dict[str, str | int] = {
+        stages = {
             "partial_sql": partial_sql,
             "merge_sql": merge_sql,
             "result_sql": result_sql,
@@ -296,7 +295,7 @@ class _Compiler:
             stages.update(self.pane_stages(stage1, window, len(keys), len(partials)))
         return stages
 
-    def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> dict[str, str | int]:
+    def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> dict[str, str]:
         pane = math.gcd(window.size_ms, window.slide_ms)
         panes = copy.deepcopy(stage1)
         panes["select_list"] = [sqlast.column_ref("__pane"), *stage1["select_list"][2:]]
@@ -316,7 +315,7 @@ class _Compiler:
             f"SELECT *, unnest(generate_series({last} - {(count - 1) * slide}, {last}, {slide})) AS __ws FROM __panes"
             f") WHERE __ws + {size} > __pane AND __ws + {size} + {self.header.lateness_ms} > __wm"
         )
-        return {"pane_ms": pane, "pane_sql": pane_sql, "expand_sql": expand_sql}
+        return {"pane_sql": pane_sql, "expand_sql": expand_sql}
 
     # -- load-time validation on empty typed tables -------------------------------------------------------------
     def validate(self, compiled: CompiledQuery) -> None:
