@@ -136,7 +136,7 @@ class WindowOperator:
     def _windows_of(self, partials: pa.Table, watermark: int) -> pa.Table:
         """The distinct windows a batch's partials (per window, or per pane) add to, as (``__ws``, ``__we``)."""
         if "__pane" not in partials.column_names:
-            return partials.select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([])
+            return _distinct_windows([partials])
         windows = {
             w
             for pane in pc.unique(partials.column("__pane")).to_pylist()
@@ -213,7 +213,7 @@ class WindowOperator:
         if self.state is None or self.state.num_rows == 0 or not (closes or touched is not None):
             return outcome
         closing_mask = pc.less_equal(pc.add(self.state.column("__we"), self.lateness_ms), watermark)
-        closing = self.state.filter(closing_mask).select(["__ws", "__we"]).group_by(["__ws", "__we"]).aggregate([])
+        closing = _distinct_windows([self.state.filter(closing_mask)])
         changed = closing.schema.empty_table()
         if self.query.header.emit == "changes" and touched is not None and touched.num_rows:
             changed = touched.filter(pc.greater(pc.add(touched.column("__we"), self.lateness_ms), watermark))

@@ -211,17 +211,15 @@ class QueryRunner:
             self.consuming_since = time.monotonic()
             full, fetched_at = False, 0.0
             while not stop.is_set():
-                wait = fetched_at + self.config.min_batch_interval_ms / 1000 - time.monotonic()
-                if wait > 0 and not full:
+                resume_at = fetched_at + self.config.min_batch_interval_ms / 1000
+                if resume_at > time.monotonic() and not full:
                     # Live: the batch in flight is emitted as soon as it is computed, then the query pauses until
                     # the interval is up (emitting after the pause would add it to every result's freshness).
                     if computing is not None and computing_batch is not None:
                         pending += await self._emit(computing_batch, await computing)
                         computing = computing_batch = None
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            stop.wait(), fetched_at + self.config.min_batch_interval_ms / 1000 - time.monotonic()
-                        )
+                        await asyncio.wait_for(stop.wait(), resume_at - time.monotonic())
                     if stop.is_set():
                         break
                 fetched_at = time.monotonic()
