@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -32,12 +32,13 @@ from analytics.decode import Decoder
 from analytics.emissions import BadRecord, BatchOutcome
 from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
+from analytics.reader import Fetched, PartitionReader
 
 log = logging.getLogger(__name__)
 
 
-#: Fetch sizes of the engine's consumers: large fetches amortise the per-request cost (the benchmark's raw-consume
-#: ceiling uses the same).
+#: Fetch sizes of the engine's readers, in ``AIOKafkaConsumer``'s terms: large fetches amortise the per-request cost
+#: (the benchmark's raw-consume ceiling uses the same).
 FETCH: dict[str, Any] = {"max_partition_fetch_bytes": 8 << 20, "fetch_max_bytes": 64 << 20}
 #: Checkpoints are spaced at least this many times the duration of the last one (see ``_checkpoint_every``).
 _CHECKPOINT_SHARE = 20.0
@@ -45,7 +46,7 @@ _CHECKPOINT_SHARE = 20.0
 
 @dataclass(frozen=True)
 class Batch:
-    """One micro-batch as taken from the consumer: per partition (partition, offsets, values), the next offset to
+    """One micro-batch as taken from the reader: per partition (partition, offsets, values), the next offset to
     read per partition once it is processed, and the processing time and busy partitions when it was read."""
 
     parts: list[tuple[int, list[int], list[bytes | None]]]
@@ -73,7 +74,7 @@ async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int =
 
 
 class QueryRunner:
-    """One query on its own consumer (manually assigned partitions, no consumer group: offsets live in the
+    """One query on its own reader (all the source's partitions, no consumer group: offsets live in the
     checkpoint), sharing the engine's producer."""
 
     def __init__(
@@ -97,7 +98,7 @@ class QueryRunner:
         #: Records in the source not read yet, as of the last batch (for the engine's stats).
         self.lag = 0
         self.batches = 0
-        #: ``time.monotonic()`` when the consumer was assigned and positioned, None before.
+        #: ``time.monotonic()`` when the reader was assigned and positioned, None before.
         self.consuming_since: float | None = None
         self.checkpoint_path = config.checkpoint_dir / f"{query.name}.ckpt"
         #: How long the last checkpoint took to take and write (seconds).
@@ -131,13 +132,12 @@ class QueryRunner:
             await admin.close()
         return []
 
-    async def _start(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> bool:
+    async def _start(self, reader: PartitionReader, stop: asyncio.Event) -> bool:
         """Assign the partitions and seek; False when stopped before the source topic existed."""
         partitions = await self._partitions(stop)
         if not partitions:
             return False
-        assignment = [TopicPartition(self.query.source.topic, p) for p in partitions]
-        consumer.assign(assignment)
+        reader.assign(partitions)
         checkpoint = load_checkpoint(self.checkpoint_path, self.query.name, self.query.fingerprint)
         if checkpoint is not None and checkpoint.cluster_id not in (None, self.cluster_id):
             # Offsets of another cluster (the embedded one purged and formatted anew, another bootstrap address)
@@ -157,13 +157,12 @@ class QueryRunner:
         watermarks = getattr(self.operator, "watermarks", None)
         if watermarks is not None:
             watermarks.assign(partitions, now_ms())
-        for tp in assignment:
-            if tp.partition in self.offsets:
-                consumer.seek(tp, self.offsets[tp.partition])
-            elif self.config.start_from == "earliest":
-                await consumer.seek_to_beginning(tp)
-            else:
-                await consumer.seek_to_end(tp)
+        for partition in partitions:
+            if partition in self.offsets:
+                reader.seek(partition, self.offsets[partition])
+        unread = [p for p in partitions if p not in self.offsets]
+        if unread:
+            await reader.seek_to(unread, self.config.start_from)
         return True
 
     async def _checkpoint(self) -> None:
@@ -198,15 +197,21 @@ class QueryRunner:
         strictly in order, and a checkpoint is taken only between batches, with nothing in flight, so the state and
         offsets it holds are those of the same processed batch.
         """
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None, **FETCH)
-        await consumer.start()
+        reader = PartitionReader(
+            self.bootstrap,
+            self.query.source.topic,
+            max_wait_ms=self.config.poll_timeout_ms,
+            max_partition_bytes=FETCH["max_partition_fetch_bytes"],
+            max_bytes=FETCH["fetch_max_bytes"],
+        )
+        await reader.start()
         pending: list[asyncio.Future[object]] = []
         computing: asyncio.Future[BatchOutcome] | None = None
         computing_batch: Batch | None = None
-        fetch: asyncio.Future[dict[TopicPartition, list[Any]]] | None = None
+        fetch: asyncio.Future[Fetched] | None = None
         last_checkpoint, checkpointed_events = time.monotonic(), -1
         try:
-            if not await self._start(consumer, stop):
+            if not await self._start(reader, stop):
                 return  # nothing was read, so the checkpoint (if any) stays as it is
             self.consuming_since = time.monotonic()
             full, fetched_at = False, 0.0
@@ -223,16 +228,14 @@ class QueryRunner:
                     if stop.is_set():
                         break
                 fetched_at = time.monotonic()
-                fetch = asyncio.ensure_future(
-                    consumer.getmany(timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch_records)
-                )
+                fetch = asyncio.ensure_future(reader.fetch(self.config.max_batch_records))
                 if computing is not None and computing_batch is not None:
                     pending += await self._emit(computing_batch, await computing)
                     computing = computing_batch = None
-                data = await fetch
+                fetched = await fetch
                 fetch = None
-                full = sum(map(len, data.values())) >= self.config.max_batch_records
-                batch = self._collect(data, await self._busy(consumer))
+                full = fetched.count >= self.config.max_batch_records
+                batch = Batch(fetched.parts, fetched.next_offsets, now_ms(), self._busy(reader))
                 # A query that read nothing and emitted nothing since its last checkpoint has nothing new to save (the
                 # first checkpoint is always written: it tells that the query is up).
                 idle = self.events == checkpointed_events and not pending
@@ -252,10 +255,10 @@ class QueryRunner:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await fetch
             if computing is not None:
-                # The worker thread cannot be interrupted; let it end before the consumer and operator go away.
+                # The worker thread cannot be interrupted; let it end before the reader and operator go away.
                 with contextlib.suppress(Exception):
                     await asyncio.shield(computing)
-            await consumer.stop()
+            await reader.close()
             self._worker.shutdown(wait=False)
 
     async def _flush(self, pending: list[asyncio.Future[object]]) -> None:
@@ -264,30 +267,19 @@ class QueryRunner:
             await asyncio.gather(*pending)
         await self._checkpoint()
 
-    async def _busy(self, consumer: AIOKafkaConsumer) -> set[int]:
+    def _busy(self, reader: PartitionReader) -> set[int]:
         """Partitions with records not read yet (or not known to have none): never idle."""
         busy = set()
         lag = 0
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            position = await consumer.position(tp)
+        for partition in reader.partitions:
+            highwater = reader.highwater(partition)
+            position = reader.position(partition)
             if highwater is None or position < highwater:
-                busy.add(tp.partition)
+                busy.add(partition)
             if highwater is not None:
                 lag += max(highwater - position, 0)
         self.lag = lag
         return busy
-
-    @staticmethod
-    def _collect(data: dict[TopicPartition, list[Any]], busy: set[int]) -> Batch:
-        """The little a batch needs from aiokafka's records, taken on the event loop: values, offsets, next offsets."""
-        parts = []
-        next_offsets = {}
-        for tp, records in data.items():
-            if records:
-                parts.append((tp.partition, [r.offset for r in records], [r.value for r in records]))
-                next_offsets[tp.partition] = records[-1].offset + 1
-        return Batch(parts, next_offsets, now_ms(), busy)
 
     async def _emit(self, batch: Batch, outcome: BatchOutcome) -> list[asyncio.Future[object]]:
         """Account a processed batch and send its outputs, in batch order."""
@@ -343,7 +335,7 @@ class AnalyticsEngine:
     async def run(self, stop: asyncio.Event) -> None:
         """Run every query until ``stop`` is set."""
         # Everything alive now (modules, compiled queries, clients) lives as long as the process: frozen, it is no
-        # longer traversed by each full collection, which the consumer's many short-lived records trigger often
+        # longer traversed by each full collection, which the many short-lived record values trigger often
         # (a third of the consuming time otherwise).
         gc.freeze()
         await ensure_topics(self.bootstrap, self.output_topic_names())
