@@ -2,7 +2,8 @@
 
 Phases, all on the same local broker in one run:
 1. pre-load N game events into a fresh topic;
-2. raw consume ceiling: aiokafka ``getmany`` over those events, doing nothing;
+2. raw consume ceiling: aiokafka ``getmany`` over those events, doing nothing; and the same for the engine's own
+   lean reader (``analytics.reader``), which reads faster than ``getmany``;
 3. kemu: the built-in ``leaderboard_1m`` query (1-minute tumbling sum of points per player, top 10) over the same
    events, in this process, until every event is processed;
 4. Quix Streams: the same tumbling sum and top-10 over the same events, in its own process;
@@ -38,6 +39,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics import AnalyticsConfig, AnalyticsEngine, load_catalog
+from analytics.reader import PartitionReader
 from analytics.runner import FETCH
 from bench.analytics_support import (
     bootstrap_address,
@@ -89,6 +91,29 @@ async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -
         elapsed = time.monotonic() - began
     finally:
         await consumer.stop()
+    return {"events": seen, "seconds": round(elapsed, 3), "events_per_s": round(seen / elapsed)}
+
+
+async def reader_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -> dict[str, Any]:
+    """The engine's partition reader over the same events, doing nothing else."""
+    gc.freeze()
+    reader = PartitionReader(
+        bootstrap,
+        topic,
+        max_partition_bytes=FETCH["max_partition_fetch_bytes"],
+        max_bytes=FETCH["fetch_max_bytes"],
+    )
+    await reader.start()
+    try:
+        reader.assign(list(range(partitions)))
+        await reader.seek_to(reader.partitions, "earliest")
+        seen = 0
+        began = time.monotonic()
+        while seen < count:
+            seen += (await reader.fetch(AnalyticsConfig().max_batch_records)).count
+        elapsed = time.monotonic() - began
+    finally:
+        await reader.close()
     return {"events": seen, "seconds": round(elapsed, 3), "events_per_s": round(seen / elapsed)}
 
 
@@ -363,6 +388,7 @@ async def main() -> None:
                     await preload(bootstrap, topic, args.partitions, args.events, args.players, span_ms), 2
                 )
             report["raw_consume"] = await raw_ceiling(bootstrap, topic, args.partitions, args.events)
+            report["reader_consume"] = await reader_ceiling(bootstrap, topic, args.partitions, args.events)
             report["kemu"] = await kemu_throughput(bootstrap, topic, args.events, workdir)
             if not args.no_quix:
                 quix_events = min(args.events, args.quix_events)
@@ -374,6 +400,7 @@ async def main() -> None:
             await delete_topics(bootstrap, doomed)
         kemu_rate = report["kemu"]["events_per_s"]
         report["kemu_vs_raw_consume"] = round(kemu_rate / report["raw_consume"]["events_per_s"], 3)
+        report["kemu_vs_reader_consume"] = round(kemu_rate / report["reader_consume"]["events_per_s"], 3)
         quix_rate = report.get("quix", {}).get("events_per_s")
         report["kemu_vs_quix"] = round(kemu_rate / quix_rate, 2) if quix_rate else None
         if args.live_seconds > 0 and not args.no_live:

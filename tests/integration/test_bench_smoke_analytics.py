@@ -19,10 +19,11 @@ def test_leaderboard_benchmark_prints_its_report(kafka_bootstrap: str) -> None:
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     report = json.loads(done.stdout)
     assert report["raw_consume"]["events"] >= 3000
+    assert report["reader_consume"]["events"] == 3000
     assert report["kemu"]["events"] == 3000
     assert isinstance(report["kemu"]["events_per_s"], int)
     assert report["quix"]["events"] == 3000, report["quix"]
-    assert set(report) >= {"kemu_vs_raw_consume", "kemu_vs_quix", "live"}
+    assert set(report) >= {"kemu_vs_raw_consume", "kemu_vs_reader_consume", "kemu_vs_quix", "live"}
     live = report["live"]
     assert live["events"] > 0
     assert live["freshness_batches"] > 0
