@@ -50,6 +50,7 @@ from bench.analytics_support import (
     iso,
     preload,
 )
+from emulator.cli.pipeline import die_with_parent
 from producers.partitioning import shard_for_partition_key
 
 KEMU = Path(sys.executable).parent / "kemu"
@@ -205,7 +206,10 @@ async def live(
     )
     log = open(workdir / "engine-live.log", "wb")  # noqa: SIM115, ASYNC230 - closed after the process
     command = [str(KEMU), "analytics", "run", "--query", "leaderboard_1m"]
-    engine = subprocess.Popen(command, env=env, stderr=log)  # noqa: ASYNC220 - runs for the whole phase
+    # The engine gets SIGTERM if this benchmark dies (a kill -9 of it must not leave an engine running on).
+    engine = subprocess.Popen(  # noqa: ASYNC220 - runs for the whole phase
+        command, env=env, stderr=log, preexec_fn=lambda: die_with_parent(0)
+    )
     # Per partition: the offsets each result record covers and when it became visible to a reader.
     covered: dict[int, list[int]] = {p: [] for p in range(partitions)}
     visible: dict[int, list[float]] = {p: [] for p in range(partitions)}
