@@ -51,7 +51,8 @@ class AnalyticsConfig(BaseModel):
     max_record_bytes: int = Field(default=131_072, ge=1_024, le=1_048_576)
     #: How long a poll waits for records before the engine ticks (idle partitions, watermark advance).
     poll_timeout_ms: int = Field(default=100, ge=1)
-    #: Least time between the starts of two micro-batches of a query, unless the last one was full (catching up).
+    #: Least time between the starts of two micro-batches of a query, unless records were left to read after
+    #: the last one (catching up).
     #: A batch costs a few DuckDB statements whatever its size; without this, a query that keeps up would run a
     #: tiny batch as soon as the previous one ends and keep a core busy at any event rate. It adds at most this
     #: much to a result's freshness.

@@ -214,10 +214,10 @@ class QueryRunner:
             if not await self._start(reader, stop):
                 return  # nothing was read, so the checkpoint (if any) stays as it is
             self.consuming_since = time.monotonic()
-            full, fetched_at = False, 0.0
+            behind, fetched_at = False, 0.0
             while not stop.is_set():
                 resume_at = fetched_at + self.config.min_batch_interval_ms / 1000
-                if resume_at > time.monotonic() and not full:
+                if resume_at > time.monotonic() and not behind:
                     # Live: the batch in flight is emitted as soon as it is computed, then the query pauses until
                     # the interval is up (emitting after the pause would add it to every result's freshness).
                     if computing is not None and computing_batch is not None:
@@ -234,8 +234,9 @@ class QueryRunner:
                     computing = computing_batch = None
                 fetched = await fetch
                 fetch = None
-                full = fetched.count >= self.config.max_batch_records
                 batch = Batch(fetched.parts, fetched.next_offsets, now_ms(), self._busy(reader))
+                # Records left to read (a fetch is capped in bytes and records): catching up, so no pause.
+                behind = bool(batch.busy)
                 # A query that read nothing and emitted nothing since its last checkpoint has nothing new to save (the
                 # first checkpoint is always written: it tells that the query is up).
                 idle = self.events == checkpointed_events and not pending
