@@ -4,7 +4,7 @@ Why not ``AIOKafkaConsumer.getmany``: it turns every record into a ``ConsumerRec
 fields) in a Python generator, about 4 to 5 µs a record on the 2-core benchmark machine, which made the consumer,
 not the query, the engine's limit. The engine needs only each record's offset and value. This reader sends Fetch
 requests through aiokafka's own client and walks the responses with aiokafka's C record parser, keeping those two
-fields: in the same run it read the benchmark's million records about five times as fast as ``getmany`` (see
+fields: in the same run it read the benchmark's million records three to five times as fast as ``getmany`` (see
 ``BENCHMARKS.md``). It has no consumer group: the engine assigns partitions itself and keeps its offsets in its
 checkpoints.
 
