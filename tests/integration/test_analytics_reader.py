@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from analytics.reader import PartitionReader, ReaderError
+from emulator.services import LocalServices
+from emulator.settings import ServicesSettings
+from producers import ensure_stream
 from tests.conftest import TopicFactory
 
 Record = tuple[int, int, bytes | None]
@@ -157,3 +162,48 @@ async def test_a_partition_without_a_position_is_an_error(kafka_bootstrap: str, 
             await reader.fetch(10)
     finally:
         await reader.close()
+
+
+async def test_a_broker_restart_mid_read_loses_and_repeats_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Its own Kafka (and MinIO, which the launcher starts with it): the session's shared broker must not restart.
+    services = LocalServices(ServicesSettings(), bucket="kemu-test", run_dir=tmp_path)
+    state = await asyncio.to_thread(services.start)
+    try:
+        bootstrap = state.kafka.bootstrap_servers
+        topic = "reader-restart"
+        await ensure_stream(bootstrap, topic, 2)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            for i in range(4_000):
+                await producer.send(topic, f"v{i}".encode(), partition=i % 2)
+            await producer.flush()
+        finally:
+            await producer.stop()
+        reader = PartitionReader(bootstrap, topic, max_wait_ms=100)
+        await reader.start()
+        try:
+            reader.assign([0, 1])
+            await reader.seek_to([0, 1], "earliest")
+            seen: list[Record] = []
+            fetched = await reader.fetch(500)
+            seen += [(p, o, v) for p, offsets, values in fetched.parts for o, v in zip(offsets, values, strict=True)]
+            await asyncio.to_thread(services.stop)
+            outage = asyncio.create_task(asyncio.to_thread(services.start))
+            with caplog.at_level(logging.WARNING, logger="analytics.reader"):
+                while len(seen) < 4_000:  # fetches fail (logged, retried) until the broker is back
+                    fetched = await asyncio.wait_for(reader.fetch(500), 60)
+                    for partition, offsets, values in fetched.parts:
+                        seen += [(partition, o, v) for o, v in zip(offsets, values, strict=True)]
+            await outage
+            assert any("retrying" in m for m in caplog.messages), "the reader never saw the broker down"
+        finally:
+            await reader.close()
+        assert len(seen) == 4_000
+        for partition in (0, 1):
+            assert [o for p, o, _ in seen if p == partition] == list(range(2_000))
+        assert sorted(v for _, _, v in seen if v is not None) == sorted(f"v{i}".encode() for i in range(4_000))
+    finally:
+        await asyncio.to_thread(services.stop)
