@@ -174,7 +174,8 @@ async def test_a_broker_restart_mid_read_loses_and_repeats_nothing(
         bootstrap = state.kafka.bootstrap_servers
         topic = "reader-restart"
         await ensure_stream(bootstrap, topic, 2)
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        # Small batches and small fetches: most of the topic is still to be fetched when the broker stops.
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1024)
         await producer.start()
         try:
             for i in range(4_000):
@@ -182,7 +183,7 @@ async def test_a_broker_restart_mid_read_loses_and_repeats_nothing(
             await producer.flush()
         finally:
             await producer.stop()
-        reader = PartitionReader(bootstrap, topic, max_wait_ms=100)
+        reader = PartitionReader(bootstrap, topic, max_wait_ms=100, max_partition_bytes=1024)
         await reader.start()
         try:
             reader.assign([0, 1])
