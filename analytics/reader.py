@@ -33,6 +33,24 @@ log = logging.getLogger(__name__)
 _READ_UNCOMMITTED = 0
 #: ListOffsets' special timestamps.
 _EARLIEST, _LATEST = -2, -1
+#: Fetch sizes (per partition, per request): large fetches amortise the per-request cost.
+MAX_PARTITION_BYTES = 8 << 20
+MAX_BYTES = 64 << 20
+#: The same sizes in ``AIOKafkaConsumer``'s terms, for a consumer that should fetch as the reader does (the
+#: benchmark's ``getmany`` ceiling).
+CONSUMER_FETCH: dict[str, Any] = {"max_partition_fetch_bytes": MAX_PARTITION_BYTES, "fetch_max_bytes": MAX_BYTES}
+#: Errors that mean the metadata is stale: refresh it and retry.
+_LEADERSHIP_ERRORS = (
+    kafka_errors.NotLeaderForPartitionError,
+    kafka_errors.UnknownTopicOrPartitionError,
+    kafka_errors.LeaderNotAvailableError,
+)
+#: Attempts of a ListOffsets request (a metadata refresh and ``retry_backoff_ms`` between two).
+_LIST_ATTEMPTS = 20
+
+
+def _retriable(error: type[Exception]) -> bool:
+    return bool(getattr(error, "retriable", False)) or error in _LEADERSHIP_ERRORS
 
 
 class ReaderError(Exception):
@@ -71,8 +89,8 @@ class PartitionReader:
         topic: str,
         *,
         max_wait_ms: int = 100,
-        max_partition_bytes: int = 8 << 20,
-        max_bytes: int = 64 << 20,
+        max_partition_bytes: int = MAX_PARTITION_BYTES,
+        max_bytes: int = MAX_BYTES,
         retry_backoff_ms: int = 100,
         client_id: str = "kemu-analytics",
     ) -> None:
@@ -163,8 +181,8 @@ class PartitionReader:
         for partition, position in self._positions.items():
             if position < 0:
                 raise ReaderError(f"partition {partition} of {self.topic!r} has no position to read from")
-            leader = self._client.cluster.leader_for_partition(TopicPartition(self.topic, partition))
-            if leader is None or leader < 0:
+            leader = self._leader(partition)
+            if leader is None:
                 missing_leader = True
                 continue
             by_leader.setdefault(leader, []).append((partition, position, self.max_partition_bytes))
@@ -208,7 +226,7 @@ class PartitionReader:
                     self._buffer(partition, fetched_at[partition], rest[-1])
                 elif error is kafka_errors.OffsetOutOfRangeError:
                     out_of_range.append(partition)
-                elif getattr(error, "retriable", False) or error in _LEADERSHIP_ERRORS:
+                elif _retriable(error):
                     log.warning("fetch of %s[%d]: %s; retrying", self.topic, partition, error.__name__)
                     retry = True
                 else:
@@ -261,11 +279,11 @@ class PartitionReader:
 
     async def _list_offsets(self, partitions: Sequence[int], where: Literal["earliest", "latest"]) -> dict[int, int]:
         stamp = _EARLIEST if where == "earliest" else _LATEST
-        for attempt in range(20):
+        for attempt in range(_LIST_ATTEMPTS):
             by_leader: dict[int, list[tuple[int, int]]] = {}
             for partition in partitions:
-                leader = self._client.cluster.leader_for_partition(TopicPartition(self.topic, partition))
-                if leader is None or leader < 0:
+                leader = self._leader(partition)
+                if leader is None:
                     break
                 by_leader.setdefault(leader, []).append((partition, stamp))
             else:
@@ -282,20 +300,20 @@ class PartitionReader:
                                 found[partition] = rest[-1]
                     return found
                 except kafka_errors.KafkaError as exc:
-                    if not (getattr(exc, "retriable", False) or type(exc) in _LEADERSHIP_ERRORS):
+                    if not _retriable(type(exc)):
                         raise ReaderError(f"cannot list the {where} offsets of {self.topic!r}: {exc!r}") from exc
                     log.warning("listing offsets of %s failed (%r); retrying (attempt %d)", self.topic, exc, attempt)
             await self._refresh_metadata()
             await asyncio.sleep(self.retry_backoff_s)
-        raise ReaderError(f"cannot list the {where} offsets of {self.topic!r}: no leader for its partitions")
+        raise ReaderError(
+            f"cannot list the {where} offsets of {self.topic!r}: no leader, or a retriable error, in all "
+            f"{_LIST_ATTEMPTS} attempts"
+        )
+
+    def _leader(self, partition: int) -> int | None:
+        """The broker leading ``partition`` as the metadata knows it, None when it knows none."""
+        leader = self._client.cluster.leader_for_partition(TopicPartition(self.topic, partition))
+        return None if leader is None or leader < 0 else int(leader)
 
     async def _refresh_metadata(self) -> None:
         await self._client.force_metadata_update()
-
-
-#: Errors that mean the metadata is stale: refresh it and retry.
-_LEADERSHIP_ERRORS = (
-    kafka_errors.NotLeaderForPartitionError,
-    kafka_errors.UnknownTopicOrPartitionError,
-    kafka_errors.LeaderNotAvailableError,
-)

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 from aiokafka import AIOKafkaProducer
@@ -37,9 +36,6 @@ from analytics.reader import Fetched, PartitionReader
 log = logging.getLogger(__name__)
 
 
-#: Fetch sizes of the engine's readers, in ``AIOKafkaConsumer``'s terms: large fetches amortise the per-request cost
-#: (the benchmark's raw-consume ceiling uses the same).
-FETCH: dict[str, Any] = {"max_partition_fetch_bytes": 8 << 20, "fetch_max_bytes": 64 << 20}
 #: Checkpoints are spaced at least this many times the duration of the last one (see ``_checkpoint_every``).
 _CHECKPOINT_SHARE = 20.0
 
@@ -157,10 +153,12 @@ class QueryRunner:
         watermarks = getattr(self.operator, "watermarks", None)
         if watermarks is not None:
             watermarks.assign(partitions, now_ms())
+        unread = []
         for partition in partitions:
             if partition in self.offsets:
                 reader.seek(partition, self.offsets[partition])
-        unread = [p for p in partitions if p not in self.offsets]
+            else:
+                unread.append(partition)
         if unread:
             await reader.seek_to(unread, self.config.start_from)
         return True
@@ -197,13 +195,7 @@ class QueryRunner:
         strictly in order, and a checkpoint is taken only between batches, with nothing in flight, so the state and
         offsets it holds are those of the same processed batch.
         """
-        reader = PartitionReader(
-            self.bootstrap,
-            self.query.source.topic,
-            max_wait_ms=self.config.poll_timeout_ms,
-            max_partition_bytes=FETCH["max_partition_fetch_bytes"],
-            max_bytes=FETCH["fetch_max_bytes"],
-        )
+        reader = PartitionReader(self.bootstrap, self.query.source.topic, max_wait_ms=self.config.poll_timeout_ms)
         await reader.start()
         pending: list[asyncio.Future[object]] = []
         computing: asyncio.Future[BatchOutcome] | None = None

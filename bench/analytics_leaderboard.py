@@ -39,8 +39,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics import AnalyticsConfig, AnalyticsEngine, load_catalog
-from analytics.reader import PartitionReader
-from analytics.runner import FETCH
+from analytics.reader import CONSUMER_FETCH, PartitionReader
 from bench.analytics_support import (
     bootstrap_address,
     create_topic,
@@ -78,7 +77,7 @@ points = "BIGINT"
 async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -> dict[str, Any]:
     # The same conditions as the engine's consumer: its fetch sizes, and the heap frozen as the engine does.
     gc.freeze()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **FETCH)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **CONSUMER_FETCH)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -98,12 +97,7 @@ async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -
 async def reader_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -> dict[str, Any]:
     """The engine's partition reader over the same events, doing nothing else."""
     gc.freeze()
-    reader = PartitionReader(
-        bootstrap,
-        topic,
-        max_partition_bytes=FETCH["max_partition_fetch_bytes"],
-        max_bytes=FETCH["fetch_max_bytes"],
-    )
+    reader = PartitionReader(bootstrap, topic)
     await reader.start()
     try:
         reader.assign(list(range(partitions)))
