@@ -40,6 +40,8 @@ from analytics.windows import WindowKind, WindowSpec, floor_mod, timed_sql, wind
 WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secret
 #: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
 BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
+#: The rows of a batch a SESSION query's operator found late, which its ``partial_sql`` leaves out.
+LATE_KEYS = pa.schema(BATCH_META)
 
 _WINDOW_FUNCTIONS: dict[str, WindowKind] = {
     "tumble": "tumble",
@@ -48,6 +50,12 @@ _WINDOW_FUNCTIONS: dict[str, WindowKind] = {
     "session": "session",
 }
 _INCREMENTAL = {"sum", "count", "count_star", "min", "max", "avg"}
+#: Floating-point values are summed exactly as decimals of this scale (see ``_Compiler.exact_sum``) when their
+#: magnitude is below ``_EXACT_BELOW``; larger ones (and NaN, infinities) in a plain DOUBLE sum beside it. The bound
+#: leaves 10^10 additions of headroom in DECIMAL(38, 10) before an overflow.
+_EXACT_SCALE = 10
+_EXACT_BELOW = "1e18"
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,11 @@ class CompiledQuery:
     #: ``partial_sql``'s rows from a table ``__panes`` that adds the batch's watermark as ``__wm``.
     pane_sql: str | None = None
     expand_sql: str | None = None
+    #: SESSION only (see :func:`session_late_sql`): the batch's rows with their keys (after WHERE), which of them
+    #: are late once merged with the open sessions, and which sessions a batch's event windows fell in.
+    session_rows_sql: str | None = None
+    session_late_sql: str | None = None
+    session_touched_sql: str | None = None
 
     @property
     def lateness_ms(self) -> int:
@@ -134,6 +147,58 @@ class _Compiler:
         holder = sqlast.parse_statements(self.con, "SELECT 1")[0]
         holder["select_list"] = [sqlast.with_alias(expression, "")]
         return self.render(holder).removeprefix("SELECT ")
+
+    def register_empty_tables(self) -> None:
+        """``events`` and ``__batch`` (with the engine's columns) as empty tables of the source's types."""
+        empty = self.source.arrow_schema().empty_table()
+        for name, kind in BATCH_META:
+            empty = empty.append_column(name, pa.array([], kind))
+        self.con.register("events", self.source.arrow_schema().empty_table())
+        self.con.register("__batch", empty)
+        self.con.register("__late", LATE_KEYS.empty_table())
+
+    def type_of(self, expression: Node, window: WindowSpec) -> str:
+        """DuckDB's type of ``expression`` over a windowed batch (the arguments of aggregates are typed this way)."""
+        sql = f"SELECT {self.render_expr(expression)} AS __x FROM ({windowed_sql(window, '__batch')})"
+        try:
+            return str(self.con.execute(f"DESCRIBE {sql}").fetchall()[0][1])
+        except duckdb.Error as exc:
+            raise self.fail(_first_line(str(exc))) from exc
+
+    def exact_sum(self, call: Node, argument: Node, base: int) -> tuple[list[tuple[str, Node]], str]:
+        """The partials (two sums) of an exact floating-point SUM of ``argument``, and their total as SQL.
+
+        Floating-point addition is not associative, so a plain SUM depends on the order DuckDB's threads and the
+        micro-batches add the values in: 354.48 in one replay, 354.4800000000001 in the next. Values below
+        ``_EXACT_BELOW`` are summed as DECIMAL(38, 10), exactly, so any order gives the same total, rounded to a
+        double once at the end; larger values, NaN and infinities go to a DOUBLE sum beside it, which no realistic
+        stream reaches (and which, being that large, are beyond the decimals' precision anyway)."""
+        x = self.render_expr(argument)
+        small = self.expr(f"CASE WHEN abs({x}) < {_EXACT_BELOW} THEN CAST({x} AS DECIMAL(38, {_EXACT_SCALE})) END")
+        large = self.expr(f"CASE WHEN NOT (abs({x}) < {_EXACT_BELOW}) THEN CAST({x} AS DOUBLE) END")
+        partials = [
+            ("sum", sqlast.function_call("sum", [small], template=call)),
+            ("sum", sqlast.function_call("sum", [large], template=call)),
+        ]
+        a, b = f"__p{base}", f"__p{base + 1}"
+        exact = f"CAST({a} AS DOUBLE)"
+        total = f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL THEN {exact} ELSE {exact} + {b} END"
+        return partials, total
+
+    def total_order(self, modifiers: list[Node], columns: int, star: bool) -> list[Node]:
+        """``modifiers`` with an ORDER BY that orders every row: the user's terms first, then every column in
+        select-list order (``ORDER BY ALL`` when there were none). A result's rows, and so the records made of them,
+        then come in one order in every run, whatever order DuckDB's threads produced them in."""
+        ordered = [m for m in modifiers if m.get("type") == "ORDER_MODIFIER"]
+        if not ordered:
+            every = sqlast.parse_statements(self.con, "SELECT 1 ORDER BY ALL")[0]["modifiers"][0]
+            return [every, *modifiers]
+        if star:
+            return modifiers  # the number of columns is not known before binding: ties stay as DuckDB leaves them
+        positions = ", ".join(str(i) for i in range(1, columns + 1))
+        extra = sqlast.parse_statements(self.con, f"SELECT 1 ORDER BY {positions}")[0]["modifiers"][0]["orders"]
+        ordered[0]["orders"] = [*ordered[0]["orders"], *extra]
+        return modifiers
 
     def interval_ms(self, expression: Node) -> int:
         try:
@@ -218,7 +283,14 @@ class _Compiler:
                 raise self.fail(f"aggregate {shown} cannot be computed incrementally; use SUM, COUNT, MIN, MAX or AVG")
             arguments = sqlast.call_arguments(call)
             base = len(partials)
-            if function == "avg":
+            if function in ("sum", "avg") and self.type_of(arguments[0], window) in _FLOAT_TYPES:
+                exact, total = self.exact_sum(call, arguments[0], base)
+                partials += exact
+                if function == "avg":
+                    partials.append(("sum", sqlast.function_call("count", arguments, template=call)))
+                    total = f"({total}) / NULLIF(__p{base + 2}, 0)"
+                finals[key] = self.expr(total)
+            elif function == "avg":
                 partials.append(("sum", sqlast.function_call("sum", arguments, template=call)))
                 partials.append(("sum", sqlast.function_call("count", arguments, template=call)))
                 finals[key] = self.expr(f"CAST(__p{base} AS DOUBLE) / NULLIF(__p{base + 1}, 0)")
@@ -240,10 +312,13 @@ class _Compiler:
         stage1["group_sets"] = [list(range(len(stage1["group_expressions"])))]
         stage1["having"], stage1["qualify"], stage1["modifiers"] = None, None, []
         windowed = windowed_sql(window, "__batch")
-        partial_sql = (
-            f"WITH __windowed AS (SELECT * FROM ({windowed}) WHERE __we + {self.header.lateness_ms} > "
-            f"{WATERMARK_TOKEN}) {self.render(stage1)}"
-        )
+        if window.kind == "session":
+            # A session event's lateness depends on the open sessions it merges with: the operator finds the late
+            # ones first (``session_late_sql``) and passes them as ``__late``.
+            on_time = f"SELECT * FROM ({windowed}) ANTI JOIN __late USING (__partition, __offset)"
+        else:
+            on_time = f"SELECT * FROM ({windowed}) WHERE __we + {self.header.lateness_ms} > {WATERMARK_TOKEN}"
+        partial_sql = f"WITH __windowed AS ({on_time}) {self.render(stage1)}"
 
         columns = ["__ws", "__we", *[f"__g{i}" for i in range(len(keys))]]
         merged = ", ".join(f"{merge}(__p{j}) AS __p{j}" for j, (merge, _) in enumerate(partials))
@@ -272,7 +347,9 @@ class _Compiler:
         stage3["where_clause"] = sqlast.transform(node.get("having"), rewrite)
         stage3["group_expressions"], stage3["group_sets"], stage3["having"] = [], [], None
         stage3["qualify"] = sqlast.transform(node.get("qualify"), rewrite)
-        stage3["modifiers"] = sqlast.transform(node["modifiers"], rewrite)
+        star = bool(sqlast.find_all(node["select_list"], lambda n: n.get("class") in ("STAR", "COLUMNS")))
+        modifiers = sqlast.transform(node["modifiers"], rewrite)
+        stage3["modifiers"] = self.total_order(modifiers, len(stage3["select_list"]), star)
         result_sql = (
             "WITH __m AS (SELECT *, epoch_ms(__ws) AS window_start, epoch_ms(__we) AS window_end "
             f"FROM __state SEMI JOIN __sel USING (__ws, __we)) {self.render(stage3)}"
@@ -293,6 +370,21 @@ class _Compiler:
         )
         if window.kind == "hop" and not reads_window:
             stages.update(self.pane_stages(stage1, window, len(keys), len(partials)))
+        if window.kind == "session":
+            rows = copy.deepcopy(node)
+            rows["select_list"] = [
+                *[sqlast.column_ref(c) for c in ("__partition", "__offset", "__et", "__ws", "__we")],
+                *[sqlast.with_alias(g, f"__g{i}") for i, g in enumerate(keys)],
+            ]
+            rows["from_table"] = sqlast.base_table("__windowed")
+            rows["group_expressions"], rows["group_sets"] = [], []
+            rows["having"], rows["qualify"], rows["modifiers"] = None, None, []
+            stages["session_rows_sql"] = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
+            stages["session_late_sql"] = session_late_sql(len(keys), self.header.lateness_ms)
+            stages["session_touched_sql"] = (
+                "SELECT DISTINCT s.__ws, s.__we FROM __state s JOIN __touched t "
+                "ON t.__ws >= s.__ws AND t.__we <= s.__we"
+            )
         return stages
 
     def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> dict[str, str]:
@@ -319,13 +411,8 @@ class _Compiler:
 
     # -- load-time validation on empty typed tables -------------------------------------------------------------
     def validate(self, compiled: CompiledQuery) -> None:
-        schema = self.source.arrow_schema()
-        empty = schema.empty_table()
-        for name, kind in BATCH_META:
-            empty = empty.append_column(name, pa.array([], kind))
+        self.register_empty_tables()
         con = self.con
-        con.register("events", self.source.arrow_schema().empty_table())
-        con.register("__batch", empty)
         try:
             if compiled.etl_sql is not None:
                 con.sql(compiled.etl_sql).fetchall()
@@ -343,12 +430,23 @@ class _Compiler:
                 con.register("__panes", panes)
                 con.register("__partials", con.sql(compiled.expand_sql or "").to_arrow_table())
                 con.sql(compiled.merge_sql or "").fetchall()
+            if compiled.session_rows_sql is not None:
+                rows = con.sql(compiled.session_rows_sql).to_arrow_table()
+                con.register("__rows", rows)
+                con.register(
+                    "__open",
+                    rows.select([c for c in rows.column_names if c in ("__ws", "__we") or c.startswith("__g")]),
+                )
+                con.sql((compiled.session_late_sql or "").replace(WATERMARK_TOKEN, "0")).fetchall()
+                con.register("__touched", con.sql("SELECT * FROM __sel").to_arrow_table())
+                con.sql(compiled.session_touched_sql or "").fetchall()
         except duckdb.Error as exc:
             raise self.fail(_first_line(str(exc))) from exc
 
     def compile(self) -> CompiledQuery:
         node = self.statement()
         window = self.window_of(node)
+        self.register_empty_tables()
         fingerprint = hashlib.sha256(self.text.encode()).hexdigest()[:16]
         common = {"name": self.header.name, "path": self.path, "header": self.header, "source": self.source}
         if window is None:
@@ -378,6 +476,34 @@ def session_merge_sql(key_count: int, merges: list[str]) -> str:
         "THEN 0 ELSE 1 END AS __new FROM __u), "
         f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f) "
         f"SELECT min(__ws) AS __ws, max(__we) AS __we{key_list}{merged} FROM __i GROUP BY __island{key_list}"
+    )
+
+
+def session_late_sql(key_count: int, lateness_ms: int) -> str:
+    """The late rows of a batch of a SESSION query, with the session each would have been part of.
+
+    ``__rows`` holds the batch's rows (``session_rows_sql``), ``__open`` the open sessions (``__ws``, ``__we``,
+    keys). Each row's window ``[t, t + gap)`` is merged with the open sessions and the batch's other windows of its
+    key first (gaps and islands, as :func:`session_merge_sql`), and only then judged, as Flink's merging window
+    operator does: a row is late when the session it ends up in closed (end + lateness <= the watermark). One that
+    falls inside, or bridges to, an open session is on time, whatever its own window."""
+    keys = [f"__g{i}" for i in range(key_count)]
+    over = f"PARTITION BY {', '.join(keys)} " if keys else ""
+    order = f"{over}ORDER BY __ws, __we"
+    key_list = "".join(f", {k}" for k in keys)
+    island = f"PARTITION BY {', '.join([*keys, '__island'])}"
+    return (
+        f"WITH __u AS (SELECT __ws, __we{key_list}, CAST(NULL AS INTEGER) AS __partition, CAST(NULL AS BIGINT) AS "
+        f"__offset, CAST(NULL AS BIGINT) AS __et FROM __open UNION ALL SELECT __ws, __we{key_list}, __partition, "
+        "__offset, __et FROM __rows), "
+        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
+        "THEN 0 ELSE 1 END AS __new FROM __u), "
+        f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f), "
+        f"__s AS (SELECT *, min(__ws) OVER ({island}) AS __sws, max(__we) OVER ({island}) AS __swe FROM __i) "
+        "SELECT __partition, __offset, min(__et) AS __et, list(__sws ORDER BY __sws) AS __missed_ws, "
+        "list(__swe ORDER BY __sws) AS __missed_we FROM __s "
+        f"WHERE __partition IS NOT NULL AND __swe + {lateness_ms} <= {WATERMARK_TOKEN} "
+        "GROUP BY __partition, __offset ORDER BY __partition, __offset"
     )
 
 

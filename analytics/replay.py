@@ -55,13 +55,20 @@ def replay_outcomes(
     topics = topics or OutputTopics()
     operator = make_operator(query, throttle=False)
     decoder = Decoder(query.source, query.name)
+    next_line = 1
     for numbers, lines in _batches(input_path, batch_size):
         batch, bad = decoder.decode(0, numbers, lines)
         outcome = operator.process(batch, 0)
         outcome.errors = bad + outcome.errors
-        yield outcome, outcome_records(query, outcome, topics, _clock(operator))
+        next_line = numbers[-1] + 1
+        yield outcome, outcome_records(query, outcome, topics, _clock(operator), _offsets(next_line))
     outcome = operator.finish()
-    yield outcome, outcome_records(query, outcome, topics, _clock(operator))
+    yield outcome, outcome_records(query, outcome, topics, _clock(operator), _offsets(next_line))
+
+
+def _offsets(next_line: int) -> dict[str, object]:
+    # As the live runner's ``source_offsets``: the next offset to read per partition, here the next line number.
+    return {"source_offsets": {"0": next_line}}
 
 
 def _clock(operator: object) -> int:
