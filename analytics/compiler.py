@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from analytics import sqlast
+from analytics import dialect, sqlast
 from analytics.exceptions import QueryError
 from analytics.header import Header, parse_header
 from analytics.sources import Source
@@ -79,6 +79,8 @@ class CompiledQuery:
     #: ``partial_sql``'s rows from a table ``__panes`` that adds the batch's watermark as ``__wm``.
     pane_sql: str | None = None
     expand_sql: str | None = None
+    #: The source's columns the query mentions (what a recording must hold for the query to find anything).
+    reads: tuple[str, ...] = ()
     #: SESSION only (see :func:`session_late_sql`): the batch's rows with their keys (after WHERE), which of them
     #: are late once merged with the open sessions, and which sessions a batch's event windows fell in.
     session_rows_sql: str | None = None
@@ -125,6 +127,8 @@ def _first_line(message: str) -> str:
 class _Compiler:
     def __init__(self, path: Path, text: str, header: Header, source: Source) -> None:
         self.path, self.text, self.header, self.source = path, text, header, source
+        #: The text in DuckDB's spelling (Flink's window syntax rewritten in place, see :mod:`analytics.dialect`).
+        self.sql = text
         self.con = duckdb.connect()
         self.aggregates = {
             str(row[0]).lower()
@@ -213,7 +217,11 @@ class _Compiler:
     # -- the statement -------------------------------------------------------------------------------------------
     def statement(self) -> Node:
         try:
-            nodes = sqlast.parse_statements(self.con, self.text)
+            self.sql = dialect.to_duckdb(self.text)
+        except dialect.DialectError as exc:
+            raise self.fail(str(exc), _line_of(self.text, exc.position)) from exc
+        try:
+            nodes = sqlast.parse_statements(self.con, self.sql)
         except sqlast.SqlSyntaxError as exc:
             raise self.fail(f"syntax error: {exc}", _line_of(self.text, exc.position)) from exc
         if len(nodes) != 1:
@@ -448,11 +456,20 @@ class _Compiler:
         window = self.window_of(node)
         self.register_empty_tables()
         fingerprint = hashlib.sha256(self.text.encode()).hexdigest()[:16]
-        common = {"name": self.header.name, "path": self.path, "header": self.header, "source": self.source}
+        columns = {name.lower(): name for name in self.source.column_names()}
+        mentioned = {str(n["column_names"][-1]).lower() for n in sqlast.find_all(node, sqlast.is_column)}
+        reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
+        common = {
+            "name": self.header.name,
+            "path": self.path,
+            "header": self.header,
+            "source": self.source,
+            "reads": reads,
+        }
         if window is None:
             if self.aggregate_calls(node):
                 raise self.fail("aggregates need a window: read FROM TUMBLE(events, DESCRIPTOR(...), INTERVAL ...)")
-            body = self.text.strip().rstrip(";")
+            body = self.sql.strip().rstrip(";")
             etl = f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {body}"
             compiled = CompiledQuery(**common, window=None, fingerprint=fingerprint, etl_sql=etl)  # type: ignore[arg-type]
         else:

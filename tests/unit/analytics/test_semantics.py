@@ -292,3 +292,34 @@ def test_a_growing_session_emits_its_changes_under_the_session_never_an_event_wi
         ("2026-11-27T08:00:00.000Z", "2026-11-27T08:00:30.000Z", [1]),
         ("2026-11-27T08:00:00.000Z", "2026-11-27T08:00:50.000Z", [2]),
     ]
+
+
+FLINK_HOP = """-- source: clickstream
+SELECT window_start, window_end, url AS key, SUM(price) AS revenue, AVG(price) AS mean, COUNT(*) AS n
+FROM TABLE(
+    HOP(TABLE events, DESCRIPTOR(event_time), INTERVAL '10' SECONDS, INTERVAL '1' MINUTES)) -- 'TABLE(' in a comment
+GROUP BY window_start, window_end, url
+"""
+
+
+def test_flinks_own_window_syntax_gives_what_kemus_spelling_gives(tmp_path: Path) -> None:
+    events = prices(800, 3)
+    flink = replay_lines(builtin_source_query(FLINK_HOP), events, tmp_path, 100)
+    duck = replay_lines(builtin_source_query(FLOAT_HOP), events, tmp_path, 100)
+    assert final_rows(flink) == final_rows(duck)
+    assert final_rows(flink)
+
+
+def test_flink_spellings_of_each_window_kind_compile() -> None:
+    for call in (
+        "TUMBLE(TABLE events, DESCRIPTOR(event_time), INTERVAL '1' MINUTE)",
+        "SESSION(TABLE events, DESCRIPTOR(event_time), INTERVAL '30' SECOND)",
+        "CUMULATE(TABLE events, DESCRIPTOR(event_time), INTERVAL '10' SECONDS, INTERVAL '1' MINUTE)",
+        "hop ( table events , descriptor(event_time), interval '10' seconds, interval '1' minute )",
+    ):
+        text = f"""-- source: game-events
+SELECT window_start, window_end, COUNT(*) AS n
+FROM TABLE({call})
+GROUP BY window_start, window_end
+"""
+        assert builtin_source_query(text).window is not None, call
