@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 from aiokafka import TopicPartition
 from aiokafka import errors as kafka_errors
-from aiokafka.client import AIOKafkaClient
+from aiokafka.client import AIOKafkaClient, CoordinationType
+from aiokafka.protocol.commit import OffsetCommitRequest
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.offset import OffsetRequest
 from aiokafka.record.control_record import ABORT_MARKER, ControlRecord
@@ -339,6 +340,27 @@ class PartitionReader:
             f"cannot list the {where} offsets of {self.topic!r}: no leader, or a retriable error, in all "
             f"{_LIST_ATTEMPTS} attempts"
         )
+
+    async def commit(self, group: str, offsets: dict[int, int]) -> None:
+        """Commit ``offsets`` (next offset per partition) for consumer group ``group``, as a consumer with manually
+        assigned partitions does (no generation, no member): progress that Kafka's tooling can show. Raises
+        :class:`ReaderError` when the broker refuses it."""
+        if not offsets:
+            return
+        try:
+            coordinator = await self._client.coordinator_lookup(CoordinationType.GROUP, group)
+            parts = [(partition, offset, "") for partition, offset in sorted(offsets.items())]
+            request = OffsetCommitRequest(group, -1, "", -1, [(self.topic, parts)])
+            response = await self._client.send(coordinator, request)
+        except kafka_errors.KafkaError as exc:
+            raise ReaderError(f"cannot commit the offsets of group {group!r}: {exc!r}") from exc
+        for _topic, answers in response.topics:
+            for partition, error_code in answers:
+                error = kafka_errors.for_code(error_code)
+                if error is not kafka_errors.NoError:
+                    raise ReaderError(
+                        f"cannot commit offset of {self.topic}[{partition}] for {group!r}: {error.__name__}"
+                    )
 
     def _leader(self, partition: int) -> int | None:
         """The broker leading ``partition`` as the metadata knows it, None when it knows none."""
