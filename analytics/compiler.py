@@ -32,12 +32,11 @@ import pyarrow as pa
 from analytics import dialect, sqlast
 from analytics.exceptions import QueryError
 from analytics.header import Header, parse_header
+from analytics.sessions import WATERMARK_TOKEN, session_late_sql, session_merge_sql
 from analytics.sources import Source
 from analytics.sqlast import Node
 from analytics.windows import WindowKind, WindowSpec, floor_mod, timed_sql, windowed_sql
 
-#: Placeholder in ``partial_sql`` for the current watermark (ms); an identifier no user query can produce.
-WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secret
 #: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
 BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
 #: The rows of a batch a SESSION query's operator found late, which its ``partial_sql`` leaves out.
@@ -81,10 +80,12 @@ class CompiledQuery:
     expand_sql: str | None = None
     #: The source's columns the query mentions (what a recording must hold for the query to find anything).
     reads: tuple[str, ...] = ()
-    #: SESSION only (see :func:`session_late_sql`): the batch's rows with their keys (after WHERE), which of them
-    #: are late once merged with the open sessions, and which sessions a batch's event windows fell in.
-    session_rows_sql: str | None = None
-    session_late_sql: str | None = None
+    #: The batch's (row, window) pairs the query counts (after WHERE) with their keys, as ``__rows``; and which of
+    #: them are late, as (``__partition``, ``__offset``, ``__et``, the windows missed): those whose window closed,
+    #: or for SESSION (see :func:`session_late_sql`) whose session closed once merged with the open ones (``__open``).
+    rows_sql: str | None = None
+    late_sql: str | None = None
+    #: SESSION only: the sessions in ``__state`` that a batch's event windows (``__touched``) fell in.
     session_touched_sql: str | None = None
 
     @property
@@ -378,17 +379,23 @@ class _Compiler:
         )
         if window.kind == "hop" and not reads_window:
             stages.update(self.pane_stages(stage1, window, len(keys), len(partials)))
+        # Late events are the ones the query would have counted: rows its WHERE keeps, in windows that closed.
+        rows = copy.deepcopy(node)
+        rows["select_list"] = [
+            *[sqlast.column_ref(c) for c in ("__partition", "__offset", "__et", "__ws", "__we")],
+            *[sqlast.with_alias(g, f"__g{i}") for i, g in enumerate(keys)],
+        ]
+        rows["from_table"] = sqlast.base_table("__windowed")
+        rows["group_expressions"], rows["group_sets"] = [], []
+        rows["having"], rows["qualify"], rows["modifiers"] = None, None, []
+        stages["rows_sql"] = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
+        stages["late_sql"] = (
+            "SELECT __partition, __offset, min(__et) AS __et, list(__ws ORDER BY __ws) AS __missed_ws, "
+            f"list(__we ORDER BY __ws) AS __missed_we FROM __rows WHERE __we + {self.header.lateness_ms} <= "
+            f"{WATERMARK_TOKEN} GROUP BY __partition, __offset ORDER BY __partition, __offset"
+        )
         if window.kind == "session":
-            rows = copy.deepcopy(node)
-            rows["select_list"] = [
-                *[sqlast.column_ref(c) for c in ("__partition", "__offset", "__et", "__ws", "__we")],
-                *[sqlast.with_alias(g, f"__g{i}") for i, g in enumerate(keys)],
-            ]
-            rows["from_table"] = sqlast.base_table("__windowed")
-            rows["group_expressions"], rows["group_sets"] = [], []
-            rows["having"], rows["qualify"], rows["modifiers"] = None, None, []
-            stages["session_rows_sql"] = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
-            stages["session_late_sql"] = session_late_sql(len(keys), self.header.lateness_ms)
+            stages["late_sql"] = session_late_sql(len(keys), self.header.lateness_ms)
             stages["session_touched_sql"] = (
                 "SELECT DISTINCT s.__ws, s.__we FROM __state s JOIN __touched t "
                 "ON t.__ws >= s.__ws AND t.__we <= s.__we"
@@ -438,14 +445,13 @@ class _Compiler:
                 con.register("__panes", panes)
                 con.register("__partials", con.sql(compiled.expand_sql or "").to_arrow_table())
                 con.sql(compiled.merge_sql or "").fetchall()
-            if compiled.session_rows_sql is not None:
-                rows = con.sql(compiled.session_rows_sql).to_arrow_table()
-                con.register("__rows", rows)
-                con.register(
-                    "__open",
-                    rows.select([c for c in rows.column_names if c in ("__ws", "__we") or c.startswith("__g")]),
-                )
-                con.sql((compiled.session_late_sql or "").replace(WATERMARK_TOKEN, "0")).fetchall()
+            rows = con.sql(compiled.rows_sql or "").to_arrow_table()
+            con.register("__rows", rows)
+            con.register(
+                "__open", rows.select([c for c in rows.column_names if c in ("__ws", "__we") or c.startswith("__g")])
+            )
+            con.sql((compiled.late_sql or "").replace(WATERMARK_TOKEN, "0")).fetchall()
+            if compiled.session_touched_sql is not None:
                 con.register("__touched", con.sql("SELECT * FROM __sel").to_arrow_table())
                 con.sql(compiled.session_touched_sql or "").fetchall()
         except duckdb.Error as exc:
@@ -477,51 +483,6 @@ class _Compiler:
             compiled = CompiledQuery(**common, window=window, fingerprint=fingerprint, **stages)  # type: ignore[arg-type]
         self.validate(compiled)
         return compiled
-
-
-def session_merge_sql(key_count: int, merges: list[str]) -> str:
-    """Merge open sessions with the batch's per-event windows: per key, ordered by start, a window that starts
-    before the latest end so far joins the session (gaps and islands); a gap of ``gap`` or more splits sessions."""
-    keys = [f"__g{i}" for i in range(key_count)]
-    over = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    order = f"{over}ORDER BY __ws, __we"
-    merged = "".join(f", {merge}(__p{j}) AS __p{j}" for j, merge in enumerate(merges))
-    key_list = "".join(f", {k}" for k in keys)
-    return (
-        "WITH __u AS (SELECT * FROM __state UNION ALL SELECT * FROM __partials), "
-        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
-        "THEN 0 ELSE 1 END AS __new FROM __u), "
-        f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f) "
-        f"SELECT min(__ws) AS __ws, max(__we) AS __we{key_list}{merged} FROM __i GROUP BY __island{key_list}"
-    )
-
-
-def session_late_sql(key_count: int, lateness_ms: int) -> str:
-    """The late rows of a batch of a SESSION query, with the session each would have been part of.
-
-    ``__rows`` holds the batch's rows (``session_rows_sql``), ``__open`` the open sessions (``__ws``, ``__we``,
-    keys). Each row's window ``[t, t + gap)`` is merged with the open sessions and the batch's other windows of its
-    key first (gaps and islands, as :func:`session_merge_sql`), and only then judged, as Flink's merging window
-    operator does: a row is late when the session it ends up in closed (end + lateness <= the watermark). One that
-    falls inside, or bridges to, an open session is on time, whatever its own window."""
-    keys = [f"__g{i}" for i in range(key_count)]
-    over = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    order = f"{over}ORDER BY __ws, __we"
-    key_list = "".join(f", {k}" for k in keys)
-    island = f"PARTITION BY {', '.join([*keys, '__island'])}"
-    return (
-        f"WITH __u AS (SELECT __ws, __we{key_list}, CAST(NULL AS INTEGER) AS __partition, CAST(NULL AS BIGINT) AS "
-        f"__offset, CAST(NULL AS BIGINT) AS __et FROM __open UNION ALL SELECT __ws, __we{key_list}, __partition, "
-        "__offset, __et FROM __rows), "
-        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
-        "THEN 0 ELSE 1 END AS __new FROM __u), "
-        f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f), "
-        f"__s AS (SELECT *, min(__ws) OVER ({island}) AS __sws, max(__we) OVER ({island}) AS __swe FROM __i) "
-        "SELECT __partition, __offset, min(__et) AS __et, list(__sws ORDER BY __sws) AS __missed_ws, "
-        "list(__swe ORDER BY __sws) AS __missed_we FROM __s "
-        f"WHERE __partition IS NOT NULL AND __swe + {lateness_ms} <= {WATERMARK_TOKEN} "
-        "GROUP BY __partition, __offset ORDER BY __partition, __offset"
-    )
 
 
 def compile_query(path: Path, text: str, sources: dict[str, Source]) -> CompiledQuery:

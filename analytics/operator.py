@@ -20,11 +20,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.compiler import LATE_KEYS, WATERMARK_TOKEN, CompiledQuery
+from analytics.compiler import LATE_KEYS, CompiledQuery
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
+from analytics.sessions import WATERMARK_TOKEN
 from analytics.watermarks import WatermarkTracker
-from analytics.windows import windowed_sql, windows_of
+from analytics.windows import windows_of
 
 _WINDOW_KEYS = pa.schema([("__ws", pa.int64()), ("__we", pa.int64())])
 #: Pending partials are merged once they are this many rows, even if the state is smaller.
@@ -70,13 +71,6 @@ class WindowOperator:
         self._partial_sql = query.partial_sql
         self._merge_sql = query.merge_sql
         self._result_sql = query.result_sql
-        self._late_sql = (
-            f"WITH __windowed AS ({windowed_sql(self.window, '__batch')}) "
-            "SELECT __partition, __offset, min(__et) AS __et, list(__ws ORDER BY __ws) AS __missed_ws, "
-            "list(__we ORDER BY __ws) AS __missed_we FROM __windowed "
-            f"WHERE __we + {self.lateness_ms} <= {WATERMARK_TOKEN} GROUP BY __partition, __offset "
-            "ORDER BY __partition, __offset"
-        )
         #: One row per open (window, keys), merged; None until the first batch gives the schema.
         self.state: pa.Table | None = None
         #: Partial aggregates of batches not merged into :attr:`state` yet (rows may repeat a state row's key).
@@ -111,10 +105,7 @@ class WindowOperator:
                 self.state = self._empty_state(batch)
             late_keys = self._no_late
             if self._may_be_late(batch, watermark):
-                if self._session:
-                    outcome.late, late_keys = self._session_late_events(batch, watermark)
-                else:
-                    outcome.late = self._late_events(batch, watermark)
+                outcome.late, late_keys = self._late_events(batch, watermark)
                 self.late_count += len(outcome.late)
             if self.query.pane_sql is not None:
                 partials = self._arrow(self.query.pane_sql, __batch=batch)
@@ -193,23 +184,23 @@ class WindowOperator:
         soonest_end = self.window.size_ms if self._session else 1
         return earliest is not None and earliest + soonest_end + self.lateness_ms <= watermark
 
-    def _late_events(self, batch: pa.Table, watermark: int) -> list[LateEvent]:
-        return self._late_of(batch, self._arrow(self._late_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch))
+    def _late_events(self, batch: pa.Table, watermark: int) -> tuple[list[LateEvent], pa.Table]:
+        """A batch's late events, and their (``__partition``, ``__offset``) for a SESSION query's partial step.
 
-    def _session_late_events(self, batch: pa.Table, watermark: int) -> tuple[list[LateEvent], pa.Table]:
-        """A SESSION batch's late events, and their (``__partition``, ``__offset``) for the partial step. Events are
-        merged with the open sessions (and each other) before their lateness is judged; see ``session_late_sql``."""
-        rows = self._arrow(self.query.session_rows_sql or "", __batch=batch)
+        Only rows the query counts (its WHERE keeps them) can be late. A SESSION event is merged with the open
+        sessions (and the batch's other events) before its lateness is judged; see ``session_late_sql``."""
+        rows = self._arrow(self.query.rows_sql or "", __batch=batch)
         closed_alone = pc.less_equal(pc.add(rows.column("__we"), self.lateness_ms), watermark)
         if not pc.any(closed_alone).as_py():
             return [], self._no_late
-        self._fold()  # every open session must be in the state to be merged with
-        assert self.state is not None  # noqa: S101 - set before the first batch is folded
-        open_sessions = self.state.select(
-            ["__ws", "__we", *[c for c in self.state.column_names if c.startswith("__g")]]
-        )
-        sql = (self.query.session_late_sql or "").replace(WATERMARK_TOKEN, str(watermark))
-        late = self._arrow(sql, __rows=rows, __open=open_sessions)
+        sql = (self.query.late_sql or "").replace(WATERMARK_TOKEN, str(watermark))
+        if self._session:
+            self._fold()  # every open session must be in the state to be merged with
+            assert self.state is not None  # noqa: S101 - set before the first batch is folded
+            keys = [c for c in self.state.column_names if c.startswith("__g")]
+            late = self._arrow(sql, __rows=rows, __open=self.state.select(["__ws", "__we", *keys]))
+        else:
+            late = self._arrow(sql, __rows=rows)
         return self._late_of(batch, late), late.select(["__partition", "__offset"]).cast(LATE_KEYS)
 
     def _late_of(self, batch: pa.Table, late: pa.Table) -> list[LateEvent]:

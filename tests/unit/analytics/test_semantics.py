@@ -323,3 +323,18 @@ FROM TABLE({call})
 GROUP BY window_start, window_end
 """
         assert builtin_source_query(text).window is not None, call
+
+
+def test_only_events_the_query_counts_can_be_late(tmp_path: Path) -> None:
+    # A late level_up event is not late for a query that counts scores only: it would not have counted anyway.
+    text = """-- source: game-events
+-- out_of_orderness: 0s
+SELECT window_start, window_end, COUNT(*) AS n
+FROM TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '1 minute')
+WHERE event_type = 'score'
+GROUP BY window_start, window_end
+"""
+    level_up = {**score("a", "00:10.000", event_id="level"), "event_type": "level_up"}
+    events = [score("a", "00:10.000"), score("a", "01:30.000"), level_up, score("a", "00:20.000", event_id="late")]
+    output = replay_lines(builtin_source_query(text), events, tmp_path, batch_size=1)
+    assert [e["event"]["event_id"] for e in records(output, "analytics-late-events")] == ["late"]
