@@ -39,6 +39,9 @@ from analytics.windows import WindowKind, WindowSpec, floor_mod, timed_sql, wind
 
 #: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
 BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
+#: The layout of a query's state (its partial aggregates), part of its fingerprint: a checkpoint written by an
+#: engine that laid the same query's state out otherwise (before exact float sums, "1") is refused, not misread.
+STATE_FORMAT = "2"
 #: The rows of a batch a SESSION query's operator found late, which its ``partial_sql`` leaves out.
 LATE_KEYS = pa.schema(BATCH_META)
 
@@ -461,7 +464,7 @@ class _Compiler:
         node = self.statement()
         window = self.window_of(node)
         self.register_empty_tables()
-        fingerprint = hashlib.sha256(self.text.encode()).hexdigest()[:16]
+        fingerprint = hashlib.sha256(f"{STATE_FORMAT}\n{self.text}".encode()).hexdigest()[:16]
         columns = {name.lower(): name for name in self.source.column_names()}
         mentioned = {str(n["column_names"][-1]).lower() for n in sqlast.find_all(node, sqlast.is_column)}
         reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
