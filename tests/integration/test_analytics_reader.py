@@ -47,7 +47,10 @@ async def _produce_mixed(bootstrap: str, topic: str, partitions: int) -> None:
 
 
 async def _oracle(bootstrap: str, topic: str, partitions: int) -> list[Record]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    """What aiokafka's consumer reads, ``read_committed`` as the reader reads."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -231,7 +234,7 @@ async def test_aborted_transactions_are_never_read(kafka_bootstrap: str, new_top
     finally:
         await producer.stop()
         await plain.stop()
-    expected = await _committed_oracle(kafka_bootstrap, topic, 2)
+    expected = await _oracle(kafka_bootstrap, topic, 2)
     assert len(expected) == 80 + 4
     reader = PartitionReader(kafka_bootstrap, topic, max_wait_ms=200)
     await reader.start()
@@ -270,22 +273,3 @@ async def test_an_open_transaction_is_not_read_until_it_commits(kafka_bootstrap:
     finally:
         await reader.close()
         await producer.stop()
-
-
-async def _committed_oracle(bootstrap: str, topic: str, partitions: int) -> list[Record]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level="read_committed"
-    )
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        seen: list[Record] = []
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                seen += [(tp.partition, r.offset, r.value) for r in records]
-        return sorted(seen)
-    finally:
-        await consumer.stop()
