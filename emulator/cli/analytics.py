@@ -143,10 +143,15 @@ def _mismatch(
     if stats.fields:
         text += f"; its events have the fields {', '.join(stats.fields)}"
     fields = set(stats.fields)
-    fitting = sorted(q.name for q in catalog.values() if q.reads and set(q.reads) <= fields)
-    if fitting:
-        text += f". Queries that read events like these: {', '.join(fitting)}"
+    if fields:
+        # The source whose columns are most like the file's fields (Jaccard), and its queries that find all the
+        # columns they read: a query of another source may read only the generic ones (event_type) and fit by chance.
+        sources = {q.source.name: set(q.source.column_names()) for q in catalog.values()}
+        best = max(sorted(sources), key=lambda name: len(sources[name] & fields) / len(sources[name] | fields))
+        fitting = sorted(q.name for q in catalog.values() if q.source.name == best and set(q.reads) <= fields)
+        if fitting and best != source.name:
+            text += f". They look like events of source {best!r}, which these queries read: {', '.join(fitting)}"
     kinds = [kind.value for kind in StreamKind if kind.default_stream == source.topic]
     if kinds:
-        text += f". Record {source.name} events with: kemu produce {kinds[0]} --count N --seed S --to FILE"
+        text += f". To record events of source {source.name!r}: kemu produce {kinds[0]} --count N --to FILE"
     return text

@@ -78,7 +78,10 @@ def test_replaying_events_of_another_source_says_so(tmp_path: Path) -> None:
     message = " ".join(done.stderr.split())
     assert "none of the 300 events in events.jsonl has player_id or points, which query leaderboard_1m reads" in message
     assert "device_id" in message  # what the file's events look like
-    assert "iot_hot_devices" in message  # queries that read events like these
+    assert (
+        "look like events of source 'iot-telemetry', which these queries read: iot_hot_devices, iot_silent_devices"
+        in message
+    )
     assert "Traceback" not in message
 
 
