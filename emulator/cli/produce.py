@@ -5,6 +5,7 @@
 
 import asyncio
 import contextlib
+import math
 import re
 import secrets
 import signal
@@ -56,7 +57,8 @@ def pacing(rate: float | None, recording: bool) -> tuple[bool, float]:
 
     A run to a stream is paced at ``rate`` (default :data:`DEFAULT_RATE`). A recording to a file is paced only when
     ``--rate`` is given: nobody waits on a file, and 100,000 events took 100 s at the default rate. Its event times
-    are spaced as a stream's at the same rate would be, so a recording looks like what the stream would carry.
+    are spaced as a stream's at the same rate would be, so a recording looks like what the stream would carry (and
+    its ``--duration`` is that much event time).
     ``--rate 0`` is as fast as possible either way, spaced at :data:`UNPACED_EVENT_TIME_RATE`."""
     if rate == 0:
         return False, UNPACED_EVENT_TIME_RATE
@@ -173,6 +175,10 @@ def _command(kind: StreamKind) -> Callable[..., None]:
             raise ConfigurationError("give --duration or --count, not both")
         used_seed = seed if seed is not None else secrets.randbits(31)
         paced, spacing = pacing(rate, recording=to is not None)
+        if to is not None and rate is None and duration is not None:
+            # An unpaced recording would fill the file for `duration` seconds of wall clock (millions of events):
+            # what is asked for is that much event time at the spacing rate.
+            count, duration = math.ceil(duration * spacing), None
         try:
             generator = GeneratorConfig(
                 kind=kind,

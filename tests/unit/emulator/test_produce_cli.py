@@ -100,3 +100,12 @@ def test_a_recording_without_rate_is_not_paced_and_spaced_at_the_default_rate(tm
     assert "as fast as possible" in done.stderr
     times = [orjson.loads(line)["event_time"] for line in out.read_bytes().splitlines()]
     assert times[-1].startswith("2026-11-27T08:00:0")  # 3,000 events at 1,000/s of event time: about 3 s
+
+
+def test_an_unpaced_recording_for_a_duration_holds_that_much_event_time(tmp_path: Path) -> None:
+    # Not "as many events as fit in 2 s of wall clock": 2 s of events at the default 1,000 events/s.
+    out = tmp_path / "two-seconds.jsonl"
+    done = kemu("produce", "game", "--duration", "2", "--seed", "1", "--start-time", "2026-11-27T08:00:00Z",
+                "--to", str(out), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(out.read_bytes().splitlines()) == 2_000
