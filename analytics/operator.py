@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from analytics.compiler import WATERMARK_TOKEN, CompiledQuery
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
-from analytics.watermarks import WatermarkTracker
+from analytics.watermarks import MIN_WATERMARK, WatermarkTracker
 from analytics.windows import windowed_sql, windows_of
 
 _WINDOW_KEYS = pa.schema([("__ws", pa.int64()), ("__we", pa.int64())])
@@ -105,15 +105,17 @@ class WindowOperator:
             watermark = self.watermarks.watermark
             if self.state is None:
                 self.state = self._empty_state(batch)
-            if self._may_be_late(batch, watermark):
-                outcome.late = self._late_events(batch, watermark)
-                self.late_count += len(outcome.late)
+            # The query's expressions run on each row here, first: a row they fail on fails the batch before any
+            # state changes, so the batch can be processed again without it (analytics.isolation).
             if self.query.pane_sql is not None:
                 partials = self._arrow(self.query.pane_sql, __batch=batch)
                 batch_watermark = pa.repeat(pa.scalar(watermark, pa.int64()), partials.num_rows)
                 partials = partials.append_column("__wm", batch_watermark)
             else:
                 partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
+            if self._may_be_late(batch, watermark):
+                outcome.late = self._late_events(batch, watermark)
+                self.late_count += len(outcome.late)
             if partials.num_rows:
                 self._pending.append(partials)
                 # Counted as the rows they will be once spread over their windows (a pane's are in several).
@@ -132,6 +134,14 @@ class WindowOperator:
                 touched, self._unsent, self._last_changes_ms = self._unsent, None, now_ms
         outcome.extend(self._emit(touched))
         return outcome
+
+    def check(self, batch: pa.Table) -> None:
+        """Run the query's expressions on each row of ``batch`` (its partial aggregation) and raise what they raise;
+        changes nothing."""
+        if self.query.pane_sql is not None:
+            self._arrow(self.query.pane_sql, __batch=batch)
+        else:
+            self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(MIN_WATERMARK)), __batch=batch)
 
     def _windows_of(self, partials: pa.Table, watermark: int) -> pa.Table:
         """The distinct windows a batch's partials (per window, or per pane) add to, as (``__ws``, ``__we``)."""

@@ -19,6 +19,7 @@ from analytics.compiler import CompiledQuery
 from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
+from analytics.isolation import process_batch
 from analytics.outputs import Record, outcome_records
 
 
@@ -54,11 +55,9 @@ def replay_outcomes(
     """Per micro-batch, what the query emits and the records it would produce (offsets are line numbers)."""
     topics = topics or OutputTopics()
     operator = make_operator(query, throttle=False)
-    decoder = Decoder(query.source, query.name)
+    decoder = Decoder.for_query(query)
     for numbers, lines in _batches(input_path, batch_size):
-        batch, bad = decoder.decode(0, numbers, lines)
-        outcome = operator.process(batch, 0)
-        outcome.errors = bad + outcome.errors
+        outcome = process_batch(decoder, operator, query.name, [(0, numbers, lines)], 0)
         yield outcome, outcome_records(query, outcome, topics, _clock(operator))
     outcome = operator.finish()
     yield outcome, outcome_records(query, outcome, topics, _clock(operator))
