@@ -70,7 +70,10 @@ def convert(field: str, value: Any, kind: FieldType) -> Any:
     if value is None:
         return None
     if kind is FieldType.JSON:
-        return orjson.dumps(value).decode()
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes (254 levels)
+            raise ConversionError(f"field {field!r}: nested too deeply to keep as JSON text ({exc})") from None
     got = family_of(value)
     if kind is FieldType.DOUBLE and got in (FieldType.BIGINT, FieldType.DOUBLE):
         return float(value)
