@@ -115,9 +115,13 @@ class Worker:
             if aborted:
                 log.info("aborted %d incomplete multipart uploads under %r", aborted, root)
 
+    def start_reporting(self) -> None:
+        """Send a :class:`Status` whenever it changes, from now on: S3 may already be away while the worker
+        prepares, and the parent shows that as "waiting for S3"."""
+        self._spawn(self._report_status())
+
     async def serve(self, inbox: queue.Queue[Any]) -> None:
         self._spawn(self._encode_loop())
-        self._spawn(self._report_status())
         while True:
             message = await asyncio.to_thread(inbox.get)
             if isinstance(message, WriteJob):
@@ -282,6 +286,7 @@ def _read_input(stream: IO[bytes], inbox: queue.Queue[Any]) -> None:
 async def serve(init: Init, inbox: queue.Queue[Any], out: IO[bytes]) -> None:
     try:
         worker = Worker(init, out)
+        worker.start_reporting()
         await worker.prepare()
     except Exception as exc:
         log.debug("worker start failed", exc_info=True)
