@@ -7,11 +7,15 @@ batch thus cost a few bulk parses (about log2 of the batch per bad record), not 
 the engine from falling behind on the demo's 0.5% malformed events.
 
 Whether a record is good never depends on the batch it came in: the record-by-record path asks the same reader the
-same question about one record (multi-line records allowed) that the bulk read asks about many, and both then apply
-the same checks to the values. Arrow's reader does not check that text is UTF-8, accepts ``NaN`` and
-``Infinity``, and parses timestamps Python and DuckDB cannot all represent; left unchecked, such values stopped the
-query for good (``UnicodeDecodeError`` and ``OverflowError`` on every restart). So each batch's bytes are checked for
-UTF-8 before they reach the reader, and the decoded values are checked before they reach the query.
+same question about one record that the bulk read asks about many (a record that is not an object on one line is
+first read by orjson and handed over as one line), and both then apply the same checks to the values.
+
+Arrow's reader trusts its input. It does not check that text is UTF-8, accepts ``NaN`` and ``Infinity``, parses
+timestamps that Python and DuckDB cannot all represent, and crashes the process (a segmentation fault in pyarrow
+26) when one of its blocks starts with a top-level ``null``. Left unchecked, each of these stopped the query for
+good: the same batch is read again after every restart. So a batch reaches the reader only when its bytes are
+UTF-8 and, if it holds ``null`` at all, every line of it is one object; the decoded values are checked before
+they reach the query.
 """
 
 from __future__ import annotations
@@ -90,7 +94,9 @@ class Decoder:
         if not lines:
             return self.schema.empty_table()
         joined = b"\n".join(lines)
-        problem = utf8_problem(joined) or _unsafe_lines(joined, len(lines))
+        problem = utf8_problem(joined)
+        if problem is None and b"null" in joined:  # only a top-level null crashes the reader
+            problem = _not_one_object_per_line(joined, len(lines))
         if problem is not None:
             raise ValueError(problem)
         table = pj.read_json(io.BytesIO(joined), read_options=self._read, parse_options=self._options)
@@ -106,7 +112,7 @@ class Decoder:
         if problem is not None:
             raise ValueError(problem)
         line = value
-        if _unsafe_lines(value, 1) is not None:
+        if _not_one_object_per_line(value, 1) is not None:
             # Spread over lines, or not starting with an object: JSON's own parser reads it, and an object is
             # given to Arrow's reader as one line (whose top-level ``null`` would crash it).
             try:
@@ -260,12 +266,11 @@ def raw_text(value: bytes | None) -> str:
     return (value or b"")[:_RAW_CHARS].decode("utf-8", "replace")
 
 
-def _unsafe_lines(joined: bytes, records: int) -> str | None:
-    """Why ``joined`` (``records`` records, one per line) cannot go to Arrow's reader as it is, or None.
+def _not_one_object_per_line(joined: bytes, records: int) -> str | None:
+    """Why ``joined`` (``records`` records joined by newlines) is not one object per line, or None when it is.
 
-    Each line must be one record, so rows match records: a raw line break inside a record (``\\r`` counts as
-    one) would split it. Each line must start with ``{``: a top-level ``null`` at the start of one of the reader's
-    blocks crashes it (a segmentation fault in pyarrow 26), and a block may start at any line."""
+    Arrow's reader starts a block at any line (a raw CR ends a line too), and a top-level ``null`` at the start of
+    a block crashes it: when every line starts with ``{``, none can."""
     if joined.count(b"\n") != records - 1 or b"\r" in joined:
         return "a record spread over several lines"
     if not joined.startswith(b"{") or joined.count(b"\n{") != records - 1:
