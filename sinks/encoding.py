@@ -57,7 +57,7 @@ def _unsafe_for_pyarrow(records: PackedRecords) -> bool:
     # start of a block of the reader's input crashes it.
     if joined.count(b"\n") != len(records) - 1 or min(records.lengths) == 0 or b"\r" in joined:
         return True
-    if b"null" in joined and (not joined.startswith(b"{") or joined.count(b"\n{") != len(records) - 1):
+    if joined.rfind(b"null") >= 0 and (not joined.startswith(b"{") or joined.count(b"\n{") != len(records) - 1):
         return True
     if max(records.lengths) > SCREENED_BRACKETS:
         for value, length in zip(records.values, records.lengths, strict=True):
