@@ -422,6 +422,8 @@ class WriteWorker:
                     _fail(self._ready if message.job is None else self._results.get(message.job), error)
         except (asyncio.IncompleteReadError, ConnectionResetError):
             code = await proc.wait()
+            if generation != self._generation:
+                return  # a worker already replaced: its death was handled, the futures now are the new worker's
             died = WorkerDied(describe_exit(code), generation, code)
             _fail(self._ready, died)
             for future in self._results.values():
