@@ -163,3 +163,28 @@ def test_an_event_time_whose_window_would_end_after_9999_is_out_of_range(catalog
     outputs, errors = drive(catalog["copy"], values)
     assert errors == []
     assert "9999-12-31T23:59:30.000Z" in [d["event_time"] for _, _, d in outputs]
+
+
+def test_a_sum_beyond_64_bits_is_written_as_a_number(catalog: dict[str, CompiledQuery]) -> None:
+    """Three valid events with the largest 64-bit points: their SUM (a HUGEINT) no longer fits the 64 bits orjson
+    writes, which stopped the engine in the output encoding on every restart ("Integer exceeds 64-bit range")."""
+    biggest = 2**63 - 1
+    values: list[bytes | None] = [orjson.dumps({**game(i), "player_id": "p", "points": biggest}) for i in range(3)]
+    outputs, errors = drive(catalog["leaderboard_1m"], values)
+    assert errors == []
+    [(_, _, final)] = outputs
+    assert final["rows"][0]["score"] == float(3 * biggest)
+
+
+def test_values_json_has_no_form_for_are_written_as_text() -> None:
+    query = compile_query(
+        Path("spans.sql"),
+        "-- source: game-events\n-- output: topic\n-- output_topic: spans\n"
+        "SELECT event_id, event_time - TIMESTAMP '2027-01-01' AS since, encode(player_id) AS raw FROM events\n",
+        {s.name: s for s in (q.source for q in load_catalog().values())},
+    )
+    outputs, errors = drive(query, [orjson.dumps(game(0))])
+    assert errors == []
+    [(_, _, row)] = outputs
+    assert isinstance(row["since"], str)
+    assert row["raw"] == "b'p0'"
