@@ -119,6 +119,8 @@ def _fast(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
     for name, column in zip(table.column_names, table.columns, strict=True):
         if column.type == pa.float64() and pc.any(pc.invert(pc.is_finite(column))).as_py() is True:
             raise _NeedsSlowPath  # the literals NaN or Infinity, which pyarrow reads and JSON does not have
+        if pa.types.is_timestamp(column.type) and not _within_years(column):
+            raise _NeedsSlowPath  # the per-record path refuses it with its reason
         if name in registry.fields or column.type == pa.null():
             continue
         kind = inferred_type(column.type)
@@ -171,6 +173,18 @@ def _slow(values: list[bytes], registry: SchemaRegistry) -> EncodedBatch:
     arrays = [pa.array(columns[name], type=ARROW_TYPES[registry.fields[name]]) for name in names]
     table = pa.Table.from_arrays(arrays, names=names) if names else pa.table({"_": pa.nulls(len(rows))}).drop(["_"])
     return EncodedBatch(_normalise(table, registry), rows if errors else None, errors)
+
+
+#: Milliseconds since the epoch of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+_YEARS_1_TO_9999 = (-62_135_596_800_000, 253_402_300_799_999)
+
+
+def _within_years(column: pa.ChunkedArray) -> bool:
+    """Whether every time in ``column`` (a timestamp column) is in the years 1 to 9999 (UTC)."""
+    millis = pc.cast(pc.cast(column, pa.timestamp("ms", tz="UTC")), pa.int64())
+    bounds = pc.min_max(millis).as_py()
+    low, high = _YEARS_1_TO_9999
+    return bounds["min"] is None or (bounds["min"] >= low and bounds["max"] <= high)
 
 
 def _json_type(value: Any) -> str:

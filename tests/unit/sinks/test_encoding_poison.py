@@ -145,3 +145,17 @@ def test_odd_records_are_kept_unless_a_field_is_unusable() -> None:
         batch = encode_batch(values, SchemaRegistry())
         assert [i for i, _ in batch.errors] == ([2] if name in refused else []), name
         assert batch.table.num_rows == (5 if name in refused else 6), name
+
+
+@pytest.mark.parametrize("time", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_declared_timestamp_beyond_the_years_1_to_9999_is_routed_on_both_paths(time: str) -> None:
+    """In UTC these fall in year 10000 or year 0: the per-record path raised OverflowError out of the conversion
+    (the write failed), the bulk path wrote them as they were."""
+    registry = SchemaRegistry({"id": FieldType.BIGINT, "t": FieldType.TIMESTAMP}, declared=True)
+    record = orjson.dumps({"id": 1, "t": time})
+    good = orjson.dumps({"id": 2, "t": "2026-11-27T08:00:00Z"})
+    for values in ([record, good], [record, good, b"{not json"]):  # the bulk path, then the per-record path
+        batch = encode_batch(values, registry)
+        assert batch.table.column("id").to_pylist() == [2]
+        assert isinstance(batch.errors[0][1], ConversionError)
+        assert "years 1 to 9999" in str(batch.errors[0][1])
