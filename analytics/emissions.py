@@ -163,6 +163,8 @@ def late_record(late: LateEvent) -> tuple[bytes, bytes]:
 
 
 def error_record(bad: BadRecord) -> tuple[bytes, bytes]:
+    """(key, value) of an ``analytics-errors`` record: keyed by the record's source position, so a replay's copy
+    replaces it; a row an ETL query rejected has no position (-1), and is keyed by a digest of its content."""
     document = {
         "query": bad.query,
         "partition": bad.partition,
@@ -170,6 +172,9 @@ def error_record(bad: BadRecord) -> tuple[bytes, bytes]:
         "reason": bad.reason,
         "record": bad.raw,
     }
+    if bad.partition < 0:
+        digest = hashlib.sha256(f"{bad.reason}\n{bad.raw}".encode()).hexdigest()[:32]
+        return f"{bad.query}|row|{digest}".encode(), _dumps(document)
     return f"{bad.query}|{bad.partition}|{bad.offset}".encode(), _dumps(document)
 
 

@@ -188,3 +188,26 @@ def test_values_json_has_no_form_for_are_written_as_text() -> None:
     [(_, _, row)] = outputs
     assert isinstance(row["since"], str)
     assert row["raw"] == "b'p0'"
+
+
+def test_rows_an_etl_query_rejects_keep_distinct_keys_in_the_errors_topic(catalog: dict[str, CompiledQuery]) -> None:
+    """The errors topic is read keeping the latest record per key; a rejected ETL row has no source offset, and
+    every such row shared the key ``query|-1|-1``, so a reader kept only the last rejection."""
+    query = catalog["clickstream_clean"]
+    rejected = [{**click(1), "url": "not a url"}, {**click(2), "country": "France"}, {**click(3), "url": "nope"}]
+    values: list[bytes | None] = [orjson.dumps(e) for e in [click(0), *rejected]]
+    records = []
+    for _ in range(2):  # processed twice, as after a crash before the checkpoint: the copies replace the originals
+        operator, decoder = make_operator(query, throttle=False), Decoder.for_query(query)
+        outcome = process_batch(decoder, operator, query.name, [(0, range(len(values)), values)], 0)
+        records += [
+            (key, value) for topic, key, value in outcome_records(query, outcome, TOPICS, 0) if topic == TOPICS.errors
+        ]
+    assert len(records) == 6
+    latest = dict(records)
+    assert len(latest) == 3
+    assert sorted(orjson.loads(v)["reason"] for v in latest.values()) == [
+        "malformed country",
+        "malformed url",
+        "malformed url",
+    ]
