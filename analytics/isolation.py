@@ -10,12 +10,15 @@ without them. Only the failure path pays for this: a batch that processes is pro
 An operator's ``check(batch)`` runs the statements that evaluate the query on each row and raises what they raise,
 changing nothing; ``process`` fails in those statements before it changes any state, so it can run again. A
 failure that no single row explains (an aggregate that overflows only in total) stops the query with
-:class:`~analytics.exceptions.QueryFailed`, which says so.
+:class:`~analytics.exceptions.QueryFailed`, which says so; so does a query that fails on every record it is given
+(more than :data:`MAX_ISOLATED` in a row), which is a fault of the query, not of its data, however small its
+batches are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import duckdb
@@ -35,7 +38,8 @@ ROW_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
 )
 
-#: Rows a batch may lose to isolation: beyond it the query fails on most records, and the query is at fault.
+#: Rows a batch may lose to isolation, and records in a row a query may fail on: beyond it the query fails on most
+#: records, and the query is at fault.
 MAX_ISOLATED = 100
 
 #: (partition, offsets, values) of one source partition in a micro-batch.
@@ -52,11 +56,34 @@ class Operator(Protocol):
     def check(self, batch: pa.Table) -> None: ...
 
 
+@dataclass
+class FailureStreak:
+    """How many records in a row a query has failed on, across batches (reset by any record it processes)."""
+
+    count: int = 0
+
+    def add(self, query: str, failed: int, processed: int) -> None:
+        self.count = failed if processed else self.count + failed
+        if self.count > MAX_ISOLATED:
+            raise QueryFailed(
+                f"query {query} failed on the last {self.count} records it was given and processed none of them; "
+                "the query, not the data, needs a fix"
+            )
+
+
 def process_batch(
-    decoder: Decoder, operator: Operator, query: str, parts: Sequence[Part], now_ms: int, busy: Collection[int] = ()
+    decoder: Decoder,
+    operator: Operator,
+    query: str,
+    parts: Sequence[Part],
+    now_ms: int,
+    busy: Collection[int] = (),
+    streak: FailureStreak | None = None,
 ) -> BatchOutcome:
     """Decode ``parts`` and fold them into ``operator``; every record that cannot be used is in the outcome's
-    errors, with its reason, ahead of what the operator itself reports."""
+    errors, with its reason, ahead of what the operator itself reports. ``streak`` carries the records the query
+    failed on from one batch to the next."""
+    streak = streak if streak is not None else FailureStreak()
     tables: list[pa.Table] = []
     errors: list[BadRecord] = []
     for partition, offsets, values in parts:
@@ -69,11 +96,16 @@ def process_batch(
         batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         try:
             outcome = operator.process(batch, now_ms, busy)
+            failed = 0
         except ROW_ERRORS as exc:
             failing = isolate(operator, batch, query, exc)
+            failed = len(failing)
+            streak.add(query, failed, batch.num_rows - failed)
             errors += _routed(query, batch, failing, parts)
             keep = pc.invert(pc.is_in(pa.array(range(batch.num_rows), pa.int64()), pa.array(list(failing))))
             outcome = operator.process(batch.filter(keep), now_ms, busy)
+        if not failed and batch.num_rows:
+            streak.count = 0
     outcome.errors = errors + outcome.errors
     return outcome
 

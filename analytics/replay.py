@@ -19,7 +19,7 @@ from analytics.compiler import CompiledQuery
 from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
-from analytics.isolation import process_batch
+from analytics.isolation import FailureStreak, process_batch
 from analytics.outputs import Record, outcome_records
 
 
@@ -56,8 +56,9 @@ def replay_outcomes(
     topics = topics or OutputTopics()
     operator = make_operator(query, throttle=False)
     decoder = Decoder.for_query(query)
+    streak = FailureStreak()
     for numbers, lines in _batches(input_path, batch_size):
-        outcome = process_batch(decoder, operator, query.name, [(0, numbers, lines)], 0)
+        outcome = process_batch(decoder, operator, query.name, [(0, numbers, lines)], 0, streak=streak)
         yield outcome, outcome_records(query, outcome, topics, _clock(operator))
     outcome = operator.finish()
     yield outcome, outcome_records(query, outcome, topics, _clock(operator))

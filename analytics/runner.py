@@ -28,7 +28,7 @@ from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
-from analytics.isolation import process_batch
+from analytics.isolation import FailureStreak, process_batch
 from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
 from analytics.reader import Fetched, PartitionReader
@@ -88,6 +88,7 @@ class QueryRunner:
         self.latest = latest
         self.operator = make_operator(query)
         self.decoder = Decoder.for_query(query, config.max_record_bytes)
+        self.streak = FailureStreak()
         self.topics = config.output_topics()
         self.offsets: dict[int, int] = {}
         self.events = 0
@@ -291,7 +292,8 @@ class QueryRunner:
         return futures
 
     def _compute(self, batch: Batch) -> BatchOutcome:
-        return process_batch(self.decoder, self.operator, self.query.name, batch.parts, batch.clock_ms, batch.busy)
+        query = self.query.name
+        return process_batch(self.decoder, self.operator, query, batch.parts, batch.clock_ms, batch.busy, self.streak)
 
 
 class AnalyticsEngine:

@@ -10,7 +10,7 @@ import pytest
 from analytics import make_operator
 from analytics.decode import Decoder
 from analytics.exceptions import QueryFailed
-from analytics.isolation import process_batch
+from analytics.isolation import MAX_ISOLATED, FailureStreak, process_batch
 from tests.unit.analytics.support import BASE_MS, Event, compile_text
 
 SMALL_COPY = """-- source: game
@@ -94,3 +94,26 @@ def test_isolation_routes_the_raw_record() -> None:
     outcome = process_batch(Decoder.for_query(query), make_operator(query), query.name, [(0, [0, 1], records)], 0)
     assert [orjson.loads(bad.raw)["points"] for bad in outcome.errors] == [300]
     assert errors[0][0] == 1
+
+
+def test_a_query_that_fails_on_every_record_of_small_batches_is_the_query_fault() -> None:
+    """Live batches may hold one record each: failing on every one of them is not a run of poison records."""
+    query = compile_text(SMALL_COPY)
+    operator, decoder, streak = make_operator(query), Decoder.for_query(query), FailureStreak()
+    records = values([1000] * (MAX_ISOLATED + 1))
+    for offset, record in enumerate(records[:-1]):
+        outcome = process_batch(decoder, operator, query.name, [(0, [offset], [record])], 0, streak=streak)
+        assert len(outcome.errors) == 1  # routed, as a poison record would be, until the run is too long
+    with pytest.raises(QueryFailed, match="failed on the last 101 records"):
+        process_batch(decoder, operator, query.name, [(0, [MAX_ISOLATED], [records[-1]])], 0, streak=streak)
+
+
+def test_poison_records_between_good_ones_never_add_up() -> None:
+    query = compile_text(SMALL_COPY)
+    operator, decoder, streak = make_operator(query), Decoder.for_query(query), FailureStreak()
+    records = values([1000, 1] * (MAX_ISOLATED + 5))
+    routed = 0
+    for offset, record in enumerate(records):
+        outcome = process_batch(decoder, operator, query.name, [(0, [offset], [record])], 0, streak=streak)
+        routed += len(outcome.errors)
+    assert routed == MAX_ISOLATED + 5
