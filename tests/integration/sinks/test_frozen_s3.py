@@ -15,7 +15,6 @@ import socket
 import subprocess
 from pathlib import Path
 
-import orjson
 import psutil
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -24,7 +23,7 @@ from pydantic import SecretStr
 from emulator.services import LocalServices
 from emulator.settings import ServicesSettings
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
-from tests.integration.sinks.helpers import committed, event, landed
+from tests.integration.sinks.helpers import committed, landed, local_endpoints, send_events
 from tests.integration.sinks.test_crash import KEMU, sink_env, write_config
 from tests.support.endpoints import Endpoints
 
@@ -36,16 +35,7 @@ FREEZE_S = 45
 async def test_a_frozen_minio_shows_as_waiting_for_s3_and_nothing_is_lost(tmp_path: Path) -> None:
     services = LocalServices(ServicesSettings(), bucket="kemu-test", run_dir=tmp_path / "services")
     with services as state:
-        creds = services.credentials()
-        endpoints = Endpoints(
-            kafka_bootstrap=state.kafka.bootstrap_servers,
-            s3_endpoint=state.minio.endpoint_url,
-            s3_access_key=creds.access_key_id,
-            s3_secret_key=creds.secret_access_key.get_secret_value(),
-            s3_region="us-east-1",
-            bucket="kemu-test",
-            source="frozen S3 test",
-        )
+        endpoints = local_endpoints(services, state, "frozen S3 test")
         minio = state.minio.process.handle()
         assert minio is not None
         topic, group = "frozen-events", "frozen-group"
@@ -58,8 +48,7 @@ async def test_a_frozen_minio_shows_as_waiting_for_s3_and_nothing_is_lost(tmp_pa
         await producer.start()
 
         async def produce(start: int, stop: int) -> None:
-            futures = [await producer.send(topic, orjson.dumps(event(i)), partition=i % 2) for i in range(start, stop)]
-            await asyncio.gather(*futures)
+            await send_events(producer, topic, start, stop)
 
         async def delivered() -> int:
             offsets = await committed(admin, group)
