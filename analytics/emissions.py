@@ -19,13 +19,23 @@ def iso_ms(epoch_ms: int) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: The integers orjson writes; beyond them a number is written as a float (a HUGEINT sum of large values).
+_JSON_INTEGERS = range(-(2**63), 2**64)
+
+
 def json_value(value: Any) -> Any:
-    """A DuckDB/Arrow value as plain JSON: timestamps in the project's ISO form, HUGEINT sums as integers."""
+    """A DuckDB/Arrow value as plain JSON: timestamps in the project's ISO form, HUGEINT sums as integers (as
+    floats beyond 64 bits, which orjson cannot write)."""
     if isinstance(value, dt.datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return iso_ms(int(aware.timestamp() * 1000))
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value != value.to_integral_value():
+            return float(value)
+        whole = int(value)
+        return whole if whole in _JSON_INTEGERS else float(whole)
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _JSON_INTEGERS:
+        return float(value)
     if isinstance(value, dict):
         return {k: json_value(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -94,7 +104,9 @@ class BatchOutcome:
 
 
 def _dumps(document: dict[str, Any]) -> bytes:
-    return orjson.dumps(json_value(document))
+    # A type JSON has no form for (an INTERVAL's timedelta, a BLOB's bytes) is written as its text rather than
+    # stopping the query at every emission.
+    return orjson.dumps(json_value(document), default=str)
 
 
 def result_record(result: WindowResult, emitted_at_ms: int, extra: dict[str, Any] | None = None) -> tuple[bytes, bytes]:
@@ -169,6 +181,8 @@ def late_record(late: LateEvent) -> tuple[bytes, bytes]:
 
 
 def error_record(bad: BadRecord) -> tuple[bytes, bytes]:
+    """(key, value) of an ``analytics-errors`` record: keyed by the record's source position, so a replay's copy
+    replaces it; a row an ETL query rejected has no position (-1), and is keyed by a digest of its content."""
     document = {
         "query": bad.query,
         "partition": bad.partition,
@@ -176,6 +190,9 @@ def error_record(bad: BadRecord) -> tuple[bytes, bytes]:
         "reason": bad.reason,
         "record": bad.raw,
     }
+    if bad.partition < 0:
+        digest = hashlib.sha256(f"{bad.reason}\n{bad.raw}".encode()).hexdigest()[:32]
+        return f"{bad.query}|row|{digest}".encode(), _dumps(document)
     return f"{bad.query}|{bad.partition}|{bad.offset}".encode(), _dumps(document)
 
 

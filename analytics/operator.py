@@ -24,7 +24,7 @@ from analytics.compiler import LATE_KEYS, CompiledQuery
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
 from analytics.sessions import WATERMARK_TOKEN
-from analytics.watermarks import WatermarkTracker
+from analytics.watermarks import MIN_WATERMARK, WatermarkTracker
 from analytics.windows import windows_of
 
 _WINDOW_KEYS = pa.schema([("__ws", pa.int64()), ("__we", pa.int64())])
@@ -103,10 +103,13 @@ class WindowOperator:
             watermark = self.watermarks.watermark
             if self.state is None:
                 self.state = self._empty_state(batch)
+            # The query's expressions run on each row before anything is counted or kept: a row they fail on fails
+            # the batch with no state changed (folding pending partials, which a SESSION's lateness needs, changes
+            # no result), so the batch can be processed again without it (analytics.isolation).
+            late: list[LateEvent] = []
             late_keys = self._no_late
             if self._may_be_late(batch, watermark):
-                outcome.late, late_keys = self._late_events(batch, watermark)
-                self.late_count += len(outcome.late)
+                late, late_keys = self._late_events(batch, watermark)
             if self.query.pane_sql is not None:
                 partials = self._arrow(self.query.pane_sql, __batch=batch)
                 batch_watermark = pa.repeat(pa.scalar(watermark, pa.int64()), partials.num_rows)
@@ -115,6 +118,8 @@ class WindowOperator:
                 partials = self._arrow(self._partial_sql, __batch=batch, __late=late_keys)
             else:
                 partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
+            outcome.late = late
+            self.late_count += len(late)
             if partials.num_rows:
                 self._pending.append(partials)
                 # Counted as the rows they will be once spread over their windows (a pane's are in several).
@@ -133,6 +138,16 @@ class WindowOperator:
                 touched, self._unsent, self._last_changes_ms = self._unsent, None, now_ms
         outcome.extend(self._emit(touched))
         return outcome
+
+    def check(self, batch: pa.Table) -> None:
+        """Run the query's expressions on each row of ``batch`` (its partial aggregation) and raise what they raise;
+        changes nothing."""
+        if self.query.pane_sql is not None:
+            self._arrow(self.query.pane_sql, __batch=batch)
+        elif self._session:
+            self._arrow(self._partial_sql, __batch=batch, __late=self._no_late)
+        else:
+            self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(MIN_WATERMARK)), __batch=batch)
 
     def _windows_of(self, partials: pa.Table, watermark: int) -> pa.Table:
         """The distinct windows a batch's partials (per window, or per pane) add to, as (``__ws``, ``__we``)."""

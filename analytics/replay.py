@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 
 from analytics.catalog import make_operator
 from analytics.compiler import CompiledQuery
 from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
+from analytics.isolation import FailureStreak, process_batch
 from analytics.outputs import Record, outcome_records
 
 #: How many lines' fields :class:`ReplayStats` describes the file's events by.
@@ -73,15 +75,18 @@ def replay_outcomes(
     ``present``, when given, is filled with how many decoded events had a value for each column the query reads."""
     topics = topics or OutputTopics()
     operator = make_operator(query, throttle=False)
-    decoder = Decoder(query.source, query.name)
-    next_line = 1
-    for numbers, lines in _batches(input_path, batch_size):
-        batch, bad = decoder.decode(0, numbers, lines)
+    decoder = Decoder.for_query(query)
+    streak = FailureStreak()
+
+    def count_present(batch: pa.Table) -> None:
         if present is not None:
             for column in query.reads:
                 present[column] = present.get(column, 0) + batch.num_rows - batch.column(column).null_count
-        outcome = operator.process(batch, 0)
-        outcome.errors = bad + outcome.errors
+
+    next_line = 1
+    for numbers, lines in _batches(input_path, batch_size):
+        parts = [(0, numbers, lines)]
+        outcome = process_batch(decoder, operator, query.name, parts, 0, streak=streak, decoded=count_present)
         next_line = numbers[-1] + 1
         yield outcome, outcome_records(query, outcome, topics, _clock(operator), _offsets(next_line))
     outcome = operator.finish()

@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -28,7 +27,8 @@ from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
-from analytics.emissions import BadRecord, BatchOutcome
+from analytics.emissions import BatchOutcome
+from analytics.isolation import FailureStreak, process_batch
 from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
 from analytics.reader import Fetched, PartitionReader, ReaderError
@@ -87,10 +87,13 @@ class QueryRunner:
         self.producer = producer
         self.latest = latest
         self.operator = make_operator(query)
-        self.decoder = Decoder(query.source, query.name, config.max_record_bytes)
+        self.decoder = Decoder.for_query(query, config.max_record_bytes)
+        self.streak = FailureStreak()
         self.topics = config.output_topics()
         self.offsets: dict[int, int] = {}
         self.events = 0
+        #: Records routed to the errors topic (not usable, or rejected by the query).
+        self.errors = 0
         #: Records in the source not read yet, as of the last batch (for the engine's stats).
         self.lag = 0
         self.batches = 0
@@ -310,6 +313,7 @@ class QueryRunner:
         """Account a processed batch and send its outputs, in batch order."""
         self.offsets.update(batch.next_offsets)
         self.events += sum(len(offsets) for _, offsets, _ in batch.parts)
+        self.errors += len(outcome.errors)
         self.batches += 1 if batch.parts else 0
         if self.latest is not None and outcome.results:
             self.latest.update(outcome.results)
@@ -320,19 +324,8 @@ class QueryRunner:
         return futures
 
     def _compute(self, batch: Batch) -> BatchOutcome:
-        tables = []
-        errors: list[BadRecord] = []
-        for partition, offsets, values in batch.parts:
-            table, bad = self.decoder.decode(partition, offsets, values)
-            tables.append(table)
-            errors += bad
-        if tables:
-            merged = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-            outcome = self.operator.process(merged, batch.clock_ms, batch.busy)
-        else:
-            outcome = self.operator.tick(batch.clock_ms, batch.busy)
-        outcome.errors = errors + outcome.errors
-        return outcome
+        query = self.query.name
+        return process_batch(self.decoder, self.operator, query, batch.parts, batch.clock_ms, batch.busy, self.streak)
 
 
 class AnalyticsEngine:

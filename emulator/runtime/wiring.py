@@ -163,6 +163,7 @@ class AnalyticsComponent:
         return {
             "events_in": sum(r.events for r in runners),
             "late_events": sum(getattr(r.operator, "late_count", 0) for r in runners),
+            "errors": sum(r.errors for r in runners),
             # The most-behind query's unread source records: what a user waits for before a board is current.
             "lag": max((r.lag for r in runners), default=0),
         }
