@@ -133,7 +133,9 @@ def render_server_properties(port: int, controller_port: int, log_dir: Path, hos
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
-        "auto.create.topics.enable": "true",
+        # Topics exist only when created on purpose: aiokafka asks for every topic it has used with auto-creation
+        # allowed, so with this on a client still holding a deleted stream's name re-creates it (with 1 partition).
+        "auto.create.topics.enable": "false",
         # A Kinesis record may be 1 MiB of data plus its key; leave room above it.
         "message.max.bytes": str(2 * 1024 * 1024),
     }
