@@ -1,8 +1,8 @@
 """The Firehose operations: one method per operation; each delivery stream's delivery is a :mod:`sinks` task.
 
-DirectPut streams write to their backing topic (``firehose-<name>``) with ``acks=all`` before answering, so an
-acknowledged record is durable in Kafka and the sink delivers it exactly once. KinesisStreamAsSource streams read
-the Kinesis stream's topic directly, starting at its end when created (as Firehose starts at LATEST).
+DirectPut streams write to their backing topic (``kemu-firehose-direct-<name>``) with ``acks=all`` before
+answering, so an acknowledged record is durable in Kafka and the sink delivers it exactly once. KinesisStreamAsSource
+streams read the Kinesis stream's topic directly, starting at its end when created (as Firehose starts at LATEST).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from emulator.kinesis.errors import (
 )
 from emulator.kinesis.protocol import Timestamp
 from emulator.kinesis.writer import KafkaWriter
+from emulator.topic_policy import TopicPolicy
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection, StopRequested
 from sinks.s3 import make_client
 
@@ -107,8 +108,10 @@ class FirehoseService:
         *,
         region: str = "us-east-1",
         account_id: str = "000000000000",
+        policy: TopicPolicy | None = None,
     ) -> None:
         self.settings = settings
+        self._policy = policy or TopicPolicy.of(settings.metadata_topic)
         self._bootstrap = bootstrap_servers
         self._s3 = s3
         self._region = region
@@ -125,11 +128,26 @@ class FirehoseService:
     async def start(self) -> None:
         await self._writer.start()
         for stream in await self._catalog.start():
-            if self._s3 is None:
-                stream.failure = "no S3 target configured for this endpoint; delivery is not running"
+            refusal = self._refusal(stream)
+            if refusal is not None:
+                log.warning("delivery stream %s is not delivered: %s", stream.name, refusal)
+                stream.failure = f"{refusal}; delivery is not running"
                 stream.status = "ACTIVE"
                 continue
             self._start_delivery(stream)
+
+    def _refusal(self, stream: DeliveryStreamState) -> str | None:
+        """Why a saved delivery stream cannot be delivered (None when it can): no S3, a sealed source (saved before
+        the rule sealed it), or a destination the sink refuses."""
+        if self._s3 is None:
+            return "no S3 target configured for this endpoint"
+        if stream.stream_type != "DirectPut" and self._policy.is_sealed(stream.source_topic):
+            return f"its source {stream.source_topic} is an internal topic; delete this delivery stream"
+        try:
+            self._sink_config(stream)
+        except ValueError as exc:
+            return f"its destination is refused: {_first_line(exc)}"
+        return None
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -177,7 +195,8 @@ class FirehoseService:
         destination = request.destination
         if request.source_stream is not None:
             source_topic = request.source_stream
-            if source_topic not in await self._catalog.topics():
+            # A sealed topic is answered exactly as a missing stream: the API does not tell which internal ones exist.
+            if self._policy.is_sealed(source_topic) or source_topic not in await self._catalog.topics():
                 raise InvalidArgumentException(
                     f"Stream {source_topic} under account {self._account_id} not found (KinesisStreamARN)."
                 )

@@ -42,6 +42,7 @@ from emulator.kinesis.shapes import (
     StreamInput,
 )
 from emulator.kinesis.sigv4 import SignatureVerifier
+from emulator.topic_policy import TopicPolicy
 from sinks import S3Connection
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ class KinesisApp:
         self._s3 = s3
         self._service: KinesisService | None = None
         self._firehose: FirehoseService | None = None
+        # One rule for both APIs: each also seals the other's metadata topic.
+        self._policy = TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic)
         verify = settings.verify_signatures
         if verify and not (settings.access_key_id and settings.secret_access_key):
             raise ValueError("verify_signatures needs access_key_id and secret_access_key")
@@ -208,7 +211,7 @@ class KinesisApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self._service = KinesisService(self._settings, self._bootstrap)
+                    self._service = KinesisService(self._settings, self._bootstrap, policy=self._policy)
                     await self._service.start()
                     self._firehose = FirehoseService(
                         self._settings.firehose,
@@ -216,6 +219,7 @@ class KinesisApp:
                         self._s3,
                         region=self._settings.region,
                         account_id=self._settings.account_id,
+                        policy=self._policy,
                     )
                     await self._firehose.start()
                 except Exception as exc:

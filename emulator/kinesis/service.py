@@ -50,6 +50,7 @@ from emulator.kinesis.shapes import (
 from emulator.kinesis.throttle import ShardThrottle
 from emulator.kinesis.tokens import make_token, open_token, shard_index
 from emulator.kinesis.writer import KafkaWriter
+from emulator.topic_policy import TopicPolicy
 from producers.partitioning import (
     HASH_KEY_SPACE,
     hash_key_of,
@@ -79,10 +80,12 @@ class KinesisService:
         *,
         iterator_key: bytes | None = None,
         clock_ms: Callable[[], int] = _now_ms,
+        policy: TopicPolicy | None = None,
     ) -> None:
         self.settings = settings
         self._writer = KafkaWriter(bootstrap_servers)
-        self._catalog = Catalog(bootstrap_servers, self._writer, settings.metadata_topic, settings.account_id)
+        policy = policy or TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic)
+        self._catalog = Catalog(bootstrap_servers, self._writer, settings.metadata_topic, settings.account_id, policy)
         self._readers = ReaderPool(bootstrap_servers)
         limit = settings.shard_write_limit
         self._throttle = ShardThrottle(limit.records_per_second, limit.bytes_per_second) if limit else None
@@ -130,6 +133,8 @@ class KinesisService:
     # --- stream lifecycle ---------------------------------------------------------------------------------------
 
     async def create_stream(self, request: CreateStreamInput) -> dict[str, Any]:
+        if self._catalog.policy.is_sealed(request.stream):
+            raise InvalidArgumentException(self._catalog.policy.refusal(request.stream))
         if await self._catalog.find(request.stream) is not None or await self._catalog.topic_exists(request.stream):
             raise ResourceInUseException(
                 f"Stream {request.stream} under account {self.settings.account_id} already exists."
