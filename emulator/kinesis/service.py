@@ -48,7 +48,7 @@ from emulator.kinesis.shapes import (
     StreamInput,
 )
 from emulator.kinesis.throttle import ShardThrottle
-from emulator.kinesis.tokens import make_token, open_token, shard_index
+from emulator.kinesis.tokens import first_shard_after, make_token, open_token, shard_index
 from emulator.kinesis.writer import KafkaWriter
 from emulator.topic_policy import TopicPolicy
 from producers.partitioning import (
@@ -193,10 +193,7 @@ class KinesisService:
     # --- describing -----------------------------------------------------------------------------------------------
 
     def _shards(self, stream: Stream, after: str | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
-        start = 0
-        if after is not None:
-            index = shard_index(after)
-            start = index + 1 if index is not None else 0
+        start = first_shard_after(after, stream.shard_count)
         ranges = shard_hash_key_ranges(stream.shard_count)
         end = min(stream.shard_count, start + limit)
         shards = [
@@ -435,7 +432,14 @@ class KinesisService:
             offset = (await reader.bounds())[1]
         elif kind == "AT_TIMESTAMP":
             assert request.timestamp_ms is not None  # noqa: S101 - the shape requires it for AT_TIMESTAMP
-            offset = await reader.offset_at(request.timestamp_ms)
+            now = self._clock_ms()
+            if request.timestamp_ms > now:
+                raise InvalidArgumentException(
+                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+                    f"timestampInMillis: {request.timestamp_ms}, currentTimestampInMillis: {now}"
+                )
+            # Before the epoch is before any record: the oldest one (Kafka reads negative times as special offsets).
+            offset = await reader.offset_at(max(0, request.timestamp_ms))
         else:
             assert request.starting_sequence_number is not None  # noqa: S101 - required for these types
             offset = self._offset_of(request.starting_sequence_number, shard, stream)
