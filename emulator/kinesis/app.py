@@ -153,12 +153,12 @@ class KinesisApp:
                     "Content-Type must be application/x-amz-json-1.1 or application/x-amz-cbor-1.1."
                 )
             body = await _read_body(receive)
+            target = headers.get("x-amz-target", "")
             if self._verifier is not None:
                 query = scope.get("query_string", b"").decode("latin-1")
-                self._verifier.verify(
-                    "POST", scope.get("raw_path", b"/").decode("latin-1").split("?")[0], query, headers, body
-                )
-            target = headers.get("x-amz-target", "")
+                path = scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+                service = "firehose" if target.startswith(FIREHOSE_PREFIX) else "kinesis"
+                self._verifier.verify("POST", path, query, headers, body, service)
             shape, service, method = self._route(target)
             request = shape.parse(codec.decode(body), codec)
             response = await getattr(service, method)(request)
