@@ -28,6 +28,8 @@ from emulator.firehose.shapes import (
     PutRecordBatchInput,
     PutRecordInput,
 )
+from emulator.kinesis.admission import InFlightBudget
+from emulator.kinesis.config import InFlightLimit
 from emulator.kinesis.errors import (
     InvalidArgumentException,
     LimitExceededException,
@@ -36,13 +38,14 @@ from emulator.kinesis.errors import (
     ServiceUnavailableException,
 )
 from emulator.kinesis.protocol import Timestamp
-from emulator.kinesis.writer import KafkaWriter
+from emulator.kinesis.writer import KafkaWriter, NotWritten
 from emulator.topic_policy import TopicPolicy
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection, StopRequested
 from sinks.s3 import make_client
 
 log = logging.getLogger(__name__)
 
+DEFAULT_IN_FLIGHT = InFlightLimit()
 #: Real Firehose operations answered with UnsupportedOperationException.
 UNSUPPORTED = frozenset(
     {
@@ -71,7 +74,7 @@ def record_id(partition: int, offset: int) -> str:
 
 
 def batch_responses(results: Sequence[int | BaseException], partition: int) -> tuple[int, list[dict[str, str]]]:
-    """PutRecordBatch's ``FailedPutCount`` and ``RequestResponses`` from the writer's per-record outcomes."""
+    """PutRecordBatch's ``FailedPutCount`` and ``RequestResponses`` from the per-record outcomes."""
     responses: list[dict[str, str]] = []
     failed = 0
     for outcome in results:
@@ -80,7 +83,7 @@ def batch_responses(results: Sequence[int | BaseException], partition: int) -> t
             responses.append(
                 {
                     "ErrorCode": "ServiceUnavailableException",
-                    "ErrorMessage": f"Kafka did not take the record: {outcome!r}",
+                    "ErrorMessage": f"Kafka did not take the record: {outcome}",
                 }
             )
         else:
@@ -109,9 +112,12 @@ class FirehoseService:
         region: str = "us-east-1",
         account_id: str = "000000000000",
         policy: TopicPolicy | None = None,
+        budget: InFlightBudget | None = None,
     ) -> None:
         self.settings = settings
         self._policy = policy or TopicPolicy.of(settings.metadata_topic)
+        #: Shared with the Kinesis API by the endpoint; on its own (tests), a default one.
+        self._budget = budget or InFlightBudget(DEFAULT_IN_FLIGHT.records, DEFAULT_IN_FLIGHT.bytes)
         self._bootstrap = bootstrap_servers
         self._s3 = s3
         self._region = region
@@ -437,17 +443,41 @@ class FirehoseService:
     async def put_record(self, request: PutRecordInput) -> dict[str, Any]:
         stream = self._writable(request.name)
         partition = self._partition()
-        [outcome] = await self._writer.write(stream.source_topic, [(partition, b"", request.data)])
+        [outcome] = await self._write(stream.source_topic, partition, [request.data])
         if isinstance(outcome, BaseException):
-            raise ServiceUnavailableException(f"Kafka did not take the record: {outcome!r}. Retry the call.")
+            raise ServiceUnavailableException(f"Kafka did not take the record: {outcome}. Retry the call.")
         return {"RecordId": record_id(partition, outcome), "Encrypted": False}
 
     async def put_record_batch(self, request: PutRecordBatchInput) -> dict[str, Any]:
         stream = self._writable(request.name)
         partition = self._partition()
-        results = await self._writer.write(stream.source_topic, [(partition, b"", data) for data in request.records])
-        failed, responses = batch_responses(results, partition)
+        failed, responses = batch_responses(
+            await self._write(stream.source_topic, partition, request.records), partition
+        )
         return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
+
+    async def _write(self, topic: str, partition: int, records: list[bytes]) -> list[int | BaseException]:
+        """Write what the in-flight budget admits; the others are refused at once (retryable, never written)."""
+        outcomes: list[int | BaseException] = [0] * len(records)
+        admitted: list[int] = []
+        taken = 0
+        for index, data in enumerate(records):
+            if self._budget.try_take(len(data)):
+                admitted.append(index)
+                taken += len(data)
+            else:
+                outcomes[index] = NotWritten(
+                    f"the endpoint has {self._budget.records} records in flight to Kafka (rate exceeded)"
+                )
+        try:
+            written = (
+                await self._writer.write(topic, [(partition, b"", records[i]) for i in admitted]) if admitted else []
+            )
+        finally:
+            self._budget.give_back(len(admitted), taken)
+        for index, outcome in zip(admitted, written, strict=True):
+            outcomes[index] = outcome
+        return outcomes
 
 
 def _first_line(exc: Exception) -> str:

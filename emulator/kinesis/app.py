@@ -16,6 +16,7 @@ from typing import Any
 from emulator.firehose.service import OPERATIONS as FIREHOSE_OPERATIONS
 from emulator.firehose.service import UNSUPPORTED as FIREHOSE_UNSUPPORTED
 from emulator.firehose.service import FirehoseService
+from emulator.kinesis.admission import InFlightBudget
 from emulator.kinesis.config import KinesisSettings
 from emulator.kinesis.errors import (
     InternalFailure,
@@ -117,6 +118,8 @@ class KinesisApp:
         self._firehose: FirehoseService | None = None
         # One rule for both APIs: each also seals the other's metadata topic.
         self._policy = TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic)
+        # One budget for both: together they load the same broker.
+        self._budget = InFlightBudget(settings.in_flight.records, settings.in_flight.bytes)
         verify = settings.verify_signatures
         if verify and not (settings.access_key_id and settings.secret_access_key):
             raise ValueError("verify_signatures needs access_key_id and secret_access_key")
@@ -211,7 +214,9 @@ class KinesisApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self._service = KinesisService(self._settings, self._bootstrap, policy=self._policy)
+                    self._service = KinesisService(
+                        self._settings, self._bootstrap, policy=self._policy, budget=self._budget
+                    )
                     await self._service.start()
                     self._firehose = FirehoseService(
                         self._settings.firehose,
@@ -220,6 +225,7 @@ class KinesisApp:
                         region=self._settings.region,
                         account_id=self._settings.account_id,
                         policy=self._policy,
+                        budget=self._budget,
                     )
                     await self._firehose.start()
                 except Exception as exc:

@@ -10,14 +10,9 @@ now and then, so requests get past validation into the operations on real Kafka 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import cbor2
 import httpx
@@ -30,11 +25,11 @@ from hypothesis import strategies as st
 
 from emulator.firehose.service import OPERATIONS as FIREHOSE_OPERATIONS
 from emulator.kinesis.app import OPERATIONS as KINESIS_OPERATIONS
-from emulator.services.ports import free_port
 from emulator.topic_policy import TopicPolicy
 from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
 from tests.support.aws_fuzz import Wire, encode, request_bodies, service_operations
 from tests.support.endpoints import Endpoints
+from tests.support.kinesis_process import kinesis_process
 from tests.support.kinesis_server import kinesis_client
 from tests.support.kinesis_server import wait_active as wait_stream_active
 
@@ -62,34 +57,6 @@ async def shards_in_use(bootstrap: str) -> int:
     finally:
         await admin.close()
     return sum(len(t["partitions"]) for t in topics if not TopicPolicy().is_sealed(t["topic"]))
-
-
-@contextlib.contextmanager
-def kinesis_process(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``kemu kinesis serve`` in a process of its own: the fuzz draws its examples from Hypothesis's seeded
-    ``random``, which a server thread in this process (aiokafka shuffles brokers) would disturb."""
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "kinesis", "serve", "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"the Kinesis API exited: {log.read_text()[-2000:]}"
-            with contextlib.suppress(httpx.HTTPError), httpx.Client() as probe:
-                if post(probe, url, "Kinesis_20131202.ListStreams", b"{}", CONTENT_TYPES["json"]).is_success:
-                    break
-            assert time.monotonic() < deadline, f"the Kinesis API did not answer: {log.read_text()[-2000:]}"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
