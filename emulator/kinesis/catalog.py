@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 #: whole batch holding a 1 MiB record plus its key fits.
 STREAM_TOPIC_CONFIG = {"message.timestamp.type": "LogAppendTime", "max.message.bytes": str(2 * 1024 * 1024)}
 DEFAULT_RETENTION_HOURS = 24
+AUTO_CREATE = "auto.create.topics.enable"
 HOUR_MS = 3_600_000
 
 
@@ -106,6 +107,7 @@ class Catalog:
     async def start(self, replication_factor: int = 1) -> None:
         self._replication_factor = replication_factor
         await self._admin.start()
+        await self._warn_if_topics_are_created_automatically()
         await ensure_compacted_topic(self._admin, self._metadata_topic, replication_factor)
         loaded = await load_compacted(self._bootstrap, self._metadata_topic, Stream.from_record)
         self.skipped_metadata_records = loaded.skipped
@@ -119,6 +121,25 @@ class Catalog:
 
     async def stop(self) -> None:
         await self._admin.close()
+
+    async def _warn_if_topics_are_created_automatically(self) -> None:
+        """kemu's brokers never create topics automatically; a cluster of the user's may, and then a deleted stream
+        comes back (with the broker's default partition count) as soon as any client still asks about it."""
+        try:
+            broker = str((await self._admin.describe_cluster())["brokers"][0]["node_id"])
+            responses = await self._admin.describe_configs(
+                [ConfigResource(ConfigResourceType.BROKER, broker, configs={AUTO_CREATE: None})]
+            )
+            values = [entry[1] for r in responses for res in r.resources for entry in res[4] if entry[0] == AUTO_CREATE]
+        except Exception as exc:  # an ACL may forbid reading broker configs: then there is nothing to say
+            log.debug("could not read %s of the brokers: %s", AUTO_CREATE, exc)
+            return
+        if "true" in values:
+            log.warning(
+                "the Kafka cluster creates topics automatically (%s=true): a deleted stream comes back as a new "
+                "topic whenever a client still asks about it. Set it to false on the brokers.",
+                AUTO_CREATE,
+            )
 
     # --- lookups -------------------------------------------------------------------------------------------
 
