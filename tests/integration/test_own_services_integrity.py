@@ -33,20 +33,13 @@ from emulator.settings import ServicesSettings
 from sinks import S3Connection
 from tests.integration.analytics_support import write_query_dir
 from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
+from tests.integration.test_analytics_live import QUERY
 from tests.support.kinesis_server import kinesis_client, serve_kinesis
 from tests.support.kinesis_server import wait_active as wait_stream_active
 
 BUCKET = "kemu-test"
 #: How long the deleted streams are watched: many refreshes of the 0.5 s clients below.
 WATCH_S = 8.0
-QUERY = """-- source: test-game
--- emit: final
--- out_of_orderness: 0s
--- lateness: 0s
-SELECT window_start, window_end, player_id AS key, SUM(points) AS score
-FROM TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '1 second')
-GROUP BY window_start, window_end, player_id
-"""
 
 
 @pytest.fixture(scope="module")
