@@ -55,6 +55,13 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _private_dir(path: Path) -> None:
+    """Checkpoints hold window state built from stream data: only their owner may read them (0700, tightened if an
+    older kemu made the directory 0755)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+
+
 async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 1) -> None:
     """Create the output topics that do not exist yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -357,7 +364,7 @@ class AnalyticsEngine:
         # (a third of the consuming time otherwise).
         gc.freeze()
         await ensure_topics(self.bootstrap, self.output_topic_names())
-        await asyncio.to_thread(Path(self.config.checkpoint_dir).mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(_private_dir, Path(self.config.checkpoint_dir))
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
         await producer.start()
         try:

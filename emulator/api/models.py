@@ -31,13 +31,26 @@ RFC3339_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.
 _RFC3339 = re.compile(f"^{RFC3339_PATTERN}$")
 
 
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
 def parse_instant(value: str) -> datetime:
     """An RFC 3339 instant in UTC; ``ValueError`` for anything else (Unix numbers, bare dates, no offset)."""
     if not _RFC3339.match(value):
         raise ValueError(f"not an RFC 3339 date-time: {value!r}")
     text = value[:17] + "59" + value[19:] if value[17:19] == "60" else value  # a leap second: Python has none
     text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
-    return to_utc(datetime.fromisoformat(text[:10] + "T" + text[11:]))
+    if text.startswith("0000-"):  # RFC 3339 has a year 0; Python's calendar starts at year 1
+        return _FIRST_INSTANT
+    parsed = datetime.fromisoformat(text[:10] + "T" + text[11:])
+    try:
+        return to_utc(parsed)
+    except OverflowError:
+        # A valid instant outside Python's calendar once in UTC (0001-01-01T00:00:00+23:59 is in year 0,
+        # 9999-12-31T23:59:59-23:59 in year 10000): the calendar's first or last instant compares the same way with
+        # every window and alert, so the answer is what the instant itself would give.
+        return _FIRST_INSTANT if parsed.year == 1 else _LAST_INSTANT
 
 
 UtcTime = Annotated[

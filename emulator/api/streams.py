@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from emulator.api.models import ConsumerLag, ShardInfo, StreamInfo, StreamsAnswer
+from emulator.topic_policy import TopicPolicy
 from producers.partitioning import shard_hash_key_ranges, shard_id
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,7 @@ class StreamsInspector:
     async def poll(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> StreamsAnswer:
         topics = set(await admin.list_topics())
         self.last_contact = time.monotonic()
-        names = (
-            [t for t in self._streams if t in topics]
-            if self._streams
-            else sorted(t for t in topics if not t.startswith("__"))
-        )
+        names = [t for t in self._streams if t in topics] if self._streams else sorted(TopicPolicy().public(topics))
         described = await admin.describe_topics(names) if names else []
         partitions = [
             TopicPartition(d["topic"], p["partition"])

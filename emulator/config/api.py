@@ -20,7 +20,8 @@ class ServingSettings(BaseModel):
     results_topic: str = Field(default="analytics-results", pattern=TOPIC_PATTERN)
     #: Topic the analytics engine writes alerts to.
     alerts_topic: str = Field(default="analytics-alerts", pattern=TOPIC_PATTERN)
-    #: Streams shown by ``GET /streams``; empty means every topic of the cluster except Kafka's internal ones.
+    #: Streams shown by ``GET /streams``; empty means every topic of the cluster except Kafka's and kemu's internal
+    #: ones (emulator.topic_policy).
     streams: tuple[str, ...] = ()
     #: How many windows of each board stay in memory (older ones leave: the topic is the history).
     windows_per_board: int = Field(default=64, ge=1, le=10_000)

@@ -7,20 +7,20 @@ start is ACTIVE again as soon as its delivery task runs.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 
-from emulator.firehose.shapes import S3Destination
+from emulator.firehose.shapes import NAME_RE, STREAM_TYPES, S3Destination
+from emulator.kinesis.metadata_log import ensure_compacted_topic, load_compacted, typed_member
 from emulator.kinesis.writer import KafkaWriter
 
-#: The backing topic of a DirectPut delivery stream is ``firehose-<name>``.
-DIRECT_PUT_TOPIC_PREFIX = "firehose-"
+#: The backing topic of a DirectPut delivery stream is ``kemu-firehose-direct-<name>``: kemu's prefix seals it from
+#: the Kinesis API (emulator.topic_policy), so only Firehose's own PutRecord/PutRecordBatch write to it.
+DIRECT_PUT_TOPIC_PREFIX = "kemu-firehose-direct-"
 
 
 def direct_put_topic(name: str) -> str:
@@ -62,14 +62,24 @@ class DeliveryStreamState:
 
     @classmethod
     def from_record(cls, name: str, record: dict[str, Any]) -> DeliveryStreamState:
+        """The definition saved by :meth:`to_record`; KeyError, TypeError or ValueError for anything else."""
+        if len(name) > 64 or not NAME_RE.fullmatch(name):
+            raise ValueError(f"{name!r} is not a delivery stream name")
+        stream_type = typed_member(record, "stream_type", str)
+        if stream_type not in STREAM_TYPES:
+            raise ValueError(f"unknown stream type {stream_type!r}")
+        tags = typed_member(record, "tags", dict, {})
+        if not all(isinstance(key, str) and isinstance(value, str) for key, value in tags.items()):
+            raise TypeError("tags must map strings to strings")
+        role = record.get("source_role_arn")
         return cls(
             name=name,
-            stream_type=record["stream_type"],
-            source_topic=record["source_topic"],
-            destination=S3Destination.from_record(record["destination"]),
-            created_ms=int(record["created_ms"]),
-            source_role_arn=record.get("source_role_arn"),
-            tags=dict(record.get("tags", {})),
+            stream_type=stream_type,
+            source_topic=typed_member(record, "source_topic", str),
+            destination=S3Destination.from_record(typed_member(record, "destination", dict)),
+            created_ms=typed_member(record, "created_ms", int),
+            source_role_arn=None if role is None else typed_member(record, "source_role_arn", str),
+            tags=dict(tags),
         )
 
 
@@ -82,17 +92,16 @@ class FirehoseCatalog:
         self._topic = metadata_topic
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-firehose-api")
         self.streams: dict[str, DeliveryStreamState] = {}
+        #: Records of the metadata topic skipped at start because they could not be read.
+        self.skipped_metadata_records = 0
 
     async def start(self) -> list[DeliveryStreamState]:
         """Connect, and read back the saved delivery streams (returned, and kept)."""
         await self.admin.start()
-        if self._topic not in await self.admin.list_topics():
-            with contextlib.suppress(Exception):  # another instance may create it at the same time
-                await self.admin.create_topics(
-                    [NewTopic(self._topic, 1, 1, topic_configs={"cleanup.policy": "compact"})]
-                )
-        for name, record in (await self._load()).items():
-            self.streams[name] = DeliveryStreamState.from_record(name, record)
+        await ensure_compacted_topic(self.admin, self._topic)
+        loaded = await load_compacted(self._bootstrap, self._topic, DeliveryStreamState.from_record)
+        self.skipped_metadata_records = loaded.skipped
+        self.streams.update(loaded.entries)
         return list(self.streams.values())
 
     async def stop(self) -> None:
@@ -107,30 +116,6 @@ class FirehoseCatalog:
 
     async def topics(self) -> set[str]:
         return set(await self.admin.list_topics())
-
-    async def _load(self) -> dict[str, dict[str, Any]]:
-        consumer = AIOKafkaConsumer(
-            self._topic, bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )  # fmt: skip
-        await consumer.start()
-        saved: dict[str, dict[str, Any]] = {}
-        try:
-            partitions = list(consumer.assignment())
-            if not partitions:
-                return saved
-            ends = await consumer.end_offsets(partitions)
-            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-                for records in (await consumer.getmany(timeout_ms=1000)).values():
-                    for record in records:
-                        name = (record.key or b"").decode()
-                        if record.value is None:
-                            saved.pop(name, None)
-                        else:
-                            saved[name] = orjson.loads(record.value)
-        finally:
-            await consumer.stop()
-        return saved
 
 
 def now_ms() -> int:

@@ -1,8 +1,8 @@
 """The Firehose operations: one method per operation; each delivery stream's delivery is a :mod:`sinks` task.
 
-DirectPut streams write to their backing topic (``firehose-<name>``) with ``acks=all`` before answering, so an
-acknowledged record is durable in Kafka and the sink delivers it exactly once. KinesisStreamAsSource streams read
-the Kinesis stream's topic directly, starting at its end when created (as Firehose starts at LATEST).
+DirectPut streams write to their backing topic (``kemu-firehose-direct-<name>``) with ``acks=all`` before
+answering, so an acknowledged record is durable in Kafka and the sink delivers it exactly once. KinesisStreamAsSource
+streams read the Kinesis stream's topic directly, starting at its end when created (as Firehose starts at LATEST).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from emulator.firehose.shapes import (
     PutRecordBatchInput,
     PutRecordInput,
 )
+from emulator.kinesis.admission import InFlightBudget
+from emulator.kinesis.config import InFlightLimit
 from emulator.kinesis.errors import (
     InvalidArgumentException,
     LimitExceededException,
@@ -36,12 +38,14 @@ from emulator.kinesis.errors import (
     ServiceUnavailableException,
 )
 from emulator.kinesis.protocol import Timestamp
-from emulator.kinesis.writer import KafkaWriter
+from emulator.kinesis.writer import KafkaWriter, NotWritten
+from emulator.topic_policy import TopicPolicy
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection, StopRequested
 from sinks.s3 import make_client
 
 log = logging.getLogger(__name__)
 
+DEFAULT_IN_FLIGHT = InFlightLimit()
 #: Real Firehose operations answered with UnsupportedOperationException.
 UNSUPPORTED = frozenset(
     {
@@ -70,7 +74,7 @@ def record_id(partition: int, offset: int) -> str:
 
 
 def batch_responses(results: Sequence[int | BaseException], partition: int) -> tuple[int, list[dict[str, str]]]:
-    """PutRecordBatch's ``FailedPutCount`` and ``RequestResponses`` from the writer's per-record outcomes."""
+    """PutRecordBatch's ``FailedPutCount`` and ``RequestResponses`` from the per-record outcomes."""
     responses: list[dict[str, str]] = []
     failed = 0
     for outcome in results:
@@ -79,7 +83,7 @@ def batch_responses(results: Sequence[int | BaseException], partition: int) -> t
             responses.append(
                 {
                     "ErrorCode": "ServiceUnavailableException",
-                    "ErrorMessage": f"Kafka did not take the record: {outcome!r}",
+                    "ErrorMessage": f"Kafka did not take the record: {outcome}",
                 }
             )
         else:
@@ -107,8 +111,13 @@ class FirehoseService:
         *,
         region: str = "us-east-1",
         account_id: str = "000000000000",
+        policy: TopicPolicy | None = None,
+        budget: InFlightBudget | None = None,
     ) -> None:
         self.settings = settings
+        self._policy = policy or TopicPolicy.of(settings.metadata_topic)
+        #: Shared with the Kinesis API by the endpoint; on its own (tests), a default one.
+        self._budget = budget or InFlightBudget(DEFAULT_IN_FLIGHT.records, DEFAULT_IN_FLIGHT.bytes)
         self._bootstrap = bootstrap_servers
         self._s3 = s3
         self._region = region
@@ -125,11 +134,26 @@ class FirehoseService:
     async def start(self) -> None:
         await self._writer.start()
         for stream in await self._catalog.start():
-            if self._s3 is None:
-                stream.failure = "no S3 target configured for this endpoint; delivery is not running"
+            refusal = self._refusal(stream)
+            if refusal is not None:
+                log.warning("delivery stream %s is not delivered: %s", stream.name, refusal)
+                stream.failure = f"{refusal}; delivery is not running"
                 stream.status = "ACTIVE"
                 continue
             self._start_delivery(stream)
+
+    def _refusal(self, stream: DeliveryStreamState) -> str | None:
+        """Why a saved delivery stream cannot be delivered (None when it can): no S3, a sealed source (saved before
+        the rule sealed it), or a destination the sink refuses."""
+        if self._s3 is None:
+            return "no S3 target configured for this endpoint"
+        if stream.stream_type != "DirectPut" and self._policy.is_sealed(stream.source_topic):
+            return f"its source {stream.source_topic} is an internal topic; delete this delivery stream"
+        try:
+            self._sink_config(stream)
+        except ValueError as exc:
+            return f"its destination is refused: {_first_line(exc)}"
+        return None
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -177,7 +201,8 @@ class FirehoseService:
         destination = request.destination
         if request.source_stream is not None:
             source_topic = request.source_stream
-            if source_topic not in await self._catalog.topics():
+            # A sealed topic is answered exactly as a missing stream: the API does not tell which internal ones exist.
+            if self._policy.is_sealed(source_topic) or source_topic not in await self._catalog.topics():
                 raise InvalidArgumentException(
                     f"Stream {source_topic} under account {self._account_id} not found (KinesisStreamARN)."
                 )
@@ -418,17 +443,41 @@ class FirehoseService:
     async def put_record(self, request: PutRecordInput) -> dict[str, Any]:
         stream = self._writable(request.name)
         partition = self._partition()
-        [outcome] = await self._writer.write(stream.source_topic, [(partition, b"", request.data)])
+        [outcome] = await self._write(stream.source_topic, partition, [request.data])
         if isinstance(outcome, BaseException):
-            raise ServiceUnavailableException(f"Kafka did not take the record: {outcome!r}. Retry the call.")
+            raise ServiceUnavailableException(f"Kafka did not take the record: {outcome}. Retry the call.")
         return {"RecordId": record_id(partition, outcome), "Encrypted": False}
 
     async def put_record_batch(self, request: PutRecordBatchInput) -> dict[str, Any]:
         stream = self._writable(request.name)
         partition = self._partition()
-        results = await self._writer.write(stream.source_topic, [(partition, b"", data) for data in request.records])
-        failed, responses = batch_responses(results, partition)
+        failed, responses = batch_responses(
+            await self._write(stream.source_topic, partition, request.records), partition
+        )
         return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
+
+    async def _write(self, topic: str, partition: int, records: list[bytes]) -> list[int | BaseException]:
+        """Write what the in-flight budget admits; the others are refused at once (retryable, never written)."""
+        outcomes: list[int | BaseException] = [0] * len(records)
+        admitted: list[int] = []
+        taken = 0
+        for index, data in enumerate(records):
+            if self._budget.try_take(len(data)):
+                admitted.append(index)
+                taken += len(data)
+            else:
+                outcomes[index] = NotWritten(
+                    f"the endpoint has {self._budget.records} records in flight to Kafka (rate exceeded)"
+                )
+        try:
+            written = (
+                await self._writer.write(topic, [(partition, b"", records[i]) for i in admitted]) if admitted else []
+            )
+        finally:
+            self._budget.give_back(len(admitted), taken)
+        for index, outcome in zip(admitted, written, strict=True):
+            outcomes[index] = outcome
+        return outcomes
 
 
 def _first_line(exc: Exception) -> str:

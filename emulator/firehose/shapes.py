@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator.kinesis.errors import InvalidArgumentException, validation_error
+from emulator.kinesis.metadata_log import typed_member
 from emulator.kinesis.shapes import (
     STREAM_ARN_RE,
     Wire,
@@ -25,7 +26,8 @@ from emulator.kinesis.shapes import (
 from sinks import BufferingHints, Compression
 
 NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
-BUCKET_ARN_RE = re.compile(r"arn:aws[a-z-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])")
+BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+BUCKET_ARN_RE = re.compile(rf"arn:aws[a-z-]*:s3:::({BUCKET_RE.pattern})")
 STREAM_TYPES = ("DirectPut", "KinesisStreamAsSource", "MSKAsSource", "DatabaseAsSource")
 COMPRESSION_FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
 PARQUET_COMPRESSIONS = ("UNCOMPRESSED", "GZIP", "SNAPPY")
@@ -83,14 +85,25 @@ class S3Destination:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> S3Destination:
+        """The destination saved by :meth:`to_record`; KeyError, TypeError or ValueError for anything else."""
+        bucket = typed_member(record, "bucket", str)
+        if not BUCKET_RE.fullmatch(bucket):
+            raise ValueError(f"{bucket!r} is not a bucket name")
+        error_prefix = record.get("error_output_prefix")
+        parquet = record.get("parquet_compression")
+        compression = typed_member(record, "compression_format", str, "UNCOMPRESSED")
+        if compression not in COMPRESSION_FORMATS or parquet not in (None, *PARQUET_COMPRESSIONS):
+            raise ValueError(f"unknown compression {compression!r} / {parquet!r}")
         return cls(
-            bucket=record["bucket"],
-            role_arn=record.get("role_arn", ""),
-            prefix=record.get("prefix", ""),
-            error_output_prefix=record.get("error_output_prefix"),
-            buffering=BufferingHints(size_mib=record["size_mib"], interval_s=record["interval_s"]),
-            compression_format=record.get("compression_format", "UNCOMPRESSED"),
-            parquet_compression=record.get("parquet_compression"),
+            bucket=bucket,
+            role_arn=typed_member(record, "role_arn", str, ""),
+            prefix=typed_member(record, "prefix", str, ""),
+            error_output_prefix=None if error_prefix is None else typed_member(record, "error_output_prefix", str),
+            buffering=BufferingHints(
+                size_mib=typed_member(record, "size_mib", int), interval_s=typed_member(record, "interval_s", int)
+            ),
+            compression_format=compression,
+            parquet_compression=parquet,
         )
 
     @classmethod

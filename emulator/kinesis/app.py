@@ -16,6 +16,7 @@ from typing import Any
 from emulator.firehose.service import OPERATIONS as FIREHOSE_OPERATIONS
 from emulator.firehose.service import UNSUPPORTED as FIREHOSE_UNSUPPORTED
 from emulator.firehose.service import FirehoseService
+from emulator.kinesis.admission import InFlightBudget
 from emulator.kinesis.config import KinesisSettings
 from emulator.kinesis.errors import (
     InternalFailure,
@@ -42,6 +43,7 @@ from emulator.kinesis.shapes import (
     StreamInput,
 )
 from emulator.kinesis.sigv4 import SignatureVerifier
+from emulator.topic_policy import TopicPolicy
 from sinks import S3Connection
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,10 @@ class KinesisApp:
         self._s3 = s3
         self._service: KinesisService | None = None
         self._firehose: FirehoseService | None = None
+        # One rule for both APIs: each also seals the other's metadata topic.
+        self._policy = TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic)
+        # One budget for both: together they load the same broker.
+        self._budget = InFlightBudget(settings.in_flight.records, settings.in_flight.bytes)
         verify = settings.verify_signatures
         if verify and not (settings.access_key_id and settings.secret_access_key):
             raise ValueError("verify_signatures needs access_key_id and secret_access_key")
@@ -150,12 +156,12 @@ class KinesisApp:
                     "Content-Type must be application/x-amz-json-1.1 or application/x-amz-cbor-1.1."
                 )
             body = await _read_body(receive)
+            target = headers.get("x-amz-target", "")
             if self._verifier is not None:
                 query = scope.get("query_string", b"").decode("latin-1")
-                self._verifier.verify(
-                    "POST", scope.get("raw_path", b"/").decode("latin-1").split("?")[0], query, headers, body
-                )
-            target = headers.get("x-amz-target", "")
+                path = scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+                service = "firehose" if target.startswith(FIREHOSE_PREFIX) else "kinesis"
+                self._verifier.verify("POST", path, query, headers, body, service)
             shape, service, method = self._route(target)
             request = shape.parse(codec.decode(body), codec)
             response = await getattr(service, method)(request)
@@ -208,7 +214,9 @@ class KinesisApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self._service = KinesisService(self._settings, self._bootstrap)
+                    self._service = KinesisService(
+                        self._settings, self._bootstrap, policy=self._policy, budget=self._budget
+                    )
                     await self._service.start()
                     self._firehose = FirehoseService(
                         self._settings.firehose,
@@ -216,6 +224,8 @@ class KinesisApp:
                         self._s3,
                         region=self._settings.region,
                         account_id=self._settings.account_id,
+                        policy=self._policy,
+                        budget=self._budget,
                     )
                     await self._firehose.start()
                 except Exception as exc:

@@ -4,7 +4,8 @@ A stream is the Kafka topic of the same name (shard i = partition i), so the sha
 Kafka. What Kafka cannot hold (tags, retention in hours, the creation time, the stream mode) lives in one
 compacted topic, keyed by stream name, read back at start so it survives a restart; a deleted stream leaves a
 tombstone. Topics written by other components (``clickstream`` from the producers, say) are streams too: they
-are discovered on first use, as ACTIVE streams with the retention of their topic configuration.
+are discovered on first use, as ACTIVE streams with the retention of their topic configuration. Sealed topics
+(:mod:`emulator.topic_policy`: Kafka's and kemu's own) are never streams, whatever the broker or the metadata holds.
 
 Status is kept in memory: a stream is CREATING until its topic exists (plus an optional delay), DELETING while
 its topic is being removed, ACTIVE otherwise.
@@ -21,12 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from emulator.kinesis.errors import ResourceNotFoundException
+from emulator.kinesis.metadata_log import ensure_compacted_topic, load_compacted, typed_member
+from emulator.kinesis.shapes import MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, STREAM_NAME_RE
 from emulator.kinesis.writer import KafkaWriter
+from emulator.topic_policy import TopicPolicy
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 #: whole batch holding a 1 MiB record plus its key fits.
 STREAM_TOPIC_CONFIG = {"message.timestamp.type": "LogAppendTime", "max.message.bytes": str(2 * 1024 * 1024)}
 DEFAULT_RETENTION_HOURS = 24
+AUTO_CREATE = "auto.create.topics.enable"
 HOUR_MS = 3_600_000
 
 
@@ -60,91 +64,95 @@ class Stream:
             }
         )
 
+    @classmethod
+    def from_record(cls, name: str, record: dict[str, Any]) -> Stream:
+        """A stream read back from the metadata topic (ACTIVE; its shard count is the topic's, set by the caller).
+        ValueError or TypeError for a record that is not one this catalog wrote."""
+        if len(name) > 128 or not STREAM_NAME_RE.fullmatch(name):
+            raise ValueError(f"{name!r} is not a stream name")
+        retention = typed_member(record, "retention_hours", int, DEFAULT_RETENTION_HOURS)
+        if not MIN_RETENTION_HOURS <= retention <= MAX_RETENTION_HOURS:
+            raise ValueError(f"retention_hours {retention} is out of range")
+        tags = typed_member(record, "tags", dict, {})
+        if not all(isinstance(key, str) and isinstance(value, str) for key, value in tags.items()):
+            raise TypeError("tags must map strings to strings")
+        return cls(
+            name=name,
+            shard_count=typed_member(record, "shard_count", int, 1),
+            status="ACTIVE",
+            created_ms=typed_member(record, "created_ms", int, _now_ms()),
+            retention_hours=retention,
+            on_demand=typed_member(record, "on_demand", bool, False),
+            tags=dict(tags),
+        )
+
 
 class Catalog:
     """The store of streams, keyed by name; Kafka admin operations behind it."""
 
-    def __init__(self, bootstrap_servers: str, writer: KafkaWriter, metadata_topic: str, account_id: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, writer: KafkaWriter, metadata_topic: str, account_id: str, policy: TopicPolicy
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self._writer = writer
         self._metadata_topic = metadata_topic
         self._account_id = account_id
+        self.policy = policy
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-kinesis-api")
         self._streams: dict[str, Stream] = {}
         self._replication_factor = 1
+        #: Records of the metadata topic skipped at start because they could not be read.
+        self.skipped_metadata_records = 0
 
     async def start(self, replication_factor: int = 1) -> None:
         self._replication_factor = replication_factor
         await self._admin.start()
-        topics = set(await self._admin.list_topics())
-        if self._metadata_topic not in topics:
-            with contextlib.suppress(Exception):  # another instance may create it at the same time
-                await self._admin.create_topics(
-                    [
-                        NewTopic(
-                            self._metadata_topic,
-                            num_partitions=1,
-                            replication_factor=replication_factor,
-                            topic_configs={"cleanup.policy": "compact"},
-                        )
-                    ]
-                )
-        saved = await self._load_metadata()
+        await self._warn_if_topics_are_created_automatically()
+        await ensure_compacted_topic(self._admin, self._metadata_topic, replication_factor)
+        loaded = await load_compacted(self._bootstrap, self._metadata_topic, Stream.from_record)
+        self.skipped_metadata_records = loaded.skipped
         existing = await self._topic_partitions()
-        for name, record in saved.items():
+        for name, stream in loaded.entries.items():
             partitions = existing.get(name)
-            if partitions is None:
+            if partitions is None or self.policy.is_sealed(name):
                 continue
-            self._streams[name] = Stream(
-                name=name,
-                shard_count=partitions,
-                status="ACTIVE",
-                created_ms=int(record.get("created_ms", _now_ms())),
-                retention_hours=int(record.get("retention_hours", DEFAULT_RETENTION_HOURS)),
-                on_demand=bool(record.get("on_demand", False)),
-                tags=dict(record.get("tags", {})),
-            )
+            stream.shard_count = partitions
+            self._streams[name] = stream
 
     async def stop(self) -> None:
         await self._admin.close()
 
-    async def _load_metadata(self) -> dict[str, dict[str, Any]]:
-        consumer = AIOKafkaConsumer(
-            self._metadata_topic,
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        saved: dict[str, dict[str, Any]] = {}
+    async def _warn_if_topics_are_created_automatically(self) -> None:
+        """kemu's brokers never create topics automatically; a cluster of the user's may, and then a deleted stream
+        comes back (with the broker's default partition count) as soon as any client still asks about it."""
         try:
-            partitions = consumer.assignment()
-            if not partitions:
-                return saved
-            ends = await consumer.end_offsets(list(partitions))
-            while not await _caught_up(consumer, ends):
-                batches = await consumer.getmany(timeout_ms=1000)
-                for records in batches.values():
-                    for record in records:
-                        name = (record.key or b"").decode()
-                        if record.value is None:
-                            saved.pop(name, None)
-                        else:
-                            saved[name] = orjson.loads(record.value)
-        finally:
-            await consumer.stop()
-        return saved
+            broker = str((await self._admin.describe_cluster())["brokers"][0]["node_id"])
+            responses = await self._admin.describe_configs(
+                [ConfigResource(ConfigResourceType.BROKER, broker, configs={AUTO_CREATE: None})]
+            )
+            values = [entry[1] for r in responses for res in r.resources for entry in res[4] if entry[0] == AUTO_CREATE]
+        except Exception as exc:  # an ACL may forbid reading broker configs: then there is nothing to say
+            log.debug("could not read %s of the brokers: %s", AUTO_CREATE, exc)
+            return
+        if "true" in values:
+            log.warning(
+                "the Kafka cluster creates topics automatically (%s=true): a deleted stream comes back as a new "
+                "topic whenever a client still asks about it. Set it to false on the brokers.",
+                AUTO_CREATE,
+            )
 
     # --- lookups -------------------------------------------------------------------------------------------
 
     def cached(self, name: str) -> Stream | None:
-        return self._streams.get(name)
+        return None if self.policy.is_sealed(name) else self._streams.get(name)
 
     async def find(self, name: str) -> Stream | None:
-        """The stream called ``name``, discovering a topic created outside this API on first use."""
+        """The stream called ``name``, discovering a topic created outside this API on first use; never a sealed
+        topic."""
+        if self.policy.is_sealed(name):
+            return None
         stream = self._streams.get(name)
-        if stream is not None or name == self._metadata_topic or name.startswith("__"):
+        if stream is not None:
             return stream
         partitions = (await self._topic_partitions([name])).get(name)
         if partitions is None:
@@ -174,7 +182,7 @@ class Catalog:
     async def all(self) -> list[Stream]:
         """Every stream, including topics created outside this API, sorted by name."""
         for topic, partitions in (await self._topic_partitions()).items():
-            if topic not in self._streams and topic != self._metadata_topic and not topic.startswith("__"):
+            if topic not in self._streams and not self.policy.is_sealed(topic):
                 retention = await self._topic_retention_hours(topic)
                 self._streams[topic] = Stream(topic, partitions, "ACTIVE", _now_ms(), retention)
         return sorted(self._streams.values(), key=lambda stream: stream.name)
@@ -185,6 +193,8 @@ class Catalog:
     # --- changes -------------------------------------------------------------------------------------------
 
     def register_creating(self, stream: Stream) -> None:
+        if self.policy.is_sealed(stream.name):  # the service refuses these names first; this keeps it so
+            raise ValueError(self.policy.refusal(stream.name))
         self._streams[stream.name] = stream
 
     async def create_topic(self, stream: Stream) -> None:
@@ -203,6 +213,8 @@ class Catalog:
         self._streams.pop(name, None)
 
     async def delete_topic(self, name: str) -> None:
+        if self.policy.is_sealed(name):
+            raise ValueError(self.policy.refusal(name))
         with contextlib.suppress(Exception):
             await self._admin.delete_topics([name])
         await self._writer.send_json(self._metadata_topic, name.encode(), None)
@@ -231,13 +243,6 @@ class Catalog:
         except Exception:
             log.warning("could not read the retention of topic %s", name, exc_info=True)
         return DEFAULT_RETENTION_HOURS
-
-
-async def _caught_up(consumer: AIOKafkaConsumer, ends: dict[Any, int]) -> bool:
-    for tp, end in ends.items():
-        if await consumer.position(tp) < end:
-            return False
-    return True
 
 
 def _now_ms() -> int:

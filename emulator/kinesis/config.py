@@ -16,6 +16,17 @@ class ShardWriteLimit(BaseModel):
     bytes_per_second: int = Field(default=1024 * 1024, ge=1)
 
 
+class InFlightLimit(BaseModel):
+    """How much the endpoint (Kinesis and Firehose together) has on its way to Kafka at once. A record beyond it is
+    refused at once with ProvisionedThroughputExceededException (Firehose: ServiceUnavailableException), which
+    clients retry, instead of queueing until the Kafka client times out."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    records: int = Field(default=100_000, ge=1)
+    bytes: int = Field(default=128 * 1024 * 1024, ge=1)
+
+
 class KinesisSettings(BaseModel):
     """Where the Kinesis endpoint listens and how strictly it behaves."""
 
@@ -37,6 +48,8 @@ class KinesisSettings(BaseModel):
     shard_limit: int = Field(default=500, ge=1)
     #: Throttle writes per shard like provisioned Kinesis; off by default so local loads run at Kafka speed.
     shard_write_limit: ShardWriteLimit | None = None
+    #: Records and bytes written to Kafka but not yet acknowledged, at most; beyond, writes are refused retryably.
+    in_flight: InFlightLimit = InFlightLimit()
     #: Compacted topic holding what Kafka cannot (tags, retention hours, creation time) so it survives restarts.
     metadata_topic: str = Field(default="kemu-kinesis-metadata", pattern=r"^[a-zA-Z0-9._-]{1,249}$")
     #: Longest GetRecords waits for data it knows is there (it never waits at the tip of a shard).

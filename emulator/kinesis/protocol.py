@@ -18,6 +18,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import io
+import math
 from typing import Any
 
 import cbor2
@@ -27,6 +29,22 @@ from emulator.kinesis.errors import SerializationException
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
+#: Timestamps are epoch milliseconds in a signed 64-bit integer (Java's ``long``, Kafka's timestamps): anything
+#: beyond is not a point in time any service can hold.
+MAX_TIMESTAMP_MS = 2**63 - 1
+
+
+def _checked_ms(value: float, member: str) -> int:
+    """Epoch milliseconds from a number that may be NaN, infinite or beyond a 64-bit range (all refused)."""
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_TIMESTAMP_MS:
+        raise SerializationException(f"Member {member!r}: {_shown(value)} is not a valid timestamp.")
+    return round(value)
+
+
+def _shown(value: object) -> str:
+    """A value quoted in an error message, cut short: a message never echoes a whole request."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class Timestamp:
@@ -90,15 +108,16 @@ class JsonCodec:
         if isinstance(value, bool):
             raise SerializationException(f"Member {member!r}: a boolean can not be converted to a timestamp.")
         if isinstance(value, int | float):
-            return round(value * 1000)
+            return _checked_ms(value * 1000, member)
         if isinstance(value, str):
             try:
                 parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                raise SerializationException(f"Member {member!r}: {value!r} is not a timestamp.") from None
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.UTC)
-            return round(parsed.timestamp() * 1000)
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=dt.UTC)
+                seconds = parsed.timestamp()
+            except (ValueError, OverflowError):  # OverflowError: a date beyond year 1..9999 once made UTC
+                raise SerializationException(f"Member {member!r}: {_shown(value)} is not a timestamp.") from None
+            return _checked_ms(seconds * 1000, member)
         raise SerializationException(f"Member {member!r} must be a timestamp (epoch seconds).")
 
 
@@ -118,10 +137,16 @@ class CborCodec:
     def decode(self, body: bytes) -> dict[str, Any]:
         if not body:
             return {}
+        stream = io.BytesIO(body)
+        decoder = cbor2.CBORDecoder(stream, semantic_decoders={1: lambda raw, _immutable: _CborMillis(raw)})
         try:
-            value = cbor2.loads(body, semantic_decoders={1: lambda raw, _immutable: _CborMillis(raw)})
-        except (cbor2.CBORDecodeError, ValueError, TypeError) as exc:
+            value = decoder.decode()
+        except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError) as exc:
             raise SerializationException(f"The request body is not valid CBOR: {exc}") from None
+        if stream.tell() != len(body):
+            raise SerializationException(
+                f"The request body is not valid CBOR: {len(body) - stream.tell()} byte(s) follow the end of its map."
+            )
         if not isinstance(value, dict):
             raise SerializationException("The request body must be a CBOR map.")
         return value
@@ -147,7 +172,7 @@ class CborCodec:
         raw = value.value if isinstance(value, _CborMillis) else value
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise SerializationException(f"Member {member!r} must be a timestamp in epoch milliseconds.")
-        return round(raw)
+        return _checked_ms(raw, member)
 
 
 def _cbor_default(encoder: cbor2.CBOREncoder, value: object) -> None:

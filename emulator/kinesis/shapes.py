@@ -83,9 +83,11 @@ def opt_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+    if isinstance(value, float) and value.is_integer():  # 5.0 is 5 (JSON and CBOR clients may send floats)
+        value = int(value)
+    if type(value) is not int:  # bool, NaN, infinities, fractions and every other type
         raise _type_error(key, "an integer")
-    number = int(value)
+    number = value
     member = key[0].lower() + key[1:]
     if number < low:
         raise validation_error(number, member, f"Member must have value greater than or equal to {low}")

@@ -18,6 +18,25 @@ def shard_index(shard: str) -> int | None:
     return int(digits)
 
 
+def first_shard_after(exclusive_start: str | None, shard_count: int) -> int:
+    """Index of the first shard listed after ``exclusive_start`` (``shard_count`` when none is).
+
+    A shard id in kemu's form with any number of digits (or the bare number) is read as its index, so an id with
+    extra leading zeros or beyond the last shard still pages forward; any other string is compared with the shard
+    ids as text, the order the ids sort in. Never a restart at shard 0 for an id that sorts after it: a paginating
+    client would loop.
+    """
+    if exclusive_start is None:
+        return 0
+    digits = exclusive_start.removeprefix("shardId-")
+    if digits.isdecimal() and digits.isascii():
+        return min(int(digits) + 1, shard_count)
+    for index in range(shard_count):
+        if f"shardId-{index:012d}" > exclusive_start:
+            return index
+    return shard_count
+
+
 def make_token(payload: dict[str, str]) -> str:
     """An opaque ``NextToken`` carrying where the next page starts."""
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode("ascii")

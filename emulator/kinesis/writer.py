@@ -1,19 +1,28 @@
-"""Writing records to Kafka: one batch per partition, acknowledged by every in-sync replica before we answer.
+"""Writing records to Kafka: batches per partition, acknowledged by every in-sync replica before we answer.
 
-Records of one PutRecords call are grouped by partition and appended to one aiokafka batch per partition (a
-batch that fills up is sent and another started); the call returns only when the broker has acknowledged every
-batch (``acks=all``), so a successful response means the data is durable in Kafka. A failed batch fails only
-its own records: PutRecords reports them per record, as Kinesis does.
+Each partition has one queue and at most one task draining it: the records of every call waiting for that
+partition go into the same record batches (up to 1 MiB each), which are handed to aiokafka one at a time. The call
+returns only when the broker has acknowledged every one of its records (``acks=all``), so a successful response
+means the data is durable in Kafka. A failed batch fails only its own records: PutRecords reports them per record,
+as Kinesis does.
+
+Why one drainer per partition: aiokafka holds one unsent batch per partition and makes every other sender wait for
+it; with many calls waiting on one partition, its wait loop runs out of time early (the time already waited is
+subtracted again on every wake-up) and the waiters fail with ``KafkaTimeoutError`` while the broker is healthy. Here
+only the drainer waits there, and calls arriving meanwhile share the next batch instead of each sending their own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +30,40 @@ log = logging.getLogger(__name__)
 BATCH_BYTES = 1024 * 1024
 #: Kafka requests carry several partitions' batches; a 1 MiB record plus key must fit with room to spare.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+class NotWritten(Exception):
+    """A record failed before it was handed to the Kafka producer, so the broker never saw it."""
+
+
+def never_written(outcome: object) -> bool:
+    """True when a write failed before Kafka could have stored the record (refused before the producer took it, or
+    timed out in the producer before being sent): a retry cannot duplicate it. Other failures may have reached the
+    broker, and a retry may write the record twice."""
+    return isinstance(outcome, NotWritten | KafkaTimeoutError)
+
+
+@dataclass(eq=False)
+class _Chunk:
+    """The records of one call for one partition, in order, and their outcomes as Kafka answers."""
+
+    records: list[tuple[bytes, bytes]]
+    results: list[int | BaseException]
+    done: asyncio.Future[None]
+    left: int
+    next: int = 0
+
+    def settle(self, index: int, outcome: int | BaseException) -> None:
+        self.results[index] = outcome
+        self.left -= 1
+        if self.left == 0 and not self.done.done():
+            self.done.set_result(None)
+
+
+@dataclass(eq=False)
+class _PartitionQueue:
+    chunks: deque[_Chunk] = field(default_factory=deque)
+    draining: bool = False
 
 
 class KafkaWriter:
@@ -36,11 +79,16 @@ class KafkaWriter:
             request_timeout_ms=30_000,
             client_id="kemu-kinesis-api",
         )
+        self._queues: dict[tuple[str, int], _PartitionQueue] = {}
+        self._drainers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
+        for task in list(self._drainers):
+            task.cancel()
+        await asyncio.gather(*self._drainers, return_exceptions=True)
         await self._producer.stop()
 
     async def partitions_of(self, topic: str) -> int | None:
@@ -63,37 +111,92 @@ class KafkaWriter:
                 by_partition[record[0]] = [index]
             else:
                 members.append(index)
-        results: list[int | BaseException] = [0] * len(records)
-        sends: list[tuple[list[int], Any]] = []
+        loop = asyncio.get_running_loop()
+        chunks: list[tuple[list[int], _Chunk]] = []
         for partition, indexes in by_partition.items():
-            batch = self._producer.create_batch()
-            members = []
-            for index in indexes:
-                _, key, value = records[index]
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    batch.close()
-                    sends.append((members, self._send(batch, topic, partition)))
-                    batch, members = self._producer.create_batch(), []
-                    batch.append(key=key, value=value, timestamp=None)
-                members.append(index)
-            batch.close()
-            sends.append((members, self._send(batch, topic, partition)))
-        outcomes = await asyncio.gather(*(send for _, send in sends), return_exceptions=True)
-        for (members, _), outcome in zip(sends, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                log.warning("writing %d records to %s failed: %r", len(members), topic, outcome)
-                for index in members:
-                    results[index] = outcome
-                continue
-            for relative, index in enumerate(members, start=outcome):
-                results[index] = relative
+            chunk = _Chunk(
+                records=[(records[i][1], records[i][2]) for i in indexes],
+                results=[0] * len(indexes),
+                done=loop.create_future(),
+                left=len(indexes),
+            )
+            chunks.append((indexes, chunk))
+            queue = self._queues.get((topic, partition))
+            if queue is None:
+                queue = self._queues[(topic, partition)] = _PartitionQueue()
+            queue.chunks.append(chunk)
+            if not queue.draining:
+                queue.draining = True
+                task = loop.create_task(self._drain(topic, partition, queue))
+                self._drainers.add(task)
+                task.add_done_callback(self._drainers.discard)
+        await asyncio.gather(*(chunk.done for _, chunk in chunks))
+        results: list[int | BaseException] = [0] * len(records)
+        for indexes, chunk in chunks:
+            for index, outcome in zip(indexes, chunk.results, strict=True):
+                results[index] = outcome
+        failures = [outcome for outcome in results if isinstance(outcome, BaseException)]
+        if failures:
+            log.warning("writing %d of %d records to %s failed: %r", len(failures), len(records), topic, failures[0])
         return results
 
-    async def _send(self, batch: Any, topic: str, partition: int) -> int:
-        """Send one batch; its base offset once the broker acknowledged it."""
-        future = await self._producer.send_batch(batch, topic, partition=partition)
-        metadata = await future
-        return int(metadata.offset)
+    async def _drain(self, topic: str, partition: int, queue: _PartitionQueue) -> None:
+        """Send the queue's records in batches until it is empty; every record gets its outcome, whatever fails."""
+        try:
+            while queue.chunks:
+                batch, members = self._fill(queue)
+                try:
+                    future = await self._producer.send_batch(batch, topic, partition=partition)
+                except BaseException as exc:  # never handed to the producer: not written
+                    self._settle(members, NotWritten(repr(exc)))
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                future.add_done_callback(lambda done, of=members: self._acknowledged(of, done))
+        except BaseException:  # cancelled at stop: nobody may wait forever
+            for chunk in queue.chunks:
+                for index in range(chunk.next, len(chunk.records)):
+                    chunk.settle(index, NotWritten("the endpoint is stopping"))
+            queue.chunks.clear()
+            raise
+        finally:
+            queue.draining = False
+            if not queue.chunks:
+                self._queues.pop((topic, partition), None)
+
+    def _fill(self, queue: _PartitionQueue) -> tuple[Any, list[tuple[_Chunk, int]]]:
+        """One closed batch of the queue's next records, and which (chunk, index) each position holds."""
+        batch = self._producer.create_batch()
+        members: list[tuple[_Chunk, int]] = []
+        while queue.chunks:
+            chunk = queue.chunks[0]
+            while chunk.next < len(chunk.records):
+                key, value = chunk.records[chunk.next]
+                if batch.append(key=key, value=value, timestamp=None) is None:  # full (never when empty)
+                    batch.close()
+                    return batch, members
+                members.append((chunk, chunk.next))
+                chunk.next += 1
+            queue.chunks.popleft()
+        batch.close()
+        return batch, members
+
+    @staticmethod
+    def _settle(members: list[tuple[_Chunk, int]], outcome: BaseException) -> None:
+        for chunk, index in members:
+            chunk.settle(index, outcome)
+
+    def _acknowledged(self, members: list[tuple[_Chunk, int]], done: asyncio.Future[Any]) -> None:
+        if done.cancelled():
+            self._settle(members, KafkaTimeoutError())
+            return
+        error = done.exception()
+        if error is not None:
+            self._settle(members, error)
+            return
+        base = int(done.result().offset)
+        for position, (chunk, index) in enumerate(members):
+            chunk.settle(index, base + position)
 
     async def send_json(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Write one record (or a tombstone) and wait for its acknowledgement: the metadata topic's path."""

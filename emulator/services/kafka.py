@@ -17,6 +17,7 @@ from emulator.exceptions import ProvisionError, ServiceStartError
 from emulator.services.ports import LOOPBACK, is_listening
 from emulator.services.process import ProcessRef, exited_early, spawn
 from emulator.services.progress import Reporter, run_logged
+from emulator.services.state import private_dir
 from emulator.services.tools import require_tool
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -133,7 +134,9 @@ def render_server_properties(port: int, controller_port: int, log_dir: Path, hos
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
-        "auto.create.topics.enable": "true",
+        # Topics exist only when created on purpose: aiokafka asks for every topic it has used with auto-creation
+        # allowed, so with this on a client still holding a deleted stream's name re-creates it (with 1 partition).
+        "auto.create.topics.enable": "false",
         # A Kinesis record may be 1 MiB of data plus its key; leave room above it.
         "message.max.bytes": str(2 * 1024 * 1024),
     }
@@ -150,9 +153,8 @@ def start_kafka(
 ) -> ProcessRef:
     """Format the storage on first use, then start the broker; returns at once (see :func:`wait_kafka_ready`)."""
     java = require_tool("java", "to run the embedded Kafka broker")
-    data_dir = run_dir / "kafka-data"
-    config = run_dir / "kafka" / "server.properties"
-    config.parent.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(run_dir / "kafka-data")
+    config = private_dir(run_dir / "kafka") / "server.properties"
     config.write_text(render_server_properties(port, controller_port, data_dir))
     log4j = run_dir / "kafka" / "log4j2.properties"
     log4j.write_text(_LOG4J2)

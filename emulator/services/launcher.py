@@ -20,6 +20,7 @@ from emulator.services.state import (
     ServicesState,
     load_or_create_credentials,
     load_state,
+    private_dir,
     save_state,
 )
 from emulator.settings import ServicesSettings
@@ -89,6 +90,7 @@ class LocalServices:
             return running
         self._stop_recorded()  # one of the two may have died: start both afresh on known ports
         self.provision()
+        private_dir(self.run_dir)
         previous = load_state(self.state_file)
         preferred = (
             [

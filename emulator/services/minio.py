@@ -12,6 +12,7 @@ from emulator.exceptions import ProvisionError, ServiceStartError
 from emulator.services.ports import LOOPBACK
 from emulator.services.process import ProcessRef, exited_early, spawn
 from emulator.services.progress import Reporter, run_logged
+from emulator.services.state import private_dir
 from emulator.services.tools import require_tool
 
 MINIO_MODULE = "github.com/minio/minio"
@@ -54,8 +55,7 @@ def start_minio(
     access_key: str,
     secret_key: str,
 ) -> ProcessRef:
-    data_dir = run_dir / "minio-data"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(run_dir / "minio-data")
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(run_dir / "minio"),
@@ -64,7 +64,7 @@ def start_minio(
         "MINIO_UPDATE": "off",
         "MINIO_CALLHOME_ENABLE": "off",
     }
-    (run_dir / "minio").mkdir(parents=True, exist_ok=True)
+    private_dir(run_dir / "minio")
     args = [
         str(binary),
         "server",

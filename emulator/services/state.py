@@ -57,8 +57,16 @@ class ServicesState(BaseModel):
     bucket: str
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter (0700): created so, or tightened if it exists (a run
+    directory made by an older kemu was 0755, which let other local users read stream data)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

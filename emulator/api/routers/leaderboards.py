@@ -48,13 +48,13 @@ def _board_or_404(view: View, name: str) -> Board:
     return board
 
 
-def _invalid_window(value: str) -> HTTPException:
+def _invalid_window(value: str, reason: str) -> HTTPException:
     return HTTPException(
         422,
         detail=[
             {
                 "loc": ["query", "window"],
-                "msg": "must be 'current', 'last' or an RFC 3339 instant such as 2026-11-27T08:00:00Z",
+                "msg": f"must be 'current', 'last' or an RFC 3339 instant such as 2026-11-27T08:00:00Z: {reason}",
                 "type": "value_error",
                 "input": value,
             }
@@ -73,8 +73,8 @@ def resolve_window(board: Board, window: str) -> BoardWindow:
         return found
     try:
         instant = parse_instant(window)
-    except ValueError:
-        raise _invalid_window(window) from None
+    except ValueError as exc:
+        raise _invalid_window(window, str(exc)) from None
     found = board.at(instant)
     if found is None:
         raise HTTPException(404, detail=f"board {board.name!r} has no kept window holding {window}")

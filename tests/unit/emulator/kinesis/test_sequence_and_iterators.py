@@ -71,5 +71,5 @@ def test_shard_prefix_builds_the_same_numbers_as_encode(shard: int, offset: int)
 
 @given(st.text(min_size=1, max_size=256), st.integers(1, 64))
 def test_the_inlined_partitioning_rule_matches_the_shared_one(key: str, shards: int) -> None:
-    # service.put_records inlines this for speed; it must stay the producers' rule.
+    # puts.Puts.put_records inlines this for speed; it must stay the producers' rule.
     assert min(hash_key_of(key) // (HASH_KEY_SPACE // shards), shards - 1) == shard_for_partition_key(key, shards)

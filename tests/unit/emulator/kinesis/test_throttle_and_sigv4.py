@@ -46,16 +46,16 @@ def signed(secret: str) -> tuple[dict[str, str], bytes]:
 def test_sigv4_accepts_a_botocore_signature_and_rejects_a_wrong_secret() -> None:
     verifier = SignatureVerifier("AKID", "right")
     headers, body = signed("right")
-    verifier.verify("POST", "/", "", headers, body)
+    verifier.verify("POST", "/", "", headers, body, "kinesis")
     headers, body = signed("wrong")
     with pytest.raises(InvalidSignatureException):
-        verifier.verify("POST", "/", "", headers, body)
+        verifier.verify("POST", "/", "", headers, body, "kinesis")
     with pytest.raises(MissingAuthenticationTokenException):
-        verifier.verify("POST", "/", "", {}, body)
+        verifier.verify("POST", "/", "", {}, body, "kinesis")
 
 
 def test_sigv4_malformed_authorization_is_an_incomplete_signature() -> None:
     verifier = SignatureVerifier("AKID", "right")
     headers = {"authorization": "AWS4-HMAC-SHA256 Credential=AKID", "x-amz-date": "20261127T000000Z"}
     with pytest.raises(IncompleteSignatureException):
-        verifier.verify("POST", "/", "", headers, b"{}")
+        verifier.verify("POST", "/", "", headers, b"{}", "kinesis")

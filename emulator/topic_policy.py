@@ -1,0 +1,63 @@
+"""Which Kafka topics the public AWS APIs (Kinesis, Firehose) may touch: the one rule, in one place.
+
+A stream is the Kafka topic of the same name, so without a rule every topic of the cluster would be a stream:
+Kafka's own (``__consumer_offsets``, ``__transaction_state``, ``__cluster_metadata``...) and kemu's (the metadata
+topics that hold stream and delivery-stream definitions, the backing topics of DirectPut delivery streams). Writing,
+deleting or re-creating one of them breaks the broker or kemu for every client, so they are **sealed**:
+
+- a name starting with ``__`` is Kafka's (Kafka reserves the prefix for its internal topics);
+- a name starting with ``kemu-`` is kemu's own (every internal topic kemu creates carries it);
+- any other topic the endpoint is configured to keep its metadata in (``metadata_topic`` settings).
+
+A sealed topic is never created, described, listed, read, written, deleted or used as a Firehose source through
+the APIs, whatever the broker holds: the APIs answer as if it did not exist (``ResourceNotFoundException``), and
+CreateStream refuses the name (``InvalidArgumentException``). The rule is by name only, so it holds on a fresh broker
+(where ``__consumer_offsets`` does not exist yet) as on a busy one. kemu's own components still use these topics
+directly through Kafka; the rule is about what a caller of the APIs can reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: Kafka reserves names starting with two underscores for its internal topics.
+KAFKA_INTERNAL_PREFIX = "__"
+#: Every internal topic kemu creates starts with this.
+KEMU_INTERNAL_PREFIX = "kemu-"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPolicy:
+    """The sealed topics of one endpoint: the reserved prefixes plus its configured internal topics."""
+
+    internal_topics: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, *internal_topics: str) -> TopicPolicy:
+        return cls(frozenset(internal_topics))
+
+    def is_sealed(self, topic: str) -> bool:
+        """True when the APIs must not reach ``topic`` (Kafka's, kemu's, or a configured internal topic)."""
+        return (
+            topic.startswith(KAFKA_INTERNAL_PREFIX)
+            or topic.startswith(KEMU_INTERNAL_PREFIX)
+            or topic in self.internal_topics
+        )
+
+    def public(self, topics: Iterable[str]) -> list[str]:
+        """The topics of ``topics`` the APIs may show, in their order."""
+        return [topic for topic in topics if not self.is_sealed(topic)]
+
+    def refusal(self, name: str) -> str:
+        """Why CreateStream refuses ``name``, in a sentence that says what to do instead."""
+        if name.startswith(KAFKA_INTERNAL_PREFIX):
+            why = f"names starting with {KAFKA_INTERNAL_PREFIX!r} are reserved for Kafka's internal topics"
+        elif name.startswith(KEMU_INTERNAL_PREFIX):
+            why = f"names starting with {KEMU_INTERNAL_PREFIX!r} are reserved for kemu's internal topics"
+        else:
+            why = "it is the topic this endpoint keeps its own metadata in"
+        return f"Stream name {name} is reserved: {why}. Choose another name."
+
+
+__all__ = ["KAFKA_INTERNAL_PREFIX", "KEMU_INTERNAL_PREFIX", "TopicPolicy"]

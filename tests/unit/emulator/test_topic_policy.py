@@ -1,0 +1,54 @@
+"""The one rule for which topics the Kinesis and Firehose APIs may reach (emulator.topic_policy)."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.firehose.catalog import direct_put_topic
+from emulator.firehose.config import FirehoseSettings
+from emulator.kinesis.config import KinesisSettings
+from emulator.topic_policy import TopicPolicy
+
+POLICY = TopicPolicy.of("my-stream-metadata", "my-firehose-metadata")
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "__consumer_offsets",
+        "__transaction_state",
+        "__share_group_state",
+        "__cluster_metadata",
+        "__anything",
+        "kemu-kinesis-metadata",
+        "kemu-firehose-metadata",
+        "kemu-firehose-metadata-test-1234",
+        "my-stream-metadata",
+        "my-firehose-metadata",
+        direct_put_topic("orders"),
+    ],
+)
+def test_kafka_and_kemu_internal_topics_are_sealed(topic: str) -> None:
+    assert POLICY.is_sealed(topic)
+    assert POLICY.public([topic, "orders"]) == ["orders"]
+    assert topic in POLICY.refusal(topic)
+
+
+@pytest.mark.parametrize(
+    "topic", ["orders", "_one_underscore", "clickstream", "analytics-results", "kemu", "my-kemu-x"]
+)
+def test_user_topics_are_public(topic: str) -> None:
+    assert not POLICY.is_sealed(topic)
+
+
+def test_the_default_metadata_topics_are_sealed_by_their_prefix_alone() -> None:
+    defaults = KinesisSettings()
+    policy = TopicPolicy()
+    assert policy.is_sealed(defaults.metadata_topic)
+    assert policy.is_sealed(FirehoseSettings().metadata_topic)
+
+
+def test_refusals_say_why() -> None:
+    assert "Kafka's internal topics" in POLICY.refusal("__consumer_offsets")
+    assert "kemu's internal topics" in POLICY.refusal("kemu-x")
+    assert "metadata" in POLICY.refusal("my-stream-metadata")
