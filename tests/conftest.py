@@ -22,13 +22,16 @@ TopicFactory = Callable[..., Awaitable[str]]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests by folder, so `-m unit` and `-m integration` select them without a decorator in every file."""
+    """Mark tests by folder, so `-m unit`, `-m integration` and `-m packaging` select them without a decorator in
+    every file."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         if "integration" in parts:
             item.add_marker(pytest.mark.integration)
         elif "unit" in parts:
             item.add_marker(pytest.mark.unit)
+        elif "packaging" in parts:
+            item.add_marker(pytest.mark.packaging)
 
 
 @pytest.fixture(scope="session")
