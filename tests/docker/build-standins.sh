@@ -5,8 +5,8 @@
 # module pin) behind the same configuration interface (KAFKA_* variables, `minio server`, `mc`). Every stand-in
 # carries the label org.opencontainers.image.description="kemu local stand-in ..." (docs/docker.md).
 #
-# Idempotent: an image already present is reused (including a real one pulled from a registry); only what is
-# missing is built. Needs DOCKER_HOST (or the default socket) to reach an engine, debootstrap and go on the host,
+# Idempotent: an image already present is reused, one a registry gives is pulled (the real image: on a machine that
+# reaches Docker Hub and quay.io nothing is built); only what neither has is built. Needs DOCKER_HOST (or the default socket) to reach an engine, debootstrap and go on the host,
 # and `kemu services provision` done (it fetches the Kafka jars and builds MinIO into ~/.cache/kemu).
 #
 #   tests/docker/build-standins.sh            # build what is missing
@@ -41,7 +41,13 @@ DESCRIPTION="kemu local stand-in, built by tests/docker/build-standins.sh from t
 mkdir -p "$work"
 
 say() { echo "[stand-ins $(date +%H:%M:%S)] $*"; }
-have() { docker image inspect "$1" >/dev/null 2>&1; }
+present() { docker image inspect "$1" >/dev/null 2>&1; }
+# An image is had when present, or when a registry gives it (a user's machine: the real image, nothing built).
+have() {
+  present "$1" && return 0
+  [[ $1 == kemu-standin/* ]] && return 1
+  timeout 600 docker pull --quiet "$1" >/dev/null 2>&1 && say "$1: pulled from its registry"
+}
 
 # A build context of our own: the Dockerfile and scripts from tests/docker/<name>, plus what the step adds.
 context() {
@@ -67,7 +73,7 @@ debian_mirror() {
 }
 
 base() {
-  have "$BASE_IMAGE" && return
+  present "$BASE_IMAGE" && return
   command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
   local root="$work/rootfs"
   rm -rf "$root"
@@ -97,6 +103,7 @@ kafka() {
   have "$KAFKA_IMAGE" && return
   local lib="$cache/kafka/$KAFKA_VERSION/lib"
   [[ -f $lib/.complete ]] || { echo "Kafka's jars are not in $lib: run .venv/bin/kemu services provision" >&2; exit 1; }
+  base
   say "building $KAFKA_IMAGE (Kafka $KAFKA_VERSION jars from $lib)"
   local dir
   dir="$(context kafka)"
@@ -110,6 +117,7 @@ minio() {
   local server="$cache/minio/$MINIO_MODULE_VERSION/bin/minio" client dir
   [[ -x $server ]] || { echo "MinIO is not built in $server: run .venv/bin/kemu services provision" >&2; exit 1; }
   client="$(go_binary mc github.com/minio/mc "$MC_MODULE_VERSION")"
+  base
   say "building $MINIO_IMAGE (MinIO $MINIO_MODULE_VERSION, mc $MC_MODULE_VERSION)"
   dir="$(context minio)"
   cp "$server" "$client" "$dir/"
@@ -120,6 +128,7 @@ mc() {
   have "$MC_IMAGE" && return
   local client dir
   client="$(go_binary mc github.com/minio/mc "$MC_MODULE_VERSION")"
+  base
   say "building $MC_IMAGE (mc $MC_MODULE_VERSION)"
   dir="$(context mc)"
   cp "$client" "$dir/"
@@ -128,6 +137,7 @@ mc() {
 
 python() {
   have "$PYTHON_IMAGE" && return
+  base
   say "building $PYTHON_IMAGE (Debian's python3.11 in a venv at /usr/local)"
   local dir
   dir="$(context python)"
@@ -138,18 +148,14 @@ python() {
 
 started=$(date +%s)
 docker version --format '{{.Server.Version}}' >/dev/null || { echo "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset})" >&2; exit 1; }
-missing=0
+kafka
+minio
+mc
+python
 for image in "$KAFKA_IMAGE" "$MINIO_IMAGE" "$MC_IMAGE" "$PYTHON_IMAGE"; do
-  have "$image" || missing=1
-done
-if [[ $missing == 1 ]]; then
-  base
-  kafka
-  minio
-  mc
-  python
-fi
-for image in "$KAFKA_IMAGE" "$MINIO_IMAGE" "$MC_IMAGE" "$PYTHON_IMAGE"; do
-  say "$image: $(docker image inspect --format '{{index .Config.Labels "org.opencontainers.image.description"}}' "$image" | cut -c1-40)"
+  label="$(docker image inspect --format '{{index .Config.Labels "org.opencontainers.image.description"}}' "$image")"
+  kind="from its registry"
+  [[ $label == "kemu local stand-in"* ]] && kind="local stand-in"
+  say "$image: $kind, $(docker image inspect --format '{{.Id}}' "$image" | cut -c8-19)"
 done
 say "done in $(( $(date +%s) - started )) s"
