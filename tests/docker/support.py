@@ -3,6 +3,7 @@ is always taken down."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -16,6 +17,7 @@ from emulator.services.ports import free_port
 from tests.support.endpoints import docker_answers, docker_host
 
 ROOT = Path(__file__).resolve().parents[2]
+PROJECT_PREFIX = "kemu-e2e-"
 HOW_TO_GET_DOCKER = (
     "The Docker tests need a Docker engine (DOCKER_HOST={host}) with the pinned images: "
     "`tests/docker/engine.sh start` runs one, `tests/docker/build-standins.sh` builds local stand-ins of the images "
@@ -54,7 +56,8 @@ class ComposeProject:
     """One compose project of the repository's docker-compose.yml on free loopback ports."""
 
     command: list[str]
-    name: str = field(default_factory=lambda: f"kemu-e2e-{uuid.uuid4().hex[:8]}")
+    # The pid lets a later session take down the project of one that was killed (see remove_orphaned_projects).
+    name: str = field(default_factory=lambda: f"{PROJECT_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:6]}")
     ports: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
 
@@ -94,6 +97,31 @@ class ComposeProject:
         return sorted(out.split())
 
 
+def remove_orphaned_projects(command: list[str], env: dict[str, str]) -> None:
+    """``down -v`` the test projects whose session no longer runs: their containers, volumes and ports."""
+    out = checked(["docker", "ps", "-a", "--format", '{{.Label "com.docker.compose.project"}}'], 30, env) + checked(
+        ["docker", "volume", "ls", "--format", '{{.Label "com.docker.compose.project"}}'], 30, env
+    )
+    for name in sorted(set(out.split())):
+        owner = name.removeprefix(PROJECT_PREFIX).split("-", 1)[0]
+        if name.startswith(PROJECT_PREFIX) and owner.isdigit() and not _alive(int(owner)):
+            run(
+                [*command, "-p", name, "-f", str(ROOT / "docker-compose.yml"), "down", "-v", "--timeout", "10"],
+                300,
+                env,
+            )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
 def compose_project(base_env: dict[str, str], password: str) -> Iterator[ComposeProject]:
     """A project with its own name and ports (the defaults 8000, 4566, 9092, 9000, 9001 may be taken by a running
@@ -111,6 +139,7 @@ def compose_project(base_env: dict[str, str], password: str) -> Iterator[Compose
         "MINIO_ROOT_PASSWORD": password,
     }
     project = ComposeProject(compose_command(), ports=ports, env=env)
+    remove_orphaned_projects(project.command, env)
     try:
         yield project
     finally:
