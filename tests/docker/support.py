@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator.services.ports import free_port
+from tests.support.containers import pid_alive
 from tests.support.endpoints import docker_answers, docker_host
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,21 +105,13 @@ def remove_orphaned_projects(command: list[str], env: dict[str, str]) -> None:
     )
     for name in sorted(set(out.split())):
         owner = name.removeprefix(PROJECT_PREFIX).split("-", 1)[0]
-        if name.startswith(PROJECT_PREFIX) and owner.isdigit() and not _alive(int(owner)):
+        if name.startswith(PROJECT_PREFIX) and owner.isdigit() and not pid_alive(int(owner)):
             run(
                 [*command, "-p", name, "-f", str(ROOT / "docker-compose.yml"), "down", "-v", "--timeout", "10"],
                 300,
                 env,
             )
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

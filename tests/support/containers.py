@@ -95,7 +95,8 @@ def _publish_on_loopback(container: DockerContainer, port: int, host_port: int) 
     container.ports[f"{port}/tcp"] = (LOOPBACK, host_port)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid runs (a session that owns containers or a compose project)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -114,7 +115,7 @@ def reap_orphans() -> list[str]:
     try:
         for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
             owner = container.labels.get(OWNER_LABEL, "")
-            if owner.isdigit() and not _pid_alive(int(owner)):
+            if owner.isdigit() and not pid_alive(int(owner)):
                 container.remove(force=True, v=True)
                 removed.append(container.name)
     finally:
