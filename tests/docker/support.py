@@ -62,10 +62,24 @@ class ComposeProject:
     ports: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
 
+    #: Unnamed volumes of the project's containers (images declare some, e.g. Kafka's /mnt/shared/config): `down`
+    #: leaves them behind, so they are noted before each `down` and removed at the end.
+    anonymous: set[str] = field(default_factory=set)
+
     def __call__(self, *args: str, timeout_s: float = 300) -> str:
+        if args and args[0] == "down":
+            self.note_anonymous_volumes()
         return checked(
             [*self.command, "-p", self.name, "-f", str(ROOT / "docker-compose.yml"), *args], timeout_s, self.env
         )
+
+    def note_anonymous_volumes(self) -> None:
+        label = f"label=com.docker.compose.project={self.name}"
+        listed = run(["docker", "ps", "-a", "-q", "--filter", label], 30, self.env)
+        template = '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}'
+        for cid in listed.stdout.split():
+            mounts = run(["docker", "inspect", "--format", template, cid], 30, self.env)
+            self.anonymous.update(name for name in mounts.stdout.split() if not name.startswith(f"{self.name}_"))
 
     def container(self, service: str) -> str:
         return self("ps", "-q", service).strip()
@@ -136,19 +150,9 @@ def compose_project(base_env: dict[str, str], password: str) -> Iterator[Compose
     try:
         yield project
     finally:
-        run(
-            [
-                *project.command,
-                "-p",
-                project.name,
-                "-f",
-                str(ROOT / "docker-compose.yml"),
-                "down",
-                "-v",
-                "--remove-orphans",
-                "--timeout",
-                "30",
-            ],
-            300,
-            env,
-        )
+        project.note_anonymous_volumes()
+        compose_file = str(ROOT / "docker-compose.yml")
+        down = ["down", "-v", "--remove-orphans", "--timeout", "30"]
+        run([*project.command, "-p", project.name, "-f", compose_file, *down], 300, env)
+        if project.anonymous:
+            run(["docker", "volume", "rm", *sorted(project.anonymous)], 120, env)
