@@ -113,15 +113,33 @@ def result_record(result: WindowResult, emitted_at_ms: int, extra: dict[str, Any
     return result.key.encode(), _dumps(document)
 
 
+#: The severity of an alert whose row has no ``severity`` column, or a NULL one.
+DEFAULT_SEVERITY = "warning"
+
+
+def alert_key(row: dict[str, Any]) -> str | None:
+    """An alert's key: the row's ``key`` column as text; None (JSON null) when the row has none or it is NULL, as
+    the evidence shows it, never the text "None"."""
+    key = row.get("key")
+    return None if key is None else str(key)
+
+
 def alert_records(result: WindowResult, emitted_at_ms: int) -> list[tuple[bytes, bytes]]:
     """One ``analytics-alerts`` record per result row; the id is derived from (query, window, key) so a replay
-    after a crash repeats the same id instead of raising a second alert."""
+    after a crash repeats the same id instead of raising a second alert.
+
+    ``key``, ``severity`` and ``message`` come from the row's columns of those names; without them (or when NULL)
+    the key is null, the severity ``warning`` and the message "<query> fired for <key>" ("<query> fired" with no key).
+    """
     records = []
     for row in result.rows:
-        key = str(row.get("key", ""))
-        identity = f"{result.query}|{iso_ms(result.window_start_ms)}|{key}"
+        key = alert_key(row)
+        # Without a key the identity has no third field, so it equals no keyed one (query names have no "|").
+        identity = f"{result.query}|{iso_ms(result.window_start_ms)}"
+        identity += "" if key is None else f"|{key}"
         alert_id = hashlib.sha256(identity.encode()).hexdigest()[:32]
         evidence = {k: v for k, v in row.items() if k not in ("severity", "message")}
+        fired = f"{result.query} fired" if key is None else f"{result.query} fired for {key}"
         document = {
             "alert_id": alert_id,
             "query": result.query,
@@ -129,8 +147,8 @@ def alert_records(result: WindowResult, emitted_at_ms: int) -> list[tuple[bytes,
             "window_start": iso_ms(result.window_start_ms),
             "window_end": iso_ms(result.window_end_ms),
             "emitted_at": iso_ms(emitted_at_ms),
-            "severity": str(row.get("severity") or "warning"),
-            "message": str(row.get("message") or f"{result.query} fired for {key}"),
+            "severity": str(row.get("severity") or DEFAULT_SEVERITY),
+            "message": str(row.get("message") or fired),
             "evidence": evidence,
         }
         records.append((alert_id.encode(), _dumps(document)))

@@ -31,7 +31,7 @@ from analytics.decode import Decoder
 from analytics.emissions import BadRecord, BatchOutcome
 from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
-from analytics.reader import Fetched, PartitionReader
+from analytics.reader import Fetched, PartitionReader, ReaderError
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,11 @@ class QueryRunner:
         # at a time anyway, and a single thread keeps one malloc arena and one set of DuckDB thread caches warm
         # instead of spreading them over a pool.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"query-{query.name}")
+        #: The consumer-group commit of the last checkpoint's offsets, while it runs (see :meth:`_flush`).
+        self._committing: asyncio.Task[None] | None = None
+        #: The offsets of the last checkpoint written, and the last ones committed to the consumer group.
+        self._checkpointed: dict[int, int] | None = None
+        self._committed: dict[int, int] | None = None
 
     async def _partitions(self, stop: asyncio.Event) -> list[int]:
         """The source topic's partitions; waits (saying so every 30 s) until the topic exists or ``stop``. Also
@@ -233,7 +238,7 @@ class QueryRunner:
                 # first checkpoint is always written: it tells that the query is up).
                 idle = self.events == checkpointed_events and not pending
                 if time.monotonic() - last_checkpoint >= self._checkpoint_every() and not idle:
-                    await self._flush(pending)
+                    await self._flush(pending, reader)
                     pending = []
                     last_checkpoint, checkpointed_events = time.monotonic(), self.events
                 computing_batch = batch
@@ -241,7 +246,7 @@ class QueryRunner:
             if computing is not None and computing_batch is not None:
                 pending += await self._emit(computing_batch, await computing)
                 computing = None
-            await self._flush(pending)
+            await self._flush(pending, reader)
         finally:
             if fetch is not None:
                 fetch.cancel()
@@ -251,14 +256,41 @@ class QueryRunner:
                 # The worker thread cannot be interrupted; let it end before the reader and operator go away.
                 with contextlib.suppress(Exception):
                     await asyncio.shield(computing)
+            if self.config.progress_group_prefix:
+                # The last checkpoint's offsets, committed before the reader's connections close (a commit of older
+                # ones may still run: it goes first). Bounded: this is for tooling.
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(self._commit_last(reader), 10.0)
             await reader.close()
             self._worker.shutdown(wait=False)
 
-    async def _flush(self, pending: list[asyncio.Future[object]]) -> None:
-        # Outputs first, then the checkpoint that says they were produced.
+    async def _flush(self, pending: list[asyncio.Future[object]], reader: PartitionReader) -> None:
+        # Outputs first, then the checkpoint that says they were produced, then (for tooling only) the same offsets
+        # as the query's consumer group: a failed commit loses nothing, the next checkpoint commits again.
         if pending:
             await asyncio.gather(*pending)
         await self._checkpoint()
+        if self.config.progress_group_prefix and (self._committing is None or self._committing.done()):
+            # In the background, one at a time: finding the group coordinator can take seconds (while Kafka creates
+            # its offsets topic), and the query must not wait on its tooling. A commit still running is not queued
+            # behind: the next checkpoint's offsets supersede these.
+            self._committing = asyncio.create_task(self._commit_progress(reader, dict(self.offsets)))
+        self._checkpointed = dict(self.offsets)
+
+    async def _commit_progress(self, reader: PartitionReader, offsets: dict[int, int]) -> None:
+        group = f"{self.config.progress_group_prefix}{self.query.name}"
+        try:
+            await reader.commit(group, offsets)
+        except ReaderError as exc:
+            log.warning("query %s: %s (progress for tooling only; the checkpoint is written)", self.query.name, exc)
+        else:
+            self._committed = offsets
+
+    async def _commit_last(self, reader: PartitionReader) -> None:
+        if self._committing is not None:
+            await self._committing
+        if self._checkpointed is not None and self._committed != self._checkpointed:
+            await self._commit_progress(reader, self._checkpointed)
 
     def _busy(self, reader: PartitionReader) -> set[int]:
         """Partitions with records not read yet (or not known to have none): never idle."""

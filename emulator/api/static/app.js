@@ -28,7 +28,7 @@ function renderBoard(win) {
     tr.dataset.key = e.key;
     const previous = state.lastScores.get(e.key);
     if (previous !== undefined && previous !== e.score) tr.classList.add("changed");
-    for (const [text, cls] of [[e.rank, ""], [e.key, ""], [Number(e.score).toLocaleString(), "num"]]) {
+    for (const [text, cls] of [[e.rank, ""], [e.key ?? "—", ""], [Number(e.score).toLocaleString(), "num"]]) {
       const td = document.createElement("td");
       td.textContent = text;
       if (cls) td.className = cls;
@@ -74,7 +74,7 @@ function addAlert(a, atTop) {
   const sev = document.createElement("span");
   sev.className = "sev";
   sev.textContent = a.severity;
-  const text = document.createTextNode(`${fmtTime(a.emitted_at)} · ${a.query} · ${a.key}: ${a.message}`);
+  const text = document.createTextNode(`${fmtTime(a.emitted_at)} · ${a.query}${a.key == null ? "" : ` · ${a.key}`}: ${a.message}`);
   li.append(sev, text);
   const list = $("alerts");
   if (atTop) list.prepend(li); else list.appendChild(li);
