@@ -13,12 +13,13 @@ from producers.kafka_sink import DeliveryStats, KafkaSink, ensure_stream
 from producers.partitioning import shard_for_partition_key
 from producers.realism import MALFORMED_KINDS
 from producers.records import PartitionMapper, Record, RecordSource
-from producers.runner import Progress, Summary, produce
+from producers.runner import Clock, MonotonicClock, Progress, Summary, produce
 
 __all__ = [
     "EVENT_MODELS",
     "MALFORMED_KINDS",
     "ClickstreamEvent",
+    "Clock",
     "DeliveryError",
     "DeliveryStats",
     "GameEvent",
@@ -27,6 +28,7 @@ __all__ = [
     "JsonlSink",
     "KafkaSink",
     "KafkaSinkConfig",
+    "MonotonicClock",
     "PartitionMapper",
     "ProducerConfigError",
     "ProducerError",

@@ -13,6 +13,24 @@ from producers.kafka_sink import DeliveryStats
 from producers.records import Record, RecordSource
 
 
+class Clock(Protocol):
+    """Time as the runner sees it: what paces a run and measures it. Tests pass one they advance themselves."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class MonotonicClock:
+    """The real clock: ``time.monotonic`` and ``asyncio.sleep``."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class Sink(Protocol):
     """Where records go: :class:`~producers.kafka_sink.KafkaSink` or :class:`~producers.file_sink.JsonlSink`."""
 
@@ -64,13 +82,15 @@ async def produce(
     on_progress: Callable[[Progress], None] | None = None,
     progress_interval_s: float = 1.0,
     stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
 ) -> Summary:
     """Produce until ``run``'s count or duration is reached, or ``stop`` is set; returns once all is flushed.
 
     Paced runs schedule event ``i`` at ``start + i / rate`` (cumulative, so the rate does not drift); unpaced runs
-    send chunks as fast as the sink accepts them.
+    send chunks as fast as the sink accepts them. ``clock`` (the real one by default) paces and times the run.
     """
-    started = time.monotonic()
+    clock = clock or MonotonicClock()
+    started = clock.now()
     deadline = started + run.duration_s if run.duration_s is not None else None
     next_progress = started + progress_interval_s
     # A paced run sends at least this many events per wake-up, or fewer when the run ends.
@@ -78,10 +98,10 @@ async def produce(
 
     def snapshot() -> Progress:
         s = sink.stats
-        return Progress(time.monotonic() - started, source.generated, s.sent, s.acknowledged, s.failed)
+        return Progress(clock.now() - started, source.generated, s.sent, s.acknowledged, s.failed)
 
     while stop is None or not stop.is_set():
-        now = time.monotonic()
+        now = clock.now()
         if deadline is not None and now >= deadline:
             break
         remaining = run.count - source.generated if run.count is not None else run.chunk_size
@@ -93,7 +113,7 @@ async def produce(
                 wake = started + (source.generated + min(min_paced, remaining)) / run.rate
                 if deadline is not None:
                     wake = min(wake, deadline)
-                await asyncio.sleep(max(0.0, wake - now))
+                await clock.sleep(max(0.0, wake - now))
                 continue
             n = min(due, remaining, run.chunk_size)
         else:
@@ -108,7 +128,7 @@ async def produce(
     if held:
         await sink.send(held)
     await sink.flush()
-    elapsed = time.monotonic() - started
+    elapsed = clock.now() - started
     stats = sink.stats
     if on_progress is not None:
         on_progress(snapshot())

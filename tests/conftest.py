@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -13,32 +14,86 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from emulator.services.buckets import s3_client
 from emulator.settings import Settings
-from tests.support.endpoints import Endpoints, acquire
+from tests.support.endpoints import (
+    KAFKA_IMAGE,
+    MINIO_IMAGE,
+    SOURCE_VARIABLE,
+    Endpoints,
+    ServicesUnavailable,
+    Source,
+    acquire,
+    planned_source,
+    requested_source,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 TopicFactory = Callable[..., Awaitable[str]]
+DOCKER_VARIABLE = "KEMU_TEST_DOCKER"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests by folder, so `-m unit` and `-m integration` select them without a decorator in every file."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by folder, so `-m unit`, `-m integration`, `-m packaging` and `-m docker` select them without a
+    decorator in every file. The Docker tests need an engine and the pinned images: they run when
+    ``KEMU_TEST_DOCKER=1`` (and then fail, never skip, without them); otherwise they are deselected, as the
+    report says."""
+    docker_wanted = os.environ.get(DOCKER_VARIABLE) == "1"
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         parts = Path(str(item.fspath)).parts
         if "integration" in parts:
             item.add_marker(pytest.mark.integration)
         elif "unit" in parts:
             item.add_marker(pytest.mark.unit)
+        elif "packaging" in parts:
+            item.add_marker(pytest.mark.packaging)
+        elif "docker" in parts:
+            item.add_marker(pytest.mark.docker)
+            if not docker_wanted:
+                deselected.append(item)
+                continue
+        kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+_obtained: list[str] = []
+
+
+def pytest_report_header(config: pytest.Config) -> str | list[str]:
+    """Which source the integration tests will use, said before any starts (``KEMU_TEST_SERVICES`` picks one)."""
+    try:
+        requested = requested_source(os.environ)
+        planned = planned_source(requested, Settings.load())
+    except (ServicesUnavailable, ValueError) as exc:
+        return f"services: {exc}"
+    how = {
+        Source.ENV: "addresses from the environment",
+        Source.DOCKER: f"testcontainers ({KAFKA_IMAGE}, {MINIO_IMAGE})",
+        Source.EMBEDDED: "the embedded launcher",
+    }[planned]
+    docker = "run" if os.environ.get(DOCKER_VARIABLE) == "1" else f"deselected (set {DOCKER_VARIABLE}=1 to run them)"
+    return [f"services: {how} ({SOURCE_VARIABLE}={requested.value})", f"docker tests (tests/docker): {docker}"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _obtained:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
 def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
     """The session's Kafka and S3. Never skips: with no way to get them, every integration test fails and says how."""
     try:
-        with acquire(Settings.load(), tmp_path_factory.mktemp("services")) as found:
-            print(f"\n[services] Kafka {found.kafka_bootstrap}, S3 {found.s3_endpoint} from {found.source}")
+        with acquire(Settings.load(), tmp_path_factory.mktemp("services"), requested_source(os.environ)) as found:
+            line = f"[services] Kafka {found.kafka_bootstrap}, S3 {found.s3_endpoint} from {found.source}"
+            _obtained.append(line)
+            print(f"\n{line}")
             yield found
-    except RuntimeError as exc:
+    except ServicesUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
 
 

@@ -1,38 +1,69 @@
-"""Getting a real Kafka broker and a real S3 server for the integration tests, in the documented order:
+"""Getting a real Kafka broker and a real S3 server for the integration tests.
 
-1. addresses from the environment (``KEMU_KAFKA__BOOTSTRAP_SERVERS`` and ``KEMU_S3__ENDPOINT_URL`` with
+``KEMU_TEST_SERVICES`` chooses the source; unset (``auto``), the documented order applies:
+
+1. ``env``: addresses from the environment (``KEMU_KAFKA__BOOTSTRAP_SERVERS`` and ``KEMU_S3__ENDPOINT_URL`` with
    ``KEMU_S3__ACCESS_KEY_ID`` / ``KEMU_S3__SECRET_ACCESS_KEY``), read through the application's own settings;
-2. testcontainers, when a Docker engine answers;
-3. the embedded launcher of ``kemu services``, in a run directory of the test session's own.
+2. ``docker``: testcontainers, when a Docker engine answers (``tests/support/containers.py``);
+3. ``embedded``: the launcher of ``kemu services``, in a run directory of the test session's own.
+
+A source that was asked for by name is the only one tried: when it fails, the session fails with its cause. In
+``auto`` a Docker engine whose containers cannot start is reported and the embedded launcher is used instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 import socket
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.services import LocalServices
 from emulator.settings import Settings
+from tests.support.containers import KAFKA_IMAGE, MINIO_IMAGE, containers, make_bucket
 
-KAFKA_IMAGE = "apache/kafka:4.1.1"
-MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
+__all__ = [
+    "KAFKA_IMAGE",
+    "MINIO_IMAGE",
+    "SOURCE_VARIABLE",
+    "Endpoints",
+    "ServicesUnavailable",
+    "Source",
+    "acquire",
+    "planned_source",
+    "requested_source",
+]
+
 TEST_BUCKET = "kemu-test"
+SOURCE_VARIABLE = "KEMU_TEST_SERVICES"
 
 HOW_TO_GET_SERVICES = (
     "Integration tests need a real Kafka broker and a real S3 server, and none could be had. Either set "
     "KEMU_KAFKA__BOOTSTRAP_SERVERS, KEMU_S3__ENDPOINT_URL, KEMU_S3__ACCESS_KEY_ID and KEMU_S3__SECRET_ACCESS_KEY; "
     "or start a Docker engine (testcontainers is used then); or install java, mvn and go so the embedded "
-    "launcher can run (`kemu services provision` fetches and builds them once). Cause: {cause}"
+    "launcher can run (`kemu services provision` fetches and builds them once). "
+    "KEMU_TEST_SERVICES=env|docker|embedded picks one. Cause: {cause}"
 )
+
+
+class Source(enum.StrEnum):
+    AUTO = "auto"
+    ENV = "env"
+    DOCKER = "docker"
+    EMBEDDED = "embedded"
+
+
+class ServicesUnavailable(RuntimeError):
+    """No Kafka and S3 could be had from the requested source; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the session's services are, and how they were obtained (shown in the test report header)."""
+    """Where the session's services are, and how they were obtained (shown in the test report)."""
 
     kafka_bootstrap: str
     s3_endpoint: str
@@ -41,6 +72,15 @@ class Endpoints:
     s3_region: str
     bucket: str
     source: str
+
+
+def requested_source(environ: Mapping[str, str]) -> Source:
+    value = environ.get(SOURCE_VARIABLE, "").strip().lower() or Source.AUTO.value
+    try:
+        return Source(value)
+    except ValueError:
+        choices = "|".join(s.value for s in Source)
+        raise ServicesUnavailable(f"{SOURCE_VARIABLE}={value!r} is not one of {choices}") from None
 
 
 def from_environment(settings: Settings) -> Endpoints | None:
@@ -58,10 +98,14 @@ def from_environment(settings: Settings) -> Endpoints | None:
     )
 
 
+def docker_host() -> str:
+    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
 def docker_answers() -> bool:
     """Whether a Docker engine answers ``/_ping``. Asked over a socket we close ourselves: docker-py leaks one
     when the engine is missing, which warnings-as-errors turns into a failure."""
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    host = docker_host()
     try:
         if host.startswith("unix://"):
             path = host.removeprefix("unix://")
@@ -86,52 +130,27 @@ def docker_answers() -> bool:
         return False
 
 
+def planned_source(requested: Source, settings: Settings) -> Source:
+    """What ``auto`` resolves to now (the report header says it before any service starts)."""
+    if requested is not Source.AUTO:
+        return requested
+    if from_environment(settings) is not None:
+        return Source.ENV
+    return Source.DOCKER if docker_answers() else Source.EMBEDDED
+
+
 @contextlib.contextmanager
-def from_testcontainers() -> Iterator[Endpoints]:
-    from testcontainers.core.container import DockerContainer
-    from testcontainers.core.waiting_utils import wait_for_logs
-    from testcontainers.minio import MinioContainer
-
-    from emulator.services.ports import free_port
-
-    host_port = free_port()
-    # apache/kafka is not what testcontainers' KafkaContainer drives: a plain container with the host listener
-    # advertised on a host port chosen up front.
-    kafka = (
-        DockerContainer(KAFKA_IMAGE)
-        .with_bind_ports(9092, host_port)
-        .with_env("KAFKA_NODE_ID", "1")
-        .with_env("KAFKA_PROCESS_ROLES", "broker,controller")
-        .with_env("KAFKA_LISTENERS", "PLAINTEXT://:19092,CONTROLLER://:9093,PLAINTEXT_HOST://:9092")
-        .with_env(
-            "KAFKA_ADVERTISED_LISTENERS",
-            f"PLAINTEXT://localhost:19092,PLAINTEXT_HOST://127.0.0.1:{host_port}",
-        )
-        .with_env(
-            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
-            "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT",
-        )
-        .with_env("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
-        .with_env("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT")
-        .with_env("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093")
-        .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-        .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-        .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-        .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
-    )
-    minio = MinioContainer(image=MINIO_IMAGE)
-    with kafka, minio:
-        wait_for_logs(kafka, "Kafka Server started", timeout=120)
-        config = minio.get_config()
-        minio.get_client().make_bucket(TEST_BUCKET)
+def from_testcontainers(region: str) -> Iterator[Endpoints]:
+    with containers() as services:
+        make_bucket(services, TEST_BUCKET)
         yield Endpoints(
-            kafka_bootstrap=f"127.0.0.1:{host_port}",
-            s3_endpoint=f"http://{config['endpoint']}",
-            s3_access_key=config["access_key"],
-            s3_secret_key=config["secret_key"],
-            s3_region="us-east-1",
+            kafka_bootstrap=services.kafka_bootstrap,
+            s3_endpoint=services.s3_endpoint,
+            s3_access_key=services.s3_access_key,
+            s3_secret_key=services.s3_secret_key,
+            s3_region=region,
             bucket=TEST_BUCKET,
-            source="testcontainers",
+            source=f"testcontainers ({', '.join(services.images)} on {docker_host()})",
         )
 
 
@@ -152,18 +171,44 @@ def from_local_launcher(settings: Settings, run_dir: Path) -> Iterator[Endpoints
 
 
 @contextlib.contextmanager
-def acquire(settings: Settings, run_dir: Path) -> Iterator[Endpoints]:
-    """The services for one test session; raises ``RuntimeError`` with :data:`HOW_TO_GET_SERVICES` if none."""
-    env = from_environment(settings)
-    if env is not None:
+def _entered(manager: contextlib.AbstractContextManager[Endpoints], failure: str) -> Iterator[Endpoints]:
+    """Enter ``manager``, turning a failure to start into :class:`ServicesUnavailable` (errors in the tests that
+    use the services pass through untouched)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            endpoints = stack.enter_context(manager)
+        except Exception as exc:
+            raise ServicesUnavailable(failure.format(cause=f"{type(exc).__name__}: {exc}")) from exc
+        yield endpoints
+
+
+@contextlib.contextmanager
+def acquire(settings: Settings, run_dir: Path, requested: Source) -> Iterator[Endpoints]:
+    """The services for one test session; raises :class:`ServicesUnavailable` saying why there are none."""
+    source = planned_source(requested, settings)
+    if source is Source.ENV:
+        env = from_environment(settings)
+        if env is None:
+            raise ServicesUnavailable(
+                f"{SOURCE_VARIABLE}=env, but KEMU_KAFKA__BOOTSTRAP_SERVERS, KEMU_S3__ENDPOINT_URL, "
+                "KEMU_S3__ACCESS_KEY_ID and KEMU_S3__SECRET_ACCESS_KEY are not all set "
+                '(`eval "$(.venv/bin/kemu services env)"` sets them for running embedded services)'
+            )
         yield env
         return
-    try:
-        chosen = from_testcontainers() if docker_answers() else from_local_launcher(settings, run_dir)
-        endpoints = chosen.__enter__()
-    except Exception as exc:
-        raise RuntimeError(HOW_TO_GET_SERVICES.format(cause=exc)) from exc
-    try:
-        yield endpoints
-    finally:
-        chosen.__exit__(None, None, None)
+    if source is Source.DOCKER:
+        if requested is Source.DOCKER and not docker_answers():
+            raise ServicesUnavailable(
+                f"{SOURCE_VARIABLE}=docker, but no Docker engine answers at DOCKER_HOST={docker_host()} "
+                "(tests/docker/engine.sh start runs one; tests/docker/build-standins.sh builds its images offline)"
+            )
+        try:
+            with _entered(from_testcontainers(settings.s3.region), "testcontainers failed: {cause}") as found:
+                yield found
+            return
+        except ServicesUnavailable as exc:
+            if requested is Source.DOCKER:
+                raise
+            print(f"\n[services] {exc}; using the embedded launcher instead", file=sys.stderr)
+    with _entered(from_local_launcher(settings, run_dir), HOW_TO_GET_SERVICES) as found:
+        yield found

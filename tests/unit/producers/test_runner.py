@@ -1,17 +1,46 @@
 import asyncio
-import time
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 import pytest
 
-from producers import GeneratorConfig, JsonlSink, RealismConfig, Record, RecordSource, RunConfig, StreamKind, produce
+from producers import (
+    GeneratorConfig,
+    JsonlSink,
+    Progress,
+    RealismConfig,
+    Record,
+    RecordSource,
+    RunConfig,
+    StreamKind,
+    produce,
+)
 from producers.generators import make_generator
 
 pytestmark = pytest.mark.unit
 
 START_MS = 1_795_000_000_000
+
+
+class VirtualClock:
+    """A clock that moves only when the runner sleeps, in whole nanoseconds: pacing is checked against the schedule
+    the runner keeps, not against how busy the machine happens to be. ``stop`` is set once ``stop_at_s`` is reached."""
+
+    def __init__(self, stop: asyncio.Event | None = None, stop_at_s: float = math.inf) -> None:
+        self.ns = 0
+        self.stop = stop
+        self.stop_at_s = stop_at_s
+
+    def now(self) -> float:
+        return self.ns / 1e9
+
+    async def sleep(self, seconds: float) -> None:
+        self.ns += max(1, math.ceil(seconds * 1e9))
+        if self.stop is not None and self.now() >= self.stop_at_s:
+            self.stop.set()
+        await asyncio.sleep(0)
 
 
 def game_source(seed: int = 1, rate: float = 1000.0, realism: RealismConfig | None = None) -> RecordSource:
@@ -30,42 +59,50 @@ async def test_count_bounds_the_run_and_every_event_is_recorded_one_per_line(tmp
 
 
 async def test_paced_run_keeps_the_rate(tmp_path: Path) -> None:
-    progress = []
-    async with JsonlSink(tmp_path / "paced.jsonl") as sink:
-        started = time.monotonic()
+    clock = VirtualClock()
+    progress: list[Progress] = []
+    sink = ChunkCountingSink(tmp_path / "paced.jsonl", clock)
+    async with sink:
         summary = await produce(
             game_source(rate=4000.0),
             sink,
             RunConfig(rate=4000.0, count=4000),
             on_progress=progress.append,
             progress_interval_s=0.2,
+            clock=clock,
         )
-        elapsed = time.monotonic() - started
-    # 4,000 events at 4,000 events/s: not sooner than one second (the schedule is a floor; how much later a loaded
-    # machine ends is not asserted).
-    assert elapsed >= 0.99
+    # 4,000 events at 4,000 events/s: one second of the run's clock.
+    assert summary.elapsed_s == pytest.approx(1.0, abs=1e-6)
     assert summary.acknowledged == 4000
-    assert len(progress) >= 3
+    # Never ahead of the schedule, and never behind it by more than one pacing tick (5 ms: 20 events).
+    sent = 0
+    for at_s, size in sink.chunks:
+        sent += size
+        assert sent <= at_s * 4000.0 + 1e-6
+        assert sent >= at_s * 4000.0 - 20
+    assert len(progress) >= 5
     assert [p.generated for p in progress] == sorted(p.generated for p in progress)
 
 
 async def test_duration_bounds_the_run(tmp_path: Path) -> None:
+    clock = VirtualClock()
     async with JsonlSink(tmp_path / "timed.jsonl") as sink:
-        summary = await produce(game_source(), sink, RunConfig(rate=2000.0, duration_s=0.5))
-    # The run ends at its deadline, not before; the schedule caps what it can have sent by then (0.5 s at 2,000/s).
-    assert summary.elapsed_s >= 0.5
-    assert 0 < summary.generated <= 1000
+        summary = await produce(game_source(), sink, RunConfig(rate=2000.0, duration_s=0.5), clock=clock)
+    assert summary.elapsed_s == pytest.approx(0.5, abs=1e-6)
+    # 0.5 s at 2,000 events/s, less at most the last pacing tick's worth (10 events).
+    assert 990 <= summary.generated <= 1000
 
 
 async def test_stop_event_ends_an_unbounded_run_and_held_events_are_flushed(tmp_path: Path) -> None:
     stop = asyncio.Event()
+    clock = VirtualClock(stop, stop_at_s=0.3)
     path = tmp_path / "stopped.jsonl"
     realism = RealismConfig(out_of_order_ratio=0.3, out_of_order_mean_delay_ms=60_000, out_of_order_max_delay_ms=60_000)
     source = game_source(realism=realism)
     async with JsonlSink(path) as sink:
-        asyncio.get_running_loop().call_later(0.3, stop.set)
-        summary = await produce(source, sink, RunConfig(rate=5000.0), stop=stop)
-    assert 500 < summary.generated < 3000
+        summary = await produce(source, sink, RunConfig(rate=5000.0), stop=stop, clock=clock)
+    # Stopped at 0.3 s of the run's clock: 1,500 events at 5,000 events/s, give or take a pacing tick (25 events).
+    assert 1475 <= summary.generated <= 1525
     assert len(path.read_bytes().splitlines()) == summary.generated == summary.sent
     assert summary.out_of_order > 0
 
@@ -76,14 +113,15 @@ def test_run_config_rejects_both_bounds() -> None:
 
 
 class ChunkCountingSink(JsonlSink):
-    """A real JSONL sink that also records the size of each chunk it is handed."""
+    """A real JSONL sink that also records when (on ``clock``) it is handed each chunk, and its size."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: VirtualClock) -> None:
         super().__init__(path)
-        self.chunks: list[int] = []
+        self.clock = clock
+        self.chunks: list[tuple[float, int]] = []
 
     async def send(self, records: Sequence[Record]) -> None:
-        self.chunks.append(len(records))
+        self.chunks.append((self.clock.now(), len(records)))
         await super().send(records)
 
 
@@ -91,17 +129,18 @@ class ChunkCountingSink(JsonlSink):
 async def test_the_pacing_tick_sets_the_smallest_paced_chunk_and_keeps_the_rate(
     tmp_path: Path, tick_ms: float, min_chunk: int
 ) -> None:
-    sink = ChunkCountingSink(tmp_path / "ticked.jsonl")
+    clock = VirtualClock()
+    sink = ChunkCountingSink(tmp_path / "ticked.jsonl", clock)
     async with sink:
-        started = time.monotonic()
         summary = await produce(
-            game_source(rate=4000.0), sink, RunConfig(rate=4000.0, count=2000, pacing_tick_ms=tick_ms)
+            game_source(rate=4000.0),
+            sink,
+            RunConfig(rate=4000.0, count=2000, pacing_tick_ms=tick_ms),
+            clock=clock,
         )
-        elapsed = time.monotonic() - started
-    assert summary.acknowledged == sum(sink.chunks) == 2000
+    sizes = [size for _, size in sink.chunks]
+    assert summary.acknowledged == sum(sizes) == 2000
     # Every wake-up but the last (the run's remainder) sends at least a tick's worth of events.
-    assert min(sink.chunks[:-1]) >= min_chunk
-    assert len(sink.chunks) <= 2000 // min_chunk + 1
-    # The schedule is a floor (event i is not sent before start + i/rate); how far past it a loaded machine ends is
-    # not the test's business.
-    assert elapsed >= 0.49
+    assert min(sizes[:-1]) >= min_chunk
+    assert len(sizes) <= 2000 // min_chunk + 1
+    assert summary.elapsed_s == pytest.approx(0.5, abs=1e-6)
