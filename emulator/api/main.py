@@ -16,6 +16,7 @@ from emulator.api.routers import alerts, health, leaderboards, metrics, page, st
 from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
 from emulator.runtime.supervisor import Supervisor
+from emulator.version import installed_version
 
 
 def create_app(
@@ -63,7 +64,7 @@ def create_app(
     app = FastAPI(
         title="kemu",
         summary="Leaderboards, alerts and streams of the local Kinesis-style emulator.",
-        version="0.1.0",
+        version=installed_version(),
         lifespan=lifespan,
     )
     for router in (leaderboards.router, alerts.router, streams.router, health.router, metrics.router, page.router):

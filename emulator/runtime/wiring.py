@@ -7,9 +7,10 @@ import time
 from collections.abc import Mapping, Sequence
 
 from analytics import AnalyticsEngine, load_catalog, select_queries
-from emulator.kinesis.server import KinesisServer
+from emulator.edge.server import EdgeServer
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Component, ServiceComponent
+from emulator.version import installed_version
 from producers import (
     GeneratorConfig,
     KafkaSink,
@@ -28,19 +29,21 @@ Components = Sequence[Component | ServiceComponent]
 
 
 class KinesisApiComponent:
-    """The Kinesis Data Streams and Firehose HTTP API (its own uvicorn in a thread) as a supervised component; its
-    Firehose delivery streams write to the demo's S3."""
+    """The edge endpoint (its own uvicorn in a thread) as a supervised component: the Kinesis Data Streams and
+    Firehose HTTP APIs, whose delivery streams write to the demo's S3, and that S3 itself, forwarded."""
 
     name = "kinesis-api"
 
     def __init__(self, context: DemoContext) -> None:
         self._context = context
-        self._server: KinesisServer | None = None
+        self._server: EdgeServer | None = None
 
     async def start(self) -> None:
         # A new server per start: a restarted component must not reuse a stopped uvicorn thread.
         connection = self._context.s3.connection()
-        self._server = KinesisServer(self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection)
+        self._server = EdgeServer(
+            self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection, version=installed_version()
+        )
         await asyncio.to_thread(self._server.start)
 
     async def stop(self) -> None:
