@@ -94,7 +94,7 @@ def tune_gc_for_serving() -> None:
 async def run_demo(context: DemoContext, port: int | None) -> None:
     from emulator.runtime.demo import Demo
 
-    demo = Demo(context, on_event=print_event, port=port)
+    demo = Demo(context, on_event=print_event, port=port, create_topics=True)
     demo.install_signal_handlers()
     live = console.status("starting", spinner="dots") if console.is_terminal else None
     last_print = [0.0]
