@@ -91,6 +91,8 @@ class QueryRunner:
         self.topics = config.output_topics()
         self.offsets: dict[int, int] = {}
         self.events = 0
+        #: Records that went to the errors topic (unparseable, wrong types, rejected by an ETL query).
+        self.errors = 0
         #: Records in the source not read yet, as of the last batch (for the engine's stats).
         self.lag = 0
         self.batches = 0
@@ -279,6 +281,7 @@ class QueryRunner:
         self.offsets.update(batch.next_offsets)
         self.events += sum(len(offsets) for _, offsets, _ in batch.parts)
         self.batches += 1 if batch.parts else 0
+        self.errors += len(outcome.errors)
         if self.latest is not None and outcome.results:
             self.latest.update(outcome.results)
         extra = {"source_offsets": {str(p): o for p, o in sorted(self.offsets.items())}}

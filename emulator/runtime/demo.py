@@ -15,7 +15,7 @@ from emulator.api.server import ApiServer
 from emulator.runtime.child_process import pipeline_processes
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Backoff, State, Supervisor, SupervisorEvent
-from emulator.runtime.topics import create_missing, pipeline_topics
+from emulator.runtime.topics import create_missing, internal_topics, pipeline_topics
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,12 @@ class Demo:
             for component in factory(context):
                 self.supervisor.add(component)
         self.app = create_app(
-            ApiConfig(serving=settings.serving, kafka_bootstrap=context.kafka_bootstrap, s3=context.s3),
+            ApiConfig(
+                serving=settings.serving,
+                kafka_bootstrap=context.kafka_bootstrap,
+                s3=context.s3,
+                internal_topics=internal_topics(settings),
+            ),
             supervisor=self.supervisor,
         )
         # uvicorn's per-request chatter only when debugging; its start/stop lines otherwise.

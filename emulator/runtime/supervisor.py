@@ -50,6 +50,14 @@ class ReportsStats(Protocol):
     def stats(self) -> Mapping[str, float]: ...
 
 
+@runtime_checkable
+class ReportsInfo(Protocol):
+    """Optional: a component with ``info()`` describes itself in words for the live page's pipeline (the stream it
+    writes, the topic it reads, the last object it wrote)."""
+
+    def info(self) -> Mapping[str, str]: ...
+
+
 class StartStopAdapter:
     """Runs a :class:`ServiceComponent` as a :class:`Component`: start, wait until cancelled, stop."""
 
@@ -211,6 +219,17 @@ class Supervisor:
                     found[name] = entry.original.stats()
                 except Exception as exc:
                     log.warning("stats() of %s failed: %s", name, exc)
+        return found
+
+    def component_info(self) -> dict[str, Mapping[str, str]]:
+        """``info()`` of every component that has one; a failing ``info()`` is logged and left out."""
+        found: dict[str, Mapping[str, str]] = {}
+        for name, entry in self._entries.items():
+            if isinstance(entry.original, ReportsInfo):
+                try:
+                    found[name] = entry.original.info()
+                except Exception as exc:
+                    log.warning("info() of %s failed: %s", name, exc)
         return found
 
     # --- the keep-running loop ------------------------------------------------------------------------------

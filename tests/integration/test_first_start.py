@@ -31,6 +31,7 @@ async def test_the_api_waits_for_missing_analytics_topics_without_errors(
     finally:
         demo.stop()
         await asyncio.wait_for(task, 30)
+    await delete_topics(endpoints.kafka_bootstrap, [results, alerts])
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, errors
     assert any("waiting for" in r.getMessage() and results in r.getMessage() for r in caplog.records)
@@ -56,3 +57,16 @@ async def test_kemu_up_creates_its_topics_up_front(endpoints: Endpoints) -> None
     finally:
         demo.stop()
         await asyncio.wait_for(task, 30)
+        await delete_topics(endpoints.kafka_bootstrap, [f"up-results-{suffix}", f"up-alerts-{suffix}"])
+
+
+async def delete_topics(bootstrap: str, topics: list[str]) -> None:
+    """This test's own topics go, so later tests (and the live page's) see a cluster without them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        present = set(await admin.list_topics())
+        if gone := [t for t in topics if t in present]:
+            await admin.delete_topics(gone)
+    finally:
+        await admin.close()
