@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 log = logging.getLogger(__name__)
 
@@ -212,24 +212,20 @@ class Supervisor:
 
     def component_stats(self) -> dict[str, Mapping[str, float]]:
         """``stats()`` of every component that has one; a failing ``stats()`` is logged and left out."""
-        found: dict[str, Mapping[str, float]] = {}
-        for name, entry in self._entries.items():
-            if isinstance(entry.original, ReportsStats):
-                try:
-                    found[name] = entry.original.stats()
-                except Exception as exc:
-                    log.warning("stats() of %s failed: %s", name, exc)
-        return found
+        return self._reports(ReportsStats, "stats")
 
     def component_info(self) -> dict[str, Mapping[str, str]]:
         """``info()`` of every component that has one; a failing ``info()`` is logged and left out."""
-        found: dict[str, Mapping[str, str]] = {}
+        return self._reports(ReportsInfo, "info")
+
+    def _reports(self, kind: type, method: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
         for name, entry in self._entries.items():
-            if isinstance(entry.original, ReportsInfo):
+            if isinstance(entry.original, kind):
                 try:
-                    found[name] = entry.original.info()
+                    found[name] = getattr(entry.original, method)()
                 except Exception as exc:
-                    log.warning("info() of %s failed: %s", name, exc)
+                    log.warning("%s() of %s failed: %s", method, name, exc)
         return found
 
     # --- the keep-running loop ------------------------------------------------------------------------------
