@@ -201,9 +201,12 @@ class WriteWorker:
         env.setdefault("MALLOC_ARENA_MAX", "2")
         # A process group of its own: a terminal's Ctrl-C (sent to the whole foreground group) would otherwise reach
         # the worker too, even while it is still importing, before it can ignore it. The end of its input stops it.
+        # setpgrp in the child rather than ``process_group=0``, which uvloop's subprocess support refuses (the
+        # Firehose API runs delivery streams on uvloop); not a new session, which would escape the caller's nice
+        # value under the kernel's autogroup scheduling.
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sinks.worker_main",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, process_group=0,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, preexec_fn=os.setpgrp,
         )  # fmt: skip
         _widen_pipe(self._proc)
         self._retries_before += self._retries_now
