@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote, unquote
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+#: How far a header-signed request's X-Amz-Date may be from the clock, as S3 allows (RequestTimeTooSkewed).
+MAX_SKEW = timedelta(minutes=15)
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 #: Presigned-URL parameters: the edge checks and strips them, then signs the request in its headers instead.
 PRESIGN_PARAMS = frozenset(
@@ -203,6 +205,14 @@ def verify_client(
         )
     if match["key"] != access_key:
         raise SignatureMismatch("InvalidAccessKeyId", UNKNOWN_KEY)
+    try:
+        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise SignatureMismatch("AuthorizationHeaderMalformed", "X-Amz-Date is malformed.") from None
+    if abs(now - signed_at) > MAX_SKEW or match["date"] != amz_date[:8]:
+        raise SignatureMismatch(
+            "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
+        )
     payload_hash = _header_values(headers, "x-amz-content-sha256") or UNSIGNED_PAYLOAD
     expected = signature(
         method,

@@ -88,6 +88,9 @@ def test_what_botocore_signs_the_edge_verifies(url: str) -> None:
     with pytest.raises(SignatureMismatch) as wrong_key:
         verify_client("PUT", parts.path, parts.query, _lower(request), "SOMEONE", "SECRET", now)
     assert wrong_key.value.code == "InvalidAccessKeyId"
+    with pytest.raises(SignatureMismatch) as replayed:  # a signed request kept and sent again an hour later
+        verify_client("PUT", parts.path, parts.query, _lower(request), "AKID", "SECRET", now + timedelta(hours=1))
+    assert replayed.value.code == "RequestTimeTooSkewed"
     tampered = [(k, "text/html" if k == "content-type" else v) for k, v in _lower(request)]
     with pytest.raises(SignatureMismatch):
         verify_client("PUT", parts.path, parts.query, tampered, "AKID", "SECRET", now)
