@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 EXPECTED_PACKAGES = 1300
 #: An estimate needs some compile history: before this many packages it would be noise.
 MIN_PACKAGES_FOR_ESTIMATE = 40
+#: The last packages (MinIO's ``cmd``, then the link) take far longer than the average one: about 150 s of the
+#: 750 s first build on a busy 2-core machine. Added to the estimate until they are done.
+FINAL_STEP_S = 120.0
+#: Packages left when the build reaches those last ones.
+FINAL_PACKAGES = 3
 
 
 @dataclass
@@ -45,7 +50,9 @@ class BuildProgress:
             return None
         spent = max(self._last_s - self._compile_started_s, 1e-3)
         left = max(self.expected_packages - self.packages, 0)
-        return left * spent / self.packages
+        if left <= FINAL_PACKAGES:
+            return 0.0
+        return left * spent / self.packages + FINAL_STEP_S
 
     def describe(self) -> str:
         if self._compile_started_s is None:
@@ -55,8 +62,8 @@ class BuildProgress:
         left = self.seconds_left()
         if left is None:
             return f"{share}, estimating the time left"
-        if left < 30:
-            return f"{share}, almost done"
+        if left == 0:
+            return f"{share}, compiling and linking the minio command itself (the longest step, a minute or two)"
         return f"{share}, about {_duration(left)} left"
 
 
