@@ -17,7 +17,11 @@ function rateText(r) {
 function pipelineColumns(p) {
   const producers = p.producers.map((n) => [`producer:${n.name}`, n.name, `${rateText(n.records_per_s)} sent` +
     (n.errors ? ` · ${n.errors} failed` : ""), n.state]);
-  const streams = p.streams.map((s) => [`stream:${s.name}`, s.name, `${s.shards} shards · ${rateText(s.records_per_s)}`, "running"]);
+  // Only the streams something writes or reads in the pipeline; the others are in the Streams table.
+  const linked = new Set(p.edges.flatMap((e) => [e.source, e.target]));
+  const drawn = p.streams.filter((s) => linked.has(`stream:${s.name}`));
+  const streams = drawn.map((s) => [`stream:${s.name}`, s.name, `${s.shards} shards · ${rateText(s.records_per_s)}`, "running"]);
+  const others = p.streams.length - drawn.length;
   const queries = p.queries.map((q) => {
     const wm = q.watermark_delay_s !== null ? `watermark −${q.watermark_delay_s.toFixed(1)} s`
       : q.events > 0 ? "stateless" : "no events yet";
@@ -34,7 +38,7 @@ function pipelineColumns(p) {
   });
   return [
     { title: "producers", nodes: producers },
-    { title: "streams", nodes: streams },
+    { title: others ? `streams (+${others} more below)` : "streams", nodes: streams },
     { title: "queries · delivery streams", nodes: [...queries, ...delivery] },
     { title: "results · objects", nodes: [...outputs, ...buckets] },
   ];
