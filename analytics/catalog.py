@@ -38,8 +38,18 @@ def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dic
     for folder in folders:
         for path in sorted(folder.glob("*.sql")):
             query = compile_query(path, path.read_text(encoding="utf-8"), sources)
-            if query.name in queries and queries[query.name].path.parent == folder:
-                raise QueryError(path, 1, f"query name {query.name!r} is already used by {queries[query.name].path}")
+            if query.name in queries:
+                # Never a silent replacement: a user's file named like a built-in (or like another user's) would
+                # change what `--query NAME` runs without a word.
+                used = queries[query.name].path
+                what = "the built-in query" if used.parent == BUILTIN_QUERIES else "the query"
+                raise QueryError(
+                    path,
+                    1,
+                    f"query name {query.name!r} is already used by {what} {used}; give this one another name "
+                    "(a '-- name: ...' header line or another file name), or turn the built-in queries off "
+                    "(builtin_queries = false) to replace them",
+                )
             queries[query.name] = query
     return queries
 

@@ -29,17 +29,21 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from analytics import sqlast
+from analytics import dialect, sqlast
 from analytics.exceptions import QueryError
 from analytics.header import Header, parse_header
+from analytics.sessions import WATERMARK_TOKEN, session_late_sql, session_merge_sql
 from analytics.sources import Source
 from analytics.sqlast import Node
 from analytics.windows import WindowKind, WindowSpec, floor_mod, timed_sql, windowed_sql
 
-#: Placeholder in ``partial_sql`` for the current watermark (ms); an identifier no user query can produce.
-WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secret
 #: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
 BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
+#: The layout of a query's state (its partial aggregates), part of its fingerprint: a checkpoint written by an
+#: engine that laid the same query's state out otherwise (before exact float sums, "1") is refused, not misread.
+STATE_FORMAT = "2"
+#: The rows of a batch a SESSION query's operator found late, which its ``partial_sql`` leaves out.
+LATE_KEYS = pa.schema(BATCH_META)
 
 _WINDOW_FUNCTIONS: dict[str, WindowKind] = {
     "tumble": "tumble",
@@ -48,6 +52,12 @@ _WINDOW_FUNCTIONS: dict[str, WindowKind] = {
     "session": "session",
 }
 _INCREMENTAL = {"sum", "count", "count_star", "min", "max", "avg"}
+#: Floating-point values are summed exactly as decimals of this scale (see ``_Compiler.exact_sum``) when their
+#: magnitude is below ``_EXACT_BELOW``; larger ones (and NaN, infinities) in a plain DOUBLE sum beside it. The bound
+#: leaves 10^10 additions of headroom in DECIMAL(38, 10) before an overflow.
+_EXACT_SCALE = 10
+_EXACT_BELOW = "1e18"
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,15 @@ class CompiledQuery:
     #: ``partial_sql``'s rows from a table ``__panes`` that adds the batch's watermark as ``__wm``.
     pane_sql: str | None = None
     expand_sql: str | None = None
+    #: The source's columns the query mentions (what a recording must hold for the query to find anything).
+    reads: tuple[str, ...] = ()
+    #: The batch's (row, window) pairs the query counts (after WHERE) with their keys, as ``__rows``; and which of
+    #: them are late, as (``__partition``, ``__offset``, ``__et``, the windows missed): those whose window closed,
+    #: or for SESSION (see :func:`session_late_sql`) whose session closed once merged with the open ones (``__open``).
+    rows_sql: str | None = None
+    late_sql: str | None = None
+    #: SESSION only: the sessions in ``__state`` that a batch's event windows (``__touched``) fell in.
+    session_touched_sql: str | None = None
 
     @property
     def lateness_ms(self) -> int:
@@ -112,6 +131,8 @@ def _first_line(message: str) -> str:
 class _Compiler:
     def __init__(self, path: Path, text: str, header: Header, source: Source) -> None:
         self.path, self.text, self.header, self.source = path, text, header, source
+        #: The text in DuckDB's spelling (Flink's window syntax rewritten in place, see :mod:`analytics.dialect`).
+        self.sql = text
         self.con = duckdb.connect()
         self.aggregates = {
             str(row[0]).lower()
@@ -135,6 +156,58 @@ class _Compiler:
         holder["select_list"] = [sqlast.with_alias(expression, "")]
         return self.render(holder).removeprefix("SELECT ")
 
+    def register_empty_tables(self) -> None:
+        """``events`` and ``__batch`` (with the engine's columns) as empty tables of the source's types."""
+        empty = self.source.arrow_schema().empty_table()
+        for name, kind in BATCH_META:
+            empty = empty.append_column(name, pa.array([], kind))
+        self.con.register("events", self.source.arrow_schema().empty_table())
+        self.con.register("__batch", empty)
+        self.con.register("__late", LATE_KEYS.empty_table())
+
+    def type_of(self, expression: Node, window: WindowSpec) -> str:
+        """DuckDB's type of ``expression`` over a windowed batch (the arguments of aggregates are typed this way)."""
+        sql = f"SELECT {self.render_expr(expression)} AS __x FROM ({windowed_sql(window, '__batch')})"
+        try:
+            return str(self.con.execute(f"DESCRIBE {sql}").fetchall()[0][1])
+        except duckdb.Error as exc:
+            raise self.fail(_first_line(str(exc))) from exc
+
+    def exact_sum(self, call: Node, argument: Node, base: int) -> tuple[list[tuple[str, Node]], str]:
+        """The partials (two sums) of an exact floating-point SUM of ``argument``, and their total as SQL.
+
+        Floating-point addition is not associative, so a plain SUM depends on the order DuckDB's threads and the
+        micro-batches add the values in: 354.48 in one replay, 354.4800000000001 in the next. Values below
+        ``_EXACT_BELOW`` are summed as DECIMAL(38, 10), exactly, so any order gives the same total, rounded to a
+        double once at the end; larger values, NaN and infinities go to a DOUBLE sum beside it, which no realistic
+        stream reaches (and which, being that large, are beyond the decimals' precision anyway)."""
+        x = self.render_expr(argument)
+        small = self.expr(f"CASE WHEN abs({x}) < {_EXACT_BELOW} THEN CAST({x} AS DECIMAL(38, {_EXACT_SCALE})) END")
+        large = self.expr(f"CASE WHEN NOT (abs({x}) < {_EXACT_BELOW}) THEN CAST({x} AS DOUBLE) END")
+        partials = [
+            ("sum", sqlast.function_call("sum", [small], template=call)),
+            ("sum", sqlast.function_call("sum", [large], template=call)),
+        ]
+        a, b = f"__p{base}", f"__p{base + 1}"
+        exact = f"CAST({a} AS DOUBLE)"
+        total = f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL THEN {exact} ELSE {exact} + {b} END"
+        return partials, total
+
+    def total_order(self, modifiers: list[Node], columns: int, star: bool) -> list[Node]:
+        """``modifiers`` with an ORDER BY that orders every row: the user's terms first, then every column in
+        select-list order (``ORDER BY ALL`` when there were none). A result's rows, and so the records made of them,
+        then come in one order in every run, whatever order DuckDB's threads produced them in."""
+        ordered = [m for m in modifiers if m.get("type") == "ORDER_MODIFIER"]
+        if not ordered:
+            every = sqlast.parse_statements(self.con, "SELECT 1 ORDER BY ALL")[0]["modifiers"][0]
+            return [every, *modifiers]
+        if star:
+            return modifiers  # the number of columns is not known before binding: ties stay as DuckDB leaves them
+        positions = ", ".join(str(i) for i in range(1, columns + 1))
+        extra = sqlast.parse_statements(self.con, f"SELECT 1 ORDER BY {positions}")[0]["modifiers"][0]["orders"]
+        ordered[0]["orders"] = [*ordered[0]["orders"], *extra]
+        return modifiers
+
     def interval_ms(self, expression: Node) -> int:
         try:
             rows = self.con.sql(f"SELECT CAST(epoch(({self.render_expr(expression)})::INTERVAL) * 1000 AS BIGINT)")
@@ -148,7 +221,11 @@ class _Compiler:
     # -- the statement -------------------------------------------------------------------------------------------
     def statement(self) -> Node:
         try:
-            nodes = sqlast.parse_statements(self.con, self.text)
+            self.sql = dialect.to_duckdb(self.text)
+        except dialect.DialectError as exc:
+            raise self.fail(str(exc), _line_of(self.text, exc.position)) from exc
+        try:
+            nodes = sqlast.parse_statements(self.con, self.sql)
         except sqlast.SqlSyntaxError as exc:
             raise self.fail(f"syntax error: {exc}", _line_of(self.text, exc.position)) from exc
         if len(nodes) != 1:
@@ -218,7 +295,14 @@ class _Compiler:
                 raise self.fail(f"aggregate {shown} cannot be computed incrementally; use SUM, COUNT, MIN, MAX or AVG")
             arguments = sqlast.call_arguments(call)
             base = len(partials)
-            if function == "avg":
+            if function in ("sum", "avg") and self.type_of(arguments[0], window) in _FLOAT_TYPES:
+                exact, total = self.exact_sum(call, arguments[0], base)
+                partials += exact
+                if function == "avg":
+                    partials.append(("sum", sqlast.function_call("count", arguments, template=call)))
+                    total = f"({total}) / NULLIF(__p{base + 2}, 0)"
+                finals[key] = self.expr(total)
+            elif function == "avg":
                 partials.append(("sum", sqlast.function_call("sum", arguments, template=call)))
                 partials.append(("sum", sqlast.function_call("count", arguments, template=call)))
                 finals[key] = self.expr(f"CAST(__p{base} AS DOUBLE) / NULLIF(__p{base + 1}, 0)")
@@ -240,10 +324,13 @@ class _Compiler:
         stage1["group_sets"] = [list(range(len(stage1["group_expressions"])))]
         stage1["having"], stage1["qualify"], stage1["modifiers"] = None, None, []
         windowed = windowed_sql(window, "__batch")
-        partial_sql = (
-            f"WITH __windowed AS (SELECT * FROM ({windowed}) WHERE __we + {self.header.lateness_ms} > "
-            f"{WATERMARK_TOKEN}) {self.render(stage1)}"
-        )
+        if window.kind == "session":
+            # A session event's lateness depends on the open sessions it merges with: the operator finds the late
+            # ones first (``session_late_sql``) and passes them as ``__late``.
+            on_time = f"SELECT * FROM ({windowed}) ANTI JOIN __late USING (__partition, __offset)"
+        else:
+            on_time = f"SELECT * FROM ({windowed}) WHERE __we + {self.header.lateness_ms} > {WATERMARK_TOKEN}"
+        partial_sql = f"WITH __windowed AS ({on_time}) {self.render(stage1)}"
 
         columns = ["__ws", "__we", *[f"__g{i}" for i in range(len(keys))]]
         merged = ", ".join(f"{merge}(__p{j}) AS __p{j}" for j, (merge, _) in enumerate(partials))
@@ -272,7 +359,9 @@ class _Compiler:
         stage3["where_clause"] = sqlast.transform(node.get("having"), rewrite)
         stage3["group_expressions"], stage3["group_sets"], stage3["having"] = [], [], None
         stage3["qualify"] = sqlast.transform(node.get("qualify"), rewrite)
-        stage3["modifiers"] = sqlast.transform(node["modifiers"], rewrite)
+        star = bool(sqlast.find_all(node["select_list"], lambda n: n.get("class") in ("STAR", "COLUMNS")))
+        modifiers = sqlast.transform(node["modifiers"], rewrite)
+        stage3["modifiers"] = self.total_order(modifiers, len(stage3["select_list"]), star)
         result_sql = (
             "WITH __m AS (SELECT *, epoch_ms(__ws) AS window_start, epoch_ms(__we) AS window_end "
             f"FROM __state SEMI JOIN __sel USING (__ws, __we)) {self.render(stage3)}"
@@ -293,6 +382,27 @@ class _Compiler:
         )
         if window.kind == "hop" and not reads_window:
             stages.update(self.pane_stages(stage1, window, len(keys), len(partials)))
+        # Late events are the ones the query would have counted: rows its WHERE keeps, in windows that closed.
+        rows = copy.deepcopy(node)
+        rows["select_list"] = [
+            *[sqlast.column_ref(c) for c in ("__partition", "__offset", "__et", "__ws", "__we")],
+            *[sqlast.with_alias(g, f"__g{i}") for i, g in enumerate(keys)],
+        ]
+        rows["from_table"] = sqlast.base_table("__windowed")
+        rows["group_expressions"], rows["group_sets"] = [], []
+        rows["having"], rows["qualify"], rows["modifiers"] = None, None, []
+        stages["rows_sql"] = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
+        stages["late_sql"] = (
+            "SELECT __partition, __offset, min(__et) AS __et, list(__ws ORDER BY __ws) AS __missed_ws, "
+            f"list(__we ORDER BY __ws) AS __missed_we FROM __rows WHERE __we + {self.header.lateness_ms} <= "
+            f"{WATERMARK_TOKEN} GROUP BY __partition, __offset ORDER BY __partition, __offset"
+        )
+        if window.kind == "session":
+            stages["late_sql"] = session_late_sql(len(keys), self.header.lateness_ms)
+            stages["session_touched_sql"] = (
+                "SELECT DISTINCT s.__ws, s.__we FROM __state s JOIN __touched t "
+                "ON t.__ws >= s.__ws AND t.__we <= s.__we"
+            )
         return stages
 
     def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> dict[str, str]:
@@ -319,13 +429,8 @@ class _Compiler:
 
     # -- load-time validation on empty typed tables -------------------------------------------------------------
     def validate(self, compiled: CompiledQuery) -> None:
-        schema = self.source.arrow_schema()
-        empty = schema.empty_table()
-        for name, kind in BATCH_META:
-            empty = empty.append_column(name, pa.array([], kind))
+        self.register_empty_tables()
         con = self.con
-        con.register("events", self.source.arrow_schema().empty_table())
-        con.register("__batch", empty)
         try:
             if compiled.etl_sql is not None:
                 con.sql(compiled.etl_sql).fetchall()
@@ -343,18 +448,37 @@ class _Compiler:
                 con.register("__panes", panes)
                 con.register("__partials", con.sql(compiled.expand_sql or "").to_arrow_table())
                 con.sql(compiled.merge_sql or "").fetchall()
+            rows = con.sql(compiled.rows_sql or "").to_arrow_table()
+            con.register("__rows", rows)
+            con.register(
+                "__open", rows.select([c for c in rows.column_names if c in ("__ws", "__we") or c.startswith("__g")])
+            )
+            con.sql((compiled.late_sql or "").replace(WATERMARK_TOKEN, "0")).fetchall()
+            if compiled.session_touched_sql is not None:
+                con.register("__touched", con.sql("SELECT * FROM __sel").to_arrow_table())
+                con.sql(compiled.session_touched_sql or "").fetchall()
         except duckdb.Error as exc:
             raise self.fail(_first_line(str(exc))) from exc
 
     def compile(self) -> CompiledQuery:
         node = self.statement()
         window = self.window_of(node)
-        fingerprint = hashlib.sha256(self.text.encode()).hexdigest()[:16]
-        common = {"name": self.header.name, "path": self.path, "header": self.header, "source": self.source}
+        self.register_empty_tables()
+        fingerprint = hashlib.sha256(f"{STATE_FORMAT}\n{self.text}".encode()).hexdigest()[:16]
+        columns = {name.lower(): name for name in self.source.column_names()}
+        mentioned = {str(n["column_names"][-1]).lower() for n in sqlast.find_all(node, sqlast.is_column)}
+        reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
+        common = {
+            "name": self.header.name,
+            "path": self.path,
+            "header": self.header,
+            "source": self.source,
+            "reads": reads,
+        }
         if window is None:
             if self.aggregate_calls(node):
                 raise self.fail("aggregates need a window: read FROM TUMBLE(events, DESCRIPTOR(...), INTERVAL ...)")
-            body = self.text.strip().rstrip(";")
+            body = self.sql.strip().rstrip(";")
             etl = f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {body}"
             compiled = CompiledQuery(**common, window=None, fingerprint=fingerprint, etl_sql=etl)  # type: ignore[arg-type]
         else:
@@ -362,23 +486,6 @@ class _Compiler:
             compiled = CompiledQuery(**common, window=window, fingerprint=fingerprint, **stages)  # type: ignore[arg-type]
         self.validate(compiled)
         return compiled
-
-
-def session_merge_sql(key_count: int, merges: list[str]) -> str:
-    """Merge open sessions with the batch's per-event windows: per key, ordered by start, a window that starts
-    before the latest end so far joins the session (gaps and islands); a gap of ``gap`` or more splits sessions."""
-    keys = [f"__g{i}" for i in range(key_count)]
-    over = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    order = f"{over}ORDER BY __ws, __we"
-    merged = "".join(f", {merge}(__p{j}) AS __p{j}" for j, merge in enumerate(merges))
-    key_list = "".join(f", {k}" for k in keys)
-    return (
-        "WITH __u AS (SELECT * FROM __state UNION ALL SELECT * FROM __partials), "
-        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
-        "THEN 0 ELSE 1 END AS __new FROM __u), "
-        f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f) "
-        f"SELECT min(__ws) AS __ws, max(__we) AS __we{key_list}{merged} FROM __i GROUP BY __island{key_list}"
-    )
 
 
 def compile_query(path: Path, text: str, sources: dict[str, Source]) -> CompiledQuery:

@@ -42,6 +42,10 @@ class AnalyticsConfig(BaseModel):
     checkpoint_interval_s: float = Field(default=1.0, gt=0)
     #: Where a query without a checkpoint starts reading its source.
     start_from: Literal["earliest", "latest"] = "earliest"
+    #: After each checkpoint, a query commits its next offsets to the consumer group ``<prefix><query name>``, so
+    #: Kafka's tooling (``kafka-consumer-groups``, lag monitors) sees its progress. The checkpoint stays the source
+    #: of truth: the engine never reads these offsets back. Empty turns the commits off.
+    progress_group_prefix: str = Field(default="kemu-analytics-", max_length=100, pattern=r"^[a-zA-Z0-9._-]*$")
     #: Upper bound of records per micro-batch. Each micro-batch has a fixed cost (a few DuckDB statements and, with
     #: ``emit: changes``, a top-N per touched window), so large batches when catching up amortise it; live, a batch
     #: holds only what arrived since the previous one.

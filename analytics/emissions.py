@@ -19,13 +19,23 @@ def iso_ms(epoch_ms: int) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: The integers orjson writes; beyond them a number is written as a float (a HUGEINT sum of large values).
+_JSON_INTEGERS = range(-(2**63), 2**64)
+
+
 def json_value(value: Any) -> Any:
-    """A DuckDB/Arrow value as plain JSON: timestamps in the project's ISO form, HUGEINT sums as integers."""
+    """A DuckDB/Arrow value as plain JSON: timestamps in the project's ISO form, HUGEINT sums as integers (as
+    floats beyond 64 bits, which orjson cannot write)."""
     if isinstance(value, dt.datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return iso_ms(int(aware.timestamp() * 1000))
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value != value.to_integral_value():
+            return float(value)
+        whole = int(value)
+        return whole if whole in _JSON_INTEGERS else float(whole)
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _JSON_INTEGERS:
+        return float(value)
     if isinstance(value, dict):
         return {k: json_value(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -94,7 +104,9 @@ class BatchOutcome:
 
 
 def _dumps(document: dict[str, Any]) -> bytes:
-    return orjson.dumps(json_value(document))
+    # A type JSON has no form for (an INTERVAL's timedelta, a BLOB's bytes) is written as its text rather than
+    # stopping the query at every emission.
+    return orjson.dumps(json_value(document), default=str)
 
 
 def result_record(result: WindowResult, emitted_at_ms: int, extra: dict[str, Any] | None = None) -> tuple[bytes, bytes]:
@@ -113,15 +125,33 @@ def result_record(result: WindowResult, emitted_at_ms: int, extra: dict[str, Any
     return result.key.encode(), _dumps(document)
 
 
+#: The severity of an alert whose row has no ``severity`` column, or a NULL one.
+DEFAULT_SEVERITY = "warning"
+
+
+def alert_key(row: dict[str, Any]) -> str | None:
+    """An alert's key: the row's ``key`` column as text; None (JSON null) when the row has none or it is NULL, as
+    the evidence shows it, never the text "None"."""
+    key = row.get("key")
+    return None if key is None else str(key)
+
+
 def alert_records(result: WindowResult, emitted_at_ms: int) -> list[tuple[bytes, bytes]]:
     """One ``analytics-alerts`` record per result row; the id is derived from (query, window, key) so a replay
-    after a crash repeats the same id instead of raising a second alert."""
+    after a crash repeats the same id instead of raising a second alert.
+
+    ``key``, ``severity`` and ``message`` come from the row's columns of those names; without them (or when NULL)
+    the key is null, the severity ``warning`` and the message "<query> fired for <key>" ("<query> fired" with no key).
+    """
     records = []
     for row in result.rows:
-        key = str(row.get("key", ""))
-        identity = f"{result.query}|{iso_ms(result.window_start_ms)}|{key}"
+        key = alert_key(row)
+        # Without a key the identity has no third field, so it equals no keyed one (query names have no "|").
+        identity = f"{result.query}|{iso_ms(result.window_start_ms)}"
+        identity += "" if key is None else f"|{key}"
         alert_id = hashlib.sha256(identity.encode()).hexdigest()[:32]
         evidence = {k: v for k, v in row.items() if k not in ("severity", "message")}
+        fired = f"{result.query} fired" if key is None else f"{result.query} fired for {key}"
         document = {
             "alert_id": alert_id,
             "query": result.query,
@@ -129,8 +159,8 @@ def alert_records(result: WindowResult, emitted_at_ms: int) -> list[tuple[bytes,
             "window_start": iso_ms(result.window_start_ms),
             "window_end": iso_ms(result.window_end_ms),
             "emitted_at": iso_ms(emitted_at_ms),
-            "severity": str(row.get("severity") or "warning"),
-            "message": str(row.get("message") or f"{result.query} fired for {key}"),
+            "severity": str(row.get("severity") or DEFAULT_SEVERITY),
+            "message": str(row.get("message") or fired),
             "evidence": evidence,
         }
         records.append((alert_id.encode(), _dumps(document)))
@@ -151,6 +181,8 @@ def late_record(late: LateEvent) -> tuple[bytes, bytes]:
 
 
 def error_record(bad: BadRecord) -> tuple[bytes, bytes]:
+    """(key, value) of an ``analytics-errors`` record: keyed by the record's source position, so a replay's copy
+    replaces it; a row an ETL query rejected has no position (-1), and is keyed by a digest of its content."""
     document = {
         "query": bad.query,
         "partition": bad.partition,
@@ -158,6 +190,9 @@ def error_record(bad: BadRecord) -> tuple[bytes, bytes]:
         "reason": bad.reason,
         "record": bad.raw,
     }
+    if bad.partition < 0:
+        digest = hashlib.sha256(f"{bad.reason}\n{bad.raw}".encode()).hexdigest()[:32]
+        return f"{bad.query}|row|{digest}".encode(), _dumps(document)
     return f"{bad.query}|{bad.partition}|{bad.offset}".encode(), _dumps(document)
 
 

@@ -41,6 +41,10 @@ class EtlOperator:
                 outcome.rows.append(row)
         return outcome
 
+    def check(self, batch: pa.Table) -> None:
+        """Run the query on ``batch`` as :meth:`process` does and raise what it raises (it holds no state)."""
+        self.process(batch, 0)
+
     def tick(self, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
         return BatchOutcome()
 

@@ -4,7 +4,8 @@ AnalyticsError
 ├── QueryError           a query file that cannot work (names the file, the line and the reason)
 ├── QueryDirectoryError  a query directory that is missing or not a directory
 ├── SourceError          a source definition (sources.toml) that cannot work
-└── CheckpointError      a checkpoint that cannot be read back or does not match its query
+├── CheckpointError      a checkpoint that cannot be read back or does not match its query
+└── QueryFailed          a query fails on its data in a way no single record explains (it stops)
 """
 
 from __future__ import annotations
@@ -36,3 +37,8 @@ class SourceError(AnalyticsError):
 
 class CheckpointError(AnalyticsError):
     """A checkpoint file is unreadable or belongs to a different version of the query."""
+
+
+class QueryFailed(AnalyticsError):
+    """A query's SQL failed on a micro-batch, and isolating the records it fails on did not explain the failure
+    (an aggregate that overflows only in total, or a query that fails on most records)."""

@@ -79,7 +79,12 @@ def parse_header(path: Path, text: str) -> Header:
 
     name, name_line = get("name", path.stem.replace(".", "_")) or ("", 1)
     if not QUERY_NAME.match(name):
-        raise QueryError(path, name_line, f"query name {name!r} must match {QUERY_NAME.pattern}")
+        raise QueryError(
+            path,
+            name_line,
+            f"query name {name!r} must be 1 to 64 lowercase letters, digits, '_' or '-', starting with a letter or "
+            f"digit ({QUERY_NAME.pattern})",
+        )
     source = get("source")
     if source is None:
         raise QueryError(path, 1, "missing header line '-- source: <name>' naming the source in sources.toml")

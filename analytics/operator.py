@@ -20,11 +20,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.compiler import WATERMARK_TOKEN, CompiledQuery
+from analytics.compiler import LATE_KEYS, CompiledQuery
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
-from analytics.watermarks import WatermarkTracker
-from analytics.windows import windowed_sql, windows_of
+from analytics.sessions import WATERMARK_TOKEN
+from analytics.watermarks import MIN_WATERMARK, WatermarkTracker
+from analytics.windows import windows_of
 
 _WINDOW_KEYS = pa.schema([("__ws", pa.int64()), ("__we", pa.int64())])
 #: Pending partials are merged once they are this many rows, even if the state is smaller.
@@ -38,9 +39,11 @@ def _distinct_windows(tables: list[pa.Table]) -> pa.Table:
 
 
 def event_time_ms(batch: pa.Table, column: str) -> pa.ChunkedArray:
-    """The event-time column as integer epoch milliseconds."""
+    """The event-time column as integer epoch milliseconds, floored (the rule of :func:`windows.timed_sql`)."""
     micros = pc.cast(batch.column(column), pa.timestamp("us")).cast(pa.int64())
-    return pc.divide(micros, 1000)  # integer division; event times are after 1970
+    truncated = pc.divide(micros, 1000)  # integer division truncates towards zero: one less below zero
+    below = pc.less(pc.subtract(micros, pc.multiply(truncated, 1000)), 0)
+    return pc.if_else(below, pc.subtract(truncated, 1), truncated)
 
 
 def partition_maxima(batch: pa.Table, column: str) -> dict[int, int | None]:
@@ -68,13 +71,6 @@ class WindowOperator:
         self._partial_sql = query.partial_sql
         self._merge_sql = query.merge_sql
         self._result_sql = query.result_sql
-        self._late_sql = (
-            f"WITH __windowed AS ({windowed_sql(self.window, '__batch')}) "
-            "SELECT __partition, __offset, min(__et) AS __et, list(__ws ORDER BY __ws) AS __missed_ws, "
-            "list(__we ORDER BY __ws) AS __missed_we FROM __windowed "
-            f"WHERE __we + {self.lateness_ms} <= {WATERMARK_TOKEN} GROUP BY __partition, __offset "
-            "ORDER BY __partition, __offset"
-        )
         #: One row per open (window, keys), merged; None until the first batch gives the schema.
         self.state: pa.Table | None = None
         #: Partial aggregates of batches not merged into :attr:`state` yet (rows may repeat a state row's key).
@@ -85,6 +81,8 @@ class WindowOperator:
         self._unsent: pa.Table | None = None
         self._last_changes_ms: int | None = None
         self._windows_per_pane = -(-self.window.size_ms // self.window.slide_ms) if query.pane_sql is not None else 1
+        self._session = self.window.kind == "session"
+        self._no_late = LATE_KEYS.empty_table()
 
     # -- SQL helpers --------------------------------------------------------------------------------------------
     def _arrow(self, sql: str, **tables: pa.Table) -> pa.Table:
@@ -92,7 +90,7 @@ class WindowOperator:
 
     def _empty_state(self, batch: pa.Table) -> pa.Table:
         sql = self._partial_sql.replace(WATERMARK_TOKEN, "0")
-        return self._arrow(sql, __batch=batch.schema.empty_table())
+        return self._arrow(sql, __batch=batch.schema.empty_table(), __late=self._no_late)
 
     # -- the per-batch steps ----------------------------------------------------------------------------------------
     def process(self, batch: pa.Table, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
@@ -105,15 +103,23 @@ class WindowOperator:
             watermark = self.watermarks.watermark
             if self.state is None:
                 self.state = self._empty_state(batch)
+            # The query's expressions run on each row before anything is counted or kept: a row they fail on fails
+            # the batch with no state changed (folding pending partials, which a SESSION's lateness needs, changes
+            # no result), so the batch can be processed again without it (analytics.isolation).
+            late: list[LateEvent] = []
+            late_keys = self._no_late
             if self._may_be_late(batch, watermark):
-                outcome.late = self._late_events(batch, watermark)
-                self.late_count += len(outcome.late)
+                late, late_keys = self._late_events(batch, watermark)
             if self.query.pane_sql is not None:
                 partials = self._arrow(self.query.pane_sql, __batch=batch)
                 batch_watermark = pa.repeat(pa.scalar(watermark, pa.int64()), partials.num_rows)
                 partials = partials.append_column("__wm", batch_watermark)
+            elif self._session:
+                partials = self._arrow(self._partial_sql, __batch=batch, __late=late_keys)
             else:
                 partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
+            outcome.late = late
+            self.late_count += len(late)
             if partials.num_rows:
                 self._pending.append(partials)
                 # Counted as the rows they will be once spread over their windows (a pane's are in several).
@@ -132,6 +138,16 @@ class WindowOperator:
                 touched, self._unsent, self._last_changes_ms = self._unsent, None, now_ms
         outcome.extend(self._emit(touched))
         return outcome
+
+    def check(self, batch: pa.Table) -> None:
+        """Run the query's expressions on each row of ``batch`` (its partial aggregation) and raise what they raise;
+        changes nothing."""
+        if self.query.pane_sql is not None:
+            self._arrow(self.query.pane_sql, __batch=batch)
+        elif self._session:
+            self._arrow(self._partial_sql, __batch=batch, __late=self._no_late)
+        else:
+            self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(MIN_WATERMARK)), __batch=batch)
 
     def _windows_of(self, partials: pa.Table, watermark: int) -> pa.Table:
         """The distinct windows a batch's partials (per window, or per pane) add to, as (``__ws``, ``__we``)."""
@@ -177,12 +193,35 @@ class WindowOperator:
         return self._emit(None)
 
     def _may_be_late(self, batch: pa.Table, watermark: int) -> bool:
-        # Every window of an event at t ends after t, so no pair can be closed when t_min + 1 + lateness > watermark.
+        # Every window of an event at t ends after t (a session's at t + gap at the least), so no pair can be closed
+        # when that end + lateness > watermark.
         earliest = pc.min(event_time_ms(batch, self.window.time_column)).as_py()
-        return earliest is not None and earliest + 1 + self.lateness_ms <= watermark
+        soonest_end = self.window.size_ms if self._session else 1
+        return earliest is not None and earliest + soonest_end + self.lateness_ms <= watermark
 
-    def _late_events(self, batch: pa.Table, watermark: int) -> list[LateEvent]:
-        late = self._arrow(self._late_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
+    def _late_events(self, batch: pa.Table, watermark: int) -> tuple[list[LateEvent], pa.Table]:
+        """A batch's late events, and their (``__partition``, ``__offset``) for a SESSION query's partial step.
+
+        Only rows the query counts (its WHERE keeps them) can be late. A SESSION event is merged with the open
+        sessions (and the batch's other events) before its lateness is judged; see ``session_late_sql``."""
+        rows = self._arrow(self.query.rows_sql or "", __batch=batch)
+        closed_alone = pc.less_equal(pc.add(rows.column("__we"), self.lateness_ms), watermark)
+        if not pc.any(closed_alone).as_py():
+            return [], self._no_late
+        sql = (self.query.late_sql or "").replace(WATERMARK_TOKEN, str(watermark))
+        if self._session:
+            self._fold()  # every open session must be in the state to be merged with
+            assert self.state is not None  # noqa: S101 - set before the first batch is folded
+            keys = [c for c in self.state.column_names if c.startswith("__g")]
+            late = self._arrow(sql, __rows=rows, __open=self.state.select(["__ws", "__we", *keys]))
+        else:
+            late = self._arrow(sql, __rows=rows)
+        return self._late_of(batch, late), late.select(["__partition", "__offset"]).cast(LATE_KEYS)
+
+    def _late_of(self, batch: pa.Table, late: pa.Table) -> list[LateEvent]:
+        """The :class:`LateEvent` of each row of ``late`` (``__partition``, ``__offset``, ``__et``, the missed
+        windows), with the event's fields from ``batch``."""
+        watermark = self.watermarks.watermark
         if late.num_rows == 0:
             return []
         events = self._arrow(
@@ -216,6 +255,9 @@ class WindowOperator:
         closing = _distinct_windows([self.state.filter(closing_mask)])
         changed = closing.schema.empty_table()
         if self.query.header.emit == "changes" and touched is not None and touched.num_rows:
+            if self._session:
+                # A batch's event windows [t, t + gap) were merged into sessions: emit those sessions.
+                touched = self._arrow(self.query.session_touched_sql or "", __state=self.state, __touched=touched)
             changed = touched.filter(pc.greater(pc.add(touched.column("__we"), self.lateness_ms), watermark))
         if closing.num_rows or changed.num_rows:
             # One result query for both kinds of window; closing ones come first, as they are older.

@@ -8,9 +8,12 @@ fields: in the same run it read the benchmark's million records three to five ti
 ``BENCHMARKS.md``). It has no consumer group: the engine assigns partitions itself and keeps its offsets in its
 checkpoints.
 
-It reads like aiokafka's consumer with ``isolation_level="read_uncommitted"``: control batches are skipped, CRCs
-checked, compressed batches decompressed by the parser, records before the requested offset (a fetch may start
-inside a batch) dropped.
+It reads like aiokafka's consumer with ``isolation_level="read_committed"``, as the Kinesis API's GetRecords and the
+sinks do: the broker returns records up to the last stable offset only (an open transaction holds the rest back),
+batches of aborted transactions are skipped with the list of aborted transactions the broker sends, control batches
+are skipped, CRCs checked, compressed batches decompressed by the parser, records before the requested offset (a
+fetch may start inside a batch) dropped. :meth:`PartitionReader.highwater` is therefore the last stable offset: the
+end of what can be read now.
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ from typing import Any, Literal
 
 from aiokafka import TopicPartition
 from aiokafka import errors as kafka_errors
-from aiokafka.client import AIOKafkaClient
+from aiokafka.client import AIOKafkaClient, CoordinationType
+from aiokafka.protocol.commit import OffsetCommitRequest
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.offset import OffsetRequest
+from aiokafka.record.control_record import ABORT_MARKER, ControlRecord
 from aiokafka.record.memory_records import MemoryRecords
 
 log = logging.getLogger(__name__)
 
-_READ_UNCOMMITTED = 0
+_READ_COMMITTED = 1
 #: ListOffsets' special timestamps.
 _EARLIEST, _LATEST = -2, -1
 #: Fetch sizes (per partition, per request): large fetches amortise the per-request cost.
@@ -47,6 +52,13 @@ _LEADERSHIP_ERRORS = (
 )
 #: Attempts of a ListOffsets request (a metadata refresh and ``retry_backoff_ms`` between two).
 _LIST_ATTEMPTS = 20
+
+
+def _is_abort_marker(batch: Any) -> bool:
+    """Whether a control batch ends a transaction by aborting it (rather than committing it)."""
+    for record in batch:
+        return bool(record.key is not None and ControlRecord.parse(record.key) == ABORT_MARKER)
+    return False
 
 
 def _retriable(error: type[Exception]) -> bool:
@@ -192,7 +204,7 @@ class PartitionReader:
             await asyncio.sleep(self.retry_backoff_s)
             return
         requests = {
-            leader: FetchRequest(self.max_wait_ms, 1, self.max_bytes, _READ_UNCOMMITTED, [(self.topic, parts)])
+            leader: FetchRequest(self.max_wait_ms, 1, self.max_bytes, _READ_COMMITTED, [(self.topic, parts)])
             for leader, parts in by_leader.items()
         }
         answers = await asyncio.gather(
@@ -222,8 +234,14 @@ class PartitionReader:
                     continue  # sought elsewhere while the fetch was in flight
                 error = kafka_errors.for_code(error_code)
                 if error is kafka_errors.NoError:
-                    self._highwater[partition] = highwater
-                    self._buffer(partition, fetched_at[partition], rest[-1])
+                    # Fetch v4+: the last stable offset comes first and the aborted transactions right before the
+                    # records (v11 puts the preferred read replica between them), as aiokafka's fetcher reads them.
+                    stable = rest[0] if response.API_VERSION >= 4 and rest[0] >= 0 else highwater
+                    aborted = (
+                        (rest[2] if response.API_VERSION >= 11 else rest[-2]) if response.API_VERSION >= 4 else None
+                    )
+                    self._highwater[partition] = stable
+                    self._buffer(partition, fetched_at[partition], rest[-1], aborted)
                 elif error is kafka_errors.OffsetOutOfRangeError:
                     out_of_range.append(partition)
                 elif _retriable(error):
@@ -235,17 +253,30 @@ class PartitionReader:
             await self._reset_out_of_range(out_of_range)
         return retry
 
-    def _buffer(self, partition: int, start: int, data: bytes | None) -> None:
+    def _buffer(self, partition: int, start: int, data: bytes | None, aborted: Sequence[Any] | None = None) -> None:
         records = MemoryRecords(data or b"")
         offsets: list[int] = []
         values: list[bytes | None] = []
         end = start
+        # (producer id, first offset) of the transactions aborted in this range, by first offset: a producer's
+        # batches count as aborted from that offset until its abort marker.
+        pending = sorted(((int(a[0]), int(a[1])) for a in aborted or ()), key=lambda a: a[1])
+        aborting: set[int] = set()
         while records.has_next():
             batch = records.next_batch()
             if batch is None:
                 break
             if not batch.validate_crc():
                 raise ReaderError(f"corrupt record batch (CRC mismatch) at offset {end} of {self.topic}[{partition}]")
+            producer = batch.producer_id
+            if producer is not None and producer >= 0:
+                while pending and pending[0][1] <= batch.base_offset:
+                    aborting.add(pending.pop(0)[0])
+                if batch.is_control_batch and _is_abort_marker(batch):
+                    aborting.discard(producer)
+                elif batch.is_transactional and producer in aborting:
+                    end = max(end, batch.next_offset)
+                    continue
             if not batch.is_control_batch:
                 for record in batch:
                     offset = record.offset
@@ -290,7 +321,7 @@ class PartitionReader:
                 try:
                     found: dict[int, int] = {}
                     for leader, parts in by_leader.items():
-                        request = OffsetRequest(-1, _READ_UNCOMMITTED, [(self.topic, parts)])
+                        request = OffsetRequest(-1, _READ_COMMITTED, [(self.topic, parts)])
                         response = await self._client.send(leader, request)
                         for _topic, answers in response.topics:
                             for partition, error_code, *rest in answers:
@@ -309,6 +340,27 @@ class PartitionReader:
             f"cannot list the {where} offsets of {self.topic!r}: no leader, or a retriable error, in all "
             f"{_LIST_ATTEMPTS} attempts"
         )
+
+    async def commit(self, group: str, offsets: dict[int, int]) -> None:
+        """Commit ``offsets`` (next offset per partition) for consumer group ``group``, as a consumer with manually
+        assigned partitions does (no generation, no member): progress that Kafka's tooling can show. Raises
+        :class:`ReaderError` when the broker refuses it."""
+        if not offsets:
+            return
+        try:
+            coordinator = await self._client.coordinator_lookup(CoordinationType.GROUP, group)
+            parts = [(partition, offset, "") for partition, offset in sorted(offsets.items())]
+            request = OffsetCommitRequest(group, -1, "", -1, [(self.topic, parts)])
+            response = await self._client.send(coordinator, request)
+        except kafka_errors.KafkaError as exc:
+            raise ReaderError(f"cannot commit the offsets of group {group!r}: {exc!r}") from exc
+        for _topic, answers in response.topics:
+            for partition, error_code in answers:
+                error = kafka_errors.for_code(error_code)
+                if error is not kafka_errors.NoError:
+                    raise ReaderError(
+                        f"cannot commit offset of {self.topic}[{partition}] for {group!r}: {error.__name__}"
+                    )
 
     def _leader(self, partition: int) -> int | None:
         """The broker leading ``partition`` as the metadata knows it, None when it knows none."""

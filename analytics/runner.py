@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -28,10 +27,11 @@ from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
-from analytics.emissions import BadRecord, BatchOutcome
+from analytics.emissions import BatchOutcome
+from analytics.isolation import FailureStreak, process_batch
 from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
-from analytics.reader import Fetched, PartitionReader
+from analytics.reader import Fetched, PartitionReader, ReaderError
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,12 @@ class QueryRunner:
         self.producer = producer
         self.latest = latest
         self.operator = make_operator(query)
-        self.decoder = Decoder(query.source, query.name, config.max_record_bytes)
+        self.decoder = Decoder.for_query(query, config.max_record_bytes)
+        self.streak = FailureStreak()
         self.topics = config.output_topics()
         self.offsets: dict[int, int] = {}
         self.events = 0
-        #: Records that went to the errors topic (unparseable, wrong types, rejected by an ETL query).
+        #: Records routed to the errors topic (not usable, or rejected by the query).
         self.errors = 0
         #: Records in the source not read yet, as of the last batch (for the engine's stats).
         self.lag = 0
@@ -107,6 +108,11 @@ class QueryRunner:
         # at a time anyway, and a single thread keeps one malloc arena and one set of DuckDB thread caches warm
         # instead of spreading them over a pool.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"query-{query.name}")
+        #: The consumer-group commit of the last checkpoint's offsets, while it runs (see :meth:`_flush`).
+        self._committing: asyncio.Task[None] | None = None
+        #: The offsets of the last checkpoint written, and the last ones committed to the consumer group.
+        self._checkpointed: dict[int, int] | None = None
+        self._committed: dict[int, int] | None = None
 
     async def _partitions(self, stop: asyncio.Event) -> list[int]:
         """The source topic's partitions; waits (saying so every 30 s) until the topic exists or ``stop``. Also
@@ -235,7 +241,7 @@ class QueryRunner:
                 # first checkpoint is always written: it tells that the query is up).
                 idle = self.events == checkpointed_events and not pending
                 if time.monotonic() - last_checkpoint >= self._checkpoint_every() and not idle:
-                    await self._flush(pending)
+                    await self._flush(pending, reader)
                     pending = []
                     last_checkpoint, checkpointed_events = time.monotonic(), self.events
                 computing_batch = batch
@@ -243,7 +249,7 @@ class QueryRunner:
             if computing is not None and computing_batch is not None:
                 pending += await self._emit(computing_batch, await computing)
                 computing = None
-            await self._flush(pending)
+            await self._flush(pending, reader)
         finally:
             if fetch is not None:
                 fetch.cancel()
@@ -253,14 +259,41 @@ class QueryRunner:
                 # The worker thread cannot be interrupted; let it end before the reader and operator go away.
                 with contextlib.suppress(Exception):
                     await asyncio.shield(computing)
+            if self.config.progress_group_prefix:
+                # The last checkpoint's offsets, committed before the reader's connections close (a commit of older
+                # ones may still run: it goes first). Bounded: this is for tooling.
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(self._commit_last(reader), 10.0)
             await reader.close()
             self._worker.shutdown(wait=False)
 
-    async def _flush(self, pending: list[asyncio.Future[object]]) -> None:
-        # Outputs first, then the checkpoint that says they were produced.
+    async def _flush(self, pending: list[asyncio.Future[object]], reader: PartitionReader) -> None:
+        # Outputs first, then the checkpoint that says they were produced, then (for tooling only) the same offsets
+        # as the query's consumer group: a failed commit loses nothing, the next checkpoint commits again.
         if pending:
             await asyncio.gather(*pending)
         await self._checkpoint()
+        if self.config.progress_group_prefix and (self._committing is None or self._committing.done()):
+            # In the background, one at a time: finding the group coordinator can take seconds (while Kafka creates
+            # its offsets topic), and the query must not wait on its tooling. A commit still running is not queued
+            # behind: the next checkpoint's offsets supersede these.
+            self._committing = asyncio.create_task(self._commit_progress(reader, dict(self.offsets)))
+        self._checkpointed = dict(self.offsets)
+
+    async def _commit_progress(self, reader: PartitionReader, offsets: dict[int, int]) -> None:
+        group = f"{self.config.progress_group_prefix}{self.query.name}"
+        try:
+            await reader.commit(group, offsets)
+        except ReaderError as exc:
+            log.warning("query %s: %s (progress for tooling only; the checkpoint is written)", self.query.name, exc)
+        else:
+            self._committed = offsets
+
+    async def _commit_last(self, reader: PartitionReader) -> None:
+        if self._committing is not None:
+            await self._committing
+        if self._checkpointed is not None and self._committed != self._checkpointed:
+            await self._commit_progress(reader, self._checkpointed)
 
     def _busy(self, reader: PartitionReader) -> set[int]:
         """Partitions with records not read yet (or not known to have none): never idle."""
@@ -280,8 +313,8 @@ class QueryRunner:
         """Account a processed batch and send its outputs, in batch order."""
         self.offsets.update(batch.next_offsets)
         self.events += sum(len(offsets) for _, offsets, _ in batch.parts)
-        self.batches += 1 if batch.parts else 0
         self.errors += len(outcome.errors)
+        self.batches += 1 if batch.parts else 0
         if self.latest is not None and outcome.results:
             self.latest.update(outcome.results)
         extra = {"source_offsets": {str(p): o for p, o in sorted(self.offsets.items())}}
@@ -291,19 +324,8 @@ class QueryRunner:
         return futures
 
     def _compute(self, batch: Batch) -> BatchOutcome:
-        tables = []
-        errors: list[BadRecord] = []
-        for partition, offsets, values in batch.parts:
-            table, bad = self.decoder.decode(partition, offsets, values)
-            tables.append(table)
-            errors += bad
-        if tables:
-            merged = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-            outcome = self.operator.process(merged, batch.clock_ms, batch.busy)
-        else:
-            outcome = self.operator.tick(batch.clock_ms, batch.busy)
-        outcome.errors = errors + outcome.errors
-        return outcome
+        query = self.query.name
+        return process_batch(self.decoder, self.operator, query, batch.parts, batch.clock_ms, batch.busy, self.streak)
 
 
 class AnalyticsEngine:

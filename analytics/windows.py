@@ -55,9 +55,13 @@ def floor_mod(value: str, modulus: int) -> str:
 
 
 def timed_sql(column: str, relation: str) -> str:
-    """SQL adding ``__et`` (epoch ms of ``column``) to the rows of ``relation`` that have an event time."""
+    """SQL adding ``__et`` (epoch ms of ``column``) to the rows of ``relation`` that have an event time.
+
+    A time is floored to its millisecond, as :func:`analytics.operator.event_time_ms` does for watermarks: DuckDB's
+    ``epoch_ms`` rounds, which put 08:00:59.9996 in the window of 08:01 while the watermark saw 08:00:59.999."""
     quoted = column.replace('"', '""')
-    return f'SELECT *, epoch_ms(CAST("{quoted}" AS TIMESTAMP)) AS __et FROM {relation} WHERE "{quoted}" IS NOT NULL'
+    micros = f'SELECT *, epoch_us(CAST("{quoted}" AS TIMESTAMP)) AS __us FROM {relation} WHERE "{quoted}" IS NOT NULL'
+    return f"SELECT * EXCLUDE (__us), (__us - {floor_mod('__us', 1000)}) // 1000 AS __et FROM ({micros})"
 
 
 def windowed_sql(spec: WindowSpec, relation: str) -> str:

@@ -51,14 +51,18 @@ class RecordSource:
     def __init__(
         self, generator: EventGenerator, realism: RealismConfig, seed: int, *, records_path: bool = True
     ) -> None:
-        # Realism draws from its own stream so turning it on does not change the events themselves.
+        # Realism draws from its own streams so turning it on does not change the events themselves; the delays
+        # and the spoiling each have their own, because they draw at different points: the delays as records are
+        # generated, the spoiling as they leave the delay. Sharing one stream made their interleaving, and so the
+        # records, depend on how many records each chunk held, which a paced run decides by the wall clock.
         rng = random.Random(f"realism-{seed}")  # noqa: S311 - seeded simulation
+        spoil_rng = random.Random(f"malformed-{seed}")  # noqa: S311 - seeded simulation
         self.generator = generator
         self.disorder = Disorder(realism, rng)
-        self.corruptor = Corruptor(realism, rng, generator.key_field)
+        self.corruptor = Corruptor(realism, spoil_rng, generator.key_field)
         self.generated = 0
         self._corrupt_enabled = realism.malformed_ratio > 0.0
-        self._rng_random = rng.random
+        self._rng_random = spoil_rng.random
         self._malformed_ratio = realism.malformed_ratio
         #: The generator's own serializer when it has one (and the records path is not turned off).
         self._records: Callable[[int], list[Record]] | None = None

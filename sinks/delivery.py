@@ -31,7 +31,7 @@ from sinks.buffering import FlushReason, PartitionBuffer, admits, decode_plan, e
 from sinks.config import DeliveryStreamConfig, S3Connection
 from sinks.exceptions import SinkError
 from sinks.prefixes import KeyLayout
-from sinks.worker import WriteWorker
+from sinks.worker import WORKER_MODULE, WriteWorker
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ class DeliveryStream:
         *,
         poll_timeout_ms: int = 200,
         stop_when_caught_up: bool = False,
+        worker_module: str = WORKER_MODULE,
     ) -> None:
+        """``worker_module`` is the module the write worker process runs (tests run one with a guard removed)."""
         if not config.bucket:
             raise SinkError(f"delivery stream {config.name!r} has no bucket")
         self.config = config
@@ -93,7 +95,7 @@ class DeliveryStream:
         self._poll_timeout_ms = poll_timeout_ms
         self._stop_when_caught_up = stop_when_caught_up
         self._stats = DeliveryStats(config.name)
-        self._worker = WriteWorker(config, s3)
+        self._worker = WriteWorker(config, s3, worker_module)
         self._stop: asyncio.Event | None = None
         self._buffers: dict[int, PartitionBuffer] = {}
         self._cuts: dict[int, int] = {}

@@ -4,6 +4,14 @@ Two paths give the same table for the same input. The fast one hands the whole b
 (C++, no Python per record). Whenever it cannot be sure (a parse error, a type conflict, a nested value, a record
 spread over several lines) the batch goes through the per-record path, which finds exactly which records fail and
 why. Which path runs depends only on the batch and the registry, so a replay produces the same bytes.
+
+The per-record path reads JSON with orjson, which is strict (UTF-8 only, no ``NaN``, at most 1,024 levels of
+nesting) and never crashes. pyarrow's reader is lenient where orjson is strict, and it crashes the process on some
+input: arrays or objects nested about 20,000 levels deep when it infers a schema, and a top-level ``null`` at the
+start of its input (both segmentation faults in pyarrow 26). So a batch goes to pyarrow only when none of that can be
+in it: every byte UTF-8, every line an object on its own line, no record with more than
+:data:`SCREENED_BRACKETS` opening brackets; and its result is kept only when it holds no ``NaN`` or ``Infinity``.
+Anything else takes the per-record path, whose verdict is the same whatever the batch.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
@@ -21,6 +30,40 @@ from sinks.buffering import PackedRecords
 from sinks.config import Compression, FieldType
 from sinks.exceptions import ConversionError, ParseError, RecordError
 from sinks.schema import ARROW_TYPES, SchemaRegistry, convert, family_of, inferred_type, merge_families
+
+#: Records with more opening brackets than this never reach pyarrow's reader (they may be nested deep enough to
+#: crash it); orjson, which refuses more than 1,024 levels, reads them instead. A record shorter than this cannot
+#: have so many, so most batches are not scanned at all.
+SCREENED_BRACKETS = 1_000
+
+
+def utf8_problem(data: bytes) -> str | None:
+    """Why ``data`` is not UTF-8 text, or None when it is. ASCII (most records) is recognised at memory speed."""
+    if data.isascii():
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at position {exc.start})"
+    return None
+
+
+def _unsafe_for_pyarrow(records: PackedRecords) -> bool:
+    """Whether the batch holds something pyarrow's JSON reader may crash on or read differently from orjson."""
+    joined = records.joined
+    if utf8_problem(joined) is not None:
+        return True
+    # One record per line (a raw CR also ends a line for the reader), each line an object: a top-level null at the
+    # start of a block of the reader's input crashes it.
+    if joined.count(b"\n") != len(records) - 1 or min(records.lengths) == 0 or b"\r" in joined:
+        return True
+    if joined.rfind(b"null") >= 0 and (not joined.startswith(b"{") or joined.count(b"\n{") != len(records) - 1):
+        return True
+    if max(records.lengths) > SCREENED_BRACKETS:
+        for value, length in zip(records.values, records.lengths, strict=True):
+            if length > SCREENED_BRACKETS and value.count(b"[") + value.count(b"{") > SCREENED_BRACKETS:
+                return True
+    return False
 
 
 @dataclass
@@ -54,10 +97,9 @@ def encode_batch(values: list[bytes] | PackedRecords, registry: SchemaRegistry) 
 def _fast(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
     if registry.has_per_record_types():
         raise _NeedsSlowPath
-    joined = records.joined
-    # A record spread over several lines (pretty-printed JSON) would shift rows against offsets.
-    if joined.count(b"\n") != len(records) - 1 or min(records.lengths) == 0:
+    if _unsafe_for_pyarrow(records):
         raise _NeedsSlowPath
+    joined = records.joined
     read = pa_json.ReadOptions(use_threads=False, block_size=max(len(joined) + 1, 1 << 20))
     schema = registry.arrow_schema()
     # Once the registry knows some fields, most batches bring no new one: reading with the schema alone (no
@@ -75,6 +117,10 @@ def _fast(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
         raise _NeedsSlowPath
     new: dict[str, FieldType] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
+        if column.type == pa.float64() and pc.any(pc.invert(pc.is_finite(column))).as_py() is True:
+            raise _NeedsSlowPath  # the literals NaN or Infinity, which pyarrow reads and JSON does not have
+        if pa.types.is_timestamp(column.type) and not _within_years(column):
+            raise _NeedsSlowPath  # the per-record path refuses it with its reason
         if name in registry.fields or column.type == pa.null():
             continue
         kind = inferred_type(column.type)
@@ -90,14 +136,20 @@ def _slow(values: list[bytes], registry: SchemaRegistry) -> EncodedBatch:
     parsed: list[dict[str, Any] | None] = []
     errors: list[tuple[int, RecordError]] = []
     for index, value in enumerate(values):
+        problem = utf8_problem(value)
         try:
-            obj = orjson.loads(value)
-        except orjson.JSONDecodeError as exc:
-            errors.append((index, ParseError(f"not valid JSON: {exc}")))
-            parsed.append(None)
-            continue
-        if not isinstance(obj, dict):
-            errors.append((index, ParseError(f"a record must be a JSON object, got {type(obj).__name__}")))
+            if problem is not None:
+                raise ParseError(problem)
+            try:
+                obj = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                if str(exc).startswith("depth limit exceeded"):
+                    raise ParseError(f"nested deeper than 1,024 levels ({exc})") from None
+                raise ParseError(f"not valid JSON: {exc}") from None
+            if not isinstance(obj, dict):
+                raise ParseError(f"a record must be a JSON object, got {_json_type(obj)}")
+        except ParseError as error:
+            errors.append((index, error))
             parsed.append(None)
             continue
         parsed.append(obj)
@@ -121,6 +173,23 @@ def _slow(values: list[bytes], registry: SchemaRegistry) -> EncodedBatch:
     arrays = [pa.array(columns[name], type=ARROW_TYPES[registry.fields[name]]) for name in names]
     table = pa.Table.from_arrays(arrays, names=names) if names else pa.table({"_": pa.nulls(len(rows))}).drop(["_"])
     return EncodedBatch(_normalise(table, registry), rows if errors else None, errors)
+
+
+#: Milliseconds since the epoch of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+_YEARS_1_TO_9999 = (-62_135_596_800_000, 253_402_300_799_999)
+
+
+def _within_years(column: pa.ChunkedArray) -> bool:
+    """Whether every time in ``column`` (a timestamp column) is in the years 1 to 9999 (UTC)."""
+    millis = pc.cast(pc.cast(column, pa.timestamp("ms", tz="UTC")), pa.int64())
+    bounds = pc.min_max(millis).as_py()
+    low, high = _YEARS_1_TO_9999
+    return bounds["min"] is None or (bounds["min"] >= low and bounds["max"] <= high)
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def _register_new_fields(parsed: list[dict[str, Any] | None], registry: SchemaRegistry) -> None:

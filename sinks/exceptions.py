@@ -5,6 +5,7 @@ SinkError
 ├── RecordError           one record cannot be delivered (it goes to the error prefix, the stream goes on)
 │   ├── ParseError            not a JSON object
 │   ├── ConversionError       a value does not fit its column's type
+│   ├── IsolatedError         converting the record crashed or failed the converter; it was isolated unread
 │   └── PartitioningError     a partition key is missing or not usable in an object key
 ├── DestinationError      S3 refused a request for a reason retrying will not fix
 └── StopRequested         a stop came while waiting for S3; nothing was committed
@@ -41,6 +42,11 @@ class ConversionError(RecordError):
     """A field's value does not convert to the column's type (a type conflict with the schema)."""
 
     code = "DataFormatConversion.InvalidSchema"
+
+
+class IsolatedError(RecordError):
+    """Converting this record crashed the write worker, or raised where no other record did: it was found by
+    screening (:mod:`sinks.isolation`) and goes to the errors unconverted."""
 
 
 class PartitioningError(RecordError):

@@ -6,13 +6,14 @@ after a crash overwrite objects instead of duplicating them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sinks.buffering import PackedBuffer
+from sinks.buffering import PackedBuffer, PackedRecords
 from sinks.config import DeliveryStreamConfig
 from sinks.encoding import encode_batch, to_parquet
 from sinks.error_output import error_line
-from sinks.exceptions import PartitioningError, PrefixError, RecordError
+from sinks.exceptions import IsolatedError, PartitioningError, PrefixError, RecordError
 from sinks.naming import DATA_EXTENSION, ERROR_EXTENSION, object_name, random_string, record_time
 from sinks.prefixes import KeyLayout, check_partition_value
 from sinks.schema import SchemaRegistry
@@ -30,13 +31,33 @@ class PendingObject:
 
 
 def partition_objects(
-    config: DeliveryStreamConfig, layout: KeyLayout, registry: SchemaRegistry, buffer: PackedBuffer
+    config: DeliveryStreamConfig,
+    layout: KeyLayout,
+    registry: SchemaRegistry,
+    buffer: PackedBuffer,
+    quarantine: Mapping[int, str] | None = None,
 ) -> tuple[list[PendingObject], int]:
-    """Objects (data, then errors) of one partition's buffer, and how many records failed."""
+    """Objects (data, then errors) of one partition's buffer, and how many records failed.
+
+    ``quarantine`` maps offsets of records that must not be converted (they crashed the converter) to the reason
+    they go to the errors with."""
     topic, partition = config.source_topic, buffer.partition
-    batch = encode_batch(buffer.records, registry)
-    errors: list[tuple[int, RecordError]] = list(batch.errors)
-    table = batch.table
+    kept: list[int] | None = None
+    records = buffer.records
+    if quarantine:
+        kept = [i for i, offset in enumerate(buffer.offsets) if offset not in quarantine]
+        raw = buffer.values
+        records = PackedRecords.of([raw[i] for i in kept])
+    converted = encode_batch(records, registry)
+
+    def source_index(row: int) -> int:
+        index = converted.source_index(row)
+        return index if kept is None else kept[index]
+
+    errors: list[tuple[int, RecordError]] = [(i if kept is None else kept[i], e) for i, e in converted.errors]
+    if quarantine:
+        errors += [(i, IsolatedError(quarantine[o])) for i, o in enumerate(buffer.offsets) if o in quarantine]
+    table = converted.table
     keys = layout.partition_keys
     groups: dict[tuple[str, ...], list[int]] = {}
     if table.num_rows and keys:
@@ -45,14 +66,14 @@ def partition_objects(
             try:
                 values = tuple(check_partition_value(k, col[row]) for k, col in zip(keys, columns, strict=True))
             except ValueError as exc:
-                errors.append((batch.source_index(row), PartitioningError(str(exc))))
+                errors.append((source_index(row), PartitioningError(str(exc))))
                 continue
             groups.setdefault(values, []).append(row)
     elif table.num_rows:
         groups[()] = list(range(table.num_rows))
     objects: list[PendingObject] = []
     for values, rows in groups.items():
-        first = batch.source_index(rows[0])
+        first = source_index(rows[0])
         first_offset = buffer.offsets[first]
         when = record_time(buffer.timestamps[first])
         try:
@@ -60,14 +81,14 @@ def partition_objects(
                 when, random_string(topic, partition, first_offset), dict(zip(keys, values, strict=True))
             )
         except PrefixError as exc:
-            errors.extend((batch.source_index(r), PartitioningError(str(exc))) for r in rows)
+            errors.extend((source_index(r), PartitioningError(str(exc))) for r in rows)
             continue
         sub = table if len(rows) == table.num_rows else table.take(rows)
         metadata = {
             "kemu.topic": topic,
             "kemu.partition": str(partition),
             "kemu.first_offset": str(first_offset),
-            "kemu.last_offset": str(buffer.offsets[batch.source_index(rows[-1])]),
+            "kemu.last_offset": str(buffer.offsets[source_index(rows[-1])]),
             "kemu.records": str(len(rows)),
         }
         body = to_parquet(sub, config.compression, metadata)

@@ -26,16 +26,25 @@ FATAL_CODES = frozenset(
 )
 
 
+#: Seconds to connect, and the longest S3 may stay silent on a connection (before an answer, or between its bytes).
+#: A frozen server (stopped, hung, behind a dead link) still accepts connections, so only the read timeout notices
+#: it: with botocore's one-second wait for ``100 Continue``, a request to it fails after about 12 s, and the
+#: outage shows ("waiting for S3") then. A live server answers a PUT within milliseconds of its last byte.
+CONNECT_TIMEOUT_S = 2
+READ_TIMEOUT_S = 10
+
+
 def make_client(connection: S3Connection) -> S3Client:
-    """A boto3 client for S3-compatible servers: path-style, checksums only when required, short timeouts
-    (our own loop retries, so an outage is noticed quickly and logged)."""
+    """A boto3 client for S3-compatible servers: path-style, checksums only when required, short timeouts and a
+    single attempt per call (our own loop retries, so an outage is noticed quickly and logged)."""
     config = Config(
         s3={"addressing_style": "path"},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        retries={"max_attempts": 1, "mode": "standard"},
-        connect_timeout=2,
-        read_timeout=30,
+        # ``max_attempts`` counts retries, not attempts: 1 made botocore try twice, doubling the silence.
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
         max_pool_connections=8,
     )
     secret = connection.secret_access_key.get_secret_value() if connection.secret_access_key else None
@@ -117,7 +126,9 @@ class S3Destination:
         while True:
             try:
                 result = await asyncio.to_thread(call)
-                self.waiting_since = None
+                if self.waiting_since is not None:
+                    log.warning("S3 answers again after %.0f s; resuming", loop.time() - self.waiting_since)
+                    self.waiting_since = None
                 return result
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))

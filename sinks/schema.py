@@ -65,12 +65,20 @@ def merge_families(families: list[FieldType]) -> FieldType:
     return families[0]
 
 
+def out_of_years(field: str, value: str) -> str:
+    """The reason for a timestamp outside what a ``timestamp`` column's readers can all represent."""
+    return f"field {field!r}: {value[:64]!r} is outside the years 1 to 9999 in UTC"
+
+
 def convert(field: str, value: Any, kind: FieldType) -> Any:
     """``value`` as a Python value for a column of ``kind``; :class:`ConversionError` on a type conflict."""
     if value is None:
         return None
     if kind is FieldType.JSON:
-        return orjson.dumps(value).decode()
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes (254 levels)
+            raise ConversionError(f"field {field!r}: nested too deeply to keep as JSON text ({exc})") from None
     got = family_of(value)
     if kind is FieldType.DOUBLE and got in (FieldType.BIGINT, FieldType.DOUBLE):
         return float(value)
@@ -79,7 +87,10 @@ def convert(field: str, value: Any, kind: FieldType) -> Any:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise ConversionError(f"field {field!r}: {value[:64]!r} is not an ISO-8601 timestamp") from None
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        try:
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except OverflowError:
+            raise ConversionError(out_of_years(field, value)) from None
     if got is kind:
         if kind is FieldType.BIGINT and not INT64_MIN <= value <= INT64_MAX:
             raise ConversionError(f"field {field!r}: {value} does not fit a 64-bit integer")

@@ -8,32 +8,35 @@ so the exactly-once protocol (plan, write, commit) is unchanged.
 
 Messages are length-prefixed pickles over the child's stdin and stdout: the peer is our own child, spawned from
 the same code. A worker that dies (killed, out of memory) is noticed as end of file; it is restarted and given the
-same write again, which rewrites the same keys with the same bytes, as a replay after a crash does.
+same write again, which rewrites the same keys with the same bytes, as a replay after a crash does. A worker that
+keeps dying while converting the same write is made to find the record that kills it (:mod:`sinks.isolation`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import pickle
 import struct
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from sinks.buffering import PackedBuffer, PartitionBuffer
 from sinks.config import DeliveryStreamConfig, S3Connection
 from sinks.exceptions import DestinationError, SinkError, StopRequested
+from sinks.isolation import MAX_PLAIN_DEATHS, JobIsolation, describe_exit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _HEADER = struct.Struct("!Q")
-#: Restarts of a dead worker for one write before the stream gives up (then its records are re-read next run).
-MAX_RESTARTS = 3
+#: The module the worker process runs.
+WORKER_MODULE = "sinks.worker_main"
 #: The child must import this very ``sinks`` (a source checkout, a test run's path), not another install.
 _ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -56,6 +59,37 @@ class WriteJob:
     job: int
     buffers: list[PackedBuffer]
     sizes: list[int]
+    #: Isolation (:mod:`sinks.isolation`): screen the records in announced groups before converting them; the
+    #: quarantined (partition, offset) records go to the errors with their reason; the ``narrow`` groups
+    #: (partition, first offset) are screened record by record.
+    screen: bool = False
+    quarantine: dict[tuple[int, int], str] = field(default_factory=dict)
+    narrow: frozenset[tuple[int, int]] = frozenset()
+
+
+@dataclass(frozen=True)
+class Converted:
+    """The worker converted ``job`` (its objects wait for the ``Go``)."""
+
+    job: int
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Sent before the worker converts a screening probe of ``job``: the group of ``partition`` starting at offset
+    ``group``, or only its record at ``record``."""
+
+    job: int
+    partition: int
+    group: int
+    record: int | None
+
+
+@dataclass(frozen=True)
+class Screened:
+    """Every screening probe of ``job`` passed: its own conversion follows."""
+
+    job: int
 
 
 @dataclass(frozen=True)
@@ -65,13 +99,19 @@ class Go:
     job: int
 
 
-def job_frames(job: int, buffers: list[PartitionBuffer]) -> list[bytes]:
-    """The pieces to write for one job: the message, then one raw block per buffer."""
+def job_message(job: int, buffers: list[PartitionBuffer]) -> tuple[WriteJob, list[bytes]]:
+    """One job's message (its records left out) and the raw blocks that follow it, one per buffer."""
     packed = [PackedBuffer.pack(b) for b in buffers]
     blocks = [p.records.joined for p in packed]
     for p in packed:
         p.records.joined = b""
-    return [frame(WriteJob(job, packed, [len(b) for b in blocks])), *blocks]
+    return WriteJob(job, packed, [len(b) for b in blocks]), blocks
+
+
+def job_frames(job: int, buffers: list[PartitionBuffer]) -> list[bytes]:
+    """The pieces to write for one job: the message, then one raw block per buffer."""
+    message, blocks = job_message(job, buffers)
+    return [frame(message), *blocks]
 
 
 def read_job_blocks(job: WriteJob, stream: IO[bytes]) -> bool:
@@ -156,11 +196,30 @@ def _widen_pipe(proc: asyncio.subprocess.Process) -> None:
 class WorkerDied(SinkError):
     """The worker process ended (or closed its pipe) while it had work."""
 
+    def __init__(self, message: str, generation: int, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        #: Which start of the worker died (a death is handled once, whoever notices it).
+        self.generation = generation
+        self.exit_code = exit_code
+
 
 @dataclass
 class _Outstanding:
-    pieces: list[bytes]
+    message: WriteJob
+    blocks: list[bytes]
     go: bool = False
+    converted: bool = False
+    isolation: JobIsolation = field(default_factory=JobIsolation)
+
+    def pieces(self) -> list[bytes]:
+        isolation = self.isolation
+        message = dataclasses.replace(
+            self.message,
+            screen=isolation.screen,
+            quarantine=dict(isolation.quarantine),
+            narrow=frozenset(isolation.narrow),
+        )
+        return [frame(message), *self.blocks]
 
 
 class WriteWorker:
@@ -171,9 +230,11 @@ class WriteWorker:
     the commits and uploads of the write before; its ``go`` must wait for that write's final commit.
     """
 
-    def __init__(self, config: DeliveryStreamConfig, s3: S3Connection) -> None:
+    def __init__(self, config: DeliveryStreamConfig, s3: S3Connection, module: str = WORKER_MODULE) -> None:
+        """``module`` is what the worker process runs (``python -m``)."""
         self._config = config
         self._s3 = s3
+        self._module = module
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._results: dict[int, asyncio.Future[WriteResult]] = {}
@@ -182,6 +243,11 @@ class WriteWorker:
         self._next_job = 0
         # A job's pieces go out with awaits in between; another message must not land inside them.
         self._sending = asyncio.Lock()
+        # One death is handled once, though the reader, a send and every waiting write may all notice it.
+        self._recovering = asyncio.Lock()
+        self._generation = 0
+        #: Deaths since the last completed write, while no write was converting (during uploads).
+        self._idle_deaths = 0
         self._retries_before = 0  # retries counted by workers that were replaced
         self._retries_now = 0
         #: Whether the worker is waiting for S3 right now (an outage).
@@ -205,15 +271,18 @@ class WriteWorker:
         # Firehose API runs delivery streams on uvloop); not a new session, which would escape the caller's nice
         # value under the kernel's autogroup scheduling.
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sinks.worker_main",
+            sys.executable, "-m", self._module,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, preexec_fn=os.setpgrp,
         )  # fmt: skip
         _widen_pipe(self._proc)
+        self._generation += 1
         self._retries_before += self._retries_now
         self._retries_now = 0
         self.waiting = False
         self._ready = asyncio.get_running_loop().create_future()
-        self._reader = asyncio.create_task(self._read(self._proc), name=f"worker-reader-{self._config.name}")
+        self._reader = asyncio.create_task(
+            self._read(self._proc, self._generation), name=f"worker-reader-{self._config.name}"
+        )
         level = logging.getLogger("sinks").getEffectiveLevel()
         await self._send(frame(Init(self._config, self._s3, level)))
         await self._wait(self._ready, None)
@@ -222,9 +291,9 @@ class WriteWorker:
         """Hand a write's buffers to the worker, which converts them at once; returns the job's number."""
         job = self._next_job
         self._next_job += 1
-        self._outstanding[job] = _Outstanding(job_frames(job, buffers))
+        self._outstanding[job] = _Outstanding(*job_message(job, buffers))
         self._results[job] = asyncio.get_running_loop().create_future()
-        await self._guarded(self._send, *self._outstanding[job].pieces)
+        await self._guarded(self._send, *self._outstanding[job].pieces())
         return job
 
     async def go(self, job: int) -> None:
@@ -237,18 +306,16 @@ class WriteWorker:
 
         A worker that dies is restarted and given the outstanding jobs again (same keys, same bytes). A ``stop``
         while the worker waits for S3 abandons the write with :class:`StopRequested` (nothing is committed)."""
-        for attempt in range(MAX_RESTARTS + 1):
+        while True:
             try:
                 result = await self._wait(self._results[job], stop)
-            except WorkerDied as exc:
-                if attempt == MAX_RESTARTS:
-                    raise SinkError(f"the write worker of {self._config.name!r} keeps dying: {exc}") from None
-                await self._restart(exc)
+            except WorkerDied as died:
+                await self._recover(died)
                 continue
             del self._results[job]
             self._outstanding.pop(job, None)
+            self._idle_deaths = 0
             return result
-        raise SinkError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def close(self) -> None:
         """Let the worker exit (end of its input); kill it if it does not within a few seconds."""
@@ -266,34 +333,51 @@ class WriteWorker:
                 self._reader.cancel()
             self._proc = None
 
-    async def _restart(self, why: WorkerDied) -> None:
-        log.warning("write worker of %r died (%s); restarting it and writing again", self._config.name, why)
-        await self._kill()
-        self.restarts += 1
-        for future in self._results.values():
-            if future.done():
-                future.exception()  # consumed: replaced below
-        self._results = {job: asyncio.get_running_loop().create_future() for job in self._outstanding}
-        await self.start()
-        for job, outstanding in self._outstanding.items():
-            await self._send(*outstanding.pieces)
-            if outstanding.go:
-                await self._send(frame(Go(job)))
+    async def _recover(self, died: WorkerDied) -> None:
+        """Restart the worker after ``died`` (once per death) and give it every outstanding job again.
+
+        The death counts against the write it was converting, which after repeated deaths is screened to find the
+        record that kills it (:mod:`sinks.isolation`); :class:`SinkError` when the stream must give up."""
+        async with self._recovering:
+            if died.generation != self._generation:
+                return  # another task already restarted the worker after this death
+            while True:
+                self._account(died)
+                log.warning("write worker of %r died (%s); restarting it and writing again", self._config.name, died)
+                await self._kill()
+                self.restarts += 1
+                for future in self._results.values():
+                    if future.done():
+                        future.exception()  # consumed: replaced below
+                self._results = {job: asyncio.get_running_loop().create_future() for job in self._outstanding}
+                try:
+                    await self.start()
+                    for job, outstanding in self._outstanding.items():
+                        outstanding.converted = False
+                        await self._send(*outstanding.pieces())
+                        if outstanding.go:
+                            await self._send(frame(Go(job)))
+                except WorkerDied as again:
+                    died = again
+                    continue
+                return
+
+    def _account(self, died: WorkerDied) -> None:
+        """Count ``died`` against the write being converted, or against the worker when none was."""
+        converting = next((o for o in self._outstanding.values() if not o.converted), None)
+        if converting is not None:
+            converting.isolation.on_death(self._config.name, died.exit_code)
+            return
+        self._idle_deaths += 1
+        if self._idle_deaths > MAX_PLAIN_DEATHS:
+            raise SinkError(f"the write worker of {self._config.name!r} keeps dying: {died}")
 
     async def _guarded(self, send: Any, *pieces: bytes) -> None:
-        """Send, restarting a dead worker (which resends everything outstanding, these pieces included)."""
-        for attempt in range(MAX_RESTARTS + 1):
-            try:
-                await send(*pieces)
-                return
-            except WorkerDied as exc:
-                if attempt == MAX_RESTARTS:
-                    raise SinkError(f"the write worker of {self._config.name!r} keeps dying: {exc}") from None
-                try:
-                    await self._restart(exc)
-                    return
-                except WorkerDied:
-                    continue
+        """Send; a dead worker is restarted, and the restart resends everything outstanding, these pieces included."""
+        try:
+            await send(*pieces)
+        except WorkerDied as died:
+            await self._recover(died)
 
     async def _kill(self) -> None:
         proc = self._proc
@@ -303,18 +387,22 @@ class WriteWorker:
             await proc.wait()
 
     async def _send(self, *pieces: bytes) -> None:
-        proc = self._proc
+        proc, generation = self._proc, self._generation
         if proc is None or proc.stdin is None or proc.returncode is not None:
-            raise WorkerDied("not running")
+            raise WorkerDied("not running", generation, None if proc is None else proc.returncode)
         try:
             async with self._sending:
                 for piece in pieces:
                     proc.stdin.write(piece)
                     await proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError) as exc:
-            raise WorkerDied(f"its input closed ({type(exc).__name__})") from None
+            code: int | None = None
+            with contextlib.suppress(TimeoutError):
+                code = await asyncio.wait_for(proc.wait(), 5)
+            closed = f"its input closed ({type(exc).__name__}, {describe_exit(code)})"
+            raise WorkerDied(closed, generation, code) from None
 
-    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+    async def _read(self, proc: asyncio.subprocess.Process, generation: int) -> None:
         """Route the worker's messages: status to the counters, results to their jobs; end of file fails them all."""
         assert proc.stdout is not None  # noqa: S101 - spawned with stdout=PIPE
         try:
@@ -322,8 +410,16 @@ class WriteWorker:
                 header = await proc.stdout.readexactly(_HEADER.size)
                 (size,) = _HEADER.unpack(header)
                 message = pickle.loads(await proc.stdout.readexactly(size))  # noqa: S301 - our own child
+                job = getattr(message, "job", None)
+                outstanding = self._outstanding.get(job) if isinstance(job, int) else None
                 if isinstance(message, Status):
                     self._retries_now, self.waiting = message.retries, message.waiting
+                elif isinstance(message, Converted) and outstanding is not None:
+                    outstanding.converted = True
+                elif isinstance(message, Screening) and outstanding is not None:
+                    outstanding.isolation.announced = (message.partition, message.group, message.record)
+                elif isinstance(message, Screened) and outstanding is not None:
+                    outstanding.isolation.screened()
                 elif isinstance(message, Ready):
                     _settle(self._ready, None)
                 elif isinstance(message, WriteResult):
@@ -333,7 +429,9 @@ class WriteWorker:
                     _fail(self._ready if message.job is None else self._results.get(message.job), error)
         except (asyncio.IncompleteReadError, ConnectionResetError):
             code = await proc.wait()
-            died = WorkerDied(f"exit code {code}")
+            if generation != self._generation:
+                return  # a worker already replaced: its death was handled, the futures now are the new worker's
+            died = WorkerDied(describe_exit(code), generation, code)
             _fail(self._ready, died)
             for future in self._results.values():
                 _fail(future, died)

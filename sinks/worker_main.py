@@ -5,6 +5,10 @@ each converts the partitions in order (the schema registry grows deterministical
 the next partition converts, saves the registry if it grew, and only then answers with a
 :class:`~sinks.worker.WriteResult`. It exits at the end of its input, which is also what it sees when the parent
 dies: an orphan never goes on writing.
+
+A job marked for screening is first converted in announced probes of a few records (:mod:`sinks.isolation`), so
+that the parent learns which record kills the process; a conversion that raises is screened the same way here,
+without dying, and the records that raise alone go to the errors.
 """
 
 from __future__ import annotations
@@ -16,19 +20,36 @@ import queue
 import signal
 import sys
 import threading
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
 import pyarrow as pa
 
+from sinks.buffering import PackedBuffer, PackedRecords
 from sinks.exceptions import DestinationError
+from sinks.isolation import SCREEN_GROUP
 from sinks.naming import STREAM_VERSION
 from sinks.objects import PendingObject, partition_objects
 from sinks.prefixes import KeyLayout
 from sinks.s3 import S3Destination, make_client
 from sinks.schema import SchemaRegistry
-from sinks.worker import Failed, Go, Init, Ready, Status, WriteJob, WriteResult, frame, read_frame, read_job_blocks
+from sinks.worker import (
+    Converted,
+    Failed,
+    Go,
+    Init,
+    Ready,
+    Screened,
+    Screening,
+    Status,
+    WriteJob,
+    WriteResult,
+    frame,
+    read_frame,
+    read_job_blocks,
+)
 
 log = logging.getLogger("sinks.worker")
 
@@ -68,6 +89,8 @@ class Worker:
             raise DestinationError(f"delivery stream {self.config.name!r} has no bucket")
         self.dest = S3Destination(make_client(init.s3), self.config.bucket)
         self._out = out
+        # Screening announcements are sent from the conversion thread, the rest from the event loop.
+        self._out_lock = threading.Lock()
         self._status = Status(0, False)
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encode")
         self._to_encode: asyncio.Queue[WriteJob] = asyncio.Queue()
@@ -75,8 +98,10 @@ class Worker:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def send(self, message: object) -> None:
-        self._out.write(frame(message))
-        self._out.flush()
+        data = frame(message)
+        with self._out_lock:
+            self._out.write(data)
+            self._out.flush()
 
     async def prepare(self) -> None:
         """Load the saved registry (inferred streams) and abort this stream's incomplete multipart uploads."""
@@ -90,9 +115,13 @@ class Worker:
             if aborted:
                 log.info("aborted %d incomplete multipart uploads under %r", aborted, root)
 
+    def start_reporting(self) -> None:
+        """Send a :class:`Status` whenever it changes, from now on: S3 may already be away while the worker
+        prepares, and the parent shows that as "waiting for S3"."""
+        self._spawn(self._report_status())
+
     async def serve(self, inbox: queue.Queue[Any]) -> None:
         self._spawn(self._encode_loop())
-        self._spawn(self._report_status())
         while True:
             message = await asyncio.to_thread(inbox.get)
             if isinstance(message, WriteJob):
@@ -117,13 +146,30 @@ class Worker:
                 future.set_exception(exc)
             else:
                 future.set_result(encoded)
+            self.send(Converted(job.job))
             del job  # the raw records are not needed any more; do not keep them until the next job arrives
 
     def _encode(self, job: WriteJob) -> _Encoded:
+        quarantine = dict(job.quarantine)
+        if job.screen:
+            self._screen(job, quarantine, announce=True)
+        fields, dirty = dict(self.registry.fields), self.registry.dirty
+        try:
+            return self._convert(job, quarantine)
+        except Exception:
+            # A record the converter raises on: find it (and any other) and convert the rest. The registry goes
+            # back to where it stood, so the conversion after screening is the one a replay makes.
+            log.warning("converting write %d failed; screening its records", job.job, exc_info=True)
+            self.registry.fields, self.registry.dirty = fields, dirty
+            self._screen(job, quarantine, announce=False)
+            return self._convert(job, quarantine)
+
+    def _convert(self, job: WriteJob, quarantine: dict[tuple[int, int], str]) -> _Encoded:
         objects: list[PendingObject] = []
         failed = 0
         for buffer in job.buffers:
-            found, errors = partition_objects(self.config, self.layout, self.registry, buffer)
+            isolated = {o: reason for (p, o), reason in quarantine.items() if p == buffer.partition}
+            found, errors = partition_objects(self.config, self.layout, self.registry, buffer, isolated)
             objects.extend(found)
             failed += errors
         snapshot = None
@@ -131,6 +177,47 @@ class Worker:
             self.registry.dirty = False
             snapshot = self.registry.to_json()
         return _Encoded(objects, failed, snapshot)
+
+    def _screen(self, job: WriteJob, quarantine: dict[tuple[int, int], str], announce: bool) -> None:
+        """Convert ``job``'s records in probes of :data:`SCREEN_GROUP` (one by one in its narrowed groups), each
+        announced first when ``announce``; records that raise on their own are added to ``quarantine``."""
+        for buffer in job.buffers:
+            partition, offsets = buffer.partition, buffer.offsets
+            for start in range(0, len(offsets), SCREEN_GROUP):
+                group = [i for i in range(start, min(start + SCREEN_GROUP, len(offsets)))
+                         if (partition, offsets[i]) not in quarantine]  # fmt: skip
+                if not group:
+                    continue
+                if (partition, offsets[start]) not in job.narrow:
+                    if announce:
+                        self.send(Screening(job.job, partition, offsets[start], None))
+                    if self._probe(buffer, group) is None:
+                        continue
+                for i in group:
+                    if announce:
+                        self.send(Screening(job.job, partition, offsets[start], offsets[i]))
+                    problem = self._probe(buffer, [i])
+                    if problem is not None:
+                        quarantine[(partition, offsets[i])] = f"converting this record failed: {problem}"
+        if announce:
+            self.send(Screened(job.job))
+
+    def _probe(self, buffer: PackedBuffer, indices: list[int]) -> str | None:
+        """Convert the records at ``indices`` of ``buffer`` as the job would, on a copy of the registry; why that
+        raised, or None."""
+        values = buffer.values
+        sub = PackedBuffer(
+            buffer.partition,
+            PackedRecords.of([values[i] for i in indices]),
+            array("q", [buffer.offsets[i] for i in indices]),
+            array("q", [buffer.timestamps[i] for i in indices]),
+        )
+        registry = SchemaRegistry(dict(self.registry.fields), declared=self.registry.declared)
+        try:
+            partition_objects(self.config, self.layout, registry, sub)
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     async def _upload(self, job: int) -> None:
         try:
@@ -200,6 +287,7 @@ def _read_input(stream: IO[bytes], inbox: queue.Queue[Any]) -> None:
 async def serve(init: Init, inbox: queue.Queue[Any], out: IO[bytes]) -> None:
     try:
         worker = Worker(init, out)
+        worker.start_reporting()
         await worker.prepare()
     except Exception as exc:
         log.debug("worker start failed", exc_info=True)

@@ -13,5 +13,6 @@ SELECT
     'warning' AS severity,
     'device ' || device_id || ' silent since ' || strftime(MAX(event_time), '%Y-%m-%dT%H:%M:%S') AS message
 FROM TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '1 minute')
+WHERE device_id IS NOT NULL
 GROUP BY window_start, window_end, device_id
 HAVING MAX(event_time) < window_end - INTERVAL '30 seconds'

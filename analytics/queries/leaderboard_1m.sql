@@ -13,7 +13,7 @@ SELECT
     player_id AS key,
     SUM(points) AS score
 FROM TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '1 minute')
-WHERE event_type = 'score'
+WHERE event_type = 'score' AND player_id IS NOT NULL
 GROUP BY window_start, window_end, player_id
 QUALIFY rank <= 10
 ORDER BY window_start, rank

@@ -15,7 +15,7 @@ SELECT
     player_id AS key,
     SUM(points) AS score
 FROM HOP(events, DESCRIPTOR(event_time), INTERVAL '10 seconds', INTERVAL '10 minutes')
-WHERE event_type = 'score'
+WHERE event_type = 'score' AND player_id IS NOT NULL
 GROUP BY window_start, window_end, player_id
 QUALIFY rank <= 10
 ORDER BY window_start, rank

@@ -71,7 +71,7 @@ class AlertRecord(BaseModel):
 
     alert_id: Annotated[str, Field(min_length=1, max_length=512)]
     query: str
-    key: str
+    key: str | None
     window_start: UtcTime
     window_end: UtcTime
     emitted_at: UtcTime
@@ -85,7 +85,7 @@ class AlertRecord(BaseModel):
 
 class LeaderboardEntry(BaseModel):
     rank: int = Field(ge=1, description="1-based rank within the window.")
-    key: str = Field(description="What is ranked (a player id for the game leaderboards).")
+    key: str | None = Field(description="What is ranked (a player id for the game leaderboards); null for a NULL key.")
     score: float
 
 
@@ -118,7 +118,7 @@ class LeaderboardList(BaseModel):
 class Alert(BaseModel):
     alert_id: str
     query: str
-    key: str
+    key: str | None
     window_start: UtcTime
     window_end: UtcTime
     emitted_at: UtcTime

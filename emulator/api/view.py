@@ -47,10 +47,12 @@ class BoardWindow:
     @classmethod
     def of(cls, record: ResultRecord) -> BoardWindow:
         entries = [
-            LeaderboardEntry(rank=int(row["rank"]), key=str(row["key"]), score=float(row["score"]))
+            LeaderboardEntry(
+                rank=int(row["rank"]), key=None if row["key"] is None else str(row["key"]), score=float(row["score"])
+            )
             for row in record.rows
         ]
-        entries.sort(key=lambda e: (e.rank, e.key))
+        entries.sort(key=lambda e: (e.rank, e.key is not None, e.key or ""))
         return cls(record, entries)
 
     def answer(self, limit: int) -> LeaderboardWindow:

@@ -16,6 +16,7 @@ from emulator.settings import Settings
 
 if TYPE_CHECKING:
     from analytics.compiler import CompiledQuery
+    from analytics.replay import ReplayStats
 
 analytics_app = typer.Typer(
     help="Event-time SQL windows over the streams (Kinesis Data Analytics).", no_args_is_help=True
@@ -75,7 +76,7 @@ def run(
     settings = settings_of(ctx)
     selected = _select(_catalog(settings, queries), query or [])
     engine = AnalyticsEngine(selected, kafka_bootstrap(settings, "read"), settings.analytics)
-    console.print(f"running {', '.join(q.name for q in selected)}; Ctrl-C stops", highlight=False)
+    console.print(f"running {', '.join(q.name for q in selected)}; Ctrl-C stops", highlight=False, markup=False)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -88,7 +89,7 @@ def run(
         asyncio.run(main())
     except AnalyticsError as exc:
         raise AnalyticsCliError(str(exc)) from exc
-    console.print("stopped; checkpoints written")
+    console.print("stopped; checkpoints written", markup=False)
 
 
 @analytics_app.command("replay")
@@ -105,13 +106,52 @@ def replay_command(
         raise ConfigurationError(f"input file {input_path} does not exist")
     from analytics import AnalyticsError, replay
 
-    selected = _select(_catalog(settings_of(ctx), queries), [query])[0]
+    catalog = _catalog(settings_of(ctx), queries)
+    selected = _select(catalog, [query])[0]
     try:
         stats = replay(selected, input_path, output_path, batch_size)
     except AnalyticsError as exc:
         raise AnalyticsCliError(str(exc)) from exc
     console.print(
-        f"{stats.events} events → {stats.records} records ({stats.results} window results, {stats.late} late, "
-        f"{stats.errors} errors) in {output_path}",
+        f"{stats.events} events → {stats.records} records ({stats.results} window results, {stats.rows} rows, "
+        f"{stats.late} late, {stats.errors} errors) in {output_path}",
         highlight=False,
+        markup=False,
     )
+    absent = stats.absent(selected)
+    if absent and stats.events:
+        mismatch = _mismatch(selected, stats, absent, input_path, catalog)
+        # Nothing found and nothing to find it in: the file is of another stream, not a quiet stretch of this one.
+        # A script must see that (exit 1); with rows found, the column may just be optional, so only a warning.
+        if stats.rows == 0:
+            raise AnalyticsCliError(mismatch)
+        console.print(f"warning: {mismatch}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _mismatch(
+    query: CompiledQuery, stats: ReplayStats, absent: list[str], input_path: Path, catalog: dict[str, CompiledQuery]
+) -> str:
+    """What a replay's input lacks for ``query``, what it looks like instead, and what would match it."""
+    from producers import StreamKind
+
+    missing = " or ".join(", ".join(absent).rsplit(", ", 1))
+    source = query.source
+    text = (
+        f"none of the {stats.events} events in {input_path} has {missing}, which query {query.name} reads "
+        f"(source {source.name!r}, stream {source.topic})"
+    )
+    if stats.fields:
+        text += f"; its events have the fields {', '.join(stats.fields)}"
+    fields = set(stats.fields)
+    if fields:
+        # The source whose columns are most like the file's fields (Jaccard), and its queries that find all the
+        # columns they read: a query of another source may read only the generic ones (event_type) and fit by chance.
+        sources = {q.source.name: set(q.source.column_names()) for q in catalog.values()}
+        best = max(sorted(sources), key=lambda name: len(sources[name] & fields) / len(sources[name] | fields))
+        fitting = sorted(q.name for q in catalog.values() if q.source.name == best and set(q.reads) <= fields)
+        if fitting and best != source.name:
+            text += f". They look like events of source {best!r}, which these queries read: {', '.join(fitting)}"
+    kinds = [kind.value for kind in StreamKind if kind.default_stream == source.topic]
+    if kinds:
+        text += f". To record events of source {source.name!r}: kemu produce {kinds[0]} --count N --to FILE"
+    return text

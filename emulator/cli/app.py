@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from emulator.exceptions import ConfigurationError
 from emulator.settings import Settings
@@ -20,7 +21,8 @@ console = Console(stderr=True)
 
 def print_error(message: str) -> None:
     """One line on stderr, never wrapped: scripts and people both read the first line of an error."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message is text, not markup: "[a-z0-9]" in it must print as written, not vanish as a style tag.
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 app = typer.Typer(

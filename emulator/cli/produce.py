@@ -5,6 +5,7 @@
 
 import asyncio
 import contextlib
+import math
 import re
 import secrets
 import signal
@@ -45,8 +46,25 @@ produce_app = typer.Typer(
     no_args_is_help=True,
 )
 
-#: Event-time spacing of an unpaced run: as if events came at this rate.
+#: Event-time spacing of an unpaced run (``--rate 0``): as if events came at this rate.
 UNPACED_EVENT_TIME_RATE = 10_000.0
+#: The rate of a run to a stream that names none, and the event-time spacing of a recording that names none.
+DEFAULT_RATE = 1_000.0
+
+
+def pacing(rate: float | None, recording: bool) -> tuple[bool, float]:
+    """Whether a run is paced, and the rate its event times are spaced at (events per event-time second).
+
+    A run to a stream is paced at ``rate`` (default :data:`DEFAULT_RATE`). A recording to a file is paced only when
+    ``--rate`` is given: nobody waits on a file, and 100,000 events took 100 s at the default rate. Its event times
+    are spaced as a stream's at the same rate would be, so a recording looks like what the stream would carry (and
+    its ``--duration`` is that much event time).
+    ``--rate 0`` is as fast as possible either way, spaced at :data:`UNPACED_EVENT_TIME_RATE`."""
+    if rate == 0:
+        return False, UNPACED_EVENT_TIME_RATE
+    if rate is None:
+        return not recording, DEFAULT_RATE
+    return True, rate
 
 
 class ProduceError(EmulatorError):
@@ -104,8 +122,15 @@ def _command(kind: StreamKind) -> Callable[..., None]:
     def command(
         ctx: typer.Context,
         rate: Annotated[
-            float, typer.Option("--rate", help="Events per second, paced; 0 means as fast as possible.", min=0)
-        ] = 1000.0,
+            float | None,
+            typer.Option(
+                "--rate",
+                help="Events per second, paced; 0 means as fast as possible. Default: 1,000 to a stream; with --to, "
+                "written as fast as possible, event times spaced as at 1,000 events/s.",
+                min=0,
+                show_default=False,
+            ),
+        ] = None,
         duration: Annotated[
             float | None, typer.Option("--duration", help="Stop after this many seconds.", min=0.001)
         ] = None,
@@ -149,13 +174,17 @@ def _command(kind: StreamKind) -> Callable[..., None]:
         if duration is not None and count is not None:
             raise ConfigurationError("give --duration or --count, not both")
         used_seed = seed if seed is not None else secrets.randbits(31)
-        paced = rate > 0
+        paced, spacing = pacing(rate, recording=to is not None)
+        if to is not None and rate is None and duration is not None:
+            # An unpaced recording would fill the file for `duration` seconds of wall clock (millions of events):
+            # what is asked for is that much event time at the spacing rate.
+            count, duration = math.ceil(duration * spacing), None
         try:
             generator = GeneratorConfig(
                 kind=kind,
                 seed=used_seed,
                 start_time_ms=parse_start_time(start_time),
-                events_per_second=rate if paced else UNPACED_EVENT_TIME_RATE,
+                events_per_second=spacing,
                 population=population,
             )
             realism = RealismConfig(
@@ -165,7 +194,7 @@ def _command(kind: StreamKind) -> Callable[..., None]:
                 malformed_ratio=malformed,
                 oversized_bytes=oversized_bytes,
             )
-            run = RunConfig(rate=rate if paced else None, count=count, duration_s=duration)
+            run = RunConfig(rate=spacing if paced else None, count=count, duration_s=duration)
         except ValidationError as exc:
             raise ConfigurationError(_one_line(exc)) from None
         source = RecordSource(make_generator(generator), realism, used_seed)
@@ -183,8 +212,12 @@ def _command(kind: StreamKind) -> Callable[..., None]:
             sink = KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), stream)
             target = f"stream {stream} ({partitions} shards) on {bootstrap}"
         bound = f"{count:,} events" if count else f"{duration} s" if duration else "until Ctrl-C"
-        pace = f"{rate:,.0f} events/s" if paced else "as fast as possible"
-        console.print(f"producing {kind.value} events to {target}, {pace}, {bound}, seed {used_seed}", highlight=False)
+        pace = f"{spacing:,.0f} events/s" if paced else f"as fast as possible (event times as at {spacing:,.0f}/s)"
+        console.print(
+            f"producing {kind.value} events to {target}, {pace}, {bound}, seed {used_seed}",
+            highlight=False,
+            markup=False,
+        )
         try:
             summary = asyncio.run(_run(source, sink, run))
         except ProducerError as exc:

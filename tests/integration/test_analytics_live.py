@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from analytics import (
     AnalyticsConfig,
@@ -57,6 +58,7 @@ async def test_results_late_events_and_errors_are_routed(
         late_events_topic=topics["late"],
         errors_topic=topics["errors"],
         checkpoint_interval_s=0.1,
+        progress_group_prefix=f"{source}-",
     )
     latest = LatestResults()
     engine = AnalyticsEngine([load_catalog([query_dir], builtins=False)["live_sum"]], kafka_bootstrap, config, latest)
@@ -98,6 +100,18 @@ async def test_results_late_events_and_errors_are_routed(
     assert [(e["offset"], e["record"]) for e in errors] == [(4, "{not json")]
     assert "malformed record" in errors[0]["reason"]
     assert [r.window_start_ms for r in latest.latest("live_sum")] == [BASE_MS + 2_000, BASE_MS + 1_000, BASE_MS]
+
+    # The engine's progress is visible to Kafka's tooling: its consumer group holds the checkpoint's offsets.
+    checkpoint = load_checkpoint(tmp_path / "checkpoints" / "live_sum.ckpt", "live_sum", engine.queries[0].fingerprint)
+    assert checkpoint is not None
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(f"{source}-live_sum")
+    finally:
+        await admin.close()
+    assert {tp.partition: meta.offset for tp, meta in committed.items() if tp.topic == source} == checkpoint.offsets
+    assert checkpoint.offsets == {0: len(first) + len(then)}
 
 
 async def test_a_checkpoint_of_another_cluster_is_not_resumed(

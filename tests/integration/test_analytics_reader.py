@@ -47,7 +47,10 @@ async def _produce_mixed(bootstrap: str, topic: str, partitions: int) -> None:
 
 
 async def _oracle(bootstrap: str, topic: str, partitions: int) -> list[Record]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    """What aiokafka's consumer reads, ``read_committed`` as the reader reads."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -208,3 +211,65 @@ async def test_a_broker_restart_mid_read_loses_and_repeats_nothing(
         assert sorted(v for _, _, v in seen if v is not None) == sorted(f"v{i}".encode() for i in range(4_000))
     finally:
         await asyncio.to_thread(services.stop)
+
+
+async def test_aborted_transactions_are_never_read(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
+    # A real transactional producer: committed, aborted, committed again. The engine reads committed (as GetRecords
+    # and the sinks do), so the aborted records must not be counted.
+    topic = await new_topic(partitions=2)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=f"abort-{uuid.uuid4().hex}")
+    plain = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    await plain.start()
+    try:
+        for outcome in ("commit", "abort", "commit", "abort"):
+            await producer.begin_transaction()
+            for i in range(40):
+                await producer.send(topic, f"{outcome}-{i}".encode(), partition=i % 2)
+            if outcome == "commit":
+                await producer.commit_transaction()
+            else:
+                await producer.abort_transaction()
+            await (await plain.send(topic, f"plain-after-{outcome}".encode(), partition=0))
+    finally:
+        await producer.stop()
+        await plain.stop()
+    expected = await _oracle(kafka_bootstrap, topic, 2)
+    assert len(expected) == 80 + 4
+    reader = PartitionReader(kafka_bootstrap, topic, max_wait_ms=200)
+    await reader.start()
+    try:
+        reader.assign([0, 1])
+        await reader.seek_to([0, 1], "earliest")
+        got = await _read_all(reader, max_records=13)
+    finally:
+        await reader.close()
+    assert got == expected
+    assert not [value for _, _, value in got if value is not None and value.startswith(b"abort")]
+
+
+async def test_an_open_transaction_is_not_read_until_it_commits(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
+    topic = await new_topic(partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=f"open-{uuid.uuid4().hex}")
+    await producer.start()
+    reader = PartitionReader(kafka_bootstrap, topic, max_wait_ms=100)
+    await reader.start()
+    try:
+        await producer.begin_transaction()
+        await (await producer.send(topic, b"pending", partition=0))
+        reader.assign([0])
+        await reader.seek_to([0], "earliest")
+        seen = [fetched for _ in range(5) if (fetched := await reader.fetch(100)).count]
+        assert seen == []
+        # The end of what may be read stops at the open transaction: the partition is not behind.
+        assert reader.highwater(0) == reader.position(0) == 0
+        await producer.commit_transaction()
+        got: list[bytes | None] = []
+        for _ in range(50):  # the commit marker is written asynchronously: fetch until the record is readable
+            got += [v for _, _, values in (await reader.fetch(100)).parts for v in values]
+            if got:
+                break
+        assert got == [b"pending"]
+    finally:
+        await reader.close()
+        await producer.stop()

@@ -30,7 +30,7 @@ function renderBoard(win) {
     tr.dataset.key = e.key;
     const previous = state.lastScores.get(e.key);
     if (previous !== undefined && previous !== e.score) tr.classList.add("changed");
-    for (const [text, cls] of [[e.rank, ""], [e.key, ""], [Number(e.score).toLocaleString(), "num"]]) {
+    for (const [text, cls] of [[e.rank, ""], [e.key ?? "—", ""], [Number(e.score).toLocaleString(), "num"]]) {
       const td = document.createElement("td");
       td.textContent = text;
       if (cls) td.className = cls;

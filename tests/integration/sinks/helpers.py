@@ -17,6 +17,8 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import SecretStr
 
 from emulator.services.buckets import s3_client
+from emulator.services.launcher import LocalServices
+from emulator.services.state import ServicesState
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
 from tests.support.endpoints import Endpoints
 
@@ -109,3 +111,23 @@ async def committed(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartiti
         if exc.retriable:
             return {}
         raise
+
+
+def local_endpoints(services: LocalServices, state: ServicesState, source: str) -> Endpoints:
+    """The endpoints of services a test started for itself (to stop, freeze or kill them)."""
+    creds = services.credentials()
+    return Endpoints(
+        kafka_bootstrap=state.kafka.bootstrap_servers,
+        s3_endpoint=state.minio.endpoint_url,
+        s3_access_key=creds.access_key_id,
+        s3_secret_key=creds.secret_access_key.get_secret_value(),
+        s3_region="us-east-1",
+        bucket=state.bucket,
+        source=source,
+    )
+
+
+async def send_events(producer: AIOKafkaProducer, topic: str, start: int, stop: int, partitions: int = 2) -> None:
+    """Events ``start`` to ``stop`` (excluded), event ``i`` on partition ``i % partitions``, acknowledged."""
+    futures = [await producer.send(topic, orjson.dumps(event(i)), partition=i % partitions) for i in range(start, stop)]
+    await asyncio.gather(*futures)

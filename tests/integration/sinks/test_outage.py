@@ -8,16 +8,14 @@ import signal
 import subprocess
 from pathlib import Path
 
-import orjson
 import psutil
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from emulator.services import LocalServices
 from emulator.settings import ServicesSettings
-from tests.integration.sinks.helpers import committed, event, landed
+from tests.integration.sinks.helpers import committed, landed, local_endpoints, send_events
 from tests.integration.sinks.test_crash import KEMU, sink_env, write_config
-from tests.support.endpoints import Endpoints
 
 EVENTS = 60_000
 OUTAGE_S = 30
@@ -26,16 +24,7 @@ OUTAGE_S = 30
 async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded(tmp_path: Path) -> None:
     services = LocalServices(ServicesSettings(), bucket="kemu-test", run_dir=tmp_path / "services")
     with services as state:
-        creds = services.credentials()
-        endpoints = Endpoints(
-            kafka_bootstrap=state.kafka.bootstrap_servers,
-            s3_endpoint=state.minio.endpoint_url,
-            s3_access_key=creds.access_key_id,
-            s3_secret_key=creds.secret_access_key.get_secret_value(),
-            s3_region="us-east-1",
-            bucket="kemu-test",
-            source="outage test",
-        )
+        endpoints = local_endpoints(services, state, "outage test")
         topic, group = "outage-events", "outage-group"
         admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
         await admin.start()
@@ -46,8 +35,7 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
         await producer.start()
 
         async def produce(start: int, stop: int) -> None:
-            futures = [await producer.send(topic, orjson.dumps(event(i)), partition=i % 2) for i in range(start, stop)]
-            await asyncio.gather(*futures)
+            await send_events(producer, topic, start, stop)
 
         with log.open("wb") as out:
             sink = await asyncio.create_subprocess_exec(

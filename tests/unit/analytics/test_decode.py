@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
@@ -11,6 +14,8 @@ from hypothesis import strategies as st
 
 from analytics.decode import Decoder
 from tests.unit.analytics.support import BASE_MS, GAME, iso
+
+ROOT = Path(__file__).resolve().parents[3]
 
 BAD_VALUES: tuple[bytes | None, ...] = (
     b'{"event_id": "x", "event_time": ',  # truncated JSON
@@ -36,6 +41,10 @@ class CountingDecoder(Decoder):
     def _parse(self, lines: Sequence[bytes]) -> pa.Table:
         self.parses += 1
         return super()._parse(lines)
+
+    def _parse_one(self, value: bytes | None) -> pa.Table:
+        self.parses += 1
+        return super()._parse_one(value)
 
 
 @settings(max_examples=60, deadline=None)
@@ -72,7 +81,7 @@ def test_one_bad_record_in_a_large_batch_costs_a_few_parses_not_one_per_record()
     assert [r.offset for r in routed] == [2917]
     assert table.num_rows == size - 1
     # The failed parse of the whole batch, two per halving down to a run of 8 (9 halvings: one half fails, the other
-    # is kept whole), then that run record by record (its 7 good records one at a time, then together).
+    # is kept whole), then that run record by record (8 parses of one record).
     assert decoder.parses == 1 + 2 * 9 + 8, decoder.parses
 
 
@@ -87,3 +96,35 @@ def test_oversized_records_are_routed_unread_and_the_rest_parsed_in_bulk() -> No
     assert all(r.reason.startswith("oversized record: 300,") for r in routed)
     assert table.column("__offset").to_pylist() == [i for i in range(size) if i not in (5, 1500)]
     assert decoder.parses == 3  # the three runs between them, each in one parse: no bisection
+
+
+NULL_CHILD = """
+import orjson
+from analytics.decode import Decoder
+from tests.unit.analytics.support import BASE_MS, GAME, iso
+
+def record(i):  # exactly 99 bytes, so line i starts at byte 100 * i of the batch
+    event = {"event_id": "", "event_type": "score", "event_time": iso(BASE_MS + i), "player_id": "p", "points": 1}
+    event["event_id"] = "e" * (99 - len(orjson.dumps(event)))
+    return orjson.dumps(event)
+
+for at in (0, 2621):  # the first record, and the first of the reader's second 256 KiB block
+    values = [record(i) for i in range(3000)]
+    values[at] = b"null"
+    table, bad = Decoder(GAME, "q").decode(0, range(3000), values)
+    print(table.num_rows, [(b.offset, b.reason) for b in bad])
+"""
+
+
+def test_a_null_record_at_the_start_of_a_block_is_routed_instead_of_crashing_the_engine() -> None:
+    """A JSON ``null`` that starts one of the reader's blocks made pyarrow's JSON reader crash the process
+    (segmentation fault); run in a child process so that a crash fails this test instead of the test run."""
+    done = subprocess.run(
+        [sys.executable, "-c", NULL_CHILD], capture_output=True, text=True, timeout=120, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, f"exit code {done.returncode}: {done.stderr[-2000:]}"
+    lines = done.stdout.splitlines()
+    assert lines == [
+        "2999 [(0, 'malformed record: a record must be a JSON object, got null')]",
+        "2999 [(2621, 'malformed record: a record must be a JSON object, got null')]",
+    ]

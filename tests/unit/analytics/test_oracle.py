@@ -125,21 +125,22 @@ def sessions_one_event_per_batch(events: list[Event], gap: int) -> tuple[Windows
     """Sessions as they form from events arriving one per batch, with no out-of-orderness and no lateness, and the
     ids of the late events: a model in plain Python, event by event.
 
-    An event is late when its own session ``[t, t + gap)`` ended at or before the watermark. An on-time event merges
-    with the open sessions it overlaps, never with a closed one: one that arrives after a session closed may start
-    a session overlapping it (as in Flink, whose merging window set forgets a window once it is purged). A batch
-    query over the on-time events would join the two, so it is no oracle here."""
+    An event merges with the open sessions its window ``[t, t + gap)`` overlaps first, as in Flink, and is late when
+    the session it then belongs to has closed: that is, when it overlaps no open session and its own window ended
+    at or before the watermark. It never merges with a closed session: one that arrives after a session closed may
+    start a session overlapping it (Flink's merging window set forgets a window once it is purged). A batch query
+    over the on-time events would join the two, so it is no oracle here."""
     open_sessions: list[list[Event]] = []
     closed: list[list[Event]] = []
     late: set[str] = set()
     watermark: int | None = None
     for event in events:
-        if watermark is not None and event.t + gap <= watermark:
-            late.add(event.event_id)
-            continue
         touching = [
             s for s in open_sessions if min(e.t for e in s) < event.t + gap and event.t < max(e.t for e in s) + gap
         ]
+        if not touching and watermark is not None and event.t + gap <= watermark:
+            late.add(event.event_id)
+            continue
         open_sessions = [s for s in open_sessions if all(s is not t for t in touching)]
         open_sessions.append([event, *(e for s in touching for e in s)])
         watermark = event.t if watermark is None else max(watermark, event.t)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from analytics.catalog import BUILTIN_QUERIES, load_catalog
 from analytics.exceptions import QueryError
 from tests.unit.analytics.support import compile_text
 
@@ -50,3 +53,37 @@ def test_header_errors_name_their_line() -> None:
     with pytest.raises(QueryError) as lateness:
         compile_text("-- source: game\n-- lateness: a while\nSELECT 1 FROM events")
     assert lateness.value.line == 2
+
+
+def test_flinks_session_partition_by_is_refused_with_what_to_write_instead() -> None:
+    text = HEADER + (
+        "SELECT window_start, window_end, player_id, COUNT(*) AS n\n"
+        "FROM TABLE(SESSION(TABLE events PARTITION BY player_id, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))\n"
+        "GROUP BY window_start, window_end, player_id"
+    )
+    with pytest.raises(QueryError) as caught:
+        compile_text(text)
+    assert caught.value.line == 4
+    assert "GROUP BY keys" in caught.value.reason
+
+
+def test_a_user_query_named_like_a_builtin_is_an_error_not_a_silent_replacement(tmp_path: Path) -> None:
+    (tmp_path / "leaderboard_1m.sql").write_text(
+        "-- source: game-events\nSELECT window_start, window_end, COUNT(*) AS n\n"
+        "FROM TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '1 minute')\nGROUP BY window_start, window_end\n"
+    )
+    with pytest.raises(QueryError) as caught:
+        load_catalog([tmp_path])
+    assert "already used by the built-in query" in caught.value.reason
+    assert str(caught.value.path) == str(tmp_path / "leaderboard_1m.sql")
+    # Without the built-ins (and with their sources copied), the same file is the query of that name.
+    (tmp_path / "sources.toml").write_bytes((BUILTIN_QUERIES / "sources.toml").read_bytes())
+    assert load_catalog([tmp_path], builtins=False)["leaderboard_1m"].path == tmp_path / "leaderboard_1m.sql"
+
+
+def test_two_user_directories_cannot_both_define_a_name(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "mine.sql").write_text("-- source: game-events\nSELECT * FROM events\n")
+    with pytest.raises(QueryError, match="already used by the query"):
+        load_catalog([tmp_path / "a", tmp_path / "b"])

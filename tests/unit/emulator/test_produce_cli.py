@@ -79,3 +79,33 @@ def test_no_kafka_gives_one_line_saying_how_to_get_one(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "kemu services up" in result.stderr
+
+
+def test_a_paced_recording_with_realism_is_byte_identical(tmp_path: Path) -> None:
+    # The reported command: --rate paces the run (chunks cut by the wall clock), with both realism options on.
+    args = ["produce", "game", "--count", "6000", "--seed", "3", "--start-time", "2026-11-27T08:00:00Z",
+            "--rate", "10000", "--out-of-order", "0.05", "--malformed", "0.01",
+            "--oversized-bytes", "2048"]  # fmt: skip
+    for name in ("a.jsonl", "b.jsonl"):
+        done = kemu(*args, "--to", str(tmp_path / name), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_a_recording_without_rate_is_not_paced_and_spaced_at_the_default_rate(tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    done = kemu("produce", "iot", "--count", "3000", "--seed", "1", "--start-time", "2026-11-27T08:00:00Z",
+                "--to", str(out), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "as fast as possible" in done.stderr
+    times = [orjson.loads(line)["event_time"] for line in out.read_bytes().splitlines()]
+    assert times[-1].startswith("2026-11-27T08:00:0")  # 3,000 events at 1,000/s of event time: about 3 s
+
+
+def test_an_unpaced_recording_for_a_duration_holds_that_much_event_time(tmp_path: Path) -> None:
+    # Not "as many events as fit in 2 s of wall clock": 2 s of events at the default 1,000 events/s.
+    out = tmp_path / "two-seconds.jsonl"
+    done = kemu("produce", "game", "--duration", "2", "--seed", "1", "--start-time", "2026-11-27T08:00:00Z",
+                "--to", str(out), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(out.read_bytes().splitlines()) == 2_000

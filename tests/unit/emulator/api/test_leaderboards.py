@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import httpx
 
+from analytics.emissions import WindowResult, alert_records
 from emulator.api import ResultsView
 from emulator.api.models import AlertRecord, ResultRecord
 from tests.support.results import T0, alert, iso, result
@@ -190,3 +191,15 @@ async def test_fast_path_answers_exactly_what_the_route_answers(view: ResultsVie
         assert fast.headers["content-type"] == routed.headers["content-type"] == "application/json"
     for bad in ("?limit=0", "?limit=1001", "?limit=-1", "?window=nope", "?limit=x"):
         assert (await client.get(f"/leaderboards/top{bad}")).status_code == 422, bad
+
+
+async def test_an_alert_without_a_key_is_served_with_a_null_key(view: ResultsView, client: httpx.AsyncClient) -> None:
+    # The engine's own record for a row whose key is NULL (a record without a device, say): null, never "None".
+    start_ms = int(T0.timestamp() * 1000)
+    emitted = WindowResult("silent", start_ms, start_ms + 60_000, True, start_ms + 60_000, [{"key": None, "n": 3}])
+    ((_, value),) = alert_records(emitted, start_ms + 60_000)
+    view.apply_alert(AlertRecord.model_validate_json(value))
+    (served,) = (await client.get("/alerts")).json()["alerts"]
+    assert served["key"] is None
+    assert served["message"] == "silent fired"
+    assert served["evidence"] == {"key": None, "n": 3}
