@@ -7,7 +7,7 @@ from pathlib import Path
 
 from analytics.compiler import CompiledQuery, compile_query
 from analytics.etl import EtlOperator
-from analytics.exceptions import QueryError
+from analytics.exceptions import QueryDirectoryError, QueryError
 from analytics.operator import WindowOperator
 from analytics.sources import Source, load_sources
 
@@ -20,8 +20,14 @@ def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dic
     """Compile every ``*.sql`` of the built-in directory (unless disabled) and of ``directories``, in that order.
 
     Each directory may hold a ``sources.toml`` that adds or overrides sources. Every query is checked now, so a
-    bad one fails here with its file, line and reason rather than at its first event.
+    bad one fails here with its file, line and reason rather than at its first event. A directory that does not
+    exist is an error too: a mistyped path would otherwise run the built-ins alone without a word.
     """
+    for directory in directories:
+        if not directory.exists():
+            raise QueryDirectoryError(f"query directory {directory} does not exist")
+        if not directory.is_dir():
+            raise QueryDirectoryError(f"query directory {directory} is not a directory")
     folders = [BUILTIN_QUERIES] if builtins else []
     folders += list(directories)
     sources: dict[str, Source] = {}

@@ -2,6 +2,7 @@
 
 AnalyticsError
 ├── QueryError           a query file that cannot work (names the file, the line and the reason)
+├── QueryDirectoryError  a query directory that is missing or not a directory
 ├── SourceError          a source definition (sources.toml) that cannot work
 ├── CheckpointError      a checkpoint that cannot be read back or does not match its query
 └── QueryFailed          a query fails on its data in a way no single record explains (it stops)
@@ -24,6 +25,10 @@ class QueryError(AnalyticsError):
         self.line = line
         self.reason = reason
         super().__init__(f"{path}:{line}: {reason}")
+
+
+class QueryDirectoryError(AnalyticsError):
+    """A directory of query files that was asked for does not exist or is not a directory."""
 
 
 class SourceError(AnalyticsError):

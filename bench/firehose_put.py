@@ -31,10 +31,9 @@ import pyarrow.parquet as pq
 from botocore.config import Config
 
 from emulator.cli.sink import resolve_endpoints
+from emulator.edge.server import EdgeServer
 from emulator.firehose import FirehoseSettings
 from emulator.kinesis import KinesisSettings
-from emulator.kinesis.server import KinesisServer
-from emulator.services.ports import free_port
 from emulator.settings import Settings
 
 BATCH = 500
@@ -99,7 +98,7 @@ def main() -> None:
     bucket = os.environ.get("KEMU_S3__BUCKET") or app_settings.s3.bucket
     run = uuid.uuid4().hex[:8]
     settings = KinesisSettings(firehose=FirehoseSettings(metadata_topic=f"kemu-firehose-metadata-bench-{run}"))
-    server = KinesisServer(settings, bootstrap, host="127.0.0.1", port=free_port(), s3=s3_connection).start()
+    server = EdgeServer(settings, bootstrap, host="127.0.0.1", port=0, s3=s3_connection).start()
     kinesis, firehose = client("kinesis", server.url), client("firehose", server.url)
     secret = s3_connection.secret_access_key.get_secret_value() if s3_connection.secret_access_key else None
     s3 = boto3.client(

@@ -63,6 +63,8 @@ class DeliveryStats:
     first_record_at: float | None = None
     last_write_at: float | None = None
     last_flush_reason: str | None = None
+    #: Key of the newest data object written (the greatest key of the last write that wrote any).
+    last_key: str | None = None
     flush_reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -321,6 +323,7 @@ class DeliveryStream:
         self._stats.objects += result.objects
         self._stats.error_objects += result.error_objects
         self._stats.bytes_written += result.bytes_written
+        self._stats.last_key = result.last_key or self._stats.last_key
         self._stats.flushes += 1
         self._stats.last_flush_reason = reason.value
         self._stats.flush_reasons[reason.value] = self._stats.flush_reasons.get(reason.value, 0) + 1

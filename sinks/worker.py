@@ -147,6 +147,8 @@ class WriteResult:
     records_delivered: int = 0
     records_failed: int = 0
     bytes_written: int = 0
+    #: The greatest key of the data objects written (keys sort by time within a prefix), for progress displays.
+    last_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,9 +265,14 @@ class WriteWorker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
         # The worker's upload and conversion threads would each get a glibc malloc arena that keeps freed memory.
         env.setdefault("MALLOC_ARENA_MAX", "2")
+        # A process group of its own: a terminal's Ctrl-C (sent to the whole foreground group) would otherwise reach
+        # the worker too, even while it is still importing, before it can ignore it. The end of its input stops it.
+        # setpgrp in the child rather than ``process_group=0``, which uvloop's subprocess support refuses (the
+        # Firehose API runs delivery streams on uvloop); not a new session, which would escape the caller's nice
+        # value under the kernel's autogroup scheduling.
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", self._module,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, preexec_fn=os.setpgrp,
         )  # fmt: skip
         _widen_pipe(self._proc)
         self._generation += 1

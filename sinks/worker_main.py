@@ -256,7 +256,8 @@ class Worker:
             self._send_status()
             # Arrow's allocator keeps freed pages for reuse; hand them back between writes (memory is budgeted).
             pa.default_memory_pool().release_unused()
-        return WriteResult(job, records_failed=encoded.failed, **totals)
+        data_keys = [obj.key for obj in encoded.objects if not obj.is_error]
+        return WriteResult(job, records_failed=encoded.failed, last_key=max(data_keys, default=None), **totals)
 
     async def _report_status(self) -> None:
         while True:

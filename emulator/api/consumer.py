@@ -55,6 +55,7 @@ class ResultsConsumer:
         )
         await consumer.start()
         try:
+            await self._wait_for_topics(consumer)
             consumer.subscribe(topics=[self._results_topic, self._alerts_topic])
             targets: dict[TopicPartition, int] | None = None
             while True:
@@ -72,6 +73,17 @@ class ResultsConsumer:
                     self.caught_up.set()
         finally:
             await consumer.stop()
+
+    async def _wait_for_topics(self, consumer: AIOKafkaConsumer, poll_s: float = 1.0) -> None:
+        """Subscribe only once both topics exist: subscribed to a missing topic, aiokafka logs an error at every
+        metadata refresh. They appear when the engine starts (``kemu up`` creates them before anything runs)."""
+        wanted = {self._results_topic, self._alerts_topic}
+        told = False
+        while missing := wanted - set(await consumer.topics()):
+            if not told:
+                log.info("waiting for %s to exist (the analytics engine creates them)", ", ".join(sorted(missing)))
+                told = True
+            await asyncio.sleep(poll_s)
 
     def _apply(self, topic: str, value: bytes | None, partition: int, offset: int) -> None:
         self.records_in += 1

@@ -7,15 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from emulator.api.consumer import ResultsConsumer
 from emulator.api.fastpath import LeaderboardFastPath
 from emulator.api.metrics import registry_for
 from emulator.api.resources import ApiConfig, ApiResources, S3Probe
-from emulator.api.routers import alerts, health, leaderboards, metrics, page, streams
+from emulator.api.routers import alerts, health, leaderboards, metrics, page, pipeline, streams
 from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
 from emulator.runtime.supervisor import Supervisor
+from emulator.version import installed_version
 
 
 def create_app(
@@ -40,7 +42,9 @@ def create_app(
             resources.consumer = ResultsConsumer(
                 config.kafka_bootstrap, serving.results_topic, serving.alerts_topic, results
             )
-            resources.inspector = StreamsInspector(config.kafka_bootstrap, serving.streams, serving.streams_poll_s)
+            resources.inspector = StreamsInspector(
+                config.kafka_bootstrap, serving.streams, serving.streams_poll_s, config.internal_topics
+            )
         if config.s3 is not None:
             resources.s3_probe = S3Probe(config.s3)
         app.state.resources = resources
@@ -60,13 +64,15 @@ def create_app(
                 for component in reversed(added):
                     await runner.remove(component.name)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets inside the fastapi-offline package: the docs pages work with no internet.
+    app = FastAPIOffline(
         title="kemu",
         summary="Leaderboards, alerts and streams of the local Kinesis-style emulator.",
-        version="0.1.0",
+        version=installed_version(),
         lifespan=lifespan,
     )
-    for router in (leaderboards.router, alerts.router, streams.router, health.router, metrics.router, page.router):
+    routers = (leaderboards, alerts, streams, pipeline, health, metrics, page)
+    for router in (module.router for module in routers):
         app.include_router(router)
     app.add_middleware(LeaderboardFastPath)
     app.mount("/static", StaticFiles(packages=[("emulator.api", "static")]), name="static")

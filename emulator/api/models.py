@@ -163,6 +163,9 @@ class StreamInfo(BaseModel):
     shards: list[ShardInfo]
     records_per_s: float = Field(ge=0)
     consumers: list[ConsumerLag]
+    internal: bool = Field(
+        default=False, description="A topic of kemu's own (metadata, analytics outputs), not one of the user's streams."
+    )
 
 
 class StreamsAnswer(BaseModel):

@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from emulator.api.consumer import ResultsConsumer
 from emulator.api.models import CheckResult
+from emulator.api.pipeline import RateTracker
 from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
 from emulator.config.api import ServingSettings
@@ -30,6 +31,8 @@ class ApiConfig:
     serving: ServingSettings = field(default_factory=ServingSettings)
     kafka_bootstrap: str | None = None
     s3: S3Target | None = None
+    #: kemu's own topics (metadata, analytics outputs): shown apart from the user's streams.
+    internal_topics: frozenset[str] = frozenset()
 
 
 class S3Probe:
@@ -74,6 +77,7 @@ class ApiResources:
     inspector: StreamsInspector | None = None
     s3_probe: S3Probe | None = None
     started_at: float = field(default_factory=time.monotonic)
+    rates: RateTracker = field(default_factory=RateTracker)
 
     def kafka_check(self) -> CheckResult:
         """Kafka answers when the inspector heard from it recently (it asks every ``streams_poll_s``)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -12,6 +11,7 @@ from fastapi import FastAPI
 
 from emulator.api.fastpath import in_front_of
 from emulator.exceptions import ConfigurationError
+from emulator.listen import bind_listener, display_url
 
 
 class _QuietSignalsServer(uvicorn.Server):
@@ -22,42 +22,14 @@ class _QuietSignalsServer(uvicorn.Server):
         yield
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before uvicorn starts, so the real port is known (``port=0`` picks a free
-    one) and a taken port is one clear error instead of uvicorn exiting the process.
-
-    The protocol is given explicitly: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets whose
-    ``proto`` says TCP, and ``socket.create_server`` leaves it 0, which costs every response a 40 ms delayed ACK.
-    """
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-        )[0]
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen(2048)
-        except OSError:
-            sock.close()
-            raise
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another with --port or KEMU_API__PORT"
-        ) from exc
-    return sock
-
-
 class ApiServer:
     """``await server.serve()`` until :meth:`request_exit`; :attr:`url` is where it listens."""
 
     name = "api-server"
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8000, log_level: str = "warning") -> None:
-        self._socket = bind(host, port)
-        bound_host, bound_port = self._socket.getsockname()[:2]
-        shown = "127.0.0.1" if bound_host in ("0.0.0.0", "::") else bound_host  # noqa: S104 - display only
-        self.url = f"http://{shown}:{bound_port}"
+        self._socket = bind_listener(host, port, "--port or KEMU_API__PORT")
+        self.url = display_url(self._socket)
         config = uvicorn.Config(
             in_front_of(app),
             log_level=log_level.lower(),

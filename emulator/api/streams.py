@@ -24,9 +24,16 @@ class StreamsInspector:
 
     name = "api-streams-inspector"
 
-    def __init__(self, bootstrap_servers: str, streams: tuple[str, ...] = (), poll_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        streams: tuple[str, ...] = (),
+        poll_s: float = 2.0,
+        internal: frozenset[str] = frozenset(),
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self._streams = streams
+        self._internal = internal
         self._poll_s = poll_s
         self._previous: tuple[float, dict[TopicPartition, int]] | None = None
         self.answer = StreamsAnswer(kafka_reachable=False, as_of=None, streams=[])
@@ -92,6 +99,7 @@ class StreamsInspector:
                     shards=shards,
                     records_per_s=round(sum(s.records_per_s for s in shards), 3),
                     consumers=[ConsumerLag(group_id=g, lag=lag) for g, lag in sorted(lags.get(name, {}).items())],
+                    internal=name in self._internal,
                 )
             )
         return StreamsAnswer(kafka_reachable=True, as_of=datetime.now(UTC), streams=streams)

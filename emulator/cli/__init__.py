@@ -11,6 +11,7 @@ import typer
 from emulator.cli import api as _api  # noqa: F401 - registers `kemu api`
 from emulator.cli import demo as _demo  # noqa: F401 - registers `kemu up`
 from emulator.cli import pipeline as _pipeline  # noqa: F401 - registers the hidden `kemu pipeline-component`
+from emulator.cli import sql as _sql  # noqa: F401 - registers `kemu sql`
 from emulator.cli.analytics import analytics_app
 from emulator.cli.app import app, console, print_error
 from emulator.cli.kinesis import kinesis_app

@@ -45,7 +45,7 @@ def serve(ctx: typer.Context, port: PortOption = None) -> None:
 
 def on_ready(demo: Demo) -> None:
     console.print("[green]serving[/]; press Ctrl-C to stop", highlight=False)
-    print_urls(demo)
+    print_urls(demo, edge=False)
 
 
 app.add_typer(api_app, name="api")

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from emulator.exceptions import ConfigurationError
 from emulator.settings import Settings
+from emulator.version import installed_version
 
 console = Console(stderr=True)
 
@@ -30,7 +31,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Click's contexts inherit this, so every subcommand takes -h too.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kemu {installed_version()}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -40,6 +49,10 @@ def root(
         Path | None,
         typer.Option("--config", envvar="KEMU_CONFIG", help="TOML file with settings (env vars KEMU_* win over it)."),
     ] = None,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     """Read the settings once for whichever subcommand runs."""
     try:

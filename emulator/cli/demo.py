@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from emulator.aws_env import aws_exports, edge_url
 from emulator.cli.app import app, console, settings_of
 from emulator.cli.reporting import ConsoleReporter
 from emulator.cli.services import embedded_s3, launcher_for, print_addresses
@@ -61,16 +62,24 @@ def print_event(event: SupervisorEvent) -> None:
     console.print(f"[{colour}]{event.component} {event.kind}[/]: {event.detail}", highlight=False)
 
 
-def print_urls(demo: Demo) -> None:
+def print_urls(demo: Demo, edge: bool = True) -> None:
+    """Where everything is; ``edge``: whether this command serves the AWS endpoint (``kemu up`` does)."""
+    settings = demo.context.settings
     console.print(f"  live page        [bold]{demo.url}/[/]", highlight=False)
     console.print(f"  API docs         {demo.url}/docs", highlight=False)
     console.print(f"  metrics          {demo.url}/metrics", highlight=False)
-    kinesis = demo.context.settings.kinesis
-    console.print(f"  Kinesis API      http://{kinesis.host}:{kinesis.port}  (aws --endpoint-url ...)", highlight=False)
+    if edge:
+        console.print(
+            f"  AWS endpoint     {edge_url(settings.kinesis)}  Kinesis, Firehose, S3; /_kemu/health", highlight=False
+        )
     console.print(f"  Kafka bootstrap  {demo.context.kafka_bootstrap}", highlight=False)
     console.print(
-        f"  S3 endpoint      {demo.context.s3.endpoint_url}  bucket {demo.context.s3.bucket}", highlight=False
+        f"  MinIO (S3)       {demo.context.s3.endpoint_url}  bucket {demo.context.s3.bucket}", highlight=False
     )
+    if edge:
+        console.print("  boto3, the aws-cli and other AWS SDKs need no endpoint or region after:", highlight=False)
+        for line in aws_exports(settings.kinesis, settings.s3.region, reveal_secret=False):
+            console.print(f"    {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def tune_gc_for_serving() -> None:
@@ -85,7 +94,7 @@ def tune_gc_for_serving() -> None:
 async def run_demo(context: DemoContext, port: int | None) -> None:
     from emulator.runtime.demo import Demo
 
-    demo = Demo(context, on_event=print_event, port=port)
+    demo = Demo(context, on_event=print_event, port=port, create_topics=True)
     demo.install_signal_handlers()
     live = console.status("starting", spinner="dots") if console.is_terminal else None
     last_print = [0.0]

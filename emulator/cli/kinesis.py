@@ -1,4 +1,5 @@
-"""``kemu kinesis serve``: the Kinesis Data Streams HTTP API on its own (``kemu up`` serves it with the demo)."""
+"""``kemu kinesis serve``: the edge endpoint on its own (``kemu up`` serves it with the demo): the Kinesis Data
+Streams and Firehose APIs, S3 forwarded to the object store, and a health endpoint."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ import typer
 
 from emulator.cli.app import console, settings_of
 from emulator.cli.services import kafka_bootstrap, s3_target
+from emulator.listen import bind_listener, display_url
 from emulator.settings import Settings
+from emulator.version import installed_version
 from sinks import S3Connection
+
+#: What a taken port's error suggests.
+PORT_HINT = "--port or KEMU_KINESIS__PORT"
 
 kinesis_app = typer.Typer(
     help="The Kinesis Data Streams API (boto3, aws-cli, Java SDK) on Kafka.", no_args_is_help=True
@@ -28,23 +34,23 @@ def s3_connection(settings: Settings) -> S3Connection | None:
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to bind (default from settings: 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default from settings: 4566).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings: 4566; 0 picks a free one).")] = None,
 ) -> None:
-    """Serve the Kinesis API until Ctrl-C. Point clients at it with ``--endpoint-url http://127.0.0.1:4566``."""
+    """Serve Kinesis, Firehose and S3 on one endpoint until Ctrl-C (eval "$(kemu services env)" points the AWS SDKs
+    and the aws-cli at it)."""
     settings = settings_of(ctx)
     kinesis = settings.kinesis
     bootstrap = kafka_bootstrap(settings, "serve streams from")
     s3 = s3_connection(settings)
-    bind_host = host or kinesis.host
-    bind_port = kinesis.port if port is None else port
+    # Bound first: a taken port is one line, before any banner or server start-up.
+    sock = bind_listener(host or kinesis.host, kinesis.port if port is None else port, PORT_HINT)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)  # it logs every assignment change at INFO
     target = f"S3 {s3.endpoint_url or 'default AWS endpoint'}" if s3 else "no S3 target: Firehose delivery is off"
     console.print(
-        f"Kinesis and Firehose API on [bold]http://{bind_host}:{bind_port}[/] (Kafka {bootstrap}; {target}); "
-        "Ctrl-C stops it",
+        f"Kinesis, Firehose and S3 on [bold]{display_url(sock)}[/] (Kafka {bootstrap}; {target}); Ctrl-C stops it",
         highlight=False,
     )
-    from emulator.kinesis.server import serve_forever  # uvicorn and the API: only when serving
+    from emulator.edge.server import serve_forever  # uvicorn and the API: only when serving
 
-    serve_forever(kinesis, bootstrap, bind_host, bind_port, s3)
+    serve_forever(kinesis, bootstrap, sock, s3, installed_version())

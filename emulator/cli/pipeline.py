@@ -71,7 +71,7 @@ def pipeline_component(
     if nice:
         os.nice(nice)
     from emulator.cli.demo import configured_context
-    from emulator.runtime.child_process import settings_from_environment
+    from emulator.runtime.child_process import INFO_KEY, settings_from_environment
     from emulator.runtime.supervisor import as_component
     from emulator.runtime.wiring import PIPELINE_COMPONENTS
 
@@ -88,8 +88,13 @@ def pipeline_component(
 
     def report() -> None:
         stats = getattr(component, "stats", None)
-        if stats is not None:
-            channel.write(json.dumps(dict(stats()), separators=(",", ":")) + "\n")
+        info = getattr(component, "info", None)
+        if stats is None and info is None:
+            return
+        line: dict[str, object] = dict(stats()) if stats is not None else {}
+        if info is not None:
+            line[INFO_KEY] = dict(info())
+        channel.write(json.dumps(line, separators=(",", ":")) + "\n")
 
     async def main() -> None:
         task = asyncio.create_task(as_component(component).run(), name=name)

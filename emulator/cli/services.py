@@ -10,6 +10,7 @@ import typer
 from pydantic import SecretStr
 from rich.table import Table
 
+from emulator.aws_env import aws_exports
 from emulator.cli.app import console, settings_of
 from emulator.cli.reporting import ConsoleReporter
 from emulator.endpoints import S3Target
@@ -159,7 +160,11 @@ def status(ctx: typer.Context) -> None:
 
 @services_app.command("env")
 def env(ctx: typer.Context) -> None:
-    """Print shell exports that point kemu, boto3 and the aws-cli at the running services (includes the secret)."""
+    """Print shell exports that point kemu, boto3 and the aws-cli at the running services (includes MinIO's secret).
+
+    Use it as eval "$(kemu services env)". The AWS variables point every SDK at kemu's endpoint (Kinesis, Firehose
+    and S3 on 127.0.0.1:4566, served by kemu up or kemu kinesis serve) and keep a region and keys you already set.
+    """
     settings = settings_of(ctx)
     services = launcher_for(settings)
     state = services.running_state()
@@ -171,12 +176,12 @@ def env(ctx: typer.Context) -> None:
         "KEMU_S3__ENDPOINT_URL": state.minio.endpoint_url,
         "KEMU_S3__ACCESS_KEY_ID": creds.access_key_id,
         "KEMU_S3__SECRET_ACCESS_KEY": creds.secret_access_key.get_secret_value(),
-        "AWS_ENDPOINT_URL_S3": state.minio.endpoint_url,
-        "AWS_ACCESS_KEY_ID": creds.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": creds.secret_access_key.get_secret_value(),
     }
     for key, value in exports.items():
         typer.echo(f"export {key}={shlex.quote(value)}")
+    typer.echo("# AWS SDKs and the aws-cli: Kinesis, Firehose and S3 on kemu's endpoint (kemu up, kemu kinesis serve)")
+    for line in aws_exports(settings.kinesis, settings.s3.region):
+        typer.echo(line)
 
 
 @services_app.command("provision")

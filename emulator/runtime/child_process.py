@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Environment variable carrying the parent's settings (less Kafka and S3, which have their own ``KEMU_*``) as JSON.
 SETTINGS_ENV = "KEMU_PIPELINE_SETTINGS"
+#: The key of a stats line that carries the component's ``info()`` (words, not figures) beside its numbers.
+INFO_KEY = "_info"
 #: Log levels a child's stderr line may start with (see :func:`emulator.cli.pipeline.configure_child_logging`).
 _LEVELS = {name: getattr(logging, name) for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
 
@@ -102,6 +104,7 @@ class ProcessComponent:
         self._stop_timeout_s = stop_timeout_s
         self._command = list(command) if command is not None else self.default_command(name, nice)
         self._stats: dict[str, float] = {}
+        self._info: dict[str, str] = {}
         self._last_error: str | None = None
         self._last_line: str | None = None
         self.pid: int | None = None
@@ -122,6 +125,9 @@ class ProcessComponent:
 
     def stats(self) -> Mapping[str, float]:
         return dict(self._stats)
+
+    def info(self) -> Mapping[str, str]:
+        return dict(self._info)
 
     async def run(self) -> None:
         self._last_error = self._last_line = None
@@ -186,6 +192,9 @@ class ProcessComponent:
                 continue
             if isinstance(figures, dict):
                 self._stats = {k: float(v) for k, v in figures.items() if isinstance(v, int | float)}
+                info = figures.get(INFO_KEY)
+                if isinstance(info, dict):
+                    self._info = {str(k): str(v) for k, v in info.items()}
 
     async def _read_log(self, stream: asyncio.StreamReader) -> None:
         async for raw in stream:

@@ -15,6 +15,7 @@ from emulator.api.server import ApiServer
 from emulator.runtime.child_process import pipeline_processes
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Backoff, State, Supervisor, SupervisorEvent
+from emulator.runtime.topics import create_missing, internal_topics, pipeline_topics
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,12 @@ class Demo:
         on_event: Callable[[SupervisorEvent], None] | None = None,
         port: int | None = None,
         backoff: Backoff | None = None,
+        create_topics: bool = False,
     ) -> None:
         settings = context.settings
         self.context = context
+        #: Create the pipeline's topics before anything starts (``kemu up``; see :mod:`emulator.runtime.topics`).
+        self._create_topics = create_topics
         # A child's clean stop (the engine's last checkpoint, a sink's last object) gets its own 20 s bound before
         # SIGKILL; the supervisor's must be longer, or it would abandon the child before that.
         self.supervisor = Supervisor(backoff=backoff, on_event=on_event, stop_timeout_s=30.0)
@@ -83,7 +87,12 @@ class Demo:
             for component in factory(context):
                 self.supervisor.add(component)
         self.app = create_app(
-            ApiConfig(serving=settings.serving, kafka_bootstrap=context.kafka_bootstrap, s3=context.s3),
+            ApiConfig(
+                serving=settings.serving,
+                kafka_bootstrap=context.kafka_bootstrap,
+                s3=context.s3,
+                internal_topics=internal_topics(settings),
+            ),
             supervisor=self.supervisor,
         )
         # uvicorn's per-request chatter only when debugging; its start/stop lines otherwise.
@@ -118,6 +127,8 @@ class Demo:
         self, on_ready: Callable[[Demo], None] | None = None, on_tick: Callable[[DemoStatus], None] | None = None
     ) -> None:
         """Start everything, call ``on_ready`` once the API answers, ``on_tick`` every second, stop cleanly."""
+        if self._create_topics:
+            await create_missing(self.context.kafka_bootstrap, pipeline_topics(self.context.settings))
         await self.supervisor.start()
         server_task = asyncio.create_task(self.server.serve(), name="api-server")
         try:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,14 @@ class ReportsStats(Protocol):
     """
 
     def stats(self) -> Mapping[str, float]: ...
+
+
+@runtime_checkable
+class ReportsInfo(Protocol):
+    """Optional: a component with ``info()`` describes itself in words for the live page's pipeline (the stream it
+    writes, the topic it reads, the last object it wrote)."""
+
+    def info(self) -> Mapping[str, str]: ...
 
 
 class StartStopAdapter:
@@ -204,13 +212,20 @@ class Supervisor:
 
     def component_stats(self) -> dict[str, Mapping[str, float]]:
         """``stats()`` of every component that has one; a failing ``stats()`` is logged and left out."""
-        found: dict[str, Mapping[str, float]] = {}
+        return self._reports(ReportsStats, "stats")
+
+    def component_info(self) -> dict[str, Mapping[str, str]]:
+        """``info()`` of every component that has one; a failing ``info()`` is logged and left out."""
+        return self._reports(ReportsInfo, "info")
+
+    def _reports(self, kind: type, method: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
         for name, entry in self._entries.items():
-            if isinstance(entry.original, ReportsStats):
+            if isinstance(entry.original, kind):
                 try:
-                    found[name] = entry.original.stats()
+                    found[name] = getattr(entry.original, method)()
                 except Exception as exc:
-                    log.warning("stats() of %s failed: %s", name, exc)
+                    log.warning("%s() of %s failed: %s", method, name, exc)
         return found
 
     # --- the keep-running loop ------------------------------------------------------------------------------

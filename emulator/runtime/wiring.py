@@ -6,10 +6,11 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 
-from analytics import AnalyticsEngine, load_catalog, select_queries
-from emulator.kinesis.server import KinesisServer
+from analytics import AnalyticsEngine, QueryRunner, load_catalog, select_queries
+from emulator.edge.server import EdgeServer
 from emulator.runtime.components import ComponentFactory, DemoContext
 from emulator.runtime.supervisor import Component, ServiceComponent
+from emulator.version import installed_version
 from producers import (
     GeneratorConfig,
     KafkaSink,
@@ -28,19 +29,21 @@ Components = Sequence[Component | ServiceComponent]
 
 
 class KinesisApiComponent:
-    """The Kinesis Data Streams and Firehose HTTP API (its own uvicorn in a thread) as a supervised component; its
-    Firehose delivery streams write to the demo's S3."""
+    """The edge endpoint (its own uvicorn in a thread) as a supervised component: the Kinesis Data Streams and
+    Firehose HTTP APIs, whose delivery streams write to the demo's S3, and that S3 itself, forwarded."""
 
     name = "kinesis-api"
 
     def __init__(self, context: DemoContext) -> None:
         self._context = context
-        self._server: KinesisServer | None = None
+        self._server: EdgeServer | None = None
 
     async def start(self) -> None:
         # A new server per start: a restarted component must not reuse a stopped uvicorn thread.
         connection = self._context.s3.connection()
-        self._server = KinesisServer(self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection)
+        self._server = EdgeServer(
+            self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection, version=installed_version()
+        )
         await asyncio.to_thread(self._server.start)
 
     async def stop(self) -> None:
@@ -85,6 +88,9 @@ class ProducerComponent:
         if self._sink is None:
             return {}
         return {"events_out": self._sink.stats.acknowledged, "errors": self._sink.stats.failed}
+
+    def info(self) -> Mapping[str, str]:
+        return {"stream": self._kind.default_stream}
 
 
 class DeliveryComponent:
@@ -131,6 +137,13 @@ class DeliveryComponent:
             "lag": s.lag,
         }
 
+    def info(self) -> Mapping[str, str]:
+        config = self._config
+        found = {"source": config.source_topic, "bucket": config.bucket or self._context.s3.bucket}
+        if self._stream is not None and self._stream.stats.last_key:
+            found["last_key"] = self._stream.stats.last_key
+        return found
+
 
 class AnalyticsComponent:
     """Every configured query (the built-ins and the user's query files) on the live streams."""
@@ -160,13 +173,46 @@ class AnalyticsComponent:
         if self._engine is None:
             return {}
         runners = self._engine.runners
-        return {
+        figures: dict[str, float] = {
             "events_in": sum(r.events for r in runners),
             "late_events": sum(getattr(r.operator, "late_count", 0) for r in runners),
             "errors": sum(r.errors for r in runners),
             # The most-behind query's unread source records: what a user waits for before a board is current.
             "lag": max((r.lag for r in runners), default=0),
         }
+        for runner in runners:
+            figures |= query_figures(runner)
+        return figures
+
+    def info(self) -> Mapping[str, str]:
+        """Per query (``q.<name>.…``): the topic it reads and the topic its rows go to."""
+        if self._engine is None:
+            return {}
+        topics = self._engine.config.output_topics()
+        found: dict[str, str] = {}
+        for runner in self._engine.runners:
+            header = runner.query.header
+            output = {"results": topics.results, "alerts": topics.alerts}.get(header.output, header.output_topic)
+            found[f"q.{runner.query.name}.source"] = runner.query.source.topic
+            found[f"q.{runner.query.name}.output"] = output or topics.results
+        return found
+
+
+def query_figures(runner: QueryRunner) -> dict[str, float]:
+    """One query's figures for the live page, keyed ``q.<name>.<figure>`` (query names have no dots)."""
+    prefix = f"q.{runner.query.name}."
+    figures = {
+        prefix + "events": float(runner.events),
+        prefix + "lag": float(runner.lag),
+        prefix + "late": float(getattr(runner.operator, "late_count", 0)),
+        prefix + "errors": float(runner.errors),
+    }
+    watermarks = getattr(runner.operator, "watermarks", None)
+    watermark = getattr(watermarks, "watermark", None)
+    # Before the first event the tracker holds a sentinel far in the past; after a final flush one far ahead.
+    if isinstance(watermark, int) and 0 < watermark < 2**61:
+        figures[prefix + "watermark_ms"] = float(watermark)
+    return figures
 
 
 def kinesis_api_components(context: DemoContext) -> Components:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -31,8 +31,13 @@ def run_logged(
     reporter: Reporter,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    describe: Callable[[str, float], str] | None = None,
 ) -> int:
-    """Run a long build step, copying each output line to ``log_file`` and to the reporter as it comes."""
+    """Run a long build step, copying each output line to ``log_file`` and to the reporter as it comes.
+
+    ``describe(line, elapsed_s)``, when given, turns each line into what the reporter shows (a build's progress and
+    time left); by default the reporter shows the line itself.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with (
@@ -51,5 +56,7 @@ def run_logged(
         for line in proc.stdout:
             log.write(line)
             log.flush()
-            reporter.detail(f"[{time.monotonic() - started:5.0f} s] {line.strip()[:100]}")
+            elapsed = time.monotonic() - started
+            shown = describe(line, elapsed) if describe is not None else line.strip()[:100]
+            reporter.detail(f"[{elapsed:5.0f} s] {shown}")
         return proc.wait()

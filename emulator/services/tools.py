@@ -9,7 +9,10 @@ from emulator.exceptions import MissingToolError
 _HOW_TO_GET = {
     "java": "install a JDK or JRE 17 or newer (Debian: apt-get install openjdk-17-jre-headless)",
     "mvn": "install Apache Maven 3.6 or newer (Debian: apt-get install maven)",
-    "go": "install Go 1.24 or newer (https://go.dev/doc/install or Debian's golang package)",
+    "go": (
+        "install Go 1.24 or newer from https://go.dev/dl/ (Debian 12's golang package is Go 1.19, too old to build "
+        "MinIO; bookworm-backports has newer golang-1.2x packages, whose go is in /usr/lib/go-1.2x/bin)"
+    ),
 }
 
 _ALTERNATIVES = (

@@ -48,23 +48,32 @@ def test_kemu_up_prints_urls_serves_and_stops_cleanly(endpoints: Endpoints, stop
     assert "stopping" in text
     assert "stopped" in text
     assert "Traceback" not in text
+    assert "not found in cluster metadata" not in text
+    assert " ERROR " not in text, text
 
 
 def run_until_stopped(process: subprocess.Popen[str], stop_signal: signal.Signals, output: list[str]) -> None:
     assert process.stdout is not None
     url = kinesis_url = None
+    exports: list[str] = []
     deadline = time.monotonic() + 60
-    while (url is None or kinesis_url is None) and time.monotonic() < deadline:
+    # Up to the last export line: communicate() later reads the pipe itself, past what readline() buffered.
+    while not any("AWS_SECRET_ACCESS_KEY" in line for line in exports) and time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
             break
         output.append(line)
+        if line.strip().startswith("export AWS_"):
+            exports.append(line.strip())
         found = re.search(r"live page\s+(http://127\.0\.0\.1:\d+)/", line)
         url = found.group(1) if found else url
-        found = re.search(r"Kinesis API\s+(http://127\.0\.0\.1:\d+)", line)
+        found = re.search(r"AWS endpoint\s+(http://127\.0\.0\.1:\d+)", line)
         kinesis_url = found.group(1) if found else kinesis_url
     assert url is not None, "".join(output)
     assert kinesis_url is not None, "".join(output)
+    # What boto3 and the aws-cli need, printed for copying: every service on the endpoint printed above.
+    assert f"export AWS_ENDPOINT_URL={kinesis_url}" in exports, exports
+    assert f"export AWS_ENDPOINT_URL_S3={kinesis_url}" in exports, exports
     assert httpx.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}
     for _ in range(50):
         ready = httpx.get(f"{url}/readyz", timeout=10)

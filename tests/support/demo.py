@@ -21,6 +21,7 @@ from emulator.runtime.demo import Demo
 from emulator.runtime.supervisor import Backoff, Component
 from emulator.services.ports import free_port
 from emulator.settings import Settings
+from sinks import DeliveryStreamConfig
 from tests.support.endpoints import Endpoints
 from tests.support.publisher import ResultsPublisher
 
@@ -75,20 +76,45 @@ async def running_demo(
 
 @contextlib.asynccontextmanager
 async def running_pipeline_demo(
-    endpoints: Endpoints, results_topic: str, alerts_topic: str, work: Path, game_rate: float = 300.0
+    endpoints: Endpoints,
+    results_topic: str,
+    alerts_topic: str,
+    work: Path,
+    game_rate: float = 300.0,
+    clickstream_rate: float = 0.0,
+    iot_rate: float = 0.0,
+    delivery: Sequence[DeliveryStreamConfig] = (),
+    streams: tuple[str, ...] | None = None,
+    pipeline_nice: int = 19,
 ) -> AsyncIterator[Demo]:
     """``kemu up``'s :class:`Demo` with its default pipeline (producers, engine, Kinesis API; each a child process)
-    at a modest rate on the game stream only, no sinks. The engine starts at the end of the stream with its own
-    checkpoints and writes to this test's topics, so other tests' events and results stay out."""
+    at modest rates, by default on the game stream only and with no sinks (``delivery`` gives delivery streams,
+    which the test names so their consumer groups and prefixes are its own). The engine starts at the end of the
+    streams with its own checkpoints and writes to this test's topics, so other tests' events and results stay out."""
     serving = ServingSettings(
-        results_topic=results_topic, alerts_topic=alerts_topic, streams=("game-events", results_topic), streams_poll_s=1
+        results_topic=results_topic,
+        alerts_topic=alerts_topic,
+        streams=("game-events", results_topic) if streams is None else streams,
+        streams_poll_s=1,
     )
     analytics = AnalyticsConfig(
         checkpoint_dir=work / "checkpoints", start_from="latest", results_topic=results_topic, alerts_topic=alerts_topic
     )
-    demo_settings = DemoSettings(game_rate=game_rate, clickstream_rate=0, iot_rate=0, deliver_to_s3=False)
+    demo_settings = DemoSettings(
+        game_rate=game_rate,
+        clickstream_rate=clickstream_rate,
+        iot_rate=iot_rate,
+        deliver_to_s3=bool(delivery),
+        pipeline_nice=pipeline_nice,
+    )
     settings = Settings.load(
-        serving=serving, analytics=analytics, demo=demo_settings, kinesis={"port": free_port()}, log_level="WARNING"
+        serving=serving,
+        analytics=analytics,
+        demo=demo_settings,
+        sinks={"delivery_streams": [d.model_dump() for d in delivery]} if delivery else {},
+        s3={"bucket": endpoints.bucket},
+        kinesis={"port": free_port()},
+        log_level="WARNING",
     )
     s3 = S3Target(endpoints.s3_endpoint, endpoints.s3_access_key, SecretStr(endpoints.s3_secret_key), endpoints.bucket)
     demo = Demo(DemoContext(settings, endpoints.kafka_bootstrap, s3), port=0)

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 import boto3
 
+from emulator.edge.server import EdgeServer
 from emulator.kinesis import KinesisSettings
-from emulator.kinesis.server import KinesisServer
-from emulator.services.ports import free_port
 from sinks import S3Connection
 
 REGION = "us-east-1"
@@ -23,7 +22,7 @@ SECRET_KEY = "kemu-test-secret"  # noqa: S105 - a test credential for the signat
 def serve_kinesis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> Iterator[str]:
     """Serve ``settings`` against ``bootstrap_servers`` (Firehose delivering to ``s3``); yields the endpoint URL and
     stops the server after."""
-    server = KinesisServer(settings, bootstrap_servers, host="127.0.0.1", port=free_port(), s3=s3).start()
+    server = EdgeServer(settings, bootstrap_servers, host="127.0.0.1", port=0, s3=s3).start()
     try:
         yield server.url
     finally:

@@ -1,10 +1,13 @@
-// The live page: the board over EventSource, alerts over EventSource, and two sparklines polled from /streams.
-// Plain browser JavaScript, no build step and nothing fetched from the internet.
+// The live page: the board and alerts over EventSource, the pipeline, charts, delivery and streams polled from
+// /pipeline. Plain browser JavaScript, no build step and nothing fetched from the internet.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { board: null, source: null, lastScores: new Map(), rates: [], lags: [] };
-const POINTS = 90;
+const SPAN_MS = 3 * 60 * 1000;
+const state = {
+  board: null, source: null, lastScores: new Map(), alerts: 0,
+  series: { streams: [], results: [], engine: [], sinks: [] },
+};
 
 function setConnected(ok) {
   const el = $("conn");
@@ -21,7 +24,6 @@ function renderBoard(win) {
     `window ${fmtTime(win.window_start)} → ${fmtTime(win.window_end)}` +
     (win.final ? " · final" : " · open") +
     ` · as of watermark ${fmtTime(win.watermark)} · ${win.total_entries} entries`;
-  const tbody = $("board-rows");
   const rows = win.entries.map((e) => {
     const tr = document.createElement("tr");
     tr.className = "board-row";
@@ -36,7 +38,7 @@ function renderBoard(win) {
     }
     return tr;
   });
-  tbody.replaceChildren(...rows);
+  $("board-rows").replaceChildren(...rows);
   state.lastScores = new Map(win.entries.map((e) => [e.key, e.score]));
 }
 
@@ -53,12 +55,10 @@ function openBoard(name) {
 
 async function refreshBoards() {
   try {
-    const res = await fetch("/leaderboards");
-    const { leaderboards } = await res.json();
+    const { leaderboards } = await (await fetch("/leaderboards")).json();
     const select = $("board-select");
     const names = leaderboards.map((b) => b.name);
-    const shown = Array.from(select.options).map((o) => o.value);
-    if (names.join() !== shown.join()) {
+    if (names.join() !== Array.from(select.options).map((o) => o.value).join()) {
       select.replaceChildren(...names.map((n) => new Option(n, n)));
       if (state.board && names.includes(state.board)) select.value = state.board;
     }
@@ -72,13 +72,15 @@ function addAlert(a, atTop) {
   $("no-alerts")?.remove();
   const li = document.createElement("li");
   const sev = document.createElement("span");
-  sev.className = "sev";
+  sev.className = "sev " + (a.severity || "");
   sev.textContent = a.severity;
-  const text = document.createTextNode(`${fmtTime(a.emitted_at)} · ${a.query}${a.key == null ? "" : ` · ${a.key}`}: ${a.message}`);
-  li.append(sev, text);
+  const subject = a.key === null || a.key === undefined ? "" : ` · ${a.key}`;
+  li.append(sev, document.createTextNode(`${fmtTime(a.emitted_at)} · ${a.query}${subject}: ${a.message}`));
   const list = $("alerts");
   if (atTop) list.prepend(li); else list.appendChild(li);
   while (list.children.length > 100) list.lastChild.remove();
+  state.alerts += 1;
+  $("alert-count").textContent = `${state.alerts.toLocaleString()} shown`;
 }
 
 async function startAlerts() {
@@ -90,42 +92,72 @@ async function startAlerts() {
   source.addEventListener("alert", (ev) => addAlert(JSON.parse(ev.data), true));
 }
 
-function sparkline(svg, values) {
-  const max = Math.max(1, ...values);
-  const step = 300 / (POINTS - 1);
-  const offset = POINTS - values.length;
-  const points = values.map((v, i) => `${((i + offset) * step).toFixed(1)},${(58 - (v / max) * 56).toFixed(1)}`);
-  let line = svg.querySelector("polyline");
-  if (!line) {
-    line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-    svg.appendChild(line);
-  }
-  line.setAttribute("points", points.join(" "));
+function push(series, t, v) {
+  series.push({ t, v });
+  while (series.length && series[0].t < t - SPAN_MS - 10_000) series.shift();
 }
 
-function push(series, value) {
-  series.push(value);
-  if (series.length > POINTS) series.shift();
+function cell(text, cls, title) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (cls) td.className = cls;
+  if (title) td.title = title;
+  return td;
 }
 
-async function pollStreams() {
-  try {
-    const answer = await (await fetch("/streams")).json();
-    const rate = answer.streams.reduce((sum, s) => sum + s.records_per_s, 0);
-    const lag = answer.streams.reduce((sum, s) => sum + s.consumers.reduce((n, c) => n + c.lag, 0), 0);
-    push(state.rates, rate);
-    push(state.lags, lag);
-    sparkline($("rate-chart"), state.rates);
-    sparkline($("lag-chart"), state.lags);
-    $("rate-now").textContent = `${Math.round(rate).toLocaleString()} records/s`;
-    $("lag-now").textContent = `${lag.toLocaleString()} records`;
-    $("streams").replaceChildren(
-      ...answer.streams.map((s) => {
-        const li = document.createElement("li");
-        li.textContent = `${s.name}: ${s.shards.length} shards, ${Math.round(s.records_per_s)} rec/s`;
-        return li;
-      })
+function renderDelivery(delivery) {
+  if (!delivery.length) return;
+  $("delivery-rows").replaceChildren(...delivery.map((d) => {
+    const tr = document.createElement("tr");
+    tr.className = `delivery-row ${d.state}`;
+    tr.append(
+      cell(d.name), cell(d.source), cell(shortNumber(d.records_per_s), "num"),
+      cell(d.objects.toLocaleString(), "num"), cell(bytesText(d.bytes), "num"),
+      cell(d.buffered.toLocaleString(), "num"), cell(d.errors.toLocaleString(), "num"),
+      cell(d.last_key ? d.last_key.split("/").slice(-3).join("/") : "–", "key", d.last_key ? `s3://${d.bucket}/${d.last_key}` : ""),
     );
+    return tr;
+  }));
+}
+
+function renderStreams(p) {
+  const shown = [...p.streams, ...p.outputs.filter((s) => !s.internal)];
+  $("stream-rows").replaceChildren(...shown.map((s) => {
+    const tr = document.createElement("tr");
+    tr.className = "stream-row";
+    tr.append(cell(s.name), cell(s.shards, "num"), cell(shortNumber(s.records_per_s), "num"), cell(s.end_offset.toLocaleString(), "num"));
+    return tr;
+  }));
+  const internal = [...p.internal_topics, ...p.outputs.filter((s) => s.internal)];
+  $("internal-topics").textContent = internal.length
+    ? `kemu's own topics (not streams of yours): ${internal.map((s) => s.name).join(", ")}` : "";
+}
+
+async function pollPipeline() {
+  try {
+    const p = await (await fetch("/pipeline")).json();
+    const t = Date.now();
+    const into = p.streams.reduce((n, s) => n + s.records_per_s, 0);
+    const results = p.outputs.reduce((n, s) => n + s.records_per_s, 0);
+    push(state.series.streams, t, into);
+    push(state.series.results, t, results);
+    push(state.series.engine, t, p.engine_lag);
+    push(state.series.sinks, t, p.sinks_buffered);
+    drawChart($("rate-chart"), [
+      { name: "into streams", colour: "#4fb3ff", points: state.series.streams },
+      { name: "query outputs", colour: "#3fcf8e", points: state.series.results },
+    ], SPAN_MS, "records/s");
+    drawChart($("lag-chart"), [
+      { name: "engine lag (unread)", colour: "#ffb454", points: state.series.engine },
+      { name: "sinks buffered (not yet in S3)", colour: "#c792ea", points: state.series.sinks },
+    ], SPAN_MS, "records");
+    drawPipeline($("pipeline"), p);
+    $("rate-now").textContent = `${Math.round(into).toLocaleString()} records/s into streams`;
+    $("lag-now").textContent = `engine ${p.engine_lag.toLocaleString()} · sinks ${p.sinks_buffered.toLocaleString()}`;
+    $("pipeline-lag").textContent = `engine lag ${p.engine_lag.toLocaleString()} records · sinks buffered ${p.sinks_buffered.toLocaleString()}`;
+    $("summary").textContent = `${p.producers.length} producers · ${p.streams.length} streams · ${p.queries.length} queries · ${p.delivery.length} delivery streams`;
+    renderDelivery(p.delivery);
+    renderStreams(p);
   } catch (err) { /* next poll */ }
 }
 
@@ -133,5 +165,5 @@ $("board-select").addEventListener("change", (ev) => openBoard(ev.target.value))
 refreshBoards();
 setInterval(refreshBoards, 3000);
 startAlerts();
-pollStreams();
-setInterval(pollStreams, 2000);
+pollPipeline();
+setInterval(pollPipeline, 2000);

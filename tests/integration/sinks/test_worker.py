@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import uuid
 
 import psutil
+import pytest
+import uvloop
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
 from tests.integration.sinks.helpers import connection, encode, event, landed, produce
@@ -54,3 +58,54 @@ async def test_a_killed_write_worker_is_restarted_and_every_event_lands_once(
     con = landed(endpoints, bucket_prefix + "data/")
     assert con.execute("select count(*), count(distinct event_id) from landed").fetchone() == (20_000, 20_000)
     assert worker_pids() - before == set()  # the stream's worker exits with it
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_the_write_worker_is_out_of_reach_of_a_terminal_s_ctrl_c(
+    endpoints: Endpoints, new_group_id, bucket_prefix: str, loop: str
+) -> None:
+    """Ctrl-C in a terminal signals the whole foreground process group. The worker must not get it: interrupted
+    while it is still importing, before it can ignore the signal, it printed a KeyboardInterrupt traceback. The
+    consuming process decides when the worker stops (the end of its input). Under uvloop too, where the Firehose
+    API runs its delivery streams (``process_group=`` is refused there)."""
+    runner = uvloop.run if loop == "uvloop" else asyncio.run
+    runner(worker_out_of_the_group(endpoints, new_group_id(), bucket_prefix))
+
+
+async def worker_out_of_the_group(endpoints: Endpoints, group: str, bucket_prefix: str) -> None:
+    topic = f"ctrl-c-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    config = DeliveryStreamConfig(
+        name="ctrl-c-worker",
+        source_topic=topic,
+        bucket=endpoints.bucket,
+        prefix=bucket_prefix + "data/",
+        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
+        consumer_group=group,
+    )
+    before = worker_pids()
+    stop = asyncio.Event()
+    stream = DeliveryStream(config, endpoints.kafka_bootstrap, connection(endpoints))
+    run = asyncio.create_task(stream.run(stop))
+    try:
+        for _ in range(3000):
+            spawned = worker_pids() - before
+            if spawned or run.done():
+                break
+            await asyncio.sleep(0.01)
+        assert len(spawned) == 1, spawned
+        assert os.getpgid(spawned.pop()) != os.getpgid(0)
+    finally:
+        stop.set()
+        await asyncio.wait_for(run, 60)
+        admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics([topic])
+        finally:
+            await admin.close()

@@ -4,8 +4,12 @@ import socket
 
 import pytest
 
-from emulator.api.server import bind
 from emulator.exceptions import ConfigurationError
+from emulator.listen import bind_listener
+
+
+def bind(host: str, port: int) -> socket.socket:
+    return bind_listener(host, port, "--port")
 
 
 def test_bound_socket_is_tcp_so_asyncio_disables_nagle() -> None:

@@ -90,7 +90,7 @@ async def test_stats_are_the_childs_latest_json_line_and_its_stderr_is_logged(
         command=python("""
             import sys
             print('{"events_out": 5, "lag": 2}', flush=True)
-            print('{"events_out": 9, "lag": 0, "note": "x"}', flush=True)
+            print('{"events_out": 9, "lag": 0, "note": "x", "_info": {"stream": "game-events"}}', flush=True)
             print("INFO some.logger: working", file=sys.stderr, flush=True)
             print("error: RuntimeError: the broker went away", file=sys.stderr, flush=True)
             sys.exit(3)
@@ -102,6 +102,7 @@ async def test_stats_are_the_childs_latest_json_line_and_its_stderr_is_logged(
     ):
         await child.run()
     assert child.stats() == {"events_out": 9.0, "lag": 0.0}
+    assert child.info() == {"stream": "game-events"}  # words beside the figures, for the live page
     lines = {(r.levelno, r.getMessage()) for r in caplog.records}
     assert (logging.INFO, "[demo-child] INFO some.logger: working") in lines
     assert (logging.ERROR, "[demo-child] error: RuntimeError: the broker went away") in lines
