@@ -9,8 +9,11 @@ point and gives NULL for a division by zero; Flink's divides integers as integer
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlglot import exp, generator, tokens
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.duckdb import DuckDB
 
 from analytics.durations import parse_duration_ms
 
@@ -92,7 +95,7 @@ TRANSLATABLE: tuple[type[exp.Expression], ...] = (
 class UntranslatableError(ValueError):
     """An expression with no Flink translation; ``node`` is the expression, for its position in the file."""
 
-    def __init__(self, message: str, node: exp.Expression | None = None) -> None:
+    def __init__(self, message: str, node: exp.Expr | None = None) -> None:
         super().__init__(message)
         self.node = node
 
@@ -197,15 +200,22 @@ def _if(self: generator.Generator, expression: exp.If) -> str:
     return f"CASE WHEN {self.sql(expression, 'this')} THEN {self.sql(expression, 'true')}{otherwise} END"
 
 
+class KemuDuckDB(DuckDB):
+    """DuckDB's dialect as kemu's query files use it: ``SESSION`` is a window function there, not a keyword."""
+
+    class Tokenizer(DuckDB.Tokenizer):
+        KEYWORDS: ClassVar = {k: v for k, v in DuckDB.Tokenizer.KEYWORDS.items() if k != "SESSION"}
+
+
 class Flink(Dialect):
     """Apache Flink SQL (Calcite): backquoted identifiers, STRING for text, Java regular expressions."""
 
     class Tokenizer(tokens.Tokenizer):
-        IDENTIFIERS = ["`"]
-        QUOTES = ["'"]
+        IDENTIFIERS: ClassVar = ["`"]
+        QUOTES: ClassVar = ["'"]
 
     class Generator(generator.Generator):
-        TYPE_MAPPING = {
+        TYPE_MAPPING: ClassVar = {
             **generator.Generator.TYPE_MAPPING,
             exp.DataType.Type.TEXT: "STRING",
             exp.DataType.Type.VARCHAR: "STRING",
@@ -217,7 +227,7 @@ class Flink(Dialect):
             exp.DataType.Type.FLOAT: "FLOAT",
             exp.DataType.Type.TIMESTAMP: "TIMESTAMP(3)",
         }
-        TRANSFORMS = {
+        TRANSFORMS: ClassVar = {
             **generator.Generator.TRANSFORMS,
             exp.Div: _div,
             exp.Avg: _avg,
@@ -230,6 +240,10 @@ class Flink(Dialect):
         }
 
 
+#: Types written the same way in both dialects.
+_PLAIN_TYPES = {exp.DataType.Type.BOOLEAN, exp.DataType.Type.DECIMAL, exp.DataType.Type.INTERVAL}
+
+
 def check_translatable(tree: exp.Expression) -> None:
     """Raise :class:`UntranslatableError` at the first expression Flink cannot be given with the same meaning."""
     for node in tree.walk():
@@ -238,9 +252,8 @@ def check_translatable(tree: exp.Expression) -> None:
             if isinstance(node, exp.Anonymous):
                 name = str(node.this)
             raise UntranslatableError(f"{name} has no Flink translation in kemu yet", node)
-        if isinstance(node, exp.DataType) and node.this not in Flink.Generator.TYPE_MAPPING:
-            if node.this not in (exp.DataType.Type.BOOLEAN, exp.DataType.Type.DECIMAL, exp.DataType.Type.INTERVAL):
-                raise UntranslatableError(f"type {node.sql('duckdb')} has no Flink translation in kemu yet", node)
+        if isinstance(node, exp.DataType) and node.this not in _PLAIN_TYPES | set(Flink.Generator.TYPE_MAPPING):
+            raise UntranslatableError(f"type {node.sql('duckdb')} has no Flink translation in kemu yet", node)
 
 
 def to_flink(tree: exp.Expression) -> str:

@@ -26,7 +26,7 @@ from sqlglot import exp
 from analytics import dialect
 from analytics.compiler import CompiledQuery
 from analytics.exceptions import QueryError
-from analytics.flink.dialect import UntranslatableError, check_translatable, interval_literal, to_flink
+from analytics.flink.dialect import KemuDuckDB, UntranslatableError, check_translatable, interval_literal, to_flink
 
 #: The window table functions and the collection step's tumble (a window of the results, see :mod:`job`).
 _WINDOW_FUNCTIONS = {"TUMBLE", "HOP", "CUMULATE", "SESSION"}
@@ -65,17 +65,15 @@ class Translated:
     window_call: str
 
 
-def _line_of(text: str, node: exp.Expression | None, fallback: str = "") -> int:
+def _line_of(text: str, node: exp.Expr | None, fallback: str = "") -> int:
     """The line of the user's file where ``node`` (or failing that, the word ``fallback``) first appears."""
-    words = []
+    words = [fallback] if fallback else []
     if node is not None:
         if isinstance(node, exp.Anonymous):
             words.append(str(node.this))
         elif isinstance(node, exp.Func):
             words.append(node.sql_name())
         words += [c.name for c in node.find_all(exp.Column)]
-    if fallback:
-        words.append(fallback)
     for word in words:
         for number, line in enumerate(text.splitlines(), start=1):
             if line.lstrip().startswith("--"):
@@ -91,7 +89,7 @@ class _Translator:
         self.text = query.path.read_text(encoding="utf-8") if query.path.is_file() else ""
         self.timestamps = {name.lower() for name, kind in query.source.columns if kind == "TIMESTAMP"}
 
-    def fail(self, reason: str, node: exp.Expression | None = None, word: str = "") -> QueryError:
+    def fail(self, reason: str, node: exp.Expr | None = None, word: str = "") -> QueryError:
         return QueryError(self.query.path, _line_of(self.text, node, word), f"cannot run on Flink: {reason}")
 
     def flink(self, node: exp.Expression) -> str:
@@ -155,9 +153,12 @@ class _Translator:
         if self.query.window is None:
             raise self.fail("only windowed queries are translated; a stateless query runs on kemu's engine")
         try:
-            select = sqlglot.parse_one(dialect.to_duckdb(self.text), read="duckdb")
+            select = sqlglot.parse_one(dialect.to_duckdb(self.text), read=KemuDuckDB)
         except sqlglot.errors.ParseError as exc:
-            raise self.fail(f"sqlglot cannot parse the query: {str(exc).splitlines()[0]}") from exc
+            errors = exc.errors[0] if exc.errors else {}
+            line = int(errors.get("line") or 0) or _line_of(self.text, None)
+            reason = f"cannot run on Flink: sqlglot cannot parse the query: {errors.get('description', exc)}"
+            raise QueryError(self.query.path, line, reason) from exc
         if not isinstance(select, exp.Select):
             raise self.fail("the query must be one SELECT")
         groups = select.args.get("group")
@@ -259,15 +260,13 @@ class _Translator:
             condition = condition.this
         if isinstance(condition, (exp.LTE, exp.LT, exp.EQ)):
             left, right = condition.this, condition.expression
-            if isinstance(left, exp.Column) and left.name == rank and isinstance(right, exp.Literal):
-                if not right.is_string and right.this.isdigit():
-                    value = int(right.this)
-                    if isinstance(condition, exp.LT):
-                        value -= 1
-                    if isinstance(condition, exp.EQ) and value != 1:
-                        raise self.fail(f"QUALIFY {rank} = {value} is not a Top-N; use {rank} <= N", condition)
-                    if value >= 1:
-                        return value
+            literal = isinstance(right, exp.Literal) and not right.is_string and str(right.this).isdigit()
+            if isinstance(left, exp.Column) and left.name == rank and literal:
+                value = int(str(right.this)) - (1 if isinstance(condition, exp.LT) else 0)
+                if isinstance(condition, exp.EQ) and value != 1:
+                    raise self.fail(f"QUALIFY {rank} = {value} is not a Top-N; use {rank} <= N", condition)
+                if value >= 1:
+                    return value
         raise self.fail(
             f"a ranking needs QUALIFY {rank} <= N (Flink's Window Top-N takes no other filter)",
             condition,

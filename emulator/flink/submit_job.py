@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = environment.execute_sql(statement.rstrip().removesuffix(";"))
     client = result.get_job_client() if result is not None else None
-    if client is None:
+    if result is None or client is None:
         print("the job file has no INSERT to run", file=sys.stderr)
         return 2
     print(f"submitted Flink job {client.get_job_id()}", flush=True)
