@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,14 +52,14 @@ async def flink_throughput(bootstrap: str, topic: str, count: int, workdir: Path
     job = write_job(query, options, workdir / "flink")
     began = time.monotonic()
     submitted = None
-    with subprocess.Popen(
-        submit_command(runtime, job, None), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("submitted"):
-                submitted = time.monotonic()
-        code = process.wait()
+    process = await asyncio.create_subprocess_exec(
+        *submit_command(runtime, job, None), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    assert process.stdout is not None
+    async for line in process.stdout:
+        if line.startswith(b"submitted"):
+            submitted = time.monotonic()
+    code = await process.wait()
     ended = time.monotonic()
     if code != 0 or submitted is None:
         raise SystemExit(f"the Flink job failed (exit {code}); run {job} by hand to see why")
