@@ -33,7 +33,6 @@ def job_options(settings: Settings, bootstrap: str | None, bounded: bool) -> Job
         topics=config.output_topics(),
         start_from=config.start_from,
         bounded=bounded,
-        checkpoint_interval_s=max(config.checkpoint_interval_s, 1.0),
     )
 
 

@@ -30,6 +30,8 @@ import pytest
 from analytics import BUILTIN_QUERIES, load_catalog
 from analytics.compiler import CompiledQuery
 from analytics.emissions import iso_ms, json_value
+from emulator.api.models import AlertRecord, ResultRecord
+from emulator.api.view import BoardWindow, is_leaderboard
 from emulator.flink.provision import provision_flink
 from emulator.services.progress import SilentReporter
 from producers.partitioning import shard_for_partition_key
@@ -267,3 +269,15 @@ async def test_flink_and_kemu_agree_on_every_final_window(
             assert alert[field] == other[field], (alert_id, field)
         assert close(alert["evidence"], other["evidence"]), alert_id
     assert await read_all(kafka_bootstrap, engines["flink"]["errors"]) == []
+
+    # The API reads either engine's records the same way: each parses as the contract's record, and the boards
+    # are served as boards, ranked as kemu ranks them.
+    for engine in ("kemu", "flink"):
+        for record in results[engine].values():
+            parsed = ResultRecord.model_validate(record)
+            if parsed.query.startswith("leaderboard") and parsed.rows:
+                assert is_leaderboard(parsed.rows)
+                ranks = [entry.rank for entry in BoardWindow.of(parsed).entries]
+                assert ranks == list(range(1, len(ranks) + 1))
+        for alert in alerts[engine].values():
+            AlertRecord.model_validate(alert)
