@@ -34,6 +34,9 @@ def main() -> None:
         "objects": stats.objects,
         "bytes": stats.bytes_written,
         "flushes": stats.flush_reasons,
+        # time.monotonic() instants (one clock for every process): the benchmark takes CPU time over this span.
+        "first_record_at": stats.first_record_at if stats.first_record_at is not None else time.monotonic(),
+        "last_write_at": stats.last_write_at if stats.last_write_at is not None else time.monotonic(),
     }
     print(json.dumps(result), flush=True)
 
