@@ -232,28 +232,35 @@ def count_landed(s3: S3Connection, bucket: str, prefix: str) -> tuple[int, int]:
 
 async def main(events: int, partitions: int, buffer_mib: int) -> dict[str, Any]:
     with endpoints() as (bootstrap, s3, bucket):
-        topic = f"bench-sinks-{uuid.uuid4().hex[:8]}"
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-        try:
-            produce_s = await produce(bootstrap, topic, events, partitions)
-            prefix = f"bench/{topic}/"
-            config = DeliveryStreamConfig(
-                name="bench",
-                source_topic=topic,
-                bucket=bucket,
-                prefix=prefix + "dt=!{timestamp:yyyy-MM-dd}/",
-                error_output_prefix=f"bench-errors/{topic}/!{{firehose:error-output-type}}/",
-                buffering=BufferingHints(size_mib=buffer_mib, interval_s=60),
-                consumer_group=f"bench-sink-{uuid.uuid4().hex[:8]}",
-            )
-            ceiling_s, ceiling_cpu_s = await consume_ceiling(bootstrap, config, events)
-            sink, usage = await run_sink(config, bootstrap, s3)
-            landed_rows, landed_objects = count_landed(s3, bucket, prefix)
-        finally:
-            await admin.delete_topics([topic])
-            await admin.close()
+        return await measure(bootstrap, s3, bucket, events, partitions, buffer_mib)
+
+
+async def measure(
+    bootstrap: str, s3: S3Connection, bucket: str, events: int, partitions: int, buffer_mib: int
+) -> dict[str, Any]:
+    """One run on given services (``bench/cost_curves.py`` makes several on one set)."""
+    topic = f"bench-sinks-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    try:
+        produce_s = await produce(bootstrap, topic, events, partitions)
+        prefix = f"bench/{topic}/"
+        config = DeliveryStreamConfig(
+            name="bench",
+            source_topic=topic,
+            bucket=bucket,
+            prefix=prefix + "dt=!{timestamp:yyyy-MM-dd}/",
+            error_output_prefix=f"bench-errors/{topic}/!{{firehose:error-output-type}}/",
+            buffering=BufferingHints(size_mib=buffer_mib, interval_s=60),
+            consumer_group=f"bench-sink-{uuid.uuid4().hex[:8]}",
+        )
+        ceiling_s, ceiling_cpu_s = await consume_ceiling(bootstrap, config, events)
+        sink, usage = await run_sink(config, bootstrap, s3)
+        landed_rows, landed_objects = count_landed(s3, bucket, prefix)
+    finally:
+        await admin.delete_topics([topic])
+        await admin.close()
     ceiling_eps = events / ceiling_s if ceiling_s > 0 else 0.0
     sink_eps = sink["records"] / sink["elapsed_s"]
     sink_cpu = usage.cpu_between(sink["first_record_at"], sink["last_write_at"])
