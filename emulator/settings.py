@@ -22,8 +22,8 @@ from pydantic_settings import (
 from analytics.config import AnalyticsConfig
 from emulator.config.api import ServingSettings
 from emulator.config.demo import DemoSettings
+from emulator.config.kinesis import KinesisSettings
 from emulator.config.sinks import SinksSettings
-from emulator.kinesis.config import KinesisSettings
 
 #: The Kafka release the embedded launcher runs and the compose file pins (aiokafka 0.14's idempotent and
 #: transactional producer were checked against it).

@@ -19,8 +19,19 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from emulator.firehose.catalog import DeliveryStreamState, FirehoseCatalog, direct_put_topic, now_ms
-from emulator.firehose.config import FirehoseSettings
+from emulator.aws.admission import InFlightBudget
+from emulator.aws.errors import (
+    InvalidArgumentException,
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ServiceUnavailableException,
+)
+from emulator.aws.protocol import AwsTimestamp
+from emulator.aws.writer import KafkaWriter, NotWritten
+from emulator.clock import now_ms
+from emulator.config.firehose import FirehoseSettings
+from emulator.config.kinesis import InFlightLimit
 from emulator.firehose.shapes import (
     CreateDeliveryStreamInput,
     DeliveryStreamInput,
@@ -28,17 +39,7 @@ from emulator.firehose.shapes import (
     PutRecordBatchInput,
     PutRecordInput,
 )
-from emulator.kinesis.admission import InFlightBudget
-from emulator.kinesis.config import InFlightLimit
-from emulator.kinesis.errors import (
-    InvalidArgumentException,
-    LimitExceededException,
-    ResourceInUseException,
-    ResourceNotFoundException,
-    ServiceUnavailableException,
-)
-from emulator.kinesis.protocol import Timestamp
-from emulator.kinesis.writer import KafkaWriter, NotWritten
+from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
 from emulator.topic_policy import TopicPolicy
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection, StopRequested
 from sinks.s3 import make_client
@@ -46,26 +47,6 @@ from sinks.s3 import make_client
 log = logging.getLogger(__name__)
 
 DEFAULT_IN_FLIGHT = InFlightLimit()
-#: Real Firehose operations answered with UnsupportedOperationException.
-UNSUPPORTED = frozenset(
-    {
-        "ListTagsForDeliveryStream",
-        "StartDeliveryStreamEncryption",
-        "StopDeliveryStreamEncryption",
-        "TagDeliveryStream",
-        "UntagDeliveryStream",
-        "UpdateDestination",
-    }
-)
-#: Operation → (request shape, service method name).
-OPERATIONS: dict[str, tuple[Any, str]] = {
-    "CreateDeliveryStream": (CreateDeliveryStreamInput, "create_delivery_stream"),
-    "DeleteDeliveryStream": (DeliveryStreamInput, "delete_delivery_stream"),
-    "DescribeDeliveryStream": (DeliveryStreamInput, "describe_delivery_stream"),
-    "ListDeliveryStreams": (ListDeliveryStreamsInput, "list_delivery_streams"),
-    "PutRecord": (PutRecordInput, "put_record"),
-    "PutRecordBatch": (PutRecordBatchInput, "put_record_batch"),
-}
 
 
 def record_id(partition: int, offset: int) -> str:
@@ -123,7 +104,7 @@ class FirehoseService:
         self._region = region
         self._account_id = account_id
         self._writer = KafkaWriter(bootstrap_servers)
-        self._catalog = FirehoseCatalog(bootstrap_servers, self._writer, settings.metadata_topic)
+        self._store = DeliveryStreamStore(bootstrap_servers, self._writer, settings.metadata_topic)
         self._deliveries: dict[str, _Delivery] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Deliveries told to stop: awaited by ``stop`` too, even when the task stopping them was cancelled (each
@@ -133,7 +114,7 @@ class FirehoseService:
 
     async def start(self) -> None:
         await self._writer.start()
-        for stream in await self._catalog.start():
+        for stream in await self._store.start():
             refusal = self._refusal(stream)
             if refusal is not None:
                 log.warning("delivery stream %s is not delivered: %s", stream.name, refusal)
@@ -162,7 +143,7 @@ class FirehoseService:
         await asyncio.gather(*(self._stop_delivery(name) for name in list(self._deliveries)), return_exceptions=True)
         if self._stopping:
             await asyncio.wait(set(self._stopping), timeout=60)
-        await self._catalog.stop()
+        await self._store.stop()
         await self._writer.stop()
 
     def arn(self, name: str) -> str:
@@ -174,7 +155,7 @@ class FirehoseService:
         return None if delivery is None or delivery.sink is None else delivery.sink.stats
 
     def _get_or_raise_not_found(self, name: str) -> DeliveryStreamState:
-        stream = self._catalog.streams.get(name)
+        stream = self._store.streams.get(name)
         if stream is None:
             raise ResourceNotFoundException(f"Firehose {name} under account {self._account_id} not found.")
         return stream
@@ -187,9 +168,9 @@ class FirehoseService:
     # --- control plane -----------------------------------------------------------------------------------------
 
     async def create_delivery_stream(self, request: CreateDeliveryStreamInput) -> dict[str, Any]:
-        if request.name in self._catalog.streams:
+        if request.name in self._store.streams:
             raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
-        if len(self._catalog.streams) >= self.settings.delivery_stream_limit:
+        if len(self._store.streams) >= self.settings.delivery_stream_limit:
             raise LimitExceededException(
                 f"You have already consumed your quota of {self.settings.delivery_stream_limit} delivery streams."
             )
@@ -202,7 +183,7 @@ class FirehoseService:
         if request.source_stream is not None:
             source_topic = request.source_stream
             # A sealed topic is answered exactly as a missing stream: the API does not tell which internal ones exist.
-            if self._policy.is_sealed(source_topic) or source_topic not in await self._catalog.topics():
+            if self._policy.is_sealed(source_topic) or source_topic not in await self._store.topics():
                 raise InvalidArgumentException(
                     f"Stream {source_topic} under account {self._account_id} not found (KinesisStreamARN)."
                 )
@@ -222,9 +203,9 @@ class FirehoseService:
         except ValueError as exc:  # the prefixes or names the sink refuses, worded by the sink
             raise InvalidArgumentException(_first_line(exc)) from None
         await self._check_bucket(destination.bucket)
-        if request.name in self._catalog.streams:  # created by a concurrent call while this one checked
+        if request.name in self._store.streams:  # created by a concurrent call while this one checked
             raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
-        self._catalog.streams[request.name] = stream
+        self._store.streams[request.name] = stream
         self._background(self._finish_create(stream))
         return {"DeliveryStreamARN": self.arn(request.name)}
 
@@ -242,7 +223,7 @@ class FirehoseService:
             # must not be delivered again: like a Kinesis source, it is delivered from its current end.
             if stream.stream_type != "DirectPut" or await self._create_topic(stream.source_topic):
                 await self._start_at_latest(stream)
-            await self._catalog.save(stream)
+            await self._store.save(stream)
         except Exception as exc:
             log.exception("creating delivery stream %s failed", stream.name)
             stream.status = "CREATING_FAILED"
@@ -252,11 +233,11 @@ class FirehoseService:
 
     async def _create_topic(self, topic: str) -> bool:
         """Create the backing topic and wait until it is writable; True when it existed already."""
-        existed = topic in await self._catalog.topics()
+        existed = topic in await self._store.topics()
         if not existed:
             partitions = self.settings.direct_put_partitions
             with contextlib.suppress(Exception):  # exists already (a stream of the same name, deleted and recreated)
-                await self._catalog.admin.create_topics(
+                await self._store.admin.create_topics(
                     [NewTopic(topic, partitions, 1, topic_configs={"message.timestamp.type": "LogAppendTime"})]
                 )
         for _ in range(200):  # usable once the producer sees its partitions with a leader
@@ -267,7 +248,7 @@ class FirehoseService:
 
     async def _start_at_latest(self, stream: DeliveryStreamState) -> None:
         """Commit the source topic's end offsets for the new consumer group: delivery starts at LATEST."""
-        described = await self._catalog.admin.describe_topics([stream.source_topic])
+        described = await self._store.admin.describe_topics([stream.source_topic])
         tps = [TopicPartition(stream.source_topic, p["partition"]) for p in described[0]["partitions"]]
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, group_id=stream.consumer_group, enable_auto_commit=False
@@ -356,8 +337,8 @@ class FirehoseService:
         await self._stop_delivery(stream.name)
         if stream.stream_type == "DirectPut":
             with contextlib.suppress(Exception):
-                await self._catalog.admin.delete_topics([stream.source_topic])
-        await self._catalog.remove(stream.name)
+                await self._store.admin.delete_topics([stream.source_topic])
+        await self._store.remove(stream.name)
 
     async def describe_delivery_stream(self, request: DeliveryStreamInput) -> dict[str, Any]:
         stream = self._get_or_raise_not_found(request.name)
@@ -389,7 +370,7 @@ class FirehoseService:
             "DeliveryStreamStatus": stream.status,
             "DeliveryStreamType": stream.stream_type,
             "VersionId": "1",
-            "CreateTimestamp": Timestamp(stream.created_ms),
+            "CreateTimestamp": AwsTimestamp(stream.created_ms),
             "Destinations": [
                 {"DestinationId": "destinationId-000000000001", "ExtendedS3DestinationDescription": s3_description}
             ],
@@ -401,7 +382,7 @@ class FirehoseService:
                 "KinesisStreamSourceDescription": {
                     "KinesisStreamARN": source_arn,
                     "RoleARN": stream.source_role_arn or "",
-                    "DeliveryStartTimestamp": Timestamp(stream.created_ms),
+                    "DeliveryStartTimestamp": AwsTimestamp(stream.created_ms),
                 }
             }
         # Once the attempt after a failure has written, delivery is healthy again.
@@ -415,7 +396,7 @@ class FirehoseService:
     async def list_delivery_streams(self, request: ListDeliveryStreamsInput) -> dict[str, Any]:
         names = sorted(
             name
-            for name, stream in self._catalog.streams.items()
+            for name, stream in self._store.streams.items()
             if request.stream_type is None or stream.stream_type == request.stream_type
         )
         if request.exclusive_start is not None:

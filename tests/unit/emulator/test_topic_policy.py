@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.firehose.catalog import direct_put_topic
-from emulator.firehose.config import FirehoseSettings
-from emulator.kinesis.config import KinesisSettings
+from emulator.config.firehose import FirehoseSettings
+from emulator.config.kinesis import KinesisSettings
+from emulator.firehose.store import direct_put_topic
 from emulator.topic_policy import TopicPolicy
 
 POLICY = TopicPolicy.of("my-stream-metadata", "my-firehose-metadata")
