@@ -7,39 +7,25 @@ from collections.abc import Callable
 
 from emulator.aws.model import target_prefix
 from emulator.aws.router import AwsService, Handler, RequestShape
-from emulator.kinesis.shapes import (
-    AddTagsInput,
-    CreateStreamInput,
-    DescribeStreamInput,
-    GetRecordsInput,
-    GetShardIteratorInput,
-    ListShardsInput,
-    ListStreamsInput,
-    ListTagsInput,
-    PutRecordInput,
-    PutRecordsInput,
-    RemoveTagsInput,
-    RetentionInput,
-    StreamInput,
-)
+from emulator.kinesis import shapes
 
 #: Operation → (request shape, service method name).
 OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
-    "CreateStream": (CreateStreamInput, "create_stream"),
-    "DeleteStream": (StreamInput, "delete_stream"),
-    "DescribeStream": (DescribeStreamInput, "describe_stream"),
-    "DescribeStreamSummary": (StreamInput, "describe_stream_summary"),
-    "ListStreams": (ListStreamsInput, "list_streams"),
-    "ListShards": (ListShardsInput, "list_shards"),
-    "PutRecord": (PutRecordInput, "put_record"),
-    "PutRecords": (PutRecordsInput, "put_records"),
-    "GetShardIterator": (GetShardIteratorInput, "get_shard_iterator"),
-    "GetRecords": (GetRecordsInput, "get_records"),
-    "IncreaseStreamRetentionPeriod": (RetentionInput, "increase_stream_retention_period"),
-    "DecreaseStreamRetentionPeriod": (RetentionInput, "decrease_stream_retention_period"),
-    "AddTagsToStream": (AddTagsInput, "add_tags_to_stream"),
-    "ListTagsForStream": (ListTagsInput, "list_tags_for_stream"),
-    "RemoveTagsFromStream": (RemoveTagsInput, "remove_tags_from_stream"),
+    "CreateStream": (shapes.CreateStreamInput, "create_stream"),
+    "DeleteStream": (shapes.StreamInput, "delete_stream"),
+    "DescribeStream": (shapes.DescribeStreamInput, "describe_stream"),
+    "DescribeStreamSummary": (shapes.StreamInput, "describe_stream_summary"),
+    "ListStreams": (shapes.ListStreamsInput, "list_streams"),
+    "ListShards": (shapes.ListShardsInput, "list_shards"),
+    "PutRecord": (shapes.PutRecordInput, "put_record"),
+    "PutRecords": (shapes.PutRecordsInput, "put_records"),
+    "GetShardIterator": (shapes.GetShardIteratorInput, "get_shard_iterator"),
+    "GetRecords": (shapes.GetRecordsInput, "get_records"),
+    "IncreaseStreamRetentionPeriod": (shapes.RetentionInput, "increase_stream_retention_period"),
+    "DecreaseStreamRetentionPeriod": (shapes.RetentionInput, "decrease_stream_retention_period"),
+    "AddTagsToStream": (shapes.AddTagsInput, "add_tags_to_stream"),
+    "ListTagsForStream": (shapes.ListTagsInput, "list_tags_for_stream"),
+    "RemoveTagsFromStream": (shapes.RemoveTagsInput, "remove_tags_from_stream"),
 }
 
 #: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).
