@@ -16,8 +16,8 @@ from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
 from emulator.config.api import ServingSettings
 from emulator.endpoints import S3Target
-from emulator.runtime.supervisor import Supervisor
 from emulator.services.buckets import s3_client
+from emulator.supervision import Supervisor
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -22,7 +22,7 @@ from emulator.settings import Settings
 if TYPE_CHECKING:
     from emulator.runtime.components import DemoContext
     from emulator.runtime.demo import Demo, DemoStatus
-    from emulator.runtime.supervisor import SupervisorEvent
+    from emulator.supervision import SupervisorEvent
 
 PortOption = Annotated[int | None, typer.Option("--port", help="API port (default: settings, 8000; 0 picks one).")]
 

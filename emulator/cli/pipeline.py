@@ -72,8 +72,8 @@ def pipeline_component(
         os.nice(nice)
     from emulator.cli.demo import configured_context
     from emulator.runtime.child_process import INFO_KEY, settings_from_environment
-    from emulator.runtime.supervisor import as_component
     from emulator.runtime.wiring import PIPELINE_COMPONENTS
+    from emulator.supervision import as_component
 
     settings = settings_from_environment(os.environ)
     configure_child_logging(settings.log_level)

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -32,6 +31,7 @@ from emulator.aws.writer import KafkaWriter, NotWritten
 from emulator.clock import now_ms
 from emulator.config.firehose import FirehoseSettings
 from emulator.config.kinesis import InFlightLimit
+from emulator.firehose.delivery import Delivery
 from emulator.firehose.shapes import (
     CreateDeliveryStreamInput,
     DeliveryStreamInput,
@@ -40,8 +40,9 @@ from emulator.firehose.shapes import (
     PutRecordInput,
 )
 from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
+from emulator.supervision import RestartBackoff, Supervisor
 from emulator.topic_policy import TopicPolicy
-from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection, StopRequested
+from sinks import DeliveryStreamConfig, S3Connection
 from sinks.s3 import make_client
 
 log = logging.getLogger(__name__)
@@ -72,15 +73,6 @@ def batch_responses(results: Sequence[int | BaseException], partition: int) -> t
     return failed, responses
 
 
-@dataclass
-class _Delivery:
-    """A running delivery task and the event that stops it."""
-
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-    sink: DeliveryStream | None = None
-
-
 class FirehoseService:
     """Firehose on Kafka and S3. ``start()`` reads back the saved delivery streams and starts their delivery."""
 
@@ -105,15 +97,18 @@ class FirehoseService:
         self._account_id = account_id
         self._writer = KafkaWriter(bootstrap_servers)
         self._store = DeliveryStreamStore(bootstrap_servers, self._writer, settings.metadata_topic)
-        self._deliveries: dict[str, _Delivery] = {}
+        # Each delivery stream's delivery is a supervised component, restarted after a fixed pause when it fails.
+        delay = settings.restart_delay_s
+        self._supervisor = Supervisor(
+            backoff=RestartBackoff(initial_s=delay, factor=1.0, maximum_s=delay), stop_timeout_s=60.0
+        )
+        self._deliveries: dict[str, Delivery] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        # Deliveries told to stop: awaited by ``stop`` too, even when the task stopping them was cancelled (each
-        # owns a write worker process that must exit before the loop closes).
-        self._stopping: set[asyncio.Task[None]] = set()
         self._next_partition = 0
 
     async def start(self) -> None:
         await self._writer.start()
+        await self._supervisor.start()
         for stream in await self._store.start():
             refusal = self._refusal(stream)
             if refusal is not None:
@@ -140,19 +135,13 @@ class FirehoseService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.gather(*(self._stop_delivery(name) for name in list(self._deliveries)), return_exceptions=True)
-        if self._stopping:
-            await asyncio.wait(set(self._stopping), timeout=60)
+        await self._supervisor.stop()
+        self._deliveries.clear()
         await self._store.stop()
         await self._writer.stop()
 
     def arn(self, name: str) -> str:
         return f"arn:aws:firehose:{self._region}:{self._account_id}:deliverystream/{name}"
-
-    def sink_stats(self, name: str) -> Any:
-        """The live counters of a delivery stream's sink (None when it is not running)."""
-        delivery = self._deliveries.get(name)
-        return None if delivery is None or delivery.sink is None else delivery.sink.stats
 
     def _get_or_raise_not_found(self, name: str) -> DeliveryStreamState:
         stream = self._store.streams.get(name)
@@ -282,43 +271,15 @@ class FirehoseService:
         )
 
     def _start_delivery(self, stream: DeliveryStreamState) -> None:
-        delivery = _Delivery()
-        self._deliveries[stream.name] = delivery
-        delivery.task = asyncio.get_running_loop().create_task(self._deliver(stream, delivery))
-
-    async def _deliver(self, stream: DeliveryStreamState, delivery: _Delivery) -> None:
-        """Run the sink until stopped; a failure is shown in Describe and retried after a pause."""
         assert self._s3 is not None  # noqa: S101 - streams are only created with an S3 target
-        config = self._sink_config(stream)
-        stream.status = "ACTIVE"
-        while not delivery.stop.is_set():
-            delivery.sink = DeliveryStream(
-                config, self._bootstrap, self._s3, poll_timeout_ms=self.settings.poll_timeout_ms
-            )
-            try:
-                await delivery.sink.run(delivery.stop)
-                stream.failure = None
-            except StopRequested:
-                return
-            except Exception as exc:
-                log.warning("delivery of %s failed, retrying: %s", stream.name, exc)
-                stream.failure = f"delivery failed, retrying: {exc}"
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(delivery.stop.wait(), timeout=self.settings.restart_delay_s)
+        delivery = Delivery(stream, self._sink_config(stream), self._bootstrap, self._s3, self.settings.poll_timeout_ms)
+        self._deliveries[stream.name] = delivery
+        self._supervisor.add(delivery)
 
     async def _stop_delivery(self, name: str) -> None:
-        """Stop a delivery task; it writes what it has buffered first (nothing acknowledged is left behind)."""
-        delivery = self._deliveries.pop(name, None)
-        if delivery is None or delivery.task is None:
-            return
-        delivery.stop.set()
-        self._stopping.add(delivery.task)
-        delivery.task.add_done_callback(self._stopping.discard)
-        try:
-            await asyncio.wait_for(asyncio.shield(delivery.task), timeout=60)
-        except Exception:
-            log.warning("delivery of %s did not stop cleanly", name, exc_info=True)
-            delivery.task.cancel()
+        """Stop a delivery; it writes what it has buffered first (nothing acknowledged is left behind)."""
+        if self._deliveries.pop(name, None) is not None:
+            await self._supervisor.remove(name)
 
     async def delete_delivery_stream(self, request: DeliveryStreamInput) -> dict[str, Any]:
         stream = self._get_or_raise_not_found(request.name)
@@ -387,7 +348,7 @@ class FirehoseService:
             }
         # Once the attempt after a failure has written, delivery is healthy again.
         running = self._deliveries.get(stream.name)
-        if stream.failure is not None and running is not None and running.sink and running.sink.stats.flushes:
+        if stream.failure is not None and running is not None and running.healthy_again():
             stream.failure = None
         if stream.failure is not None:
             description["FailureDescription"] = {"Type": "UNKNOWN_ERROR", "Details": stream.failure}

@@ -38,8 +38,8 @@ from pydantic_core import to_jsonable_python
 
 from emulator.exceptions import EmulatorError
 from emulator.runtime.components import ComponentFactory, DemoContext
-from emulator.runtime.supervisor import Component, ServiceComponent
 from emulator.settings import Settings
+from emulator.supervision import Component, ServiceComponent
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Each factory takes the :class:`DemoContext` (settings and resolved service addresses) and returns the components it
 builds: objects with an async ``run()`` or with async ``start()``/``stop()``, each with a unique ``name`` and,
-optionally, ``stats()`` for ``/metrics`` (see :mod:`emulator.runtime.supervisor`). The supervisor starts them in the
+optionally, ``stats()`` for ``/metrics`` (see :mod:`emulator.supervision`). The supervisor starts them in the
 order of this list and stops them in reverse, so list the consumers that drain before the producers that feed:
 the sink, then the analytics engine, then the producers.
 """
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from emulator.endpoints import S3Target
-from emulator.runtime.supervisor import Component, ServiceComponent
 from emulator.settings import Settings
+from emulator.supervision import Component, ServiceComponent
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from emulator.api import ApiConfig, ApiResources, create_app
 from emulator.api.server import ApiServer
 from emulator.runtime.child_process import pipeline_processes
 from emulator.runtime.components import ComponentFactory, DemoContext
-from emulator.runtime.supervisor import Backoff, State, Supervisor, SupervisorEvent
 from emulator.runtime.topics import create_missing, internal_topics, pipeline_topics
+from emulator.supervision import RestartBackoff, State, Supervisor, SupervisorEvent
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Demo:
         factories: Sequence[ComponentFactory] = (pipeline_processes(),),
         on_event: Callable[[SupervisorEvent], None] | None = None,
         port: int | None = None,
-        backoff: Backoff | None = None,
+        backoff: RestartBackoff | None = None,
         create_topics: bool = False,
     ) -> None:
         settings = context.settings

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from analytics import AnalyticsEngine, QueryRunner, load_catalog, select_queries
 from emulator.edge.server import EdgeServer
 from emulator.runtime.components import ComponentFactory, DemoContext
-from emulator.runtime.supervisor import Component, ServiceComponent
+from emulator.supervision import Component, ServiceComponent
 from emulator.version import installed_version
 from producers import (
     GeneratorConfig,

@@ -18,7 +18,7 @@ from emulator.config.demo import DemoSettings
 from emulator.endpoints import S3Target
 from emulator.runtime.components import DemoContext
 from emulator.runtime.demo import Demo
-from emulator.runtime.supervisor import Backoff, Component
+from emulator.supervision import RestartBackoff, Component
 from emulator.services.ports import free_port
 from emulator.settings import Settings
 from sinks import DeliveryStreamConfig
@@ -62,7 +62,7 @@ async def running_demo(
         demo_context(endpoints, results_topic, alerts_topic),
         factories=[lambda ctx: [publisher, *extra]],
         port=0,
-        backoff=Backoff(initial_s=0.05, maximum_s=0.2),  # tests need not wait for the real back-off
+        backoff=RestartBackoff(initial_s=0.05, maximum_s=0.2),  # tests need not wait for the real back-off
     )
     ready = asyncio.Event()
     task = asyncio.create_task(demo.run(on_ready=lambda _: ready.set()))

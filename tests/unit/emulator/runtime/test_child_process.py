@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from analytics.config import AnalyticsConfig
 from emulator.config.demo import DemoSettings
 from emulator.endpoints import S3Target
-from emulator.runtime import Backoff, State, Supervisor
+from emulator.supervision import RestartBackoff, State, Supervisor
 from emulator.runtime.child_process import (
     SETTINGS_ENV,
     ComponentProcessError,
@@ -157,7 +157,7 @@ async def test_a_child_that_ignores_sigterm_is_killed_after_the_bound() -> None:
 
 async def test_the_supervisor_restarts_a_failing_child_with_backoff() -> None:
     child = ProcessComponent("crashy", {}, command=python("import sys; sys.exit('boom')"))
-    async with Supervisor(backoff=Backoff(initial_s=0.05, maximum_s=0.1)) as supervisor:
+    async with Supervisor(backoff=RestartBackoff(initial_s=0.05, maximum_s=0.1)) as supervisor:
         supervisor.add(child)
         for _ in range(100):
             status = supervisor.status("crashy")
