@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from emulator.api import ApiConfig, ApiResources, create_app
 from emulator.api.server import ApiServer
+from emulator.endpoints import ResolvedEndpoints
 from emulator.runtime.child_process import pipeline_processes
-from emulator.runtime.components import ComponentFactory, DemoContext
+from emulator.runtime.components import ComponentFactory
 from emulator.runtime.topics import create_missing, internal_topics, pipeline_topics
 from emulator.supervision import RestartBackoff, State, Supervisor, SupervisorEvent
 
@@ -69,7 +70,7 @@ class Demo:
 
     def __init__(
         self,
-        context: DemoContext,
+        context: ResolvedEndpoints,
         factories: Sequence[ComponentFactory] = (pipeline_processes(),),
         on_event: Callable[[SupervisorEvent], None] | None = None,
         port: int | None = None,

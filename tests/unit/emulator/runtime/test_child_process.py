@@ -18,8 +18,7 @@ from pydantic import SecretStr
 
 from analytics.config import AnalyticsConfig
 from emulator.config.demo import DemoSettings
-from emulator.endpoints import S3Target
-from emulator.supervision import RestartBackoff, State, Supervisor
+from emulator.endpoints import ResolvedEndpoints, S3Target
 from emulator.runtime.child_process import (
     SETTINGS_ENV,
     ComponentProcessError,
@@ -28,20 +27,20 @@ from emulator.runtime.child_process import (
     pipeline_processes,
     settings_from_environment,
 )
-from emulator.runtime.components import DemoContext
 from emulator.settings import Settings
+from emulator.supervision import RestartBackoff, State, Supervisor
 
 SECRET = "s3cr3t-value-never-in-argv"  # noqa: S105 - a marker to look for, not a credential
 
 
-def context(tmp_path: Path) -> DemoContext:
+def context(tmp_path: Path) -> ResolvedEndpoints:
     settings = Settings.load(
         demo=DemoSettings(game_rate=1234, clickstream_rate=0, iot_rate=7, pipeline_nice=5),
         analytics=AnalyticsConfig(checkpoint_dir=tmp_path / "ckpt", start_from="latest"),
         log_level="WARNING",
     )
     s3 = S3Target("http://127.0.0.1:9", "key-id", SecretStr(SECRET), "some-bucket", "eu-west-1")
-    return DemoContext(settings, "127.0.0.1:1", s3)
+    return ResolvedEndpoints(settings, "127.0.0.1:1", s3)
 
 
 def python(code: str) -> list[str]:
@@ -193,7 +192,7 @@ def test_a_child_dies_with_its_parent() -> None:
         python("""
             import os, subprocess, sys, time
             child = subprocess.Popen([sys.executable, "-c",
-                "import os, time; from emulator.cli.pipeline import die_with_parent; "
+                "import os, time; from emulator.runtime.child_side import die_with_parent; "
                 "die_with_parent(os.getppid()); print('armed', flush=True); time.sleep(60)"],
                 stdout=subprocess.PIPE, text=True)
             child.stdout.readline()
