@@ -20,7 +20,7 @@ class ServingSettings(BaseModel):
     #: Topic the analytics engine writes alerts to.
     alerts_topic: str = Field(default="analytics-alerts", pattern=STREAM_NAME_PATTERN)
     #: Streams shown by ``GET /streams``; empty means every topic of the cluster except Kafka's and kemu's internal
-    #: ones (emulator.topic_policy).
+    #: ones (emulator.topics).
     streams: tuple[str, ...] = ()
     #: How many windows of each board stay in memory (older ones leave: the topic is the history).
     windows_per_board: int = Field(default=64, ge=1, le=10_000)

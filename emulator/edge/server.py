@@ -21,7 +21,7 @@ from emulator.firehose.service import FirehoseService
 from emulator.kinesis.api import kinesis_service
 from emulator.kinesis.service import KinesisService
 from emulator.listen import bind_listener, display_url
-from emulator.topic_policy import TopicPolicy
+from emulator.topics import TopicPolicy
 from sinks import S3Connection
 
 #: What a taken port's error message suggests.

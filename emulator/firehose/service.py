@@ -41,7 +41,7 @@ from emulator.firehose.shapes import (
 )
 from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
 from emulator.supervision import RestartBackoff, Supervisor
-from emulator.topic_policy import TopicPolicy
+from emulator.topics import TopicPolicy
 from sinks import DeliveryStreamConfig, S3Connection
 from sinks.s3 import make_client
 

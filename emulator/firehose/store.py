@@ -19,7 +19,7 @@ from emulator.firehose.shapes import STREAM_TYPES, S3Destination
 from emulator.names import is_delivery_stream_name
 
 #: The backing topic of a DirectPut delivery stream is ``kemu-firehose-direct-<name>``: kemu's prefix seals it from
-#: the Kinesis API (emulator.topic_policy), so only Firehose's own PutRecord/PutRecordBatch write to it.
+#: the Kinesis API (emulator.topics), so only Firehose's own PutRecord/PutRecordBatch write to it.
 DIRECT_PUT_TOPIC_PREFIX = "kemu-firehose-direct-"
 
 

@@ -47,7 +47,7 @@ from emulator.kinesis.shapes import (
 from emulator.kinesis.streams import Stream, StreamStore
 from emulator.kinesis.throttle import ShardThrottle
 from emulator.kinesis.tokens import first_shard_after, make_token, open_token, shard_index
-from emulator.topic_policy import TopicPolicy
+from emulator.topics import TopicPolicy
 from producers.partitioning import (
     shard_hash_key_ranges,
     shard_id,

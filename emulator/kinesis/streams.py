@@ -5,7 +5,7 @@ Kafka. What Kafka cannot hold (tags, retention in hours, the creation time, the 
 compacted topic, keyed by stream name, read back at start so it survives a restart; a deleted stream leaves a
 tombstone. Topics written by other components (``clickstream`` from the producers, say) are streams too: they
 are discovered on first use, as ACTIVE streams with the retention of their topic configuration. Sealed topics
-(:mod:`emulator.topic_policy`: Kafka's and kemu's own) are never streams, whatever the broker or the metadata holds.
+(:mod:`emulator.topics`: Kafka's and kemu's own) are never streams, whatever the broker or the metadata holds.
 
 Status is kept in memory: a stream is CREATING until its topic exists (plus an optional delay), DELETING while
 its topic is being removed, ACTIVE otherwise.
@@ -29,7 +29,7 @@ from emulator.aws.errors import ResourceNotFoundException
 from emulator.aws.writer import KafkaWriter
 from emulator.clock import now_ms
 from emulator.kinesis.shapes import MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, STREAM_NAME_RE
-from emulator.topic_policy import TopicPolicy
+from emulator.topics import TopicPolicy
 
 log = logging.getLogger(__name__)
 
