@@ -63,4 +63,5 @@ def test_kemu_topics_are_the_metadata_and_analytics_outputs_of_the_settings_and_
     assert {"kemu-kinesis-metadata", "kemu-firehose-metadata", "analytics-results", "my-results"} <= shown_apart
     policy = TopicPolicy.of(settings.kinesis.metadata_topic, settings.kinesis.firehose.metadata_topic)
     # The two notions differ on purpose: metadata is sealed from the APIs, analytics outputs stay readable.
-    assert policy.is_sealed("kemu-kinesis-metadata") and not policy.is_sealed("analytics-results")
+    assert policy.is_sealed("kemu-kinesis-metadata")
+    assert not policy.is_sealed("analytics-results")
