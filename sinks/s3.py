@@ -34,9 +34,10 @@ CONNECT_TIMEOUT_S = 2
 READ_TIMEOUT_S = 10
 
 
-def make_client(connection: S3Connection) -> S3Client:
+def make_s3_client(connection: S3Connection) -> S3Client:
     """A boto3 client for S3-compatible servers: path-style, checksums only when required, short timeouts and a
-    single attempt per call (our own loop retries, so an outage is noticed quickly and logged)."""
+    single attempt per call (our own loop retries, so an outage is noticed quickly and logged). The one S3 client
+    factory of the project: the emulator's probes, bucket creation and tests use it too."""
     config = Config(
         s3={"addressing_style": "path"},
         request_checksum_calculation="when_required",
