@@ -1,4 +1,5 @@
-"""An S3 client for tests, made by the project's one factory (:func:`sinks.make_s3_client`) from plain arguments."""
+"""An S3 client for tests, made by the project's one factory (:func:`sinks.make_s3_client`) from plain arguments,
+with a few attempts per call: a test has no retry loop of its own around what it reads, and the machine may be busy."""
 
 from __future__ import annotations
 
@@ -19,5 +20,6 @@ def s3_client(endpoint_url: str, access_key_id: str, secret_access_key: str, reg
             access_key_id=access_key_id,
             secret_access_key=SecretStr(secret_access_key),
             region=region,
-        )
+        ),
+        attempts=3,
     )
