@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: Writes handed to the worker and not committed yet: one uploading, one converting, while the next buffer fills.
 MAX_OUTSTANDING = 2
+#: Objects a delivery stream's loop allocates per poll, about (a ``ConsumerRecord`` and a little more per record):
+#: a process that only delivers raises the collector's gen-0 threshold above it (``kemu sink run``).
+ALLOCATIONS_PER_POLL = 16_384
 
 
 @dataclass

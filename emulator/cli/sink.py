@@ -13,7 +13,9 @@ from aiokafka.errors import KafkaError
 from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap, require_s3
 from emulator.exceptions import ConfigurationError, EmulatorError
+from producers import quiet_gc
 from sinks import DeliveryStats, DeliveryStream, SinkError, StopRequested
+from sinks.delivery import ALLOCATIONS_PER_POLL
 
 sink_app = typer.Typer(help="Deliver streams to S3 as Parquet, like Kinesis Data Firehose.", no_args_is_help=True)
 
@@ -84,7 +86,8 @@ def run(
     console.print(f"delivering {', '.join(c.name for c in configs)}; Ctrl-C to stop", highlight=False, soft_wrap=True)
     started = time.monotonic()
     try:
-        asyncio.run(_run_all(streams, interval, started))
+        with quiet_gc(ALLOCATIONS_PER_POLL):
+            asyncio.run(_run_all(streams, interval, started))
     except SinkError as exc:
         raise SinkRunError(str(exc)) from exc
     except KafkaError as exc:
