@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
@@ -56,6 +56,9 @@ class MergeState:
     #: Partials of windows already closed here: a partition counted an event the query's watermark had passed.
     late_partials: int = 0
 
+    #: The source partitions' end offsets (last stable offsets), as of the last :meth:`set_ends`.
+    ends: dict[int, int] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         self._db = BatchConnection()
         self._changed: set[tuple[int, int]] = set()
@@ -79,10 +82,18 @@ class MergeState:
             partials[record.partition] = record
             self._changed.add(window)
 
+    def set_ends(self, ends: dict[int, int]) -> None:
+        """The source's end offsets: a partition whose records are not all read is busy, whatever its owner last
+        said (an owner that reported it idle and then died cannot take that back)."""
+        self.ends = dict(ends)
+
+    def idle(self, partition: int, progress: _PartitionProgress) -> bool:
+        return progress.idle and progress.through >= self.ends.get(partition, 0)
+
     def advance(self) -> int:
         """The query's watermark from the partitions' progress (see the module's docstring)."""
         marks = {p: self.progress.get(p, _PartitionProgress()) for p in self.partitions}
-        active = [m.watermark for m in marks.values() if not m.idle]
+        active = [m.watermark for p, m in marks.items() if not self.idle(p, m)]
         candidate = min(active) if active else max((m.watermark for m in marks.values()), default=MIN_WATERMARK)
         self.watermark = max(self.watermark, candidate)
         return self.watermark
@@ -151,8 +162,12 @@ class MergeStage:
         await ensure_topics(self.bootstrap, sorted({topics.results, topics.alerts}))
         reader = PartitionReader(self.bootstrap, self.topic, max_wait_ms=self.config.poll_timeout_ms)
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+        # Only for the source's end offsets (read_committed: its last stable offsets, where the readers stop).
+        offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed")
+        source = [TopicPartition(self.query.source.topic, p) for p in self.state.partitions]
         await reader.start()
         await producer.start()
+        await offsets.start()
         try:
             reader.assign([0])
             await reader.seek_to([0], "earliest")
@@ -167,6 +182,9 @@ class MergeStage:
                         except ScaleOutError as exc:
                             log.warning("query %s: %s; skipped", self.query.name, exc)
                         self.records += 1
+                # After the records: an end offset read now covers what their workers had read when they sent them.
+                ends = await offsets.end_offsets(source)
+                self.state.set_ends({tp.partition: offset for tp, offset in ends.items()})
                 results = await asyncio.to_thread(self.state.emit)
                 if results:
                     await self._produce(producer, results)
@@ -174,6 +192,7 @@ class MergeStage:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.config.min_batch_interval_ms / 1000)
         finally:
+            await offsets.stop()
             await producer.stop()
             await reader.close()
 

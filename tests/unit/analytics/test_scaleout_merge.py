@@ -223,3 +223,17 @@ def _config() -> Any:
 def test_an_unknown_record_is_a_clear_error() -> None:
     with pytest.raises(ScaleOutError, match="not a scale-out partial"):
         decode(b"{}")
+
+
+def test_a_partition_with_unread_records_is_never_idle_whatever_its_last_owner_said() -> None:
+    """A worker reports its partition idle, then dies; records arrive on it, and no one reads them until the group
+    gives it to another worker. The merge must not close windows without them: a partition whose records are not all
+    read is busy (the engine's own rule), so the watermark waits for it."""
+    query = compile_text(BOARD.format(emit="final", lateness=0, window=window_sql("tumble", 1000, 1000), at_least=1))
+    merge = MergeState(query, [0, 1])
+    merge.add(Progress(1, BASE_MS + 900, True, through=5))  # its last word before it died
+    merge.add(Progress(0, BASE_MS + 4000, False, through=40))
+    merge.set_ends({0: 40, 1: 12})  # seven records on partition 1 nobody has read
+    assert merge.advance() == BASE_MS + 900
+    merge.set_ends({0: 40, 1: 5})  # all read: idle indeed
+    assert merge.advance() == BASE_MS + 4000
