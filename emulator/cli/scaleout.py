@@ -58,10 +58,11 @@ def run_group_member(query: CompiledQuery, bootstrap: str, config: AnalyticsConf
         worker = GroupWorker(query, bootstrap, config)
     except ScaleOutError as exc:
         raise ScaleOutCliError(str(exc)) from exc
-    console.print(f"worker of {query.name} in group {worker.group}; Ctrl-C stops", highlight=False, markup=False)
 
     async def main() -> None:
-        await worker.run(_stop_on_signals())
+        stop = _stop_on_signals()  # before the first line: a Ctrl-C after it stops the worker in order
+        console.print(f"worker of {query.name} in group {worker.group}; Ctrl-C stops", highlight=False, markup=False)
+        await worker.run(stop)
 
     asyncio.run(main())
 
@@ -80,6 +81,11 @@ def run_scaled(
 
     async def main() -> None:
         stop = _stop_on_signals()
+        console.print(
+            f"{query.name}: merge stage here, {workers} worker(s) in group {group}; Ctrl-C stops",
+            highlight=False,
+            markup=False,
+        )
         environment = {**os.environ, PARENT_ENV: str(os.getpid())}
         children = [
             await asyncio.create_subprocess_exec(*argv, env=environment, stdin=asyncio.subprocess.DEVNULL)
@@ -106,11 +112,6 @@ def run_scaled(
             for watcher in watchers:
                 watcher.cancel()
 
-    console.print(
-        f"{query.name}: merge stage here, {workers} worker(s) in group {group}; Ctrl-C stops",
-        highlight=False,
-        markup=False,
-    )
     try:
         asyncio.run(main())
     except ScaleOutError as exc:
