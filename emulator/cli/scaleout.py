@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.cli.app import console
-from emulator.cli.pipeline import die_with_parent
 from emulator.exceptions import EmulatorError
+from emulator.runtime.child_side import die_with_parent
 
 if TYPE_CHECKING:
     from analytics.compiler import CompiledQuery
