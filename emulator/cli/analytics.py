@@ -137,10 +137,14 @@ def _run_scaled(
     query_dirs: list[Path],
 ) -> None:
     from analytics import AnalyticsError
+    from analytics.scaleout import refusal
     from emulator.cli.scaleout import member_argv, run_group_member, run_scaled
 
     if len(selected) != 1 or (workers is not None and group_member):
         raise typer.BadParameter("scale-out runs one --query, with either --workers N or --group-member")
+    why = refusal(selected[0])
+    if why is not None:
+        raise AnalyticsCliError(why)  # before any connection: no broker is needed to say so
     bootstrap = kafka_bootstrap(settings, "read")
     try:
         if group_member:
