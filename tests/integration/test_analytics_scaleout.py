@@ -9,7 +9,6 @@ import contextlib
 import os
 import signal
 import time
-from asyncio.subprocess import PIPE
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -164,9 +163,11 @@ async def test_n_workers_give_one_workers_final_results_also_when_one_is_killed(
     )
     half = len(events) // 2
     await produce(kafka_bootstrap, source, events[:half])
+    # Logs to files: a pipe nobody reads until the end would fill up and block the processes that write to it.
+    logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("board", "hot")}
     runs = {
         name: await asyncio.create_subprocess_exec(
-            str(KEMU), "analytics", "run", "--query", name, "--workers", str(workers), env=env, stderr=PIPE
+            str(KEMU), "analytics", "run", "--query", name, "--workers", str(workers), env=env, stderr=logs[name]
         )
         for name in ("board", "hot")
     }
@@ -176,7 +177,7 @@ async def test_n_workers_give_one_workers_final_results_also_when_one_is_killed(
             Outputs(kafka_bootstrap, topics["alerts"]) as alerts,
         ):
             # Some windows closed: every worker is at work, and partials and checkpoints exist.
-            await results.wait_for(lambda latest: sum(v["final"] for v in latest.values()) >= 2, "first finals", 90)
+            await results.wait_for(lambda latest: sum(v["final"] for v in latest.values()) >= 2, "first finals", 300)
             assert await group_members(kafka_bootstrap, f"{prefix}board") == workers
             if workers > 1:
                 for run in runs.values():
@@ -201,7 +202,7 @@ async def test_n_workers_give_one_workers_final_results_also_when_one_is_killed(
             hot = batch_results(query_dir, "hot", ALERT, [e for _, e in events + closers])
             expected_alerts = {(r["window_start"], r["key"]): r for r in hot}
             assert expected_alerts, "the alert query should fire on these events"
-            await results.wait_for(lambda _: len(alerts.latest) >= len(expected_alerts), "every alert", 60)
+            await results.wait_for(lambda _: len(alerts.latest) >= len(expected_alerts), "every alert", 120)
             got_alerts = {(a["window_start"], a["key"]): a["evidence"] for a in alerts.latest.values()}
             assert set(got_alerts) == set(expected_alerts)
             for identity, row in expected_alerts.items():
@@ -213,8 +214,9 @@ async def test_n_workers_give_one_workers_final_results_also_when_one_is_killed(
             if run.returncode is None:
                 run.send_signal(signal.SIGTERM)
         for name, run in runs.items():
-            _, stderr = await asyncio.wait_for(run.communicate(), 60)
-            assert run.returncode == 0, f"{name}: {stderr.decode()[-3000:]}"
+            await asyncio.wait_for(run.wait(), 90)
+            logs[name].close()
+            assert run.returncode == 0, f"{name}: {(tmp_path / f'{name}.log').read_text()[-3000:]}"
     # The group's committed offsets (what kafka-consumer-groups shows) cover the whole source.
     ends = {p: sum(1 for q, _ in events + closers if q == p) for p in range(PARTITIONS)}
     assert await committed(kafka_bootstrap, f"{prefix}board") == ends
