@@ -233,7 +233,12 @@ class KinesisService:
         after = request.exclusive_start_stream_name
         if request.next_token is not None:
             after = open_token(request.next_token, "stream")
-        streams = [stream for stream in await self._store.all() if after is None or stream.name > after]
+        unlisted = frozenset() if self.settings.list_unlisted_topics else self.settings.unlisted_topics
+        streams = [
+            stream
+            for stream in await self._store.all()
+            if (after is None or stream.name > after) and stream.name not in unlisted
+        ]
         page, more = streams[: request.limit], len(streams) > request.limit
         response: dict[str, Any] = {
             "StreamNames": [stream.name for stream in page],

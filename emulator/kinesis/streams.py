@@ -215,6 +215,7 @@ class StreamStore:
             raise ValueError(self.policy.refusal(name))
         with contextlib.suppress(Exception):
             await self._admin.delete_topics([name])
+        self._writer.forget(name)
         await self._table.remove(name)
         self._streams.pop(name, None)
 
