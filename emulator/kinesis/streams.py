@@ -213,9 +213,10 @@ class StreamStore:
     async def delete_topic(self, name: str) -> None:
         if self.policy.is_sealed(name):
             raise ValueError(self.policy.refusal(name))
+        # Untracked first: a metadata refresh between the delete and the untracking would log the topic as missing.
+        self._writer.forget(name)
         with contextlib.suppress(Exception):
             await self._admin.delete_topics([name])
-        self._writer.forget(name)
         await self._table.remove(name)
         self._streams.pop(name, None)
 

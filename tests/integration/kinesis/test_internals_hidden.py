@@ -67,10 +67,10 @@ def test_delete_stream_logs_no_error_for_the_topic_it_deleted(
         kinesis.get_records(ShardIterator=iterator["ShardIterator"])
     with caplog.at_level(logging.WARNING):
         kinesis.delete_stream(StreamName=doomed)
-        wait_gone(kinesis, doomed)
-        # The server's clients refresh their metadata when they next use a new topic: writes to another stream,
-        # a stream created after the delete, and reads.
+        # The server's clients refresh their metadata when they next use a new topic: a stream created while the
+        # delete runs, writes to other streams, and reads.
         late = new_stream()
+        wait_gone(kinesis, doomed)
         for name in (other, late):
             kinesis.put_record(StreamName=name, Data=b"y", PartitionKey="k")
             iterator = kinesis.get_shard_iterator(
