@@ -7,13 +7,12 @@ botocore's model of Kinesis (:mod:`emulator.aws.model`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from emulator.aws.arns import STREAM_ARN_RE
 from emulator.aws.errors import InvalidArgumentException, SerializationException, validation_error
-from emulator.aws.model import maximum
+from emulator.aws.model import maximum, pattern
 from emulator.aws.shapes import (
     Wire,
     opt_enum,
@@ -31,7 +30,9 @@ from emulator.names import MAX_STREAM_NAME, NAME_RE
 
 STREAM_NAME_RE = NAME_RE
 SHARD_ID_RE = NAME_RE
-HASH_KEY_RE = re.compile(r"0|([1-9]\d{0,38})")
+HASH_KEY_RE = pattern("kinesis", "HashKey")
+#: AWS's sequence numbers are 56 digits; the model allows up to 129.
+SEQUENCE_NUMBER_RE = pattern("kinesis", "SequenceNumber")
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 SHARD_FILTER_TYPES = (
     "AFTER_SHARD_ID",
@@ -253,7 +254,7 @@ class PutRecordInput:
     def parse(cls, body: dict[str, Any], wire: Wire) -> PutRecordInput:
         stream = StreamInput.parse(body, wire).stream
         record = RecordInput.parse(body, wire)
-        ordering = opt_str(body, "SequenceNumberForOrdering", pattern=HASH_KEY_RE)
+        ordering = opt_str(body, "SequenceNumberForOrdering", pattern=SEQUENCE_NUMBER_RE)
         return cls(stream, record, ordering)
 
 
@@ -305,7 +306,7 @@ class GetShardIteratorInput:
         stream = StreamInput.parse(body, wire).stream
         shard_id = req_str(body, "ShardId", max_len=MAX_SHARD_ID, pattern=SHARD_ID_RE)
         iterator_type = req_enum(body, "ShardIteratorType", ITERATOR_TYPES)
-        sequence = opt_str(body, "StartingSequenceNumber", pattern=HASH_KEY_RE)
+        sequence = opt_str(body, "StartingSequenceNumber", pattern=SEQUENCE_NUMBER_RE)
         raw_ts = body.get("Timestamp")
         timestamp_ms = None if raw_ts is None else wire.timestamp_ms(raw_ts, "timestamp")
         if iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence is None:
