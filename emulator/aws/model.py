@@ -52,6 +52,11 @@ def pattern(service: str, shape: str) -> re.Pattern[str]:
     return re.compile(found)
 
 
+def enum_values(service: str, shape: str) -> tuple[str, ...]:
+    """The values of the enum ``shape``, in the model's order."""
+    return tuple(_service(service).shape_for(shape).enum)
+
+
 def target_prefix(service: str) -> str:
     """The ``X-Amz-Target`` prefix of ``service``'s operations, with its dot (``Kinesis_20131202.``)."""
     return f"{_service(service).metadata['targetPrefix']}."

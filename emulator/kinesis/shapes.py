@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator.aws.arns import STREAM_ARN_RE
 from emulator.aws.errors import InvalidArgumentException, SerializationException, validation_error
-from emulator.aws.model import maximum, pattern
+from emulator.aws.model import enum_values, maximum, pattern
 from emulator.aws.shapes import (
     Wire,
     opt_enum,
@@ -56,6 +56,8 @@ MAX_TAG_VALUE = maximum("kinesis", "TagValue")
 MAX_TAGS_PER_CALL = maximum("kinesis", "TagKeyList")
 MAX_LIST_LIMIT = maximum("kinesis", "ListStreamsInputLimit")
 MAX_TAGS_LISTED = maximum("kinesis", "ListTagsForStreamInputLimit")
+#: The shard-level metrics a stream can enable (the model's ``MetricsName`` without ``ALL``, which names them all).
+SHARD_LEVEL_METRICS = tuple(name for name in enum_values("kinesis", "MetricsName") if name != "ALL")
 #: Kinesis' retention range (the model states none: the service checks it).
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
@@ -90,6 +92,28 @@ def _tags(value: dict[str, Any], member: str) -> dict[str, str]:
             raise validation_error(tag_value, member, f"Tag values must be strings of length at most {MAX_TAG_VALUE}")
         tags[key] = tag_value
     return tags
+
+
+#: Besides letters, digits and white space, what AWS allows in tag keys and values ('%' is refused on its own terms).
+TAG_PUNCTUATION = frozenset("_./=+-@:")
+
+
+def tag_characters_refusal(tags: dict[str, str], stream: str, account_id: str) -> str | None:
+    """Why AWS refuses ``tags`` for their characters, in its words, or None when every character is allowed."""
+    texts = [*tags, *tags.values()]
+    allowed = TAG_PUNCTUATION | {"%"}
+    if any(not (ch.isalnum() or ch.isspace() or ch in allowed) for text in texts for ch in text):
+        return (
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
+            "_ . / = + - % @ :."
+        )
+    if any("%" in text for text in texts):
+        return (
+            f"Failed to add tags to stream {stream} under account {account_id} because some tags contained illegal "
+            "characters. The allowed characters are Unicode letters, white-spaces, "
+            "'_',',','/','=','+','-','@',':'."
+        )
+    return None
 
 
 # --- requests ---------------------------------------------------------------------------------------------------
@@ -270,6 +294,17 @@ class PutRecordsInput:
         return cls(stream, _parse_records(entries, wire))
 
 
+def well_formed_record_entry(entry: Any) -> bool:
+    """A PutRecords entry that meets every constraint of the model without a closer look: a partition key of 1 to 256
+    characters and data of a blob's type, nothing else. Checked 500 times a call, so kept to a few type tests; the
+    data's encoding and size are checked when the record is read (:func:`_parse_records`)."""
+    if type(entry) is not dict or len(entry) != 2:
+        return False
+    key = entry.get("PartitionKey")
+    data = entry.get("Data")
+    return type(key) is str and 0 < len(key) <= MAX_PARTITION_KEY and (type(data) is str or type(data) is bytes)
+
+
 def _parse_records(entries: list[Any], wire: Wire) -> list[RecordInput]:
     """The 500 records of a PutRecords call. A tight loop for well-formed records (no ExplicitHashKey, ASCII keys,
     sizes in range); any record that leaves it is parsed by :meth:`RecordInput.parse`, which words the error."""
@@ -400,3 +435,29 @@ class RemoveTagsInput:
         if not all(isinstance(key, str) and 1 <= len(key) <= MAX_TAG_KEY for key in raw):
             raise validation_error(raw, "tagKeys", f"Tag keys must be strings of length between 1 and {MAX_TAG_KEY}")
         return cls(stream, list(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class EnhancedMonitoringInput:
+    """EnableEnhancedMonitoring and DisableEnhancedMonitoring: the metrics named (``ALL`` expanded)."""
+
+    stream: str
+    metrics: frozenset[str]
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> EnhancedMonitoringInput:
+        stream = StreamInput.parse(body, wire).stream
+        raw = opt_list(body, "ShardLevelMetrics")
+        if not raw:
+            raise validation_error(None, "shardLevelMetrics", "Member must not be null")
+        names = {name for name in raw if isinstance(name, str)}
+        if "ALL" in names:
+            names = set(SHARD_LEVEL_METRICS)
+        unknown = names - set(SHARD_LEVEL_METRICS)
+        if unknown:
+            raise validation_error(
+                sorted(unknown)[0],
+                "shardLevelMetrics",
+                f"Member must satisfy enum value set: [{', '.join((*SHARD_LEVEL_METRICS, 'ALL'))}]",
+            )
+        return cls(stream, frozenset(names))
