@@ -64,7 +64,7 @@ TITLE = "Kinesis"
 #: AWS's type and constraint checks of each operation, from botocore's model; PutRecords' well-formed records skip
 #: the walk (the request shape reads them on its own fast path).
 VALIDATORS = operation_validators(
-    "kinesis", list(OPERATIONS), {("PutRecords", "Records"): shapes.well_formed_record_entry}
+    "kinesis", list(OPERATIONS), {("PutRecords", "Records"): shapes.malformed_record_entries}
 )
 #: Operations AWS answers with an empty body.
 EMPTY_OUTPUTS = frozenset(operation for operation in OPERATIONS if not has_output("kinesis", operation))

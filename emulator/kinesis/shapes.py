@@ -294,15 +294,19 @@ class PutRecordsInput:
         return cls(stream, _parse_records(entries, wire))
 
 
-def well_formed_record_entry(entry: Any) -> bool:
-    """A PutRecords entry that meets every constraint of the model without a closer look: a partition key of 1 to 256
-    characters and data of a blob's type, nothing else. Checked 500 times a call, so kept to a few type tests; the
-    data's encoding and size are checked when the record is read (:func:`_parse_records`)."""
-    if type(entry) is not dict or len(entry) != 2:
-        return False
-    key = entry.get("PartitionKey")
-    data = entry.get("Data")
-    return type(key) is str and 0 < len(key) <= MAX_PARTITION_KEY and (type(data) is str or type(data) is bytes)
+def malformed_record_entries(entries: list[Any]) -> list[int]:
+    """Indexes of the PutRecords entries that may break a constraint of the model: the others are a partition key of
+    1 to 256 characters and data of a blob's type, nothing else. Run on 500 entries a call, so one tight loop; the
+    data's encoding and size are checked when the records are read (:func:`_parse_records`)."""
+    malformed: list[int] = []
+    for index, entry in enumerate(entries):
+        if type(entry) is dict and len(entry) == 2:
+            key = entry.get("PartitionKey")
+            data = entry.get("Data")
+            if type(key) is str and 0 < len(key) <= MAX_PARTITION_KEY and (type(data) is str or type(data) is bytes):
+                continue
+        malformed.append(index)
+    return malformed
 
 
 def _parse_records(entries: list[Any], wire: Wire) -> list[RecordInput]:
