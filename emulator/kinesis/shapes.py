@@ -450,18 +450,8 @@ class EnhancedMonitoringInput:
 
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> EnhancedMonitoringInput:
+        """The list and its names were checked against the model by the router's validation."""
         stream = StreamInput.parse(body, wire).stream
-        raw = opt_list(body, "ShardLevelMetrics")
-        if not raw:
-            raise validation_error(None, "shardLevelMetrics", "Member must not be null")
-        names = {name for name in raw if isinstance(name, str)}
-        if "ALL" in names:
-            names = set(SHARD_LEVEL_METRICS)
-        unknown = names - set(SHARD_LEVEL_METRICS)
-        if unknown:
-            raise validation_error(
-                sorted(unknown)[0],
-                "shardLevelMetrics",
-                f"Member must satisfy enum value set: [{', '.join((*SHARD_LEVEL_METRICS, 'ALL'))}]",
-            )
-        return cls(stream, frozenset(names))
+        names = {name for name in opt_list(body, "ShardLevelMetrics") or () if isinstance(name, str)}
+        known = frozenset(SHARD_LEVEL_METRICS)
+        return cls(stream, known if "ALL" in names else known & names)
