@@ -11,6 +11,7 @@ from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap, s3_connection
 from emulator.listen import bind_listener, display_url
 from emulator.logs import quiet_kafka_client
+from emulator.topics import kinesis_settings
 from emulator.version import installed_version
 
 #: What a taken port's error suggests.
@@ -30,7 +31,7 @@ def serve(
     """Serve Kinesis, Firehose and S3 on one endpoint until Ctrl-C (eval "$(kemu services env)" points the AWS SDKs
     and the aws-cli at it)."""
     settings = settings_of(ctx)
-    kinesis = settings.kinesis
+    kinesis = kinesis_settings(settings)
     bootstrap = kafka_bootstrap(settings, "serve streams from")
     s3 = s3_connection(settings)
     # Bound first: a taken port is one line, before any banner or server start-up.

@@ -53,6 +53,11 @@ class KinesisSettings(BaseModel):
     in_flight: InFlightLimit = InFlightLimit()
     #: Compacted topic holding what Kafka cannot (tags, retention hours, creation time) so it survives restarts.
     metadata_topic: str = Field(default="kemu-kinesis-metadata", pattern=TOPIC_PATTERN)
+    #: Topics ListStreams leaves out, though they stay readable by name: kemu's analytics outputs (results, alerts,
+    #: late events, errors), which ``kemu kinesis serve`` and ``kemu up`` fill in from the analytics settings.
+    unlisted_topics: frozenset[str] = frozenset()
+    #: List ``unlisted_topics`` in ListStreams too.
+    list_unlisted_topics: bool = False
     #: Longest GetRecords waits for data it knows is there (it never waits at the tip of a shard).
     fetch_wait_s: float = Field(default=1.0, gt=0, le=10)
     #: The Firehose API served on the same endpoint (``Firehose_20150804.*`` targets).

@@ -153,6 +153,13 @@ class TipProbe:
         # The offset before the end may be a transaction marker: then the newest data record we saw stands in.
         return int(records[-1].timestamp) if records else (cached[1] if cached else None)
 
+    async def forget(self, topic: str) -> None:
+        """Let go of a deleted topic: an assigned partition keeps the client asking the broker about its topic, which
+        logs an ERROR at each metadata refresh once the topic is gone."""
+        async with self._lock:
+            if any(tp.topic == topic for tp in self._consumer.assignment()):
+                self._consumer.unsubscribe()
+
 
 class ReaderPool:
     """At most ``size`` shard readers, least recently used closed first; plus the shared tip probe."""
@@ -193,7 +200,8 @@ class ReaderPool:
             return reader
 
     async def forget(self, topic: str) -> None:
-        """Close the readers of a deleted stream."""
+        """Close the readers of a deleted stream, and let the tip probe go of it."""
+        await self.probe.forget(topic)
         for key in [key for key in self._readers if key[0] == topic]:
             reader = self._readers.pop(key)
             with contextlib.suppress(Exception):

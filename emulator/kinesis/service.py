@@ -30,9 +30,11 @@ from emulator.kinesis.reader import ReaderPool
 from emulator.kinesis.shapes import (
     MAX_RETENTION_HOURS,
     MIN_RETENTION_HOURS,
+    SHARD_LEVEL_METRICS,
     AddTagsInput,
     CreateStreamInput,
     DescribeStreamInput,
+    EnhancedMonitoringInput,
     GetRecordsInput,
     GetShardIteratorInput,
     ListShardsInput,
@@ -43,6 +45,7 @@ from emulator.kinesis.shapes import (
     RemoveTagsInput,
     RetentionInput,
     StreamInput,
+    tag_characters_refusal,
 )
 from emulator.kinesis.streams import Stream, StreamStore
 from emulator.kinesis.throttle import ShardThrottle
@@ -128,6 +131,7 @@ class KinesisService:
     async def create_stream(self, request: CreateStreamInput) -> dict[str, Any]:
         if self._store.policy.is_sealed(request.stream):
             raise InvalidArgumentException(self._store.policy.refusal(request.stream))
+        self._check_tag_characters(request.tags, request.stream)
         if await self._store.find(request.stream) is not None or await self._store.topic_exists(request.stream):
             raise ResourceInUseException(
                 f"Stream {request.stream} under account {self.settings.account_id} already exists."
@@ -210,7 +214,7 @@ class KinesisService:
             "StreamModeDetails": {"StreamMode": "ON_DEMAND" if stream.on_demand else "PROVISIONED"},
             "RetentionPeriodHours": stream.retention_hours,
             "StreamCreationTimestamp": AwsTimestamp(stream.created_ms),
-            "EnhancedMonitoring": [{"ShardLevelMetrics": []}],
+            "EnhancedMonitoring": [{"ShardLevelMetrics": _in_model_order(stream.shard_level_metrics)}],
             "EncryptionType": "NONE",
         }
 
@@ -233,7 +237,12 @@ class KinesisService:
         after = request.exclusive_start_stream_name
         if request.next_token is not None:
             after = open_token(request.next_token, "stream")
-        streams = [stream for stream in await self._store.all() if after is None or stream.name > after]
+        unlisted = frozenset() if self.settings.list_unlisted_topics else self.settings.unlisted_topics
+        streams = [
+            stream
+            for stream in await self._store.all()
+            if (after is None or stream.name > after) and stream.name not in unlisted
+        ]
         page, more = streams[: request.limit], len(streams) > request.limit
         response: dict[str, Any] = {
             "StreamNames": [stream.name for stream in page],
@@ -292,8 +301,14 @@ class KinesisService:
         await self._store.set_retention(stream, request.hours)
         return {}
 
+    def _check_tag_characters(self, tags: dict[str, str], stream: str) -> None:
+        refusal = tag_characters_refusal(tags, stream, self.settings.account_id)
+        if refusal is not None:
+            raise InvalidArgumentException(refusal)
+
     async def add_tags_to_stream(self, request: AddTagsInput) -> dict[str, Any]:
         stream = await self._store.get_or_raise_not_found(request.stream, active=True)
+        self._check_tag_characters(request.tags, stream.name)
         merged = dict(stream.tags, **request.tags)
         if len(merged) > MAX_TAGS_PER_STREAM:
             raise LimitExceededException(
@@ -322,6 +337,27 @@ class KinesisService:
         stream.tags = {key: value for key, value in stream.tags.items() if key not in request.keys}
         await self._store.save(stream)
         return {}
+
+    # --- enhanced monitoring: recorded and shown (kemu publishes no CloudWatch metrics) -----------------------------
+
+    async def enable_enhanced_monitoring(self, request: EnhancedMonitoringInput) -> dict[str, Any]:
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
+        return await self._set_metrics(stream, stream.shard_level_metrics | request.metrics)
+
+    async def disable_enhanced_monitoring(self, request: EnhancedMonitoringInput) -> dict[str, Any]:
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
+        return await self._set_metrics(stream, stream.shard_level_metrics - request.metrics)
+
+    async def _set_metrics(self, stream: Stream, desired: frozenset[str]) -> dict[str, Any]:
+        current = stream.shard_level_metrics
+        stream.shard_level_metrics = desired
+        await self._store.save(stream)
+        return {
+            "StreamName": stream.name,
+            "StreamARN": self.arn(stream.name),
+            "CurrentShardLevelMetrics": _in_model_order(current),
+            "DesiredShardLevelMetrics": _in_model_order(desired),
+        }
 
     # --- writing ----------------------------------------------------------------------------------------------
 
@@ -413,6 +449,10 @@ class KinesisService:
             iterators.ShardIterator(stream.name, shard, fetched.next_offset, self._clock_ms()), self._iterator_key
         )
         return {"Records": records, "NextShardIterator": next_iterator, "MillisBehindLatest": fetched.millis_behind}
+
+
+def _in_model_order(metrics: frozenset[str]) -> list[str]:
+    return [name for name in SHARD_LEVEL_METRICS if name in metrics]
 
 
 def _check_retention(hours: int) -> None:

@@ -11,6 +11,7 @@ from emulator.edge.server import EdgeServer
 from emulator.endpoints import ResolvedEndpoints
 from emulator.runtime.components import ComponentFactory
 from emulator.supervision import Component, ServiceComponent
+from emulator.topics import kinesis_settings
 from emulator.version import installed_version
 from producers import (
     GeneratorConfig,
@@ -43,7 +44,10 @@ class KinesisApiComponent:
         # A new server per start: a restarted component must not reuse a stopped uvicorn thread.
         connection = self._context.s3.connection()
         self._server = EdgeServer(
-            self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection, version=installed_version()
+            kinesis_settings(self._context.settings),
+            self._context.kafka_bootstrap,
+            s3=connection,
+            version=installed_version(),
         )
         await asyncio.to_thread(self._server.start)
 

@@ -53,7 +53,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "emulator.supervision": BASE,
     "emulator.config": BASE | {"sinks"},
     "emulator.settings": BASE | {"emulator.config", "analytics"},
-    "emulator.topics": BASE | {"emulator.settings"},
+    "emulator.topics": BASE | {"emulator.settings", "emulator.config"},
     "emulator.aws_env": BASE | {"emulator.config"},
     # Local services and where things are: below the API and the CLI.
     "emulator.services": CONFIG | {"sinks"},
