@@ -11,6 +11,7 @@ import time
 import uvicorn
 
 from emulator.edge.app import EdgeApp
+from emulator.edge.lake import lake_services
 from emulator.edge.s3_proxy import ClientCheck, S3Proxy, S3Store
 from emulator.kinesis.app import create_app
 from emulator.kinesis.config import KinesisSettings
@@ -24,8 +25,8 @@ PORT_HINT = "--port or KEMU_KINESIS__PORT"
 def create_edge_app(
     settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None, version: str = "unknown"
 ) -> EdgeApp:
-    """The Kinesis and Firehose APIs on ``bootstrap_servers``, S3 forwarded to ``s3`` (when it has an endpoint and
-    keys), and the health endpoint."""
+    """The Kinesis, Firehose, Glue and Athena APIs on ``bootstrap_servers``, S3 forwarded to ``s3`` (when it has an
+    endpoint and keys), and the health endpoint."""
     proxy = None
     if s3 is not None and s3.endpoint_url and s3.access_key_id and s3.secret_access_key is not None:
         store = S3Store(s3.endpoint_url, s3.access_key_id, s3.secret_access_key.get_secret_value(), s3.region)
@@ -35,7 +36,8 @@ def create_edge_app(
             else None
         )
         proxy = S3Proxy(store, check)
-    return EdgeApp(create_app(settings, bootstrap_servers, s3), proxy, version)
+    glue, athena = lake_services(settings.glue, settings.athena, bootstrap_servers, s3, settings.account_id, None)
+    return EdgeApp(create_app(settings, bootstrap_servers, s3, (glue, athena)), proxy, version)
 
 
 def _server(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 from emulator.firehose.service import OPERATIONS as FIREHOSE_OPERATIONS
 from emulator.firehose.service import UNSUPPORTED as FIREHOSE_UNSUPPORTED
@@ -107,17 +107,45 @@ UNSUPPORTED = frozenset(
 )
 
 
+class JsonService(Protocol):
+    """Another AWS JSON 1.1 API served on this endpoint (Glue, Athena): its ``X-Amz-Target`` prefix, its SigV4
+    service name, its operations, and one call per request with the decoded body."""
+
+    prefix: str
+    signing_name: str
+
+    def operations(self) -> frozenset[str]: ...
+
+    def rest_operation(self, method: str, path: str, query: str) -> tuple[str, dict[str, Any]] | None:
+        """The operation and path/query members of a REST-JSON request, or None when it is not this service's."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class KinesisApp:
     """ASGI application serving the Kinesis Data Streams API from one :class:`KinesisService`."""
 
-    def __init__(self, settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> None:
+    def __init__(
+        self,
+        settings: KinesisSettings,
+        bootstrap_servers: str,
+        s3: S3Connection | None = None,
+        services: Sequence[JsonService] = (),
+    ) -> None:
         self._settings = settings
+        self._services = tuple(services)
         self._bootstrap = bootstrap_servers
         self._s3 = s3
         self._service: KinesisService | None = None
         self._firehose: FirehoseService | None = None
         # One rule for both APIs: each also seals the other's metadata topic.
-        self._policy = TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic)
+        self._policy = TopicPolicy.of(
+            settings.metadata_topic, settings.firehose.metadata_topic, settings.glue.catalog_topic
+        )
         # One budget for both: together they load the same broker.
         self._budget = InFlightBudget(settings.in_flight.records, settings.in_flight.bytes)
         verify = settings.verify_signatures
@@ -149,6 +177,12 @@ class KinesisApp:
 
     async def _handle(self, scope: Scope, receive: Receive, headers: dict[str, str], codec: Codec) -> tuple[int, bytes]:
         try:
+            if "x-amz-target" not in headers:
+                for rest_service in self._services:
+                    query = scope.get("query_string", b"").decode("latin-1")
+                    found = rest_service.rest_operation(scope["method"], scope["path"], query)
+                    if found is not None:
+                        return await self._rest(scope, receive, headers, rest_service, *found)
             if scope["method"] != "POST":
                 raise UnknownOperationException("Only POST requests are served; the operation is in X-Amz-Target.")
             if codec_for(headers.get("content-type", "")) is None:
@@ -157,11 +191,17 @@ class KinesisApp:
                 )
             body = await _read_body(receive)
             target = headers.get("x-amz-target", "")
+            other = next((s for s in self._services if target.startswith(s.prefix)), None)
             if self._verifier is not None:
                 query = scope.get("query_string", b"").decode("latin-1")
                 path = scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
                 service = "firehose" if target.startswith(FIREHOSE_PREFIX) else "kinesis"
-                self._verifier.verify("POST", path, query, headers, body, service)
+                self._verifier.verify("POST", path, query, headers, body, other.signing_name if other else service)
+            if other is not None:
+                operation = target[len(other.prefix) :]
+                if operation not in other.operations():
+                    raise UnknownOperationException(f"Unknown operation {target!r}.")
+                return 200, codec.encode(await other.call(operation, codec.decode(body)))
             shape, service, method = self._route(target)
             request = shape.parse(codec.decode(body), codec)
             response = await getattr(service, method)(request)
@@ -171,6 +211,23 @@ class KinesisApp:
         except Exception:
             log.exception("unexpected error serving %s", headers.get("x-amz-target"))
             return 500, codec.encode(InternalFailure("Internal service failure.").body())
+
+    async def _rest(
+        self,
+        scope: Scope,
+        receive: Receive,
+        headers: dict[str, str],
+        service: JsonService,
+        operation: str,
+        members: dict[str, Any],
+    ) -> tuple[int, bytes]:
+        """A REST-JSON request of ``service`` (Athena's current binding): path and query members over the body's."""
+        body = await _read_body(receive)
+        if self._verifier is not None:
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+            self._verifier.verify(scope["method"], path, query, headers, body, service.signing_name)
+        return 200, JSON.encode(await service.call(operation, {**JSON.decode(body), **members}))
 
     @property
     def service(self) -> KinesisService:
@@ -228,12 +285,16 @@ class KinesisApp:
                         budget=self._budget,
                     )
                     await self._firehose.start()
+                    for other in self._services:
+                        await other.start()
                 except Exception as exc:
                     log.exception("the Kinesis API could not connect to Kafka")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for other in reversed(self._services):
+                    await other.stop()
                 if self._firehose is not None:
                     await self._firehose.stop()
                 if self._service is not None:
@@ -256,7 +317,13 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def create_app(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> KinesisApp:
+def create_app(
+    settings: KinesisSettings,
+    bootstrap_servers: str,
+    s3: S3Connection | None = None,
+    services: Sequence[JsonService] = (),
+) -> KinesisApp:
     """The ASGI app for ``settings``, talking to the Kafka cluster at ``bootstrap_servers``; Firehose delivery
-    streams write to ``s3`` (without it, CreateDeliveryStream says that no S3 target is configured)."""
-    return KinesisApp(settings, bootstrap_servers, s3)
+    streams write to ``s3`` (without it, CreateDeliveryStream says that no S3 target is configured); ``services``
+    are the other JSON APIs of the endpoint (Glue, Athena), started after Kinesis and Firehose."""
+    return KinesisApp(settings, bootstrap_servers, s3, services)

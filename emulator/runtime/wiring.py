@@ -41,9 +41,8 @@ class KinesisApiComponent:
     async def start(self) -> None:
         # A new server per start: a restarted component must not reuse a stopped uvicorn thread.
         connection = self._context.s3.connection()
-        self._server = EdgeServer(
-            self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection, version=installed_version()
-        )
+        settings = self._context.settings.kinesis.with_result_bucket(self._context.s3.bucket)
+        self._server = EdgeServer(settings, self._context.kafka_bootstrap, s3=connection, version=installed_version())
         await asyncio.to_thread(self._server.start)
 
     async def stop(self) -> None:
