@@ -1,0 +1,121 @@
+"""Unchanged clients pointed at the endpoint: the aws-cli (glue, athena), awswrangler (``wr.catalog.*`` and
+``wr.athena.read_sql_query`` on its default CTAS path and with ``ctas_approach=False``) and pyathena's DB-API
+cursor, over data a crawler found."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pytest
+
+from tests.integration.lake.conftest import put_parquet, wait_crawler
+from tests.support.endpoints import Endpoints
+from tests.support.kinesis_server import REGION
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+pytestmark = pytest.mark.integration
+AWS = Path(sys.executable).with_name("aws")
+
+
+@pytest.fixture
+def crawled(glue: Any, s3: S3Client, bucket: str, bucket_prefix: str, database: str) -> tuple[str, str]:
+    """A table ``clicks`` of 300 rows in ``database``, partitioned Hive-style by ``dt``."""
+    root = f"{bucket_prefix}clicks/"
+    for day in range(3):
+        table = pa.table({"event_id": [f"{day}-{i}" for i in range(100)], "ms": pa.array(range(100), pa.int64())})
+        put_parquet(s3, bucket, f"{root}dt=2026-01-0{day + 1}/part.parquet", table)
+    glue.create_crawler(
+        Name=f"{database}-clicks", Role="r", DatabaseName=database,
+        Targets={"S3Targets": [{"Path": f"s3://{bucket}/{root}"}]},
+    )  # fmt: skip
+    assert wait_crawler(glue, f"{database}-clicks")["LastCrawl"]["Status"] == "SUCCEEDED"
+    return database, "clicks"
+
+
+@pytest.fixture
+def aws_env(lake_url: str, endpoints: Endpoints) -> dict[str, str]:
+    """What `kemu services env` exports, for this test's endpoint (S3 included, as the edge forwards it)."""
+    per_service = {k: lake_url for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")}
+    return {
+        **os.environ,
+        **per_service,
+        "AWS_ENDPOINT_URL": lake_url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+
+
+def test_aws_cli(crawled: tuple[str, str], aws_env: dict[str, str]) -> None:
+    database, table = crawled
+
+    def aws(*args: str) -> Any:
+        done = subprocess.run([str(AWS), *args, "--output", "json"], env=aws_env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    tables = aws("glue", "get-tables", "--database-name", database)
+    assert [t["Name"] for t in tables["TableList"]] == [table]
+    partitions = aws("glue", "get-partitions", "--database-name", database, "--table-name", table,
+                     "--expression", "dt > '2026-01-01'")  # fmt: skip
+    assert sorted(p["Values"][0] for p in partitions["Partitions"]) == ["2026-01-02", "2026-01-03"]
+    started = aws("athena", "start-query-execution", "--query-string", f"SELECT count(*) FROM {table}",
+                  "--query-execution-context", f"Database={database}")  # fmt: skip
+    execution_id = started["QueryExecutionId"]
+    for _ in range(600):
+        state = aws("athena", "get-query-execution", "--query-execution-id", execution_id)["QueryExecution"]
+        if state["Status"]["State"] not in ("QUEUED", "RUNNING"):
+            break
+    assert state["Status"]["State"] == "SUCCEEDED", state["Status"]
+    results = aws("athena", "get-query-results", "--query-execution-id", execution_id)
+    assert results["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"] == "300"
+
+
+def test_awswrangler(crawled: tuple[str, str], aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in aws_env.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    import awswrangler as wr
+
+    database, table = crawled
+    assert database in wr.catalog.databases(limit=1000)["Database"].tolist()
+    assert wr.catalog.tables(database=database)["Table"].tolist() == [table]
+    assert wr.catalog.does_table_exist(database=database, table=table)
+    assert wr.catalog.get_table_types(database=database, table=table) == {
+        "event_id": "string", "ms": "bigint", "dt": "string"
+    }  # fmt: skip
+    partitions = wr.catalog.get_partitions(database=database, table=table, expression="dt = '2026-01-02'")
+    assert list(partitions.values()) == [["2026-01-02"]]
+    sql = f"SELECT dt, count(*) AS n, count(DISTINCT event_id) AS ids FROM {table} GROUP BY dt ORDER BY dt"
+    plain = wr.athena.read_sql_query(sql, database=database, ctas_approach=False)
+    assert plain["n"].tolist() == [100, 100, 100] and plain["ids"].tolist() == [100, 100, 100]
+    ctas = wr.athena.read_sql_query(sql, database=database)  # the default path: CREATE TABLE AS, then Parquet
+    assert ctas["dt"].tolist() == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert ctas["n"].tolist() == [100, 100, 100]
+    assert wr.catalog.tables(database=database)["Table"].tolist() == [table]  # its temporary table is gone
+
+
+def test_pyathena(crawled: tuple[str, str], lake_url: str, bucket: str) -> None:
+    from pyathena import connect
+
+    database, table = crawled
+    connection = connect(
+        s3_staging_dir=f"s3://{bucket}/pyathena-results/", region_name=REGION, schema_name=database,
+        endpoint_url=lake_url, aws_access_key_id="test", aws_secret_access_key="test",  # noqa: S106
+    )  # fmt: skip
+    cursor = connection.cursor()
+    cursor.execute(f"SELECT dt, count(*), max(ms) FROM {table} WHERE dt >= %(day)s GROUP BY dt ORDER BY dt",
+                   {"day": "2026-01-02"})  # fmt: skip
+    assert cursor.fetchall() == [("2026-01-02", 100, 99), ("2026-01-03", 100, 99)]
+    assert [d[0] for d in cursor.description] == ["dt", "count_star()", "max(ms)"]
+    cursor.execute(f"SELECT event_id FROM {table} ORDER BY event_id")
+    assert len(cursor.fetchall()) == 300  # more than one page of GetQueryResults
