@@ -248,7 +248,7 @@ class Crawlers:
                     run.tables_created += 1
                 elif report.changed:
                     run.tables_updated += 1
-                log.info("crawler %s: %s", definition["Name"], report.to_json())
+                log.debug("crawler %s: %s", definition["Name"], report.to_json())
             run.last_status, run.last_error = "SUCCEEDED", None
             run.last_message = "; ".join(_summary(r) for r in run.reports)
         except asyncio.CancelledError:

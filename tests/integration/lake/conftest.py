@@ -36,7 +36,9 @@ def catalog_topic() -> str:
 
 @pytest.fixture(scope="module")
 def lake_url(kafka_bootstrap: str, endpoints: Endpoints, catalog_topic: str) -> Iterator[str]:
-    with serve_kinesis(lake_settings(catalog_topic, endpoints.bucket), kafka_bootstrap, s3_connection(endpoints)) as url:
+    with serve_kinesis(
+        lake_settings(catalog_topic, endpoints.bucket), kafka_bootstrap, s3_connection(endpoints)
+    ) as url:
         yield url
 
 
@@ -89,9 +91,9 @@ def wait_crawler(glue: Any, name: str, timeout_s: float = 60) -> dict[str, Any]:
 
 def run_query(athena: Any, sql: str, database: str, timeout_s: float = 120, **extra: Any) -> dict[str, Any]:
     """Start ``sql`` and wait for a final state; returns the QueryExecution."""
-    execution_id = athena.start_query_execution(
-        QueryString=sql, QueryExecutionContext={"Database": database}, **extra
-    )["QueryExecutionId"]
+    execution_id = athena.start_query_execution(QueryString=sql, QueryExecutionContext={"Database": database}, **extra)[
+        "QueryExecutionId"
+    ]
     deadline = time.monotonic() + timeout_s
     while True:
         execution: dict[str, Any] = athena.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]

@@ -97,7 +97,8 @@ def test_awswrangler(crawled: tuple[str, str], aws_env: dict[str, str], monkeypa
     assert list(partitions.values()) == [["2026-01-02"]]
     sql = f"SELECT dt, count(*) AS n, count(DISTINCT event_id) AS ids FROM {table} GROUP BY dt ORDER BY dt"
     plain = wr.athena.read_sql_query(sql, database=database, ctas_approach=False)
-    assert plain["n"].tolist() == [100, 100, 100] and plain["ids"].tolist() == [100, 100, 100]
+    assert plain["n"].tolist() == [100, 100, 100]
+    assert plain["ids"].tolist() == [100, 100, 100]
     ctas = wr.athena.read_sql_query(sql, database=database)  # the default path: CREATE TABLE AS, then Parquet
     assert ctas["dt"].tolist() == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert ctas["n"].tolist() == [100, 100, 100]

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 
-def events(start: int, count: int, score_type: pa.DataType = pa.int32(), extra: bool = False) -> pa.Table:
+def events(start: int, count: int, score_type: pa.DataType | None = None, extra: bool = False) -> pa.Table:
     columns: dict[str, Any] = {
         "event_id": [f"e{i}" for i in range(start, start + count)],
-        "score": pa.array(list(range(start, start + count)), type=score_type),
+        "score": pa.array(list(range(start, start + count)), type=score_type or pa.int32()),
     }
     if extra:
         columns["country"] = ["NO"] * count
@@ -37,7 +37,10 @@ def test_crawl_firehose_layout_recrawl_and_query(
         sizes[hour] = put_parquet(s3, bucket, f"{root}2026/01/02/{hour}/a.parquet", events(int(hour) * 100, 50))
     s3.put_object(Bucket=bucket, Key=f"{root}_kemu/state.json", Body=b"{}")  # hidden: skipped
     glue.create_crawler(
-        Name=f"{database}-c", Role="any", DatabaseName=database, Targets={"S3Targets": [{"Path": f"s3://{bucket}/{root}"}]}
+        Name=f"{database}-c",
+        Role="any",
+        DatabaseName=database,
+        Targets={"S3Targets": [{"Path": f"s3://{bucket}/{root}"}]},
     )
     crawler = wait_crawler(glue, f"{database}-c")
     assert crawler["LastCrawl"]["Status"] == "SUCCEEDED", crawler["LastCrawl"]
@@ -86,12 +89,13 @@ def test_results_paging_types_and_files(athena: Any, s3: S3Client, bucket: str, 
         ("i", "bigint"), ("half", "decimal"), ("label", "varchar"), ("even", "boolean"), ("nothing", "varchar"),
         ("at", "timestamp"), ("day", "date"),
     ]  # fmt: skip
-    assert [c.get("VarCharValue") for c in first["ResultSet"]["Rows"][0]["Data"]][0] == "i"  # the header row
+    assert first["ResultSet"]["Rows"][0]["Data"][0]["VarCharValue"] == "i"  # the header row
     rows = rows_of(athena, execution["QueryExecutionId"])
     assert len(rows) == 2500
     assert rows[3] == ["3", "4.5", "x3", "false", None, "2026-01-02 03:04:05.678", "2026-01-02"]
     location = execution["ResultConfiguration"]["OutputLocation"]
-    assert location.startswith(f"s3://{bucket}/athena-results/") and location.endswith(".csv")
+    assert location.startswith(f"s3://{bucket}/athena-results/")
+    assert location.endswith(".csv")
     key = location.split("/", 3)[3]
     text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     assert text.splitlines()[0] == '"i","half","label","even","nothing","at","day"'

@@ -82,9 +82,9 @@ def test_partitions_with_expressions_paging_and_batches(glue: Any, database: str
         for d in (1, 2, 3)
         for h in (0, 9, 10)
     ]
-    assert glue.batch_create_partition(DatabaseName=database, TableName="hits", PartitionInputList=inputs)[
-        "Errors"
-    ] == []
+    assert (
+        glue.batch_create_partition(DatabaseName=database, TableName="hits", PartitionInputList=inputs)["Errors"] == []
+    )
     again = glue.batch_create_partition(DatabaseName=database, TableName="hits", PartitionInputList=inputs[:1])
     assert again["Errors"][0]["ErrorDetail"]["ErrorCode"] == "AlreadyExistsException"
 
