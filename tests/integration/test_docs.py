@@ -38,7 +38,9 @@ VENV_BIN = Path(sys.executable).parent
 #: Examples that belong to a part of the project tested elsewhere, by (document, section): skipped by name here.
 TESTED_ELSEWHERE = {
     ("README.md", "With Docker"): "the compose stack is started and checked by the Docker tests (tests/docker)",
-    ("docs/docker.md", "The compose demo"): "the compose stack is started and checked by the Docker tests (tests/docker)",
+    ("docs/docker.md", "The compose demo"): (
+        "the compose stack is started and checked by the Docker tests (tests/docker)"
+    ),
     ("docs/docker.md", "How CI runs the Docker path"): ".ci/run runs these steps, the Docker tests among them",
 }
 #: Longest a foreground command may take (a recording at the default pace of 1,000 events/s takes 100 s).
