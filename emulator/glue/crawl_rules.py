@@ -77,10 +77,9 @@ class SchemaUnion:
                 self.columns[name] = kind
                 continue
             wider = widen(known, kind)
-            if wider != known:
-                if wider == "string" and "string" not in (known, kind):
-                    self.conflicts.append(f"column {name}: {known} in earlier files, {kind} in {where}; now string")
-                self.columns[name] = wider
+            if wider == "string" and known != kind:
+                self.conflicts.append(f"column {name}: {known} in earlier files, {kind} in {where}; read as string")
+            self.columns[name] = wider
 
 
 def is_data_key(relative: str) -> bool:
