@@ -155,7 +155,11 @@ def test_health_lists_the_services_and_their_state(edge_url: str) -> None:
         assert answer.status_code == 200
         body = answer.json()
         assert body["services"] == {
-            "kinesis": "running", "firehose": "running", "glue": "running", "athena": "running", "s3": "running"
+            "kinesis": "running",
+            "firehose": "running",
+            "glue": "running",
+            "athena": "running",
+            "s3": "running",
         }
         assert body["edition"] == "kemu"
 
