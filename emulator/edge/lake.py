@@ -6,19 +6,25 @@ what Athena's engine needs (:class:`emulator.lake.tables.ResolvedTable`), and ba
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from emulator.athena.api import AthenaApi
 from emulator.athena.config import AthenaSettings
+from emulator.firehose.lake import CatalogUnavailable, TableRef
 from emulator.glue.api import GlueApi
 from emulator.glue.config import GlueSettings
 from emulator.glue.crawl import parquet_storage
 from emulator.glue.errors import GlueError
 from emulator.glue.model import TableDef
+from emulator.glue.registration import DeliveryRegistrar
 from emulator.glue.service import GlueCatalog, now_ms
 from emulator.lake.objects import arrow_s3
 from emulator.lake.tables import ResolvedTable
-from sinks import S3Connection
+from emulator.lake.types import sink_type, sink_types
+from sinks import FieldType, S3Connection
+from sinks.config import FIELD_NAME_PATTERN
+from sinks.delivery import OnWrite
 
 
 class GlueCatalogReader:
@@ -80,9 +86,47 @@ def lake_services(
     s3: S3Connection | None,
     account_id: str,
     default_output: str | None,
-) -> tuple[GlueApi, AthenaApi]:
-    """Glue and Athena for one endpoint, Athena reading Glue's catalog."""
+) -> tuple[GlueApi, AthenaApi, GlueTableCatalog]:
+    """Glue and Athena for one endpoint, Athena reading Glue's catalog, and Firehose's view of the catalog."""
     glue_api = GlueApi(glue, bootstrap_servers, s3, account_id)
     filesystem: Any = arrow_s3(s3) if s3 is not None and s3.endpoint_url else None
     athena_api = AthenaApi(athena, GlueCatalogReader(glue_api.catalog), filesystem, default_output)
-    return glue_api, athena_api
+    return glue_api, athena_api, GlueTableCatalog(glue_api.catalog, filesystem)
+
+
+class GlueTableCatalog:
+    """Firehose's view of a :class:`GlueCatalog` (:class:`emulator.firehose.lake.TableCatalog`)."""
+
+    def __init__(self, catalog: GlueCatalog, filesystem: Any) -> None:
+        self._catalog = catalog
+        self._filesystem = filesystem
+
+    def columns(self, table: TableRef) -> dict[str, FieldType]:
+        try:
+            found = self._catalog.table(table.database, table.table)
+        except GlueError:
+            raise CatalogUnavailable(
+                f"SchemaConfiguration names table {table}, which is not in the Glue catalog: create it first"
+            ) from None
+        fields: dict[str, FieldType] = {}
+        for column in found.columns:
+            if not re.fullmatch(FIELD_NAME_PATTERN, column["Name"]):
+                raise CatalogUnavailable(
+                    f"column {column['Name']!r} of {table} is not a field name a record can have ({FIELD_NAME_PATTERN})"
+                )
+            kind = sink_type(column["Type"])
+            if kind is None:
+                raise CatalogUnavailable(
+                    f"column {column['Name']} of {table} has type {column['Type']}, which kemu's Firehose cannot "
+                    f"write from JSON; use one of {', '.join(sink_types())}"
+                )
+            fields[column["Name"]] = FieldType(kind)
+        if not fields:
+            raise CatalogUnavailable(f"table {table} has no columns to write")
+        return fields
+
+    def registrar(self, table: TableRef, stream: str, bucket: str, location_prefix: str) -> OnWrite:
+        if self._filesystem is None:
+            raise CatalogUnavailable("this endpoint has no S3 endpoint to read the delivered objects from")
+        location = f"s3://{bucket}/{location_prefix}"
+        return DeliveryRegistrar(self._catalog, self._filesystem, table.database, table.table, location, stream)

@@ -36,8 +36,10 @@ def create_edge_app(
             else None
         )
         proxy = S3Proxy(store, check)
-    glue, athena = lake_services(settings.glue, settings.athena, bootstrap_servers, s3, settings.account_id, None)
-    return EdgeApp(create_app(settings, bootstrap_servers, s3, (glue, athena)), proxy, version)
+    glue, athena, tables = lake_services(
+        settings.glue, settings.athena, bootstrap_servers, s3, settings.account_id, None
+    )
+    return EdgeApp(create_app(settings, bootstrap_servers, s3, (glue, athena), tables), proxy, version)
 
 
 def _server(

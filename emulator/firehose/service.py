@@ -21,6 +21,7 @@ from aiokafka.structs import TopicPartition
 
 from emulator.firehose.catalog import DeliveryStreamState, FirehoseCatalog, direct_put_topic, now_ms
 from emulator.firehose.config import FirehoseSettings
+from emulator.firehose.lake import CatalogUnavailable, TableCatalog, TableRef, location_prefix, registration_target
 from emulator.firehose.shapes import (
     CreateDeliveryStreamInput,
     DeliveryStreamInput,
@@ -40,7 +41,8 @@ from emulator.kinesis.errors import (
 from emulator.kinesis.protocol import Timestamp
 from emulator.kinesis.writer import KafkaWriter, NotWritten
 from emulator.topic_policy import TopicPolicy
-from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection, StopRequested
+from sinks import DeliveryStream, DeliveryStreamConfig, FieldType, S3Connection, StopRequested
+from sinks.delivery import OnWrite
 from sinks.s3 import make_client
 
 log = logging.getLogger(__name__)
@@ -113,8 +115,11 @@ class FirehoseService:
         account_id: str = "000000000000",
         policy: TopicPolicy | None = None,
         budget: InFlightBudget | None = None,
+        tables: TableCatalog | None = None,
     ) -> None:
+        """``tables`` is the data catalog of ``SchemaConfiguration`` and of the ``kemu:catalog-table`` tag."""
         self.settings = settings
+        self._tables = tables
         self._policy = policy or TopicPolicy.of(settings.metadata_topic)
         #: Shared with the Kinesis API by the endpoint; on its own (tests), a default one.
         self._budget = budget or InFlightBudget(DEFAULT_IN_FLIGHT.records, DEFAULT_IN_FLIGHT.bytes)
@@ -221,6 +226,10 @@ class FirehoseService:
             self._sink_config(stream)
         except ValueError as exc:  # the prefixes or names the sink refuses, worded by the sink
             raise InvalidArgumentException(_first_line(exc)) from None
+        try:
+            self._catalog_hooks(stream)
+        except CatalogUnavailable as exc:
+            raise InvalidArgumentException(f"{exc}.") from None
         await self._check_bucket(destination.bucket)
         if request.name in self._catalog.streams:  # created by a concurrent call while this one checked
             raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
@@ -300,6 +309,25 @@ class FirehoseService:
             consumer_group=stream.consumer_group,
         )
 
+    def _catalog_hooks(self, stream: DeliveryStreamState) -> tuple[dict[str, FieldType], OnWrite | None]:
+        """The columns SchemaConfiguration's table declares (empty: inferred) and the callback that registers the
+        stream's objects when its ``kemu:catalog-table`` tag asks for it; :class:`CatalogUnavailable` when the
+        catalog cannot give them."""
+        schema_table = stream.destination.schema_table
+        target = registration_target(stream.tags)
+        if (schema_table is not None or target is not None) and self._tables is None:
+            raise CatalogUnavailable("this endpoint has no data catalog (Glue) for SchemaConfiguration or the tag")
+        fields: dict[str, FieldType] = {}
+        if schema_table is not None and self._tables is not None:
+            fields = self._tables.columns(TableRef(*schema_table))
+        on_write = None
+        if target is not None and self._tables is not None:
+            destination = stream.destination
+            on_write = self._tables.registrar(
+                target, stream.name, destination.bucket, location_prefix(destination.prefix)
+            )
+        return fields, on_write
+
     def _start_delivery(self, stream: DeliveryStreamState) -> None:
         delivery = _Delivery()
         self._deliveries[stream.name] = delivery
@@ -311,10 +339,16 @@ class FirehoseService:
         config = self._sink_config(stream)
         stream.status = "ACTIVE"
         while not delivery.stop.is_set():
-            delivery.sink = DeliveryStream(
-                config, self._bootstrap, self._s3, poll_timeout_ms=self.settings.poll_timeout_ms
-            )
             try:
+                # Read from the catalog on every start: a table updated (or created) since applies after a restart.
+                fields, on_write = self._catalog_hooks(stream)
+                delivery.sink = DeliveryStream(
+                    config.model_copy(update={"schema_fields": fields}),
+                    self._bootstrap,
+                    self._s3,
+                    poll_timeout_ms=self.settings.poll_timeout_ms,
+                    on_write=on_write,
+                )
                 await delivery.sink.run(delivery.stop)
                 stream.failure = None
             except StopRequested:
@@ -383,6 +417,13 @@ class FirehoseService:
                     "Serializer": {"ParquetSerDe": {"Compression": destination.parquet_compression}}
                 },
             }
+            if destination.schema_table is not None:
+                database, table = destination.schema_table
+                s3_description["DataFormatConversionConfiguration"]["SchemaConfiguration"] = {
+                    "DatabaseName": database,
+                    "TableName": table,
+                    "VersionId": "LATEST",
+                }
         description: dict[str, Any] = {
             "DeliveryStreamName": stream.name,
             "DeliveryStreamARN": self.arn(stream.name),

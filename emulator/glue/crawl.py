@@ -125,8 +125,10 @@ async def crawl_path(
     crawler: str,
     table_prefix: str = "",
     update_schema: bool = True,
+    table_name: str | None = None,
 ) -> CrawlReport:
-    """Crawl ``path`` (``s3://bucket/prefix/``) into a table of ``database``; the report says what changed."""
+    """Crawl ``path`` (``s3://bucket/prefix/``) into a table of ``database`` (named after the path's last part
+    unless ``table_name`` is given); the report says what changed."""
     location = Location.parse(path)
     report = CrawlReport(location.uri)
     footers, skipped = await asyncio.to_thread(_scan, filesystem, location)
@@ -137,7 +139,7 @@ async def crawl_path(
     layout = partition_layout([o.relative for o, _, _ in footers])
     report.left_out.update(layout.left_out)
     kept = [(o, s, r) for o, s, r in footers if o.relative in layout.values]
-    name = table_name_for(location.prefix, table_prefix)
+    name = table_name or table_name_for(location.prefix, table_prefix)
     report.table = name
     union = SchemaUnion()
     for o, schema, _ in kept:

@@ -131,3 +131,22 @@ def table_name_for(path_prefix: str, table_prefix: str = "") -> str:
     base = last[-1] if last else "root"
     name = re.sub(r"[^a-z0-9_]", "_", (table_prefix + base).lower())
     return name[:255]
+
+
+def partition_of(relative_key: str, keys: list[str]) -> tuple[str, ...] | None:
+    """The partition values of one object (its key below a table's location) in a table partitioned by ``keys``,
+    read as :func:`partition_layout` reads them: a level whose key is not ``partition_<i>`` is ``name=value``.
+    None when the object's directories do not fit the keys."""
+    dirs = relative_key.split("/")[:-1]
+    if len(dirs) != len(keys):
+        return None
+    values: list[str] = []
+    for level, (key, part) in enumerate(zip(keys, dirs, strict=True)):
+        if key == f"partition_{level}":
+            values.append(part)
+            continue
+        match = _HIVE_DIR.fullmatch(part)
+        if match is None or match[1].lower() != key:
+            return None
+        values.append(match[2])
+    return tuple(values)

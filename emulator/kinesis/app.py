@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from emulator.firehose.lake import TableCatalog
 from emulator.firehose.service import OPERATIONS as FIREHOSE_OPERATIONS
 from emulator.firehose.service import UNSUPPORTED as FIREHOSE_UNSUPPORTED
 from emulator.firehose.service import FirehoseService
@@ -135,9 +136,11 @@ class KinesisApp:
         bootstrap_servers: str,
         s3: S3Connection | None = None,
         services: Sequence[JsonService] = (),
+        tables: TableCatalog | None = None,
     ) -> None:
         self._settings = settings
         self._services = tuple(services)
+        self._tables = tables
         self._bootstrap = bootstrap_servers
         self._s3 = s3
         self._service: KinesisService | None = None
@@ -275,6 +278,8 @@ class KinesisApp:
                         self._settings, self._bootstrap, policy=self._policy, budget=self._budget
                     )
                     await self._service.start()
+                    for other in self._services:
+                        await other.start()
                     self._firehose = FirehoseService(
                         self._settings.firehose,
                         self._bootstrap,
@@ -283,20 +288,20 @@ class KinesisApp:
                         account_id=self._settings.account_id,
                         policy=self._policy,
                         budget=self._budget,
+                        tables=self._tables,
                     )
                     await self._firehose.start()
-                    for other in self._services:
-                        await other.start()
                 except Exception as exc:
                     log.exception("the Kinesis API could not connect to Kafka")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                for other in reversed(self._services):
-                    await other.stop()
+                # Firehose first: its last writes register their objects in the catalog.
                 if self._firehose is not None:
                     await self._firehose.stop()
+                for other in reversed(self._services):
+                    await other.stop()
                 if self._service is not None:
                     await self._service.stop()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -322,8 +327,10 @@ def create_app(
     bootstrap_servers: str,
     s3: S3Connection | None = None,
     services: Sequence[JsonService] = (),
+    tables: TableCatalog | None = None,
 ) -> KinesisApp:
     """The ASGI app for ``settings``, talking to the Kafka cluster at ``bootstrap_servers``; Firehose delivery
     streams write to ``s3`` (without it, CreateDeliveryStream says that no S3 target is configured); ``services``
-    are the other JSON APIs of the endpoint (Glue, Athena), started after Kinesis and Firehose."""
-    return KinesisApp(settings, bootstrap_servers, s3, services)
+    are the other JSON APIs of the endpoint (Glue, Athena), started before Firehose (which reads ``tables``, the
+    catalog, as it starts delivering) and stopped after it."""
+    return KinesisApp(settings, bootstrap_servers, s3, services, tables)

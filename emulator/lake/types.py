@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 
 
@@ -41,3 +43,34 @@ def hive_type(arrow_type: pa.DataType) -> str:
             "struct<" + ",".join(f"{t.field(i).name}:{hive_type(t.field(i).type)}" for i in range(t.num_fields)) + ">"
         )
     return "string"
+
+
+#: Glue column types a delivery stream can write from JSON records, as the sink's field types. Other types (date,
+#: decimal, binary, arrays, maps, structs) would need conversions the sink does not make, so such a table is refused.
+_SINK_TYPES = {
+    "string": "string",
+    "tinyint": "bigint",
+    "smallint": "bigint",
+    "int": "bigint",
+    "integer": "bigint",
+    "bigint": "bigint",
+    "float": "double",
+    "double": "double",
+    "boolean": "boolean",
+    "timestamp": "timestamp",
+}
+_TEXT = re.compile(r"(?:varchar|char)\(\d+\)")
+
+
+def sink_type(glue_type: str) -> str | None:
+    """The sink's field type (a :class:`sinks.FieldType` value) for a Glue column type, or None when the sink cannot
+    write it."""
+    kind = glue_type.strip().lower()
+    if _TEXT.fullmatch(kind):
+        return "string"
+    return _SINK_TYPES.get(kind)
+
+
+def sink_types() -> list[str]:
+    """The Glue types :func:`sink_type` accepts, for messages."""
+    return [*_SINK_TYPES, "varchar(n)", "char(n)"]

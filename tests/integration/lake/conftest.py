@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.config import Config
 
+from emulator.firehose.config import FirehoseSettings
 from emulator.glue.config import GlueSettings
 from emulator.kinesis import KinesisSettings
 from tests.integration.firehose.conftest import s3_connection
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 
 
 def lake_settings(catalog_topic: str, bucket: str) -> KinesisSettings:
-    return KinesisSettings(glue=GlueSettings(catalog_topic=catalog_topic)).with_result_bucket(bucket)
+    """The catalog, and Firehose's delivery streams, in topics of the test module's own."""
+    firehose = FirehoseSettings(metadata_topic=f"{catalog_topic}-firehose")
+    return KinesisSettings(glue=GlueSettings(catalog_topic=catalog_topic), firehose=firehose).with_result_bucket(bucket)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,8 @@ def athena(lake_url: str) -> Any:
 
 @pytest.fixture
 def database(glue: Any, unique_name: Any) -> str:
-    name = unique_name("db").replace("-", "_").lower()[:60]
+    name = unique_name("db").replace("-", "_").lower()
+    name = name[:50] + name[-8:]  # the unique suffix survives the cut
     glue.create_database(DatabaseInput={"Name": name})
     return name
 
