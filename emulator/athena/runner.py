@@ -51,21 +51,31 @@ class QueryRunner:
             raise QueryFailed("No S3 is configured for this endpoint: queries cannot read tables or write results.")
         return self._s3
 
-    async def run(self, execution_id: str, query: str, database: str, output_prefix: str) -> Outcome:
+    async def run(
+        self, execution_id: str, query: str, database: str, output_prefix: str, *, preview: int | None = None
+    ) -> Outcome:
+        """Run ``query`` and write its result under ``output_prefix``. ``preview``: write nothing, return at most
+        that many rows (DuckDB stops there), and refuse CREATE TABLE AS (the live page's read-only SQL box)."""
         statement = await asyncio.to_thread(_classify, query)
+        if preview is not None and statement.kind == "ctas":
+            raise QueryFailed(
+                "Only read-only statements run here (SELECT, WITH, VALUES, EXPLAIN, SHOW, DESCRIBE); CREATE TABLE AS "
+                "writes to the lake: run it through the Athena API or kemu lake sql."
+            )
+        write = preview is None
         if statement.kind == "show_databases":
             names = self._catalog.database_names()
-            return self._write_text(execution_id, output_prefix, "database_name", _like(names, statement.like))
+            return self._write_text(execution_id, output_prefix, "database_name", _like(names, statement.like), write)
         if statement.kind == "show_tables":
             db = statement.database or database
             tables = self._catalog.table_names(db)
             if tables is None:
                 raise QueryFailed(f"SCHEMA_NOT_FOUND: Schema '{db}' does not exist")
-            return self._write_text(execution_id, output_prefix, "tab_name", _like(tables, statement.like))
+            return self._write_text(execution_id, output_prefix, "tab_name", _like(tables, statement.like), write)
         if statement.kind == "describe":
             table = self._resolve_one(statement.database or database, statement.table or "")
             lines = [f"{c}\t{t}" for c, t in table.columns + table.partition_keys]
-            return self._write_text(execution_id, output_prefix, "col_name", lines)
+            return self._write_text(execution_id, output_prefix, "col_name", lines, write)
         s3 = self._require_s3()
         references = await asyncio.to_thread(_references, statement.sql)
         found = [self._catalog.resolve(schema or database, name) for schema, name in references]
@@ -73,11 +83,12 @@ class QueryRunner:
         files = await asyncio.to_thread(self._files, s3, resolved)
         if statement.kind == "ctas":
             return await self._ctas(s3, execution_id, statement, database, output_prefix, files)
-        result, scanned = await self._execute(s3, statement.sql, database, files)
+        result, scanned = await self._execute(s3, statement.sql, database, files, preview)
         columns = columns_of(result.schema)
         rows = await asyncio.to_thread(text_rows, result)
         location = f"{output_prefix}{execution_id}.csv"
-        await asyncio.to_thread(self._write_result, s3, location, columns, rows)
+        if write:
+            await asyncio.to_thread(self._write_result, s3, location, columns, rows)
         return Outcome(columns, rows, "DML", scanned, None, location)
 
     def _resolve_one(self, database: str, name: str) -> ResolvedTable:
@@ -106,8 +117,11 @@ class QueryRunner:
             out.append(TableFiles(table, objects))
         return out
 
-    async def _execute(self, s3: Any, sql: str, database: str, files: list[TableFiles]) -> tuple[pa.Table, int]:
-        """Run ``sql`` in a thread; a cancellation interrupts DuckDB and waits for the thread to let go."""
+    async def _execute(
+        self, s3: Any, sql: str, database: str, files: list[TableFiles], limit: int | None = None
+    ) -> tuple[pa.Table, int]:
+        """Run ``sql`` in a thread (its first ``limit`` rows only, when given); a cancellation interrupts DuckDB and
+        waits for the thread to let go."""
         holder: dict[str, Any] = {}
         done = threading.Event()
 
@@ -118,7 +132,8 @@ class QueryRunner:
                 connection, lake = connect(s3, files, database, self._memory_limit, self._threads)
                 holder["connection"] = connection
                 try:
-                    table = connection.sql(sql).to_arrow_table()
+                    relation = connection.sql(sql)
+                    table = (relation if limit is None else relation.limit(limit)).to_arrow_table()
                     return table, lake.scanned_bytes()
                 finally:
                     connection.close()
@@ -154,11 +169,13 @@ class QueryRunner:
         except OSError as exc:
             raise QueryFailed(f"The result could not be written to {uri}: {str(exc).splitlines()[0]}", 1) from None
 
-    def _write_text(self, execution_id: str, output_prefix: str, header: str, lines: list[str]) -> Outcome:
+    def _write_text(
+        self, execution_id: str, output_prefix: str, header: str, lines: list[str], write: bool = True
+    ) -> Outcome:
         columns = [ColumnInfo(header, "varchar")]
         rows: list[list[str | None]] = [[line] for line in lines]
         location = f"{output_prefix}{execution_id}.txt"
-        if self._s3 is not None:
+        if self._s3 is not None and write:
             self._put(self._s3, location, "".join(f"{line}\n" for line in lines).encode())
         return Outcome(columns, rows, "UTILITY", 0, None, location, with_header=False)
 
