@@ -1,43 +1,73 @@
 """Unchanged clients pointed at the endpoint: the aws-cli (glue, athena), awswrangler (``wr.catalog.*`` and
 ``wr.athena.read_sql_query`` on its default CTAS path and with ``ctas_approach=False``) and pyathena's DB-API
-cursor, over data a crawler found."""
+cursor, over data the sinks delivered (the demo's Firehose-like delivery) and a crawler found."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pyarrow as pa
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from tests.integration.lake.conftest import put_parquet, wait_crawler
+from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
+from tests.integration.firehose.conftest import s3_connection
+from tests.integration.lake.conftest import wait_crawler
 from tests.support.endpoints import Endpoints
 from tests.support.kinesis_server import REGION
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
 
 pytestmark = pytest.mark.integration
 AWS = Path(sys.executable).with_name("aws")
 
 
-@pytest.fixture
-def crawled(glue: Any, s3: S3Client, bucket: str, bucket_prefix: str, database: str) -> tuple[str, str]:
-    """A table ``clicks`` of 300 rows in ``database``, partitioned Hive-style by ``dt``."""
-    root = f"{bucket_prefix}clicks/"
-    for day in range(3):
-        table = pa.table({"event_id": [f"{day}-{i}" for i in range(100)], "ms": pa.array(range(100), pa.int64())})
-        put_parquet(s3, bucket, f"{root}dt=2026-01-0{day + 1}/part.parquet", table)
+@pytest.fixture(scope="module")
+async def crawled(glue: Any, kafka_bootstrap: str, endpoints: Endpoints) -> tuple[str, str]:
+    """A table of 300 rows in a database of this module's own, partitioned Hive-style by ``dt`` (and the delivery's
+    year, ``y``): the records went through Kafka and the sinks' delivery (the demo's Firehose-like sink), then a
+    crawler."""
+    database, topic = f"clients_{uuid.uuid4().hex[:8]}", f"lake-clients-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for day in range(3):
+            for i in range(100):
+                record = {"event_id": f"{day}-{i}", "ms": i, "day": f"2026-01-0{day + 1}"}
+                await producer.send(topic, json.dumps(record).encode(), partition=i % 2)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    root = f"lake-clients/{topic}/"
+    config = DeliveryStreamConfig(
+        name="clients", source_topic=topic, bucket=endpoints.bucket,
+        prefix=root + "dt=!{partitionKeyFromQuery:day}/y=!{timestamp:yyyy}/",
+        error_output_prefix=f"lake-clients-errors/{topic}/!{{firehose:error-output-type}}/",
+        buffering=BufferingHints(size_mib=1, interval_s=1), consumer_group=f"lake-clients-{topic}",
+    )  # fmt: skip
+    try:
+        stats = await DeliveryStream(config, kafka_bootstrap, s3_connection(endpoints), stop_when_caught_up=True).run(
+            asyncio.Event()
+        )
+    finally:
+        await admin.delete_topics([topic])
+        await admin.close()
+    assert stats.records_delivered == 300
+    glue.create_database(DatabaseInput={"Name": database})
     glue.create_crawler(
         Name=f"{database}-clicks", Role="r", DatabaseName=database,
-        Targets={"S3Targets": [{"Path": f"s3://{bucket}/{root}"}]},
+        Targets={"S3Targets": [{"Path": f"s3://{endpoints.bucket}/{root}"}]},
     )  # fmt: skip
-    assert wait_crawler(glue, f"{database}-clicks")["LastCrawl"]["Status"] == "SUCCEEDED"
-    return database, "clicks"
+    assert (await asyncio.to_thread(wait_crawler, glue, f"{database}-clicks"))["LastCrawl"]["Status"] == "SUCCEEDED"
+    return database, root.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
 
 
 @pytest.fixture
@@ -91,10 +121,10 @@ def test_awswrangler(crawled: tuple[str, str], aws_env: dict[str, str], monkeypa
     assert wr.catalog.tables(database=database)["Table"].tolist() == [table]
     assert wr.catalog.does_table_exist(database=database, table=table)
     assert wr.catalog.get_table_types(database=database, table=table) == {
-        "event_id": "string", "ms": "bigint", "dt": "string"
+        "event_id": "string", "ms": "bigint", "day": "string", "dt": "string", "y": "string"
     }  # fmt: skip
     partitions = wr.catalog.get_partitions(database=database, table=table, expression="dt = '2026-01-02'")
-    assert list(partitions.values()) == [["2026-01-02"]]
+    assert [values[0] for values in partitions.values()] == ["2026-01-02"]
     sql = f"SELECT dt, count(*) AS n, count(DISTINCT event_id) AS ids FROM {table} GROUP BY dt ORDER BY dt"
     plain = wr.athena.read_sql_query(sql, database=database, ctas_approach=False)
     assert plain["n"].tolist() == [100, 100, 100]
