@@ -14,7 +14,7 @@ from typing import Any
 
 from emulator.glue.crawl import crawl_path, parquet_storage
 from emulator.glue.crawl_rules import SchemaUnion, is_data_key, partition_of
-from emulator.glue.errors import EntityNotFoundException
+from emulator.glue.errors import EntityNotFoundException, GlueError
 from emulator.glue.model import PartitionDef, TableDef
 from emulator.glue.service import GlueCatalog, now_ms
 from emulator.lake.objects import Location, read_footer
@@ -88,18 +88,18 @@ class DeliveryRegistrar:
             columns = [{"Name": c, "Type": t} for c, t in union.columns.items()]
             table = _with_columns(table, columns)
             await self._catalog.put_table(table)
-        if by_values:
-            created = now_ms()
-            partitions = [
-                PartitionDef.parse(
-                    self._database,
-                    table,
-                    {"Values": list(v), "StorageDescriptor": parquet_storage(self._location.uri + d, columns, {})},
-                    "Partition",
-                    created,
-                )
-                for v, d in sorted(by_values.items())
-            ]
+        created = now_ms()
+        partitions = []
+        for values, directory in sorted(by_values.items()):
+            partition = {
+                "Values": list(values),
+                "StorageDescriptor": parquet_storage(self._location.uri + directory, columns, {}),
+            }
+            try:
+                partitions.append(PartitionDef.parse(self._database, table, partition, "Partition", created))
+            except GlueError as exc:  # a value Glue refuses: that partition is left out, the others registered
+                log.warning("partition %s of %s.%s is not registered: %s", directory, self._database, self._table, exc)
+        if partitions:
             await self._catalog.put_partitions(table, partitions)
 
     def _footers(self, keys: list[str]) -> list[Any]:
