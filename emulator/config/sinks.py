@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from emulator.lake.targets import TableRef
 from sinks import BufferingHints, DeliveryStreamConfig
 
 
@@ -29,6 +30,9 @@ class SinksSettings(BaseModel):
     delivery_streams: list[DeliveryStreamConfig] = Field(default_factory=default_delivery_streams)
     #: Longest wait for new records in one poll, in milliseconds (also how often the interval hint is checked).
     poll_timeout_ms: int = Field(default=200, ge=10, le=5000)
+    #: Delivery stream name → ``database.table`` of the Glue catalog it registers its objects in as it writes
+    #: (the table and database are created on the first write; new partitions and columns added with each).
+    catalog_tables: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_names(self) -> SinksSettings:
@@ -36,7 +40,16 @@ class SinksSettings(BaseModel):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"delivery stream names must be unique; repeated: {', '.join(duplicates)}")
+        for stream, table in self.catalog_tables.items():
+            if stream not in names:
+                raise ValueError(f"catalog_tables names {stream!r}, which is not a delivery stream")
+            TableRef.parse(table, f"catalog_tables.{stream}")
         return self
+
+    def catalog_table(self, stream: str) -> TableRef | None:
+        """The table ``stream`` registers its objects in, if any."""
+        table = self.catalog_tables.get(stream)
+        return None if table is None else TableRef.parse(table)
 
     def named(self, names: list[str]) -> list[DeliveryStreamConfig]:
         """The streams called ``names`` (all of them when empty); ``KeyError`` names the first unknown one."""

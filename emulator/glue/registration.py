@@ -12,12 +12,16 @@ import asyncio
 import logging
 from typing import Any
 
+from emulator.glue.api import GlueApi
+from emulator.glue.config import GlueSettings
 from emulator.glue.crawl import crawl_path, parquet_storage
 from emulator.glue.crawl_rules import SchemaUnion, is_data_key, partition_of
 from emulator.glue.errors import EntityNotFoundException, GlueError
 from emulator.glue.model import PartitionDef, TableDef
 from emulator.glue.service import GlueCatalog, now_ms
-from emulator.lake.objects import Location, read_footer
+from emulator.lake.objects import Location, arrow_s3, read_footer
+from emulator.lake.targets import TableRef, location_prefix
+from sinks import S3Connection
 
 log = logging.getLogger(__name__)
 
@@ -125,3 +129,22 @@ def _with_columns(table: TableDef, columns: list[dict[str, Any]]) -> TableDef:
         now_ms(),
         table.version + 1,
     )
+
+
+class DeliveryCatalog:
+    """The Glue catalog followed in this process, for the delivery streams ``kemu sink run`` and ``kemu up`` run:
+    ``registrar`` gives the ``on_write`` callback of a stream that registers what it writes."""
+
+    def __init__(self, settings: GlueSettings, bootstrap_servers: str, s3: S3Connection, account_id: str) -> None:
+        self._api = GlueApi(settings, bootstrap_servers, s3, account_id)
+        self._filesystem = arrow_s3(s3)
+
+    async def start(self) -> None:
+        await self._api.start()
+
+    async def stop(self) -> None:
+        await self._api.stop()
+
+    def registrar(self, table: TableRef, stream: str, bucket: str, prefix: str) -> DeliveryRegistrar:
+        location = f"s3://{bucket}/{location_prefix(prefix)}"
+        return DeliveryRegistrar(self._api.catalog, self._filesystem, table.database, table.table, location, stream)

@@ -73,3 +73,24 @@ def test_an_object_registers_in_the_partition_the_crawler_would_give_it() -> Non
 )
 def test_an_object_that_does_not_fit_the_keys_has_no_partition(key: str) -> None:
     assert partition_of(key, ["kind", "partition_1", "partition_2", "partition_3", "partition_4"]) is None
+
+
+def test_sink_settings_name_a_table_per_configured_stream() -> None:
+    from emulator.config.sinks import SinksSettings
+
+    settings = SinksSettings(catalog_tables={"game-events-to-s3": "Kemu.Game_Events"})
+    assert settings.catalog_table("game-events-to-s3") == TableRef("kemu", "game_events")
+    assert settings.catalog_table("clickstream-to-s3") is None
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [({"nope": "kemu.t"}, "not a delivery stream"), ({"game-events-to-s3": "kemu"}, r"DATABASE\.TABLE")],
+)
+def test_sink_settings_refuse_a_table_they_cannot_use(tables: dict[str, str], message: str) -> None:
+    from pydantic import ValidationError
+
+    from emulator.config.sinks import SinksSettings
+
+    with pytest.raises(ValidationError, match=message):
+        SinksSettings(catalog_tables=tables)
