@@ -124,6 +124,9 @@ class QueryRunner:
         waits for the thread to let go."""
         holder: dict[str, Any] = {}
         done = threading.Event()
+        # A stop can come before the connection exists (opening the tables' footers takes a while): the thread
+        # looks at this once connected, and the stopping side interrupts until the thread lets go.
+        stopped = threading.Event()
 
         def work() -> tuple[pa.Table, int]:
             import duckdb
@@ -132,6 +135,8 @@ class QueryRunner:
                 connection, lake = connect(s3, files, database, self._memory_limit, self._threads)
                 holder["connection"] = connection
                 try:
+                    if stopped.is_set():
+                        raise QueryFailed("The query was stopped.")
                     relation = connection.sql(sql)
                     table = (relation if limit is None else relation.limit(limit)).to_arrow_table()
                     return table, lake.scanned_bytes()
@@ -146,10 +151,14 @@ class QueryRunner:
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            connection = holder.get("connection")
-            if connection is not None:
-                with contextlib.suppress(Exception):
-                    connection.interrupt()
+            stopped.set()
+            while not done.is_set():
+                connection = holder.get("connection")
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        connection.interrupt()
+                # An interrupt that lands between the check above and the start of the query is lost: repeat it.
+                await asyncio.to_thread(done.wait, 0.1)
             with contextlib.suppress(BaseException):
                 await task
             raise
