@@ -19,7 +19,8 @@ class OutputTopics:
     errors: str = "analytics-errors"
 
 
-_TOPIC = r"^[a-zA-Z0-9._-]{1,249}$"
+#: A Kafka topic name (the emulator holds its own rule equal to this one in a test).
+TOPIC_PATTERN = r"^[a-zA-Z0-9._-]{1,249}$"
 
 
 def default_checkpoint_dir() -> Path:
@@ -61,10 +62,10 @@ class AnalyticsConfig(BaseModel):
     #: tiny batch as soon as the previous one ends and keep a core busy at any event rate. It adds at most this
     #: much to a result's freshness.
     min_batch_interval_ms: int = Field(default=250, ge=0, le=60_000)
-    results_topic: str = Field(default="analytics-results", pattern=_TOPIC)
-    alerts_topic: str = Field(default="analytics-alerts", pattern=_TOPIC)
-    late_events_topic: str = Field(default="analytics-late-events", pattern=_TOPIC)
-    errors_topic: str = Field(default="analytics-errors", pattern=_TOPIC)
+    results_topic: str = Field(default="analytics-results", pattern=TOPIC_PATTERN)
+    alerts_topic: str = Field(default="analytics-alerts", pattern=TOPIC_PATTERN)
+    late_events_topic: str = Field(default="analytics-late-events", pattern=TOPIC_PATTERN)
+    errors_topic: str = Field(default="analytics-errors", pattern=TOPIC_PATTERN)
 
     def output_topics(self) -> OutputTopics:
         return OutputTopics(self.results_topic, self.alerts_topic, self.late_events_topic, self.errors_topic)

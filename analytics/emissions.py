@@ -1,4 +1,5 @@
-"""What an operator emits per micro-batch, and its JSON encoding for Kafka (the contract in COMMON.md)."""
+"""What an operator emits per micro-batch, and its JSON encoding for Kafka: the results and alerts records follow the
+contract's JSON Schemas (:mod:`analytics.contract`), which a test holds this module and the API's reader to."""
 
 from __future__ import annotations
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from analytics.config import TOPIC_PATTERN
 from analytics.durations import parse_duration_ms
 from analytics.exceptions import SourceError
 
 #: Kafka topic names; Kinesis stream names are a subset of these.
-TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+TOPIC_NAME = re.compile(TOPIC_PATTERN)
 _COLUMN_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,62}$")
 
 #: The DuckDB types a source column may have, with the Arrow type the bulk JSON decoder reads them as.

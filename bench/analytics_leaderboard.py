@@ -49,7 +49,7 @@ from bench.analytics_support import (
     iso,
     preload,
 )
-from emulator.cli.pipeline import die_with_parent
+from emulator.runtime.child_side import die_with_parent
 from producers.partitioning import shard_for_partition_key
 
 KEMU = Path(sys.executable).parent / "kemu"

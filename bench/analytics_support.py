@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from analytics.emissions import iso_ms as iso
-from emulator.cli.services import launcher_for
+from emulator.endpoints import launcher_for
 from emulator.settings import Settings
 from producers.partitioning import shard_for_partition_key
 

@@ -30,8 +30,8 @@ import orjson
 import pyarrow.parquet as pq
 from botocore.config import Config
 
-from emulator.cli.sink import resolve_endpoints
 from emulator.edge.server import EdgeServer
+from emulator.endpoints import kafka_bootstrap, require_s3
 from emulator.firehose import FirehoseSettings
 from emulator.kinesis import KinesisSettings
 from emulator.settings import Settings
@@ -94,7 +94,8 @@ def main() -> None:
     args = parser.parse_args()
 
     app_settings = Settings.load()
-    bootstrap, s3_connection = resolve_endpoints(app_settings)
+    bootstrap = kafka_bootstrap(app_settings, "benchmark Firehose on")
+    s3_connection = require_s3(app_settings, "deliver to").connection()
     bucket = os.environ.get("KEMU_S3__BUCKET") or app_settings.s3.bucket
     run = uuid.uuid4().hex[:8]
     settings = KinesisSettings(firehose=FirehoseSettings(metadata_topic=f"kemu-firehose-metadata-bench-{run}"))

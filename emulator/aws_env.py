@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 
-from emulator.kinesis.config import KinesisSettings
+from emulator.config.kinesis import KinesisSettings
 
 DUMMY_ACCESS_KEY_ID = "test"
 DUMMY_SECRET_ACCESS_KEY = "test"  # noqa: S105 - the documented placeholder any SigV4 signature may use here

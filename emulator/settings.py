@@ -22,8 +22,9 @@ from pydantic_settings import (
 from analytics.config import AnalyticsConfig
 from emulator.config.api import ServingSettings
 from emulator.config.demo import DemoSettings
+from emulator.config.kinesis import KinesisSettings
 from emulator.config.sinks import SinksSettings
-from emulator.kinesis.config import KinesisSettings
+from emulator.logs import LogFormat
 
 #: The Kafka release the embedded launcher runs and the compose file pins (aiokafka 0.14's idempotent and
 #: transactional producer were checked against it).
@@ -99,6 +100,8 @@ class Settings(BaseSettings):
     demo: DemoSettings = DemoSettings()
     analytics: AnalyticsConfig = AnalyticsConfig()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    #: ``console`` for people, ``json`` (one object a line on stderr) for log collectors.
+    log_format: LogFormat = "console"
 
     _toml_file: ClassVar[Path | None] = None
 

@@ -15,18 +15,16 @@ from fastapi import FastAPI
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.api.models import NAME_PATTERN
+from emulator.api.models import DEFAULT_ENTRIES, MAX_ENTRIES, NAME_PATTERN
 from emulator.api.view import BoardWindow, ResultsView
 
 PREFIX = "/leaderboards/"
 _NAME = re.compile(NAME_PATTERN)
-_DEFAULT_LIMIT = 10
-_MAX_LIMIT = 1000
 
 
 def _parse(query: bytes) -> tuple[bytes, int] | None:
     """``(window, limit)`` of a query string of only ``window`` and ``limit``, each at most once; else ``None``."""
-    window, limit = b"current", _DEFAULT_LIMIT
+    window, limit = b"current", DEFAULT_ENTRIES
     seen: set[bytes] = set()
     for part in query.split(b"&") if query else ():
         key, _, value = part.partition(b"=")
@@ -37,7 +35,7 @@ def _parse(query: bytes) -> tuple[bytes, int] | None:
             window = value
         elif key == b"limit" and value.isdigit() and len(value) <= 4 and value[:1] != b"0":
             limit = int(value)
-            if limit > _MAX_LIMIT:
+            if limit > MAX_ENTRIES:
                 return None
         else:
             return None

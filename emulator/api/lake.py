@@ -97,8 +97,8 @@ class LakePanel:
         self._queries = asyncio.Semaphore(1)
 
     async def start(self) -> None:
+        from emulator.config.glue import GlueSettings
         from emulator.glue.api import GlueApi
-        from emulator.glue.config import GlueSettings
         from emulator.lake.objects import arrow_s3
 
         connection = self._s3.connection()

@@ -17,7 +17,7 @@ from emulator.api.resources import ApiConfig, ApiResources, S3Probe
 from emulator.api.routers import alerts, health, lake, leaderboards, metrics, page, pipeline, streams
 from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
-from emulator.runtime.supervisor import Supervisor
+from emulator.supervision import Supervisor
 from emulator.version import installed_version
 
 

@@ -13,7 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from emulator.api.resources import ApiResources
-from emulator.runtime.supervisor import State
+from emulator.supervision import State
 
 #: ``stats()`` keys with a metric of their own: (metric name, help, is a counter).
 KNOWN_STATS: dict[str, tuple[str, str, bool]] = {

@@ -1,4 +1,5 @@
-"""Typed shapes of what the API reads (the analytics output contract) and what it answers (the OpenAPI schema).
+"""Typed shapes of what the API reads (the analytics output contract, whose one definition is the JSON Schemas of
+:mod:`analytics.contract`, which a test holds these models to) and what it answers (the OpenAPI schema).
 
 Times are timezone-aware UTC and are written back as ISO-8601 with milliseconds and ``Z``, as the contract writes
 them, so a client can compare what it got with what the engine emitted character for character.
@@ -12,8 +13,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
+from emulator.names import STREAM_NAME_PATTERN
+
 #: Names of boards (= analytics query names) the API accepts in a path; anything else is refused before use.
-NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
+NAME_PATTERN = STREAM_NAME_PATTERN
+#: Leaderboard entries a GET answers by default, and at most (the FastAPI route and the fast path alike).
+DEFAULT_ENTRIES = 10
+MAX_ENTRIES = 1000
 
 
 def to_utc(value: datetime) -> datetime:

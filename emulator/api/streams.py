@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from emulator.api.models import ConsumerLag, ShardInfo, StreamInfo, StreamsAnswer
-from emulator.topic_policy import TopicPolicy
+from emulator.topics import TopicPolicy
 from producers.partitioning import shard_hash_key_ranges, shard_id
 
 log = logging.getLogger(__name__)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from emulator.athena.config import AthenaSettings
 from emulator.athena.errors import InvalidRequestException
 from emulator.athena.rest import rest_operation
 from emulator.athena.runner import QueryRunner
 from emulator.athena.service import AthenaService, CatalogReader
 from emulator.athena.statements import MAX_QUERY_CHARS
 from emulator.athena.wire import opt_int, opt_list, opt_map, opt_str, req_str
+from emulator.config.athena import AthenaSettings
 
 PREFIX = "AmazonAthena."
 SIGNING_NAME = "athena"

@@ -19,12 +19,12 @@ from typing import Any, Protocol
 
 import orjson
 
-from emulator.athena.config import AthenaSettings
 from emulator.athena.errors import InvalidRequestException, QueryFailed, TooManyRequestsException
 from emulator.athena.results import ColumnInfo, result_page
 from emulator.athena.runner import Outcome, QueryRunner
 from emulator.athena.statements import Statement
 from emulator.athena.wire import Timestamp
+from emulator.config.athena import AthenaSettings
 from emulator.lake.objects import Location, LocationError
 from emulator.lake.tables import ResolvedTable
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from emulator.kinesis.errors import KinesisError as AwsError
-from emulator.kinesis.protocol import Timestamp
-from emulator.kinesis.shapes import opt_int, opt_list, opt_map, opt_str, req_str
+from emulator.aws.errors import AwsError
+from emulator.aws.protocol import AwsTimestamp as Timestamp
+from emulator.aws.shapes import opt_int, opt_list, opt_map, opt_str, req_str
 
 __all__ = ["AwsError", "Timestamp", "opt_int", "opt_list", "opt_map", "opt_str", "req_str"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import kafka_bootstrap
+from emulator.endpoints import kafka_bootstrap
 from emulator.exceptions import ConfigurationError, EmulatorError
 from emulator.settings import Settings
 

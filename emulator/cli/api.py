@@ -9,15 +9,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from emulator.cli.app import app, console, settings_of
-from emulator.cli.demo import (
-    PortOption,
-    configure_logging,
-    configured_context,
-    embedded_context,
-    print_event,
-    print_urls,
-)
-from emulator.cli.services import launcher_for
+from emulator.cli.demo import PortOption, print_event, print_urls
+from emulator.endpoints import configured_endpoints, embedded_endpoints, launcher_for
+from emulator.logs import quiet_kafka_client
 
 if TYPE_CHECKING:
     from emulator.runtime.demo import Demo
@@ -29,8 +23,8 @@ api_app = typer.Typer(help="The leaderboard API and live page.", no_args_is_help
 def serve(ctx: typer.Context, port: PortOption = None) -> None:
     """Serve the API (no pipeline components) until Ctrl-C; needs Kafka and S3 configured or `kemu services up`."""
     settings = settings_of(ctx)
-    configure_logging(settings.log_level)
-    context = configured_context(settings) or embedded_context(settings, launcher_for(settings), start=False)
+    quiet_kafka_client(settings.log_level)
+    context = configured_endpoints(settings) or embedded_endpoints(settings, launcher_for(settings), start=False)
 
     async def main() -> None:
         from emulator.runtime.demo import Demo

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 
 from emulator.exceptions import ConfigurationError
+from emulator.logs import setup_logging
 from emulator.settings import Settings
 from emulator.version import installed_version
 
@@ -59,11 +58,7 @@ def root(
         ctx.obj = Settings.load(config)
     except (ValidationError, FileNotFoundError) as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from exc
-    logging.basicConfig(
-        level=ctx.obj.log_level,
-        format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
-    )
+    setup_logging(ctx.obj.log_level, ctx.obj.log_format, console)
 
 
 def settings_of(ctx: typer.Context) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import time
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,48 +12,16 @@ import typer
 from emulator.aws_env import aws_exports, edge_url
 from emulator.cli.app import app, console, settings_of
 from emulator.cli.reporting import ConsoleReporter
-from emulator.cli.services import embedded_s3, launcher_for, print_addresses
-from emulator.endpoints import S3Target
-from emulator.exceptions import ServicesNotRunningError
+from emulator.cli.services import print_addresses
+from emulator.endpoints import ResolvedEndpoints, configured_endpoints, embedded_endpoints, launcher_for
+from emulator.logs import quiet_kafka_client
 from emulator.services import LocalServices
-from emulator.settings import Settings
 
 if TYPE_CHECKING:
-    from emulator.runtime.components import DemoContext
     from emulator.runtime.demo import Demo, DemoStatus
-    from emulator.runtime.supervisor import SupervisorEvent
+    from emulator.supervision import SupervisorEvent
 
 PortOption = Annotated[int | None, typer.Option("--port", help="API port (default: settings, 8000; 0 picks one).")]
-
-
-def configured_context(settings: Settings) -> DemoContext | None:
-    """The addresses the settings give, when they name both Kafka and S3 (with credentials)."""
-    # The runtime (FastAPI, the engines) is imported only by the commands that run it: `kemu` starts light.
-    from emulator.runtime.components import DemoContext
-
-    target = S3Target.configured(settings.s3)
-    if not settings.kafka.bootstrap_servers or target is None:
-        return None
-    return DemoContext(settings, settings.kafka.bootstrap_servers, target)
-
-
-def embedded_context(settings: Settings, services: LocalServices, start: bool) -> DemoContext:
-    """The addresses of the embedded services: started now (``start``) or already running."""
-    from emulator.runtime.components import DemoContext
-
-    state = services.start() if start else services.running_state()
-    if state is None:
-        raise ServicesNotRunningError(
-            "no Kafka and S3 configured and the embedded services are not running: start them with "
-            "`kemu services up`, or set KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__*"
-        )
-    return DemoContext(settings, state.kafka.bootstrap_servers, embedded_s3(settings, services, state))
-
-
-def configure_logging(level: str) -> None:
-    """Our log lines with time and origin; the Kafka client's chatter only when it matters."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def print_event(event: SupervisorEvent) -> None:
@@ -91,7 +58,7 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-async def run_demo(context: DemoContext, port: int | None) -> None:
+async def run_demo(context: ResolvedEndpoints, port: int | None) -> None:
     from emulator.runtime.demo import Demo
 
     demo = Demo(context, on_event=print_event, port=port, create_topics=True)
@@ -124,19 +91,19 @@ async def run_demo(context: DemoContext, port: int | None) -> None:
 def up(ctx: typer.Context, port: PortOption = None) -> None:
     """Start Kafka and MinIO (embedded, unless settings point at others), the pipeline and the API; Ctrl-C stops."""
     settings = settings_of(ctx)
-    configure_logging(settings.log_level)
+    quiet_kafka_client(settings.log_level)
     started = time.monotonic()
-    context = configured_context(settings)
+    context = configured_endpoints(settings)
     owned: LocalServices | None = None  # embedded services this command started, and so stops
     if context is None:
         launcher = launcher_for(settings)
         if launcher.running_state() is not None:  # from `kemu services up`: used, and left running on exit
-            context = embedded_context(settings, launcher, start=False)
+            context = embedded_endpoints(settings, launcher, start=False)
         else:
             with ConsoleReporter(console) as reporter:
                 owned = launcher_for(settings, reporter)
                 try:
-                    context = embedded_context(settings, owned, start=True)
+                    context = embedded_endpoints(settings, owned, start=True)
                 except KeyboardInterrupt:
                     console.print("interrupted: stopped what had started")
                     raise typer.Exit(130) from None

@@ -10,7 +10,7 @@ import typer
 
 from emulator.cli.app import console
 from emulator.cli.reporting import ConsoleReporter
-from emulator.cli.services import kafka_bootstrap
+from emulator.endpoints import kafka_bootstrap
 from emulator.exceptions import EmulatorError
 from emulator.settings import Settings
 

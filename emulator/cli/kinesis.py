@@ -3,17 +3,15 @@ Streams and Firehose APIs, S3 forwarded to the object store, and a health endpoi
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import kafka_bootstrap, s3_target
+from emulator.endpoints import kafka_bootstrap, s3_connection
 from emulator.listen import bind_listener, display_url
-from emulator.settings import Settings
+from emulator.logs import quiet_kafka_client
 from emulator.version import installed_version
-from sinks import S3Connection
 
 #: What a taken port's error suggests.
 PORT_HINT = "--port or KEMU_KINESIS__PORT"
@@ -21,13 +19,6 @@ PORT_HINT = "--port or KEMU_KINESIS__PORT"
 kinesis_app = typer.Typer(
     help="The Kinesis Data Streams API (boto3, aws-cli, Java SDK) on Kafka.", no_args_is_help=True
 )
-
-
-def s3_connection(settings: Settings) -> S3Connection | None:
-    """Where Firehose delivery streams write: the configured S3, else the running embedded MinIO, else none (then
-    CreateDeliveryStream answers that no S3 target is configured)."""
-    target = s3_target(settings)
-    return None if target is None else target.connection()
 
 
 @kinesis_app.command("serve")
@@ -44,8 +35,7 @@ def serve(
     s3 = s3_connection(settings)
     # Bound first: a taken port is one line, before any banner or server start-up.
     sock = bind_listener(host or kinesis.host, kinesis.port if port is None else port, PORT_HINT)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)  # it logs every assignment change at INFO
+    quiet_kafka_client(settings.log_level)
     target = f"S3 {s3.endpoint_url or 'default AWS endpoint'}" if s3 else "no S3 target: Firehose delivery is off"
     console.print(
         f"Kinesis, Firehose and S3 on [bold]{display_url(sock)}[/] (Kafka {bootstrap}; {target}); Ctrl-C stops it",

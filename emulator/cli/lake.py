@@ -16,8 +16,8 @@ import typer
 from rich.table import Table
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import kafka_bootstrap, require_s3
 from emulator.cli.sql import Format, _print
+from emulator.endpoints import kafka_bootstrap, require_s3
 from emulator.exceptions import EmulatorError
 
 lake_app = typer.Typer(no_args_is_help=True, help="The lake: Glue tables, crawls of S3 paths, Athena-style SQL.")

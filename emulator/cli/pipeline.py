@@ -9,48 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
-import logging
 import os
 import signal
-import sys
 from types import FrameType
-from typing import IO, Annotated
+from typing import Annotated
 
 import typer
 
 from emulator.cli.app import app, print_error
 from emulator.exceptions import ConfigurationError
-
-#: prctl(2) option: the signal this process gets when the thread that started it exits.
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """Ask the kernel for SIGTERM when the parent dies (a ``kill -9`` of ``kemu up`` must not leave orphans), then
-    check the parent did not die before the request took effect. Linux only; elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-        logging.getLogger(__name__).warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
-    if parent_pid and os.getppid() != parent_pid:
-        raise SystemExit(0)
-
-
-def configure_child_logging(level: str) -> None:
-    """Plain ``LEVEL logger: message`` lines on stderr: the parent adds the time and the component's name."""
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
-    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-
-
-def stats_channel() -> IO[str]:
-    """The original stdout, kept for the stats lines; fd 1 then points at stderr so a stray print cannot corrupt
-    them."""
-    channel = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    return channel
 
 
 @app.command("pipeline-component", hidden=True)
@@ -66,18 +34,22 @@ def pipeline_component(
     # priority on a busy machine) has nothing to flush and exits 0; once the component has stopped it is ignored.
     signal.signal(signal.SIGTERM, _exit_quietly)
     signal.signal(signal.SIGINT, _exit_quietly)
+    from emulator.runtime.child_side import die_with_parent
+
     die_with_parent(parent_pid)
     # Before any thread starts: Linux applies nice per thread, and new threads inherit the creator's value.
     if nice:
         os.nice(nice)
-    from emulator.cli.demo import configured_context
+    from emulator.endpoints import configured_endpoints
+    from emulator.logs import setup_child_logging
     from emulator.runtime.child_process import INFO_KEY, settings_from_environment
-    from emulator.runtime.supervisor import as_component
+    from emulator.runtime.child_side import stats_channel
     from emulator.runtime.wiring import PIPELINE_COMPONENTS
+    from emulator.supervision import as_component
 
     settings = settings_from_environment(os.environ)
-    configure_child_logging(settings.log_level)
-    context = configured_context(settings)
+    setup_child_logging(settings.log_level)
+    context = configured_endpoints(settings)
     if context is None:
         raise ConfigurationError("pipeline-component needs KEMU_KAFKA__BOOTSTRAP_SERVERS and KEMU_S3__* set")
     found = [c for factory in PIPELINE_COMPONENTS for c in factory(context) if c.name == name]

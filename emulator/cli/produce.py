@@ -20,7 +20,7 @@ import typer
 from pydantic import ValidationError
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import kafka_bootstrap
+from emulator.endpoints import kafka_bootstrap
 from emulator.exceptions import ConfigurationError, EmulatorError
 from producers import (
     GeneratorConfig,

@@ -7,74 +7,18 @@ import time
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 from rich.table import Table
 
 from emulator.aws_env import aws_exports
 from emulator.cli.app import console, settings_of
 from emulator.cli.reporting import ConsoleReporter
-from emulator.endpoints import S3Target
+from emulator.endpoints import launcher_for
 from emulator.exceptions import ServicesNotRunningError
-from emulator.services import LocalServices
 from emulator.services.state import ServicesState
-from emulator.settings import Settings
 
 services_app = typer.Typer(
     help="Run a real Kafka broker and a real MinIO locally, without Docker.", no_args_is_help=True
 )
-
-
-def launcher_for(settings: Settings, reporter: ConsoleReporter | None = None) -> LocalServices:
-    return LocalServices(settings.services, bucket=settings.s3.bucket, reporter=reporter)
-
-
-def kafka_bootstrap(settings: Settings, needed_for: str, alternative: str = "") -> str:
-    """The configured Kafka, else the running embedded broker; one clear error when there is neither.
-
-    ``needed_for`` completes "no Kafka to …"; ``alternative`` adds what else the command could do instead.
-    """
-    if settings.kafka.bootstrap_servers:
-        return settings.kafka.bootstrap_servers
-    state = launcher_for(settings).running_state()
-    if state is None:
-        raise ServicesNotRunningError(
-            f"no Kafka to {needed_for}: start the embedded services with `kemu services up` or set "
-            f"KEMU_KAFKA__BOOTSTRAP_SERVERS{alternative}"
-        )
-    return state.kafka.bootstrap_servers
-
-
-def s3_target(settings: Settings) -> S3Target | None:
-    """The configured S3, else the running embedded MinIO (with its bucket), else None."""
-    configured = S3Target.configured(settings.s3)
-    if configured is not None:
-        return configured
-    services = launcher_for(settings)
-    state = services.running_state()
-    return None if state is None else embedded_s3(settings, services, state)
-
-
-def embedded_s3(settings: Settings, services: LocalServices, state: ServicesState) -> S3Target:
-    """The embedded MinIO of ``state``, with the credentials ``kemu services`` generated for it."""
-    creds = services.credentials()
-    return S3Target(
-        state.minio.endpoint_url,
-        creds.access_key_id,
-        SecretStr(creds.secret_access_key.get_secret_value()),
-        state.bucket,
-        settings.s3.region,
-    )
-
-
-def require_s3(settings: Settings, needed_for: str) -> S3Target:
-    """:func:`s3_target`, or one clear error saying how to get an S3."""
-    target = s3_target(settings)
-    if target is None:
-        raise ServicesNotRunningError(
-            f"no S3 to {needed_for}: start the embedded services with `kemu services up` or set KEMU_S3__ENDPOINT_URL, "
-            "KEMU_S3__ACCESS_KEY_ID and KEMU_S3__SECRET_ACCESS_KEY"
-        )
-    return target
 
 
 def print_addresses(state: ServicesState) -> None:

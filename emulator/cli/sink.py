@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import time
 from typing import TYPE_CHECKING, Annotated
@@ -12,10 +11,9 @@ import typer
 from aiokafka.errors import KafkaError
 
 from emulator.cli.app import console, settings_of
-from emulator.cli.services import kafka_bootstrap, require_s3
+from emulator.endpoints import kafka_bootstrap, require_s3
 from emulator.exceptions import ConfigurationError, EmulatorError
-from emulator.settings import Settings
-from sinks import DeliveryStats, DeliveryStream, S3Connection, SinkError, StopRequested
+from sinks import DeliveryStats, DeliveryStream, SinkError, StopRequested
 
 if TYPE_CHECKING:
     from emulator.glue.registration import DeliveryCatalog
@@ -25,12 +23,6 @@ sink_app = typer.Typer(help="Deliver streams to S3 as Parquet, like Kinesis Data
 
 class SinkRunError(EmulatorError):
     """A delivery stream stopped on an error it cannot retry past."""
-
-
-def resolve_endpoints(settings: Settings) -> tuple[str, S3Connection]:
-    """Kafka bootstrap and S3 connection: from the settings when given, else from the running embedded services."""
-    bootstrap = kafka_bootstrap(settings, "read the delivery streams' topics from")
-    return bootstrap, require_s3(settings, "deliver to").connection()
 
 
 def progress_line(stats: list[DeliveryStats], started: float) -> str:
@@ -79,10 +71,9 @@ def run(
         raise typer.BadParameter(f"no delivery stream named {exc.args[0]!r}; see `kemu sink list`") from None
     if not chosen:
         raise ConfigurationError("no delivery streams configured: add [[sinks.delivery_streams]] to the config file")
-    bootstrap, connection = resolve_endpoints(settings)
+    bootstrap = kafka_bootstrap(settings, "read the delivery streams' topics from")
+    connection = require_s3(settings, "deliver to").connection()
     configs = [c if c.bucket else c.model_copy(update={"bucket": settings.s3.bucket}) for c in chosen]
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     catalog = None
     if any(settings.sinks.catalog_table(c.name) for c in configs):
         from emulator.glue.registration import DeliveryCatalog

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from emulator.cli.app import app, settings_of
-from emulator.cli.services import require_s3
+from emulator.endpoints import require_s3
 from emulator.exceptions import ConfigurationError, EmulatorError
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: Kafka topic names (= Kinesis stream names) the API accepts in its settings.
-TOPIC_PATTERN = r"^[a-zA-Z0-9_.-]{1,128}$"
+from emulator.names import STREAM_NAME_PATTERN
 
 
 class ServingSettings(BaseModel):
@@ -17,11 +16,11 @@ class ServingSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: Topic the analytics engine writes window results to (one record per (query, window) emission).
-    results_topic: str = Field(default="analytics-results", pattern=TOPIC_PATTERN)
+    results_topic: str = Field(default="analytics-results", pattern=STREAM_NAME_PATTERN)
     #: Topic the analytics engine writes alerts to.
-    alerts_topic: str = Field(default="analytics-alerts", pattern=TOPIC_PATTERN)
+    alerts_topic: str = Field(default="analytics-alerts", pattern=STREAM_NAME_PATTERN)
     #: Streams shown by ``GET /streams``; empty means every topic of the cluster except Kafka's and kemu's internal
-    #: ones (emulator.topic_policy).
+    #: ones (emulator.topics).
     streams: tuple[str, ...] = ()
     #: How many windows of each board stay in memory (older ones leave: the topic is the history).
     windows_per_board: int = Field(default=64, ge=1, le=10_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from emulator.lake.targets import TableRef
+from emulator.names import GLUE_TABLE_REF_RE
 from sinks import BufferingHints, DeliveryStreamConfig
 
 
@@ -43,13 +43,16 @@ class SinksSettings(BaseModel):
         for stream, table in self.catalog_tables.items():
             if stream not in names:
                 raise ValueError(f"catalog_tables names {stream!r}, which is not a delivery stream")
-            TableRef.parse(table, f"catalog_tables.{stream}")
+            if GLUE_TABLE_REF_RE.fullmatch(table.strip().lower()) is None:
+                raise ValueError(
+                    f"catalog_tables.{stream} must be DATABASE.TABLE with Glue names (letters, digits, _ and -), "
+                    f"got {table[:120]!r}"
+                )
         return self
 
-    def catalog_table(self, stream: str) -> TableRef | None:
-        """The table ``stream`` registers its objects in, if any."""
-        table = self.catalog_tables.get(stream)
-        return None if table is None else TableRef.parse(table)
+    def catalog_table(self, stream: str) -> str | None:
+        """The ``database.table`` ``stream`` registers its objects in, if any."""
+        return self.catalog_tables.get(stream)
 
     def named(self, names: list[str]) -> list[DeliveryStreamConfig]:
         """The streams called ``names`` (all of them when empty); ``KeyError`` names the first unknown one."""

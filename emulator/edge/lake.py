@@ -10,10 +10,10 @@ import re
 from typing import Any
 
 from emulator.athena.api import AthenaApi
-from emulator.athena.config import AthenaSettings
+from emulator.config.athena import AthenaSettings
+from emulator.config.glue import GlueSettings
 from emulator.firehose.lake import CatalogUnavailable, TableRef
 from emulator.glue.api import GlueApi
-from emulator.glue.config import GlueSettings
 from emulator.glue.crawl import parquet_storage
 from emulator.glue.errors import GlueError
 from emulator.glue.model import TableDef
@@ -85,7 +85,7 @@ def lake_services(
     bootstrap_servers: str,
     s3: S3Connection | None,
     account_id: str,
-    default_output: str | None,
+    default_output: str | None = None,
 ) -> tuple[GlueApi, AthenaApi, GlueTableCatalog]:
     """Glue and Athena for one endpoint, Athena reading Glue's catalog, and Firehose's view of the catalog."""
     glue_api = GlueApi(glue, bootstrap_servers, s3, account_id)

@@ -10,16 +10,64 @@ import time
 
 import uvicorn
 
+from emulator.aws.admission import InFlightBudget
+from emulator.aws.router import AwsRouter
+from emulator.aws.sigv4 import SignatureVerifier
+from emulator.config.kinesis import KinesisSettings
 from emulator.edge.app import EdgeApp
 from emulator.edge.lake import lake_services
+from emulator.edge.lake_json import AthenaRest, json_service
 from emulator.edge.s3_proxy import ClientCheck, S3Proxy, S3Store
-from emulator.kinesis.app import create_app
-from emulator.kinesis.config import KinesisSettings
+from emulator.firehose.api import firehose_service
+from emulator.firehose.service import FirehoseService
+from emulator.kinesis.api import kinesis_service
+from emulator.kinesis.service import KinesisService
 from emulator.listen import bind_listener, display_url
+from emulator.topics import TopicPolicy
 from sinks import S3Connection
 
 #: What a taken port's error message suggests.
 PORT_HINT = "--port or KEMU_KINESIS__PORT"
+
+
+def aws_apis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> AthenaRest:
+    """The AWS JSON services of the endpoint on one router: Kinesis on ``bootstrap_servers``; Glue and Athena (the
+    lake); and Firehose, whose delivery streams write to ``s3`` (without it, CreateDeliveryStream says that no S3
+    target is configured) and use Glue's catalog. Athena's REST-JSON binding is answered in front of the router."""
+    if settings.verify_signatures and not (settings.access_key_id and settings.secret_access_key):
+        raise ValueError("verify_signatures needs access_key_id and secret_access_key")
+    verifier = (
+        SignatureVerifier(settings.access_key_id or "", settings.secret_access_key.get_secret_value())
+        if settings.verify_signatures and settings.secret_access_key is not None
+        else None
+    )
+    # One rule for the APIs: each also seals the others' metadata topics.
+    policy = TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic, settings.glue.catalog_topic)
+    # One budget for both: together they load the same broker.
+    budget = InFlightBudget(settings.in_flight.records, settings.in_flight.bytes)
+    glue, athena, tables = lake_services(settings.glue, settings.athena, bootstrap_servers, s3, settings.account_id)
+    router = AwsRouter(
+        [
+            kinesis_service(lambda: KinesisService(settings, bootstrap_servers, policy=policy, budget=budget)),
+            # Before Firehose, which reads the catalog as it starts its delivery streams (and after which it stops).
+            json_service("Glue", glue),
+            json_service("Athena", athena),
+            firehose_service(
+                lambda: FirehoseService(
+                    settings.firehose,
+                    bootstrap_servers,
+                    s3,
+                    region=settings.region,
+                    account_id=settings.account_id,
+                    policy=policy,
+                    budget=budget,
+                    tables=tables,
+                )
+            ),
+        ],
+        verifier,
+    )
+    return AthenaRest(router, athena, verifier)
 
 
 def create_edge_app(
@@ -36,10 +84,7 @@ def create_edge_app(
             else None
         )
         proxy = S3Proxy(store, check)
-    glue, athena, tables = lake_services(
-        settings.glue, settings.athena, bootstrap_servers, s3, settings.account_id, None
-    )
-    return EdgeApp(create_app(settings, bootstrap_servers, s3, (glue, athena), tables), proxy, version)
+    return EdgeApp(aws_apis(settings, bootstrap_servers, s3), proxy, version)
 
 
 def _server(

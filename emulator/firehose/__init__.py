@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.firehose.config import FirehoseSettings
+from emulator.config.firehose import FirehoseSettings
 
 if TYPE_CHECKING:
     from emulator.firehose.service import FirehoseService

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -19,8 +18,20 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from emulator.firehose.catalog import DeliveryStreamState, FirehoseCatalog, direct_put_topic, now_ms
-from emulator.firehose.config import FirehoseSettings
+from emulator.aws.admission import InFlightBudget
+from emulator.aws.errors import (
+    InvalidArgumentException,
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ServiceUnavailableException,
+)
+from emulator.aws.protocol import AwsTimestamp
+from emulator.aws.writer import KafkaWriter, NotWritten
+from emulator.clock import now_ms
+from emulator.config.firehose import FirehoseSettings
+from emulator.config.kinesis import InFlightLimit
+from emulator.firehose.delivery import Delivery
 from emulator.firehose.lake import CatalogUnavailable, TableCatalog, TableRef, location_prefix, registration_target
 from emulator.firehose.shapes import (
     CreateDeliveryStreamInput,
@@ -29,45 +40,15 @@ from emulator.firehose.shapes import (
     PutRecordBatchInput,
     PutRecordInput,
 )
-from emulator.kinesis.admission import InFlightBudget
-from emulator.kinesis.config import InFlightLimit
-from emulator.kinesis.errors import (
-    InvalidArgumentException,
-    LimitExceededException,
-    ResourceInUseException,
-    ResourceNotFoundException,
-    ServiceUnavailableException,
-)
-from emulator.kinesis.protocol import Timestamp
-from emulator.kinesis.writer import KafkaWriter, NotWritten
-from emulator.topic_policy import TopicPolicy
-from sinks import DeliveryStream, DeliveryStreamConfig, FieldType, S3Connection, StopRequested
+from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
+from emulator.supervision import RestartBackoff, Supervisor
+from emulator.topics import TopicPolicy
+from sinks import DeliveryStreamConfig, FieldType, S3Connection, make_s3_client
 from sinks.delivery import OnWrite
-from sinks.s3 import make_client
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IN_FLIGHT = InFlightLimit()
-#: Real Firehose operations answered with UnsupportedOperationException.
-UNSUPPORTED = frozenset(
-    {
-        "ListTagsForDeliveryStream",
-        "StartDeliveryStreamEncryption",
-        "StopDeliveryStreamEncryption",
-        "TagDeliveryStream",
-        "UntagDeliveryStream",
-        "UpdateDestination",
-    }
-)
-#: Operation → (request shape, service method name).
-OPERATIONS: dict[str, tuple[Any, str]] = {
-    "CreateDeliveryStream": (CreateDeliveryStreamInput, "create_delivery_stream"),
-    "DeleteDeliveryStream": (DeliveryStreamInput, "delete_delivery_stream"),
-    "DescribeDeliveryStream": (DeliveryStreamInput, "describe_delivery_stream"),
-    "ListDeliveryStreams": (ListDeliveryStreamsInput, "list_delivery_streams"),
-    "PutRecord": (PutRecordInput, "put_record"),
-    "PutRecordBatch": (PutRecordBatchInput, "put_record_batch"),
-}
 
 
 def record_id(partition: int, offset: int) -> str:
@@ -91,15 +72,6 @@ def batch_responses(results: Sequence[int | BaseException], partition: int) -> t
         else:
             responses.append({"RecordId": record_id(partition, outcome)})
     return failed, responses
-
-
-@dataclass
-class _Delivery:
-    """A running delivery task and the event that stops it."""
-
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-    sink: DeliveryStream | None = None
 
 
 class FirehoseService:
@@ -128,17 +100,20 @@ class FirehoseService:
         self._region = region
         self._account_id = account_id
         self._writer = KafkaWriter(bootstrap_servers)
-        self._catalog = FirehoseCatalog(bootstrap_servers, self._writer, settings.metadata_topic)
-        self._deliveries: dict[str, _Delivery] = {}
+        self._store = DeliveryStreamStore(bootstrap_servers, self._writer, settings.metadata_topic)
+        # Each delivery stream's delivery is a supervised component, restarted after a fixed pause when it fails.
+        delay = settings.restart_delay_s
+        self._supervisor = Supervisor(
+            backoff=RestartBackoff(initial_s=delay, factor=1.0, maximum_s=delay), stop_timeout_s=60.0
+        )
+        self._deliveries: dict[str, Delivery] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        # Deliveries told to stop: awaited by ``stop`` too, even when the task stopping them was cancelled (each
-        # owns a write worker process that must exit before the loop closes).
-        self._stopping: set[asyncio.Task[None]] = set()
         self._next_partition = 0
 
     async def start(self) -> None:
         await self._writer.start()
-        for stream in await self._catalog.start():
+        await self._supervisor.start()
+        for stream in await self._store.start():
             refusal = self._refusal(stream)
             if refusal is not None:
                 log.warning("delivery stream %s is not delivered: %s", stream.name, refusal)
@@ -164,22 +139,16 @@ class FirehoseService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.gather(*(self._stop_delivery(name) for name in list(self._deliveries)), return_exceptions=True)
-        if self._stopping:
-            await asyncio.wait(set(self._stopping), timeout=60)
-        await self._catalog.stop()
+        await self._supervisor.stop()
+        self._deliveries.clear()
+        await self._store.stop()
         await self._writer.stop()
 
     def arn(self, name: str) -> str:
         return f"arn:aws:firehose:{self._region}:{self._account_id}:deliverystream/{name}"
 
-    def sink_stats(self, name: str) -> Any:
-        """The live counters of a delivery stream's sink (None when it is not running)."""
-        delivery = self._deliveries.get(name)
-        return None if delivery is None or delivery.sink is None else delivery.sink.stats
-
     def _get_or_raise_not_found(self, name: str) -> DeliveryStreamState:
-        stream = self._catalog.streams.get(name)
+        stream = self._store.streams.get(name)
         if stream is None:
             raise ResourceNotFoundException(f"Firehose {name} under account {self._account_id} not found.")
         return stream
@@ -192,9 +161,9 @@ class FirehoseService:
     # --- control plane -----------------------------------------------------------------------------------------
 
     async def create_delivery_stream(self, request: CreateDeliveryStreamInput) -> dict[str, Any]:
-        if request.name in self._catalog.streams:
+        if request.name in self._store.streams:
             raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
-        if len(self._catalog.streams) >= self.settings.delivery_stream_limit:
+        if len(self._store.streams) >= self.settings.delivery_stream_limit:
             raise LimitExceededException(
                 f"You have already consumed your quota of {self.settings.delivery_stream_limit} delivery streams."
             )
@@ -207,7 +176,7 @@ class FirehoseService:
         if request.source_stream is not None:
             source_topic = request.source_stream
             # A sealed topic is answered exactly as a missing stream: the API does not tell which internal ones exist.
-            if self._policy.is_sealed(source_topic) or source_topic not in await self._catalog.topics():
+            if self._policy.is_sealed(source_topic) or source_topic not in await self._store.topics():
                 raise InvalidArgumentException(
                     f"Stream {source_topic} under account {self._account_id} not found (KinesisStreamARN)."
                 )
@@ -231,15 +200,15 @@ class FirehoseService:
         except CatalogUnavailable as exc:
             raise InvalidArgumentException(f"{exc}.") from None
         await self._check_bucket(destination.bucket)
-        if request.name in self._catalog.streams:  # created by a concurrent call while this one checked
+        if request.name in self._store.streams:  # created by a concurrent call while this one checked
             raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
-        self._catalog.streams[request.name] = stream
+        self._store.streams[request.name] = stream
         self._background(self._finish_create(stream))
         return {"DeliveryStreamARN": self.arn(request.name)}
 
     async def _check_bucket(self, bucket: str) -> None:
         assert self._s3 is not None  # noqa: S101 - create_delivery_stream checked it
-        client = make_client(self._s3)
+        client = make_s3_client(self._s3)
         try:
             await asyncio.to_thread(client.head_bucket, Bucket=bucket)
         except Exception as exc:
@@ -251,7 +220,7 @@ class FirehoseService:
             # must not be delivered again: like a Kinesis source, it is delivered from its current end.
             if stream.stream_type != "DirectPut" or await self._create_topic(stream.source_topic):
                 await self._start_at_latest(stream)
-            await self._catalog.save(stream)
+            await self._store.save(stream)
         except Exception as exc:
             log.exception("creating delivery stream %s failed", stream.name)
             stream.status = "CREATING_FAILED"
@@ -261,11 +230,11 @@ class FirehoseService:
 
     async def _create_topic(self, topic: str) -> bool:
         """Create the backing topic and wait until it is writable; True when it existed already."""
-        existed = topic in await self._catalog.topics()
+        existed = topic in await self._store.topics()
         if not existed:
             partitions = self.settings.direct_put_partitions
             with contextlib.suppress(Exception):  # exists already (a stream of the same name, deleted and recreated)
-                await self._catalog.admin.create_topics(
+                await self._store.admin.create_topics(
                     [NewTopic(topic, partitions, 1, topic_configs={"message.timestamp.type": "LogAppendTime"})]
                 )
         for _ in range(200):  # usable once the producer sees its partitions with a leader
@@ -276,7 +245,7 @@ class FirehoseService:
 
     async def _start_at_latest(self, stream: DeliveryStreamState) -> None:
         """Commit the source topic's end offsets for the new consumer group: delivery starts at LATEST."""
-        described = await self._catalog.admin.describe_topics([stream.source_topic])
+        described = await self._store.admin.describe_topics([stream.source_topic])
         tps = [TopicPartition(stream.source_topic, p["partition"]) for p in described[0]["partitions"]]
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, group_id=stream.consumer_group, enable_auto_commit=False
@@ -329,49 +298,18 @@ class FirehoseService:
         return fields, on_write
 
     def _start_delivery(self, stream: DeliveryStreamState) -> None:
-        delivery = _Delivery()
-        self._deliveries[stream.name] = delivery
-        delivery.task = asyncio.get_running_loop().create_task(self._deliver(stream, delivery))
-
-    async def _deliver(self, stream: DeliveryStreamState, delivery: _Delivery) -> None:
-        """Run the sink until stopped; a failure is shown in Describe and retried after a pause."""
         assert self._s3 is not None  # noqa: S101 - streams are only created with an S3 target
-        config = self._sink_config(stream)
-        stream.status = "ACTIVE"
-        while not delivery.stop.is_set():
-            try:
-                # Read from the catalog on every start: a table updated (or created) since applies after a restart.
-                fields, on_write = self._catalog_hooks(stream)
-                delivery.sink = DeliveryStream(
-                    config.model_copy(update={"schema_fields": fields}),
-                    self._bootstrap,
-                    self._s3,
-                    poll_timeout_ms=self.settings.poll_timeout_ms,
-                    on_write=on_write,
-                )
-                await delivery.sink.run(delivery.stop)
-                stream.failure = None
-            except StopRequested:
-                return
-            except Exception as exc:
-                log.warning("delivery of %s failed, retrying: %s", stream.name, exc)
-                stream.failure = f"delivery failed, retrying: {exc}"
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(delivery.stop.wait(), timeout=self.settings.restart_delay_s)
+        delivery = Delivery(
+            stream, self._sink_config(stream), self._bootstrap, self._s3, self.settings.poll_timeout_ms,
+            lambda: self._catalog_hooks(stream),
+        )  # fmt: skip
+        self._deliveries[stream.name] = delivery
+        self._supervisor.add(delivery)
 
     async def _stop_delivery(self, name: str) -> None:
-        """Stop a delivery task; it writes what it has buffered first (nothing acknowledged is left behind)."""
-        delivery = self._deliveries.pop(name, None)
-        if delivery is None or delivery.task is None:
-            return
-        delivery.stop.set()
-        self._stopping.add(delivery.task)
-        delivery.task.add_done_callback(self._stopping.discard)
-        try:
-            await asyncio.wait_for(asyncio.shield(delivery.task), timeout=60)
-        except Exception:
-            log.warning("delivery of %s did not stop cleanly", name, exc_info=True)
-            delivery.task.cancel()
+        """Stop a delivery; it writes what it has buffered first (nothing acknowledged is left behind)."""
+        if self._deliveries.pop(name, None) is not None:
+            await self._supervisor.remove(name)
 
     async def delete_delivery_stream(self, request: DeliveryStreamInput) -> dict[str, Any]:
         stream = self._get_or_raise_not_found(request.name)
@@ -390,8 +328,8 @@ class FirehoseService:
         await self._stop_delivery(stream.name)
         if stream.stream_type == "DirectPut":
             with contextlib.suppress(Exception):
-                await self._catalog.admin.delete_topics([stream.source_topic])
-        await self._catalog.remove(stream.name)
+                await self._store.admin.delete_topics([stream.source_topic])
+        await self._store.remove(stream.name)
 
     async def describe_delivery_stream(self, request: DeliveryStreamInput) -> dict[str, Any]:
         stream = self._get_or_raise_not_found(request.name)
@@ -430,7 +368,7 @@ class FirehoseService:
             "DeliveryStreamStatus": stream.status,
             "DeliveryStreamType": stream.stream_type,
             "VersionId": "1",
-            "CreateTimestamp": Timestamp(stream.created_ms),
+            "CreateTimestamp": AwsTimestamp(stream.created_ms),
             "Destinations": [
                 {"DestinationId": "destinationId-000000000001", "ExtendedS3DestinationDescription": s3_description}
             ],
@@ -442,12 +380,12 @@ class FirehoseService:
                 "KinesisStreamSourceDescription": {
                     "KinesisStreamARN": source_arn,
                     "RoleARN": stream.source_role_arn or "",
-                    "DeliveryStartTimestamp": Timestamp(stream.created_ms),
+                    "DeliveryStartTimestamp": AwsTimestamp(stream.created_ms),
                 }
             }
         # Once the attempt after a failure has written, delivery is healthy again.
         running = self._deliveries.get(stream.name)
-        if stream.failure is not None and running is not None and running.sink and running.sink.stats.flushes:
+        if stream.failure is not None and running is not None and running.healthy_again():
             stream.failure = None
         if stream.failure is not None:
             description["FailureDescription"] = {"Type": "UNKNOWN_ERROR", "Details": stream.failure}
@@ -456,7 +394,7 @@ class FirehoseService:
     async def list_delivery_streams(self, request: ListDeliveryStreamsInput) -> dict[str, Any]:
         names = sorted(
             name
-            for name, stream in self._catalog.streams.items()
+            for name, stream in self._store.streams.items()
             if request.stream_type is None or stream.stream_type == request.stream_type
         )
         if request.exclusive_start is not None:

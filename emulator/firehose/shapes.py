@@ -1,4 +1,5 @@
-"""Typed requests of the Firehose operations, parsed with AWS's shape constraints (member readers from Kinesis).
+"""Typed requests of the Firehose operations, parsed with AWS's shape constraints (:mod:`emulator.aws.shapes`; the
+static limits from botocore's model of Firehose).
 
 A member of the wrong type is a ``SerializationException``; one that breaks its constraint is a
 ``ValidationException``; a valid request kemu cannot serve (another destination, a source it does not have) is an
@@ -11,30 +12,32 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.kinesis.errors import InvalidArgumentException, validation_error
-from emulator.kinesis.metadata_log import typed_member
-from emulator.kinesis.shapes import (
-    STREAM_ARN_RE,
-    Wire,
-    opt_enum,
-    opt_int,
-    opt_list,
-    opt_map,
-    opt_str,
-    req_str,
-)
+from emulator.aws.arns import STREAM_ARN_RE
+from emulator.aws.compacted import typed_member
+from emulator.aws.errors import InvalidArgumentException, validation_error
+from emulator.aws.model import limits, maximum
+from emulator.aws.shapes import Wire, opt_enum, opt_int, opt_list, opt_map, opt_str, req_list, req_str
+from emulator.names import MAX_DELIVERY_STREAM_NAME, NAME_RE
 from sinks import BufferingHints, Compression
 
-NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
 BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 BUCKET_ARN_RE = re.compile(rf"arn:aws[a-z-]*:s3:::({BUCKET_RE.pattern})")
 STREAM_TYPES = ("DirectPut", "KinesisStreamAsSource", "MSKAsSource", "DatabaseAsSource")
 COMPRESSION_FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
 PARQUET_COMPRESSIONS = ("UNCOMPRESSED", "GZIP", "SNAPPY")
-#: Firehose's limits: a record's data before base64, records and bytes per PutRecordBatch.
-MAX_RECORD_BYTES = 1_024_000
-MAX_BATCH_RECORDS = 500
+#: Firehose's limits: a record's data before base64, records and bytes per PutRecordBatch (the model states no
+#: request size: 4 MiB is the service's documented quota).
+MAX_RECORD_BYTES = maximum("firehose", "Data")
+MAX_BATCH_RECORDS = maximum("firehose", "PutRecordBatchRequestEntryList")
 MAX_BATCH_BYTES = 4 * 1024 * 1024
+MAX_ARN = maximum("firehose", "BucketARN")
+MAX_ROLE_ARN = maximum("firehose", "RoleARN")
+MAX_PREFIX = maximum("firehose", "Prefix")
+MAX_TAG_KEY = maximum("firehose", "TagKey")
+MAX_TAG_VALUE = maximum("firehose", "TagValue")
+MAX_LIST_LIMIT = maximum("firehose", "ListDeliveryStreamsInputLimit")
+SIZE_MIB = limits("firehose", "SizeInMBs")
+INTERVAL_S = limits("firehose", "IntervalInSeconds")
 #: Destinations Firehose has and kemu does not deliver to.
 OTHER_DESTINATIONS = (
     "RedshiftDestinationConfiguration",
@@ -49,7 +52,7 @@ OTHER_DESTINATIONS = (
 
 
 def _name(body: dict[str, Any]) -> str:
-    return req_str(body, "DeliveryStreamName", max_len=64, pattern=NAME_RE)
+    return req_str(body, "DeliveryStreamName", max_len=MAX_DELIVERY_STREAM_NAME, pattern=NAME_RE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,15 +120,15 @@ class S3Destination:
 
     @classmethod
     def parse(cls, body: dict[str, Any], member: str, extended: bool) -> S3Destination:
-        bucket_arn = req_str(body, "BucketARN", max_len=2048)
+        bucket_arn = req_str(body, "BucketARN", max_len=MAX_ARN)
         match = BUCKET_ARN_RE.fullmatch(bucket_arn)
         if match is None:
             raise validation_error(
                 bucket_arn, f"{member}.bucketARN", f"Member must satisfy regular expression pattern: {BUCKET_ARN_RE}"
             )
         hints = opt_map(body, "BufferingHints") or {}
-        size = opt_int(hints, "SizeInMBs", low=1, high=128)
-        interval = opt_int(hints, "IntervalInSeconds", low=0, high=900)
+        size = opt_int(hints, "SizeInMBs", low=SIZE_MIB.min or 1, high=SIZE_MIB.max)
+        interval = opt_int(hints, "IntervalInSeconds", low=INTERVAL_S.min or 0, high=INTERVAL_S.max)
         compression = opt_enum(body, "CompressionFormat", COMPRESSION_FORMATS) or "UNCOMPRESSED"
         conversion = opt_map(body, "DataFormatConversionConfiguration") if extended else None
         parquet = _parquet_compression(conversion)
@@ -141,9 +144,9 @@ class S3Destination:
             )
         return cls(
             bucket=match.group(1),
-            role_arn=opt_str(body, "RoleARN", max_len=512) or "",
-            prefix=opt_str(body, "Prefix", min_len=0, max_len=1024) or "",
-            error_output_prefix=opt_str(body, "ErrorOutputPrefix", min_len=0, max_len=1024) or None,
+            role_arn=opt_str(body, "RoleARN", max_len=MAX_ROLE_ARN) or "",
+            prefix=opt_str(body, "Prefix", min_len=0, max_len=MAX_PREFIX) or "",
+            error_output_prefix=opt_str(body, "ErrorOutputPrefix", min_len=0, max_len=MAX_PREFIX) or None,
             buffering=BufferingHints(
                 size_mib=5 if size is None else size, interval_s=300 if interval is None else interval
             ),
@@ -202,12 +205,12 @@ class CreateDeliveryStreamInput:
                 raise InvalidArgumentException(
                     "KinesisStreamSourceConfiguration is required for a KinesisStreamAsSource delivery stream."
                 )
-            arn = req_str(source, "KinesisStreamARN", max_len=512)
+            arn = req_str(source, "KinesisStreamARN", max_len=MAX_ROLE_ARN)
             match = STREAM_ARN_RE.fullmatch(arn)
             if match is None:
                 raise InvalidArgumentException(f"KinesisStreamARN {arn} is not a Kinesis stream ARN.")
             source_stream = match.group(1)
-            source_role = opt_str(source, "RoleARN", max_len=512)
+            source_role = opt_str(source, "RoleARN", max_len=MAX_ROLE_ARN)
         elif source is not None:
             raise InvalidArgumentException(
                 "KinesisStreamSourceConfiguration is only valid with DeliveryStreamType KinesisStreamAsSource."
@@ -232,7 +235,8 @@ class CreateDeliveryStreamInput:
         for index, tag in enumerate(opt_list(body, "Tags") or []):
             if not isinstance(tag, dict):
                 raise validation_error(tag, f"tags.{index + 1}", "Member must be a structure")
-            tags[req_str(tag, "Key", max_len=128)] = opt_str(tag, "Value", min_len=0, max_len=256) or ""
+            value = opt_str(tag, "Value", min_len=0, max_len=MAX_TAG_VALUE)
+            tags[req_str(tag, "Key", max_len=MAX_TAG_KEY)] = value or ""
         return cls(name, stream_type, source_stream, source_role, destination, tags)
 
 
@@ -256,9 +260,9 @@ class ListDeliveryStreamsInput:
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> ListDeliveryStreamsInput:
         return cls(
-            opt_int(body, "Limit", low=1, high=10_000) or 10,
+            opt_int(body, "Limit", low=1, high=MAX_LIST_LIMIT) or 10,
             opt_enum(body, "DeliveryStreamType", STREAM_TYPES),
-            opt_str(body, "ExclusiveStartDeliveryStreamName", max_len=64, pattern=NAME_RE),
+            opt_str(body, "ExclusiveStartDeliveryStreamName", max_len=MAX_DELIVERY_STREAM_NAME, pattern=NAME_RE),
         )
 
 
@@ -300,17 +304,7 @@ class PutRecordBatchInput:
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> PutRecordBatchInput:
         name = _name(body)
-        entries = opt_list(body, "Records")
-        if entries is None:
-            raise validation_error(None, "records", "Member must not be null")
-        if not entries:
-            raise validation_error("[]", "records", "Member must have length greater than or equal to 1")
-        if len(entries) > MAX_BATCH_RECORDS:
-            raise validation_error(
-                f"[{len(entries)} records]",
-                "records",
-                f"Member must have length less than or equal to {MAX_BATCH_RECORDS}",
-            )
+        entries = req_list(body, "Records", max_items=MAX_BATCH_RECORDS)
         records = [_data(entry, wire, f"records.{index + 1}.member") for index, entry in enumerate(entries)]
         total = sum(map(len, records))
         if total > MAX_BATCH_BYTES:

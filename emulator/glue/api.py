@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from emulator.glue.config import GlueSettings
+from emulator.config.glue import GlueSettings
 from emulator.glue.crawlers import Crawlers
 from emulator.glue.errors import InvalidInputException
 from emulator.glue.service import GlueCatalog

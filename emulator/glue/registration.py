@@ -12,8 +12,8 @@ import asyncio
 import logging
 from typing import Any
 
+from emulator.config.glue import GlueSettings
 from emulator.glue.api import GlueApi
-from emulator.glue.config import GlueSettings
 from emulator.glue.crawl import crawl_path, parquet_storage
 from emulator.glue.crawl_rules import SchemaUnion, is_data_key, partition_of
 from emulator.glue.errors import EntityNotFoundException, GlueError
@@ -145,6 +145,9 @@ class DeliveryCatalog:
     async def stop(self) -> None:
         await self._api.stop()
 
-    def registrar(self, table: TableRef, stream: str, bucket: str, prefix: str) -> DeliveryRegistrar:
+    def registrar(self, table: str, stream: str, bucket: str, prefix: str) -> DeliveryRegistrar:
+        """The callback of ``stream`` (writing under ``prefix`` in ``bucket``) registering in ``table``
+        (``database.table``; ValueError when it names none)."""
+        ref = TableRef.parse(table)
         location = f"s3://{bucket}/{location_prefix(prefix)}"
-        return DeliveryRegistrar(self._api.catalog, self._filesystem, table.database, table.table, location, stream)
+        return DeliveryRegistrar(self._api.catalog, self._filesystem, ref.database, ref.table, location, stream)

@@ -1,27 +1,22 @@
 """The Kinesis Data Streams HTTP API on Kafka (AWS JSON 1.1 and CBOR 1.1), for unchanged boto3 / aws-cli code.
 
-The settings model is imported eagerly (``emulator.settings`` needs it); the server parts load on first use, so
-reading settings does not import Kafka clients.
+The settings model is imported eagerly (``emulator.settings`` needs it); the service loads on first use, so reading
+settings does not import Kafka clients. The router that serves it is :mod:`emulator.aws.router`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from emulator.kinesis.config import KinesisSettings, ShardWriteLimit
+from emulator.config.kinesis import KinesisSettings, ShardWriteLimit
 
 if TYPE_CHECKING:
-    from emulator.kinesis.app import KinesisApp, create_app
     from emulator.kinesis.service import KinesisService
 
-__all__ = ["KinesisApp", "KinesisService", "KinesisSettings", "ShardWriteLimit", "create_app"]
+__all__ = ["KinesisService", "KinesisSettings", "ShardWriteLimit"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("KinesisApp", "create_app"):
-        from emulator.kinesis import app
-
-        return getattr(app, name)
     if name == "KinesisService":
         from emulator.kinesis import service
 

@@ -16,7 +16,7 @@ import hmac
 import struct
 from typing import NamedTuple
 
-from emulator.kinesis.errors import ExpiredIteratorException, InvalidArgumentException
+from emulator.aws.errors import ExpiredIteratorException, InvalidArgumentException
 
 VERSION = 1
 DEFAULT_TTL_MS = 300_000

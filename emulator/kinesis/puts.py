@@ -12,13 +12,13 @@ import functools
 import time
 from typing import Any
 
+from emulator.aws.admission import InFlightBudget
+from emulator.aws.errors import InternalFailure, InvalidArgumentException, ProvisionedThroughputExceededException
+from emulator.aws.writer import KafkaWriter, never_written
 from emulator.kinesis import sequence
-from emulator.kinesis.admission import InFlightBudget
-from emulator.kinesis.catalog import Stream
-from emulator.kinesis.errors import InternalFailure, InvalidArgumentException, ProvisionedThroughputExceededException
 from emulator.kinesis.shapes import MAX_RECORD_DATA, RecordInput
+from emulator.kinesis.streams import Stream
 from emulator.kinesis.throttle import ShardThrottle
-from emulator.kinesis.writer import KafkaWriter, never_written
 from producers.partitioning import HASH_KEY_SPACE, hash_key_of, shard_for_partition_key, shard_id
 
 MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024

@@ -1,6 +1,6 @@
 """The Kinesis Data Streams operations: one method per operation, taking a parsed request, returning a response.
 
-Responses are plain dicts in the wire's member names; blobs are ``bytes`` and timestamps :class:`Timestamp`,
+Responses are plain dicts in the wire's member names; blobs are ``bytes`` and timestamps :class:`AwsTimestamp`,
 rendered by the protocol codec of the request.
 """
 
@@ -10,21 +10,21 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
-from emulator.kinesis import iterators, sequence
-from emulator.kinesis.admission import InFlightBudget
-from emulator.kinesis.catalog import Catalog, Stream
-from emulator.kinesis.config import KinesisSettings
-from emulator.kinesis.errors import (
+from emulator.aws.admission import InFlightBudget
+from emulator.aws.errors import (
     InvalidArgumentException,
     LimitExceededException,
     ResourceInUseException,
     ResourceNotFoundException,
 )
-from emulator.kinesis.protocol import Timestamp
+from emulator.aws.protocol import AwsTimestamp
+from emulator.aws.writer import KafkaWriter
+from emulator.clock import now_ms
+from emulator.config.kinesis import KinesisSettings
+from emulator.kinesis import iterators, sequence
 from emulator.kinesis.puts import Puts
 from emulator.kinesis.reader import ReaderPool
 from emulator.kinesis.shapes import (
@@ -44,10 +44,10 @@ from emulator.kinesis.shapes import (
     RetentionInput,
     StreamInput,
 )
+from emulator.kinesis.streams import Stream, StreamStore
 from emulator.kinesis.throttle import ShardThrottle
 from emulator.kinesis.tokens import first_shard_after, make_token, open_token, shard_index
-from emulator.kinesis.writer import KafkaWriter
-from emulator.topic_policy import TopicPolicy
+from emulator.topics import TopicPolicy
 from producers.partitioning import (
     shard_hash_key_ranges,
     shard_id,
@@ -60,10 +60,6 @@ MAX_GET_RECORDS_BYTES = 10 * 1024 * 1024
 MAX_TAGS_PER_STREAM = 50
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class KinesisService:
     """Kinesis Data Streams on Kafka. ``start()`` connects to Kafka; ``stop()`` closes everything."""
 
@@ -73,14 +69,14 @@ class KinesisService:
         bootstrap_servers: str,
         *,
         iterator_key: bytes | None = None,
-        clock_ms: Callable[[], int] = _now_ms,
+        clock_ms: Callable[[], int] = now_ms,
         policy: TopicPolicy | None = None,
         budget: InFlightBudget | None = None,
     ) -> None:
         self.settings = settings
         self._writer = KafkaWriter(bootstrap_servers)
         policy = policy or TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic)
-        self._catalog = Catalog(bootstrap_servers, self._writer, settings.metadata_topic, settings.account_id, policy)
+        self._store = StreamStore(bootstrap_servers, self._writer, settings.metadata_topic, settings.account_id, policy)
         self._readers = ReaderPool(bootstrap_servers)
         limit = settings.shard_write_limit
         self._throttle = ShardThrottle(limit.records_per_second, limit.bytes_per_second) if limit else None
@@ -94,7 +90,7 @@ class KinesisService:
 
     async def start(self) -> None:
         await self._writer.start()
-        await self._catalog.start()
+        await self._store.start()
         await self._readers.start()
 
     async def stop(self) -> None:
@@ -104,7 +100,7 @@ class KinesisService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self._readers.stop()
-        await self._catalog.stop()
+        await self._store.stop()
         await self._writer.stop()
 
     async def __aenter__(self) -> KinesisService:
@@ -130,15 +126,15 @@ class KinesisService:
     # --- stream lifecycle ---------------------------------------------------------------------------------------
 
     async def create_stream(self, request: CreateStreamInput) -> dict[str, Any]:
-        if self._catalog.policy.is_sealed(request.stream):
-            raise InvalidArgumentException(self._catalog.policy.refusal(request.stream))
-        if await self._catalog.find(request.stream) is not None or await self._catalog.topic_exists(request.stream):
+        if self._store.policy.is_sealed(request.stream):
+            raise InvalidArgumentException(self._store.policy.refusal(request.stream))
+        if await self._store.find(request.stream) is not None or await self._store.topic_exists(request.stream):
             raise ResourceInUseException(
                 f"Stream {request.stream} under account {self.settings.account_id} already exists."
             )
         if request.stream in (".", ".."):
             raise InvalidArgumentException(f"Stream name {request.stream!r} cannot be a Kafka topic name.")
-        used = sum(stream.shard_count for stream in await self._catalog.all())
+        used = sum(stream.shard_count for stream in await self._store.all())
         if used + request.shard_count > self.settings.shard_limit:
             raise LimitExceededException(
                 f"This request would exceed the shard limit for the account {self.settings.account_id} in "
@@ -154,21 +150,21 @@ class KinesisService:
             on_demand=request.on_demand,
             tags=dict(request.tags),
         )
-        self._catalog.register_creating(stream)
+        self._store.register_creating(stream)
         self._background(self._finish_create(stream))
         return {}
 
     async def _finish_create(self, stream: Stream) -> None:
         try:
-            await self._catalog.create_topic(stream)
+            await self._store.create_topic(stream)
             await asyncio.sleep(self.settings.create_delay_s)
             stream.status = "ACTIVE"
         except Exception:
             log.exception("creating the topic of stream %s failed; the stream is dropped", stream.name)
-            self._catalog.forget(stream.name)
+            self._store.forget(stream.name)
 
     async def delete_stream(self, request: StreamInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream)
+        stream = await self._store.get_or_raise_not_found(request.stream)
         if stream.status == "CREATING":
             raise ResourceInUseException(
                 f"Stream {stream.name} under account {self.settings.account_id} is in CREATING state."
@@ -183,7 +179,7 @@ class KinesisService:
             await self._readers.forget(name)
             if self._throttle is not None:
                 self._throttle.forget(name)
-            await self._catalog.delete_topic(name)
+            await self._store.delete_topic(name)
         except Exception:
             log.exception("deleting the topic of stream %s failed", name)
 
@@ -213,13 +209,13 @@ class KinesisService:
             "StreamStatus": stream.status,
             "StreamModeDetails": {"StreamMode": "ON_DEMAND" if stream.on_demand else "PROVISIONED"},
             "RetentionPeriodHours": stream.retention_hours,
-            "StreamCreationTimestamp": Timestamp(stream.created_ms),
+            "StreamCreationTimestamp": AwsTimestamp(stream.created_ms),
             "EnhancedMonitoring": [{"ShardLevelMetrics": []}],
             "EncryptionType": "NONE",
         }
 
     async def describe_stream(self, request: DescribeStreamInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream)
+        stream = await self._store.get_or_raise_not_found(request.stream)
         shards, more = self._shards(stream, request.exclusive_start_shard_id, request.limit)
         description = self._summary_common(stream)
         description["Shards"] = shards
@@ -227,7 +223,7 @@ class KinesisService:
         return {"StreamDescription": description}
 
     async def describe_stream_summary(self, request: StreamInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream)
+        stream = await self._store.get_or_raise_not_found(request.stream)
         summary = self._summary_common(stream)
         summary["OpenShardCount"] = stream.shard_count
         summary["ConsumerCount"] = 0
@@ -237,7 +233,7 @@ class KinesisService:
         after = request.exclusive_start_stream_name
         if request.next_token is not None:
             after = open_token(request.next_token, "stream")
-        streams = [stream for stream in await self._catalog.all() if after is None or stream.name > after]
+        streams = [stream for stream in await self._store.all() if after is None or stream.name > after]
         page, more = streams[: request.limit], len(streams) > request.limit
         response: dict[str, Any] = {
             "StreamNames": [stream.name for stream in page],
@@ -248,7 +244,7 @@ class KinesisService:
                     "StreamARN": self.arn(stream.name),
                     "StreamStatus": stream.status,
                     "StreamModeDetails": {"StreamMode": "ON_DEMAND" if stream.on_demand else "PROVISIONED"},
-                    "StreamCreationTimestamp": Timestamp(stream.created_ms),
+                    "StreamCreationTimestamp": AwsTimestamp(stream.created_ms),
                 }
                 for stream in page
             ],
@@ -263,7 +259,7 @@ class KinesisService:
             name = open_token(request.next_token, "name")
             after = open_token(request.next_token, "after")
         assert name is not None  # noqa: S101 - ListShardsInput.parse guarantees a stream or a token
-        stream = await self._catalog.get_or_raise_not_found(name)
+        stream = await self._store.get_or_raise_not_found(name)
         if request.filter_type == "AFTER_SHARD_ID":
             after = request.filter_shard_id
         shards, more = self._shards(stream, after, request.max_results)
@@ -275,29 +271,29 @@ class KinesisService:
     # --- retention and tags -------------------------------------------------------------------------------------
 
     async def increase_stream_retention_period(self, request: RetentionInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
         _check_retention(request.hours)
         if request.hours < stream.retention_hours:
             raise InvalidArgumentException(
                 f"Requested retention period ({request.hours} hours) for stream {stream.name} can not be shorter "
                 f"than existing retention period ({stream.retention_hours} hours). Use DecreaseRetentionPeriod API."
             )
-        await self._catalog.set_retention(stream, request.hours)
+        await self._store.set_retention(stream, request.hours)
         return {}
 
     async def decrease_stream_retention_period(self, request: RetentionInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
         _check_retention(request.hours)
         if request.hours > stream.retention_hours:
             raise InvalidArgumentException(
                 f"Requested retention period ({request.hours} hours) for stream {stream.name} can not be longer "
                 f"than existing retention period ({stream.retention_hours} hours). Use IncreaseRetentionPeriod API."
             )
-        await self._catalog.set_retention(stream, request.hours)
+        await self._store.set_retention(stream, request.hours)
         return {}
 
     async def add_tags_to_stream(self, request: AddTagsInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
         merged = dict(stream.tags, **request.tags)
         if len(merged) > MAX_TAGS_PER_STREAM:
             raise LimitExceededException(
@@ -305,11 +301,11 @@ class KinesisService:
                 f"given stream cannot have more than {MAX_TAGS_PER_STREAM} tags associated with it."
             )
         stream.tags = merged
-        await self._catalog.save(stream)
+        await self._store.save(stream)
         return {}
 
     async def list_tags_for_stream(self, request: ListTagsInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream)
+        stream = await self._store.get_or_raise_not_found(request.stream)
         keys = sorted(
             key
             for key in stream.tags
@@ -322,25 +318,25 @@ class KinesisService:
         }
 
     async def remove_tags_from_stream(self, request: RemoveTagsInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
         stream.tags = {key: value for key, value in stream.tags.items() if key not in request.keys}
-        await self._catalog.save(stream)
+        await self._store.save(stream)
         return {}
 
     # --- writing ----------------------------------------------------------------------------------------------
 
     async def put_record(self, request: PutRecordInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
         return await self._puts.put_record(stream, request.record)
 
     async def put_records(self, request: PutRecordsInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
         return await self._puts.put_records(stream, request.records)
 
     # --- reading -----------------------------------------------------------------------------------------------
 
     async def get_shard_iterator(self, request: GetShardIteratorInput) -> dict[str, Any]:
-        stream = await self._catalog.get_or_raise_not_found(request.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
         shard = shard_index(request.shard_id)
         if shard is None or shard >= stream.shard_count:
             raise self._not_found_shard(stream.name, request.shard_id)
@@ -396,7 +392,7 @@ class KinesisService:
         position = iterators.decode(request.iterator, self._iterator_key, self._clock_ms(), self._ttl_ms)
         if request.stream is not None and request.stream != position.stream:
             raise InvalidArgumentException("StreamARN does not name the stream of the ShardIterator.")
-        stream = await self._catalog.get_or_raise_not_found(position.stream, active=True)
+        stream = await self._store.get_or_raise_not_found(position.stream, active=True)
         if position.shard >= stream.shard_count:
             raise self._not_found_shard(stream.name, shard_id(position.shard))
         reader = await self._readers.get(stream.name, position.shard)
@@ -407,7 +403,7 @@ class KinesisService:
         records = [
             {
                 "SequenceNumber": sequence.encode(shard, record.offset),
-                "ApproximateArrivalTimestamp": Timestamp(record.timestamp),
+                "ApproximateArrivalTimestamp": AwsTimestamp(record.timestamp),
                 "Data": record.value or b"",
                 "PartitionKey": (record.key or b"").decode("utf-8", errors="replace"),
             }

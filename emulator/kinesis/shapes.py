@@ -1,21 +1,36 @@
 """Typed requests of the Kinesis operations, parsed from a decoded body with AWS's shape constraints.
 
 Every ``parse`` takes the decoded body (a dict from JSON or CBOR) and a :class:`Wire` that knows how that
-protocol carries blobs and timestamps. A member of the wrong type is a ``SerializationException``; a member that
-breaks its constraint (length, pattern, range) is a ``ValidationException`` worded like AWS's.
+protocol carries blobs and timestamps; the member readers are :mod:`emulator.aws.shapes`, the static limits come from
+botocore's model of Kinesis (:mod:`emulator.aws.model`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from emulator.kinesis.errors import InvalidArgumentException, SerializationException, validation_error
+from emulator.aws.arns import STREAM_ARN_RE
+from emulator.aws.errors import InvalidArgumentException, SerializationException, validation_error
+from emulator.aws.model import maximum
+from emulator.aws.shapes import (
+    Wire,
+    opt_enum,
+    opt_int,
+    opt_list,
+    opt_map,
+    opt_str,
+    req_enum,
+    req_int,
+    req_list,
+    req_str,
+    type_error,
+)
+from emulator.names import MAX_STREAM_NAME, NAME_RE
 
-STREAM_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
-STREAM_ARN_RE = re.compile(r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/([a-zA-Z0-9_.-]{1,128})")
-SHARD_ID_RE = re.compile(r"[a-zA-Z0-9_.-]+")
+STREAM_NAME_RE = NAME_RE
+SHARD_ID_RE = NAME_RE
 HASH_KEY_RE = re.compile(r"0|([1-9]\d{0,38})")
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 SHARD_FILTER_TYPES = (
@@ -26,120 +41,29 @@ SHARD_FILTER_TYPES = (
     "AT_TIMESTAMP",
     "FROM_TIMESTAMP",
 )
+#: A record's data: kemu keeps Kinesis' classic 1 MiB (the model now allows 10 MiB, for streams configured with a
+#: larger UpdateMaxRecordSize, an operation kemu does not serve).
 MAX_RECORD_DATA = 1024 * 1024
-MAX_RECORDS_PER_PUT = 500
-MAX_PARTITION_KEY = 256
+MAX_RECORDS_PER_PUT = maximum("kinesis", "PutRecordsRequestEntryList")
+MAX_PARTITION_KEY = maximum("kinesis", "PartitionKey")
+MAX_SHARD_ID = maximum("kinesis", "ShardId")
+MAX_ITERATOR = maximum("kinesis", "ShardIterator")
+MAX_NEXT_TOKEN = maximum("kinesis", "NextToken")
+MAX_STREAM_ARN = maximum("kinesis", "StreamARN")
+MAX_TAG_KEY = maximum("kinesis", "TagKey")
+MAX_TAG_VALUE = maximum("kinesis", "TagValue")
+MAX_TAGS_PER_CALL = maximum("kinesis", "TagKeyList")
+MAX_LIST_LIMIT = maximum("kinesis", "ListStreamsInputLimit")
+MAX_TAGS_LISTED = maximum("kinesis", "ListTagsForStreamInputLimit")
+#: Kinesis' retention range (the model states none: the service checks it).
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
-MAX_TAGS_PER_CALL = 50
-
-
-class Wire(Protocol):
-    """How a protocol carries the two types JSON has no native form for."""
-
-    def blob(self, value: object, member: str) -> bytes: ...
-
-    def timestamp_ms(self, value: object, member: str) -> int: ...
-
-
-# --- member readers -------------------------------------------------------------------------------------------
-
-
-def _type_error(member: str, expected: str) -> SerializationException:
-    return SerializationException(f"Member {member!r} must be {expected}.")
-
-
-def opt_str(
-    body: dict[str, Any],
-    key: str,
-    *,
-    min_len: int = 1,
-    max_len: int | None = None,
-    pattern: re.Pattern[str] | None = None,
-) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _type_error(key, "a string")
-    member = key[0].lower() + key[1:]
-    if len(value) < min_len:
-        raise validation_error(value, member, f"Member must have length greater than or equal to {min_len}")
-    if max_len is not None and len(value) > max_len:
-        raise validation_error(value, member, f"Member must have length less than or equal to {max_len}")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise validation_error(value, member, f"Member must satisfy regular expression pattern: {pattern.pattern}")
-    return value
-
-
-def req_str(body: dict[str, Any], key: str, **kwargs: Any) -> str:
-    value = opt_str(body, key, **kwargs)
-    if value is None:
-        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
-    return value
-
-
-def opt_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():  # 5.0 is 5 (JSON and CBOR clients may send floats)
-        value = int(value)
-    if type(value) is not int:  # bool, NaN, infinities, fractions and every other type
-        raise _type_error(key, "an integer")
-    number = value
-    member = key[0].lower() + key[1:]
-    if number < low:
-        raise validation_error(number, member, f"Member must have value greater than or equal to {low}")
-    if high is not None and number > high:
-        raise validation_error(number, member, f"Member must have value less than or equal to {high}")
-    return number
-
-
-def req_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None) -> int:
-    value = opt_int(body, key, low=low, high=high)
-    if value is None:
-        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
-    return value
-
-
-def opt_enum(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
-    value = opt_str(body, key)
-    if value is not None and value not in allowed:
-        member = key[0].lower() + key[1:]
-        raise validation_error(value, member, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
-    return value
-
-
-def req_enum(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
-    value = opt_enum(body, key, allowed)
-    if value is None:
-        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
-    return value
-
-
-def opt_map(body: dict[str, Any], key: str) -> dict[str, Any] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise _type_error(key, "a structure or map")
-    return value
-
-
-def opt_list(body: dict[str, Any], key: str) -> list[Any] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise _type_error(key, "a list")
-    return value
 
 
 def stream_of(body: dict[str, Any], *, required: bool = True) -> str | None:
     """The stream a request names, by ``StreamName`` or ``StreamARN`` (which must agree when both are given)."""
-    name = opt_str(body, "StreamName", max_len=128, pattern=STREAM_NAME_RE)
-    arn = opt_str(body, "StreamARN", max_len=2048)
+    name = opt_str(body, "StreamName", max_len=MAX_STREAM_NAME, pattern=STREAM_NAME_RE)
+    arn = opt_str(body, "StreamARN", max_len=MAX_STREAM_ARN)
     if arn is not None:
         match = STREAM_ARN_RE.fullmatch(arn)
         if match is None:
@@ -159,10 +83,10 @@ def _tags(value: dict[str, Any], member: str) -> dict[str, str]:
         raise validation_error(value, member, f"Member must have length less than or equal to {MAX_TAGS_PER_CALL}")
     tags: dict[str, str] = {}
     for key, tag_value in value.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 128:
-            raise validation_error(key, member, "Tag keys must have length between 1 and 128")
-        if not isinstance(tag_value, str) or len(tag_value) > 256:
-            raise validation_error(tag_value, member, "Tag values must be strings of length at most 256")
+        if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY:
+            raise validation_error(key, member, f"Tag keys must have length between 1 and {MAX_TAG_KEY}")
+        if not isinstance(tag_value, str) or len(tag_value) > MAX_TAG_VALUE:
+            raise validation_error(tag_value, member, f"Tag values must be strings of length at most {MAX_TAG_VALUE}")
         tags[key] = tag_value
     return tags
 
@@ -179,7 +103,7 @@ class CreateStreamInput:
 
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> CreateStreamInput:
-        stream = req_str(body, "StreamName", max_len=128, pattern=STREAM_NAME_RE)
+        stream = req_str(body, "StreamName", max_len=MAX_STREAM_NAME, pattern=STREAM_NAME_RE)
         shard_count = opt_int(body, "ShardCount", low=1, high=100_000)
         mode_details = opt_map(body, "StreamModeDetails") or {}
         mode = opt_enum(mode_details, "StreamMode", ("PROVISIONED", "ON_DEMAND")) or "PROVISIONED"
@@ -214,8 +138,8 @@ class DescribeStreamInput:
     def parse(cls, body: dict[str, Any], wire: Wire) -> DescribeStreamInput:
         return cls(
             StreamInput.parse(body, wire).stream,
-            opt_int(body, "Limit", low=1, high=10_000) or 100,
-            opt_str(body, "ExclusiveStartShardId", max_len=128, pattern=SHARD_ID_RE),
+            opt_int(body, "Limit", low=1, high=MAX_LIST_LIMIT) or 100,
+            opt_str(body, "ExclusiveStartShardId", max_len=MAX_SHARD_ID, pattern=SHARD_ID_RE),
         )
 
 
@@ -228,9 +152,9 @@ class ListStreamsInput:
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> ListStreamsInput:
         return cls(
-            opt_int(body, "Limit", low=1, high=10_000) or 100,
-            opt_str(body, "ExclusiveStartStreamName", max_len=128, pattern=STREAM_NAME_RE),
-            opt_str(body, "NextToken", max_len=1048576),
+            opt_int(body, "Limit", low=1, high=MAX_LIST_LIMIT) or 100,
+            opt_str(body, "ExclusiveStartStreamName", max_len=MAX_STREAM_NAME, pattern=STREAM_NAME_RE),
+            opt_str(body, "NextToken", max_len=MAX_NEXT_TOKEN),
         )
 
 
@@ -246,8 +170,8 @@ class ListShardsInput:
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> ListShardsInput:
         stream = stream_of(body, required=False)
-        next_token = opt_str(body, "NextToken", max_len=1048576)
-        start = opt_str(body, "ExclusiveStartShardId", max_len=128, pattern=SHARD_ID_RE)
+        next_token = opt_str(body, "NextToken", max_len=MAX_NEXT_TOKEN)
+        start = opt_str(body, "ExclusiveStartShardId", max_len=MAX_SHARD_ID, pattern=SHARD_ID_RE)
         if next_token is not None and (stream is not None or start is not None):
             raise InvalidArgumentException("NextToken and StreamName (or ExclusiveStartShardId) cannot be combined.")
         if next_token is None and stream is None:
@@ -256,7 +180,7 @@ class ListShardsInput:
         filter_type = opt_enum(shard_filter, "Type", SHARD_FILTER_TYPES) if shard_filter else None
         if shard_filter and filter_type is None:
             raise validation_error(None, "shardFilter.type", "Member must not be null")
-        filter_shard_id = opt_str(shard_filter, "ShardId", max_len=128, pattern=SHARD_ID_RE)
+        filter_shard_id = opt_str(shard_filter, "ShardId", max_len=MAX_SHARD_ID, pattern=SHARD_ID_RE)
         if filter_type == "AFTER_SHARD_ID" and filter_shard_id is None:
             raise InvalidArgumentException("ShardFilter of type AFTER_SHARD_ID needs a ShardId.")
         if filter_type in ("AT_TIMESTAMP", "FROM_TIMESTAMP") and shard_filter.get("Timestamp") is not None:
@@ -265,7 +189,7 @@ class ListShardsInput:
             stream,
             next_token,
             start,
-            opt_int(body, "MaxResults", low=1, high=10_000) or 1000,
+            opt_int(body, "MaxResults", low=1, high=MAX_LIST_LIMIT) or 1000,
             filter_type,
             filter_shard_id,
         )
@@ -285,7 +209,7 @@ class RecordInput:
     def parse(cls, body: dict[str, Any], wire: Wire, index: int | None = None) -> RecordInput:
         # The hot path of PutRecords (500 of these per call): plain checks first, the worded errors after.
         if type(body) is not dict:
-            raise _type_error(_member(index, "record").rstrip("."), "a structure")
+            raise type_error(_member(index, "record").rstrip("."), "a structure")
         raw = body.get("Data")
         partition_key = body.get("PartitionKey")
         explicit = body.get("ExplicitHashKey")
@@ -341,17 +265,7 @@ class PutRecordsInput:
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> PutRecordsInput:
         stream = StreamInput.parse(body, wire).stream
-        entries = opt_list(body, "Records")
-        if entries is None:
-            raise validation_error(None, "records", "Member must not be null")
-        if not entries:
-            raise validation_error("[]", "records", "Member must have length greater than or equal to 1")
-        if len(entries) > MAX_RECORDS_PER_PUT:
-            raise validation_error(
-                f"[{len(entries)} records]",
-                "records",
-                f"Member must have length less than or equal to {MAX_RECORDS_PER_PUT}",
-            )
+        entries = req_list(body, "Records", max_items=MAX_RECORDS_PER_PUT)
         return cls(stream, _parse_records(entries, wire))
 
 
@@ -389,7 +303,7 @@ class GetShardIteratorInput:
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> GetShardIteratorInput:
         stream = StreamInput.parse(body, wire).stream
-        shard_id = req_str(body, "ShardId", max_len=128, pattern=SHARD_ID_RE)
+        shard_id = req_str(body, "ShardId", max_len=MAX_SHARD_ID, pattern=SHARD_ID_RE)
         iterator_type = req_enum(body, "ShardIteratorType", ITERATOR_TYPES)
         sequence = opt_str(body, "StartingSequenceNumber", pattern=HASH_KEY_RE)
         raw_ts = body.get("Timestamp")
@@ -420,8 +334,8 @@ class GetRecordsInput:
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> GetRecordsInput:
         return cls(
-            req_str(body, "ShardIterator", max_len=512),
-            opt_int(body, "Limit", low=1, high=10_000) or 10_000,
+            req_str(body, "ShardIterator", max_len=MAX_ITERATOR),
+            opt_int(body, "Limit", low=1, high=MAX_LIST_LIMIT) or 10_000,
             stream_of(body, required=False),
         )
 
@@ -464,8 +378,8 @@ class ListTagsInput:
     def parse(cls, body: dict[str, Any], wire: Wire) -> ListTagsInput:
         return cls(
             StreamInput.parse(body, wire).stream,
-            opt_str(body, "ExclusiveStartTagKey", max_len=128),
-            opt_int(body, "Limit", low=1, high=50) or 50,
+            opt_str(body, "ExclusiveStartTagKey", max_len=MAX_TAG_KEY),
+            opt_int(body, "Limit", low=1, high=MAX_TAGS_LISTED) or MAX_TAGS_LISTED,
         )
 
 
@@ -482,6 +396,6 @@ class RemoveTagsInput:
             raise validation_error(None, "tagKeys", "Member must not be null")
         if not 1 <= len(raw) <= MAX_TAGS_PER_CALL:
             raise validation_error(raw, "tagKeys", f"Member must have length between 1 and {MAX_TAGS_PER_CALL}")
-        if not all(isinstance(key, str) and 1 <= len(key) <= 128 for key in raw):
-            raise validation_error(raw, "tagKeys", "Tag keys must be strings of length between 1 and 128")
+        if not all(isinstance(key, str) and 1 <= len(key) <= MAX_TAG_KEY for key in raw):
+            raise validation_error(raw, "tagKeys", f"Tag keys must be strings of length between 1 and {MAX_TAG_KEY}")
         return cls(stream, list(raw))

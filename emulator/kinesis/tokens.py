@@ -7,7 +7,7 @@ import binascii
 
 import orjson
 
-from emulator.kinesis.errors import InvalidArgumentException
+from emulator.aws.errors import InvalidArgumentException
 
 
 def shard_index(shard: str) -> int | None:

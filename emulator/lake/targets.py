@@ -3,12 +3,9 @@ location, the fixed part of the stream's prefix. Shared by Firehose's API, ``kem
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-#: Glue's database and table names, compared in lower case.
-_NAME = r"[a-z0-9_][a-z0-9_-]{0,254}"
-_TABLE_REF = re.compile(rf"({_NAME})\.({_NAME})")
+from emulator.names import GLUE_TABLE_REF_RE
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +18,7 @@ class TableRef:
     @classmethod
     def parse(cls, value: str, what: str = "a catalog table") -> TableRef:
         """``database.table`` (any case); ValueError that says the form otherwise."""
-        match = _TABLE_REF.fullmatch(value.strip().lower())
+        match = GLUE_TABLE_REF_RE.fullmatch(value.strip().lower())
         if match is None:
             raise ValueError(
                 f"{what} must be DATABASE.TABLE with Glue names (letters, digits, _ and -), got {value[:120]!r}"

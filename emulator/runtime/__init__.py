@@ -1,23 +1,2 @@
-"""Running the emulator's parts in one process: the supervisor and the one-command demo."""
-
-from emulator.runtime.supervisor import (
-    Backoff,
-    Component,
-    ComponentStatus,
-    ReportsStats,
-    ServiceComponent,
-    State,
-    Supervisor,
-    SupervisorEvent,
-)
-
-__all__ = [
-    "Backoff",
-    "Component",
-    "ComponentStatus",
-    "ReportsStats",
-    "ServiceComponent",
-    "State",
-    "Supervisor",
-    "SupervisorEvent",
-]
+"""``kemu up`` at run time: its pipeline components and their child processes, the topics it creates up front, and the
+demo that serves the API beside them under one supervisor (:mod:`emulator.supervision`)."""

@@ -36,10 +36,11 @@ from typing import Any
 from pydantic import SecretStr
 from pydantic_core import to_jsonable_python
 
+from emulator.endpoints import ResolvedEndpoints
 from emulator.exceptions import EmulatorError
-from emulator.runtime.components import ComponentFactory, DemoContext
-from emulator.runtime.supervisor import Component, ServiceComponent
+from emulator.runtime.components import ComponentFactory
 from emulator.settings import Settings
+from emulator.supervision import Component, ServiceComponent
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 SETTINGS_ENV = "KEMU_PIPELINE_SETTINGS"
 #: The key of a stats line that carries the component's ``info()`` (words, not figures) beside its numbers.
 INFO_KEY = "_info"
-#: Log levels a child's stderr line may start with (see :func:`emulator.cli.pipeline.configure_child_logging`).
+#: Log levels a child's stderr line may start with (see :func:`emulator.logs.setup_child_logging`).
 _LEVELS = {name: getattr(logging, name) for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
 
 
@@ -65,7 +66,7 @@ def _reveal(value: Any) -> Any:
     return value
 
 
-def child_environment(context: DemoContext) -> dict[str, str]:
+def child_environment(context: ResolvedEndpoints) -> dict[str, str]:
     """What a child needs to rebuild ``context``: the resolved addresses as the usual ``KEMU_*`` variables, the rest
     of the settings as JSON. Secrets are in here: it goes to the child's environment only, never argv or a log."""
     s3 = context.s3
@@ -219,7 +220,7 @@ def pipeline_processes(
     :data:`~emulator.runtime.wiring.PIPELINE_COMPONENTS`), in the same order, so the supervisor's start and stop
     order is unchanged. The in-process objects are built only for their names (their constructors do no I/O)."""
 
-    def build(context: DemoContext) -> Sequence[Component | ServiceComponent]:
+    def build(context: ResolvedEndpoints) -> Sequence[Component | ServiceComponent]:
         from emulator.runtime.wiring import PIPELINE_COMPONENTS, ProducerComponent
 
         env = child_environment(context)

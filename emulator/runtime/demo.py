@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from emulator.api import ApiConfig, ApiResources, create_app
 from emulator.api.lake import LakeConfig
 from emulator.api.server import ApiServer
+from emulator.endpoints import ResolvedEndpoints
 from emulator.runtime.child_process import pipeline_processes
-from emulator.runtime.components import ComponentFactory, DemoContext
-from emulator.runtime.supervisor import Backoff, State, Supervisor, SupervisorEvent
-from emulator.runtime.topics import create_missing, internal_topics, pipeline_topics
+from emulator.runtime.components import ComponentFactory
+from emulator.runtime.pipeline_topics import create_missing, pipeline_topics
+from emulator.supervision import RestartBackoff, State, Supervisor, SupervisorEvent
+from emulator.topics import kemu_topics
 
 
 @dataclass(frozen=True)
@@ -70,16 +72,16 @@ class Demo:
 
     def __init__(
         self,
-        context: DemoContext,
+        context: ResolvedEndpoints,
         factories: Sequence[ComponentFactory] = (pipeline_processes(),),
         on_event: Callable[[SupervisorEvent], None] | None = None,
         port: int | None = None,
-        backoff: Backoff | None = None,
+        backoff: RestartBackoff | None = None,
         create_topics: bool = False,
     ) -> None:
         settings = context.settings
         self.context = context
-        #: Create the pipeline's topics before anything starts (``kemu up``; see :mod:`emulator.runtime.topics`).
+        #: Create the pipeline's topics before anything starts (``kemu up``; :mod:`emulator.runtime.pipeline_topics`).
         self._create_topics = create_topics
         # A child's clean stop (the engine's last checkpoint, a sink's last object) gets its own 20 s bound before
         # SIGKILL; the supervisor's must be longer, or it would abandon the child before that.
@@ -92,7 +94,7 @@ class Demo:
                 serving=settings.serving,
                 kafka_bootstrap=context.kafka_bootstrap,
                 s3=context.s3,
-                internal_topics=internal_topics(settings),
+                internal_topics=kemu_topics(settings),
                 lake=LakeConfig(settings.kinesis.glue.catalog_topic, settings.kinesis.account_id),
             ),
             supervisor=self.supervisor,

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 
 from analytics import AnalyticsEngine, QueryRunner, load_catalog, select_queries
 from emulator.edge.server import EdgeServer
-from emulator.runtime.components import ComponentFactory, DemoContext
-from emulator.runtime.supervisor import Component, ServiceComponent
+from emulator.endpoints import ResolvedEndpoints
+from emulator.runtime.components import ComponentFactory
+from emulator.supervision import Component, ServiceComponent
 from emulator.version import installed_version
 from producers import (
     GeneratorConfig,
@@ -34,7 +35,7 @@ class KinesisApiComponent:
 
     name = "kinesis-api"
 
-    def __init__(self, context: DemoContext) -> None:
+    def __init__(self, context: ResolvedEndpoints) -> None:
         self._context = context
         self._server: EdgeServer | None = None
 
@@ -53,7 +54,7 @@ class KinesisApiComponent:
 class ProducerComponent:
     """One of the demo's event streams, produced at a steady rate until the demo stops."""
 
-    def __init__(self, context: DemoContext, kind: StreamKind, rate: float) -> None:
+    def __init__(self, context: ResolvedEndpoints, kind: StreamKind, rate: float) -> None:
         self.name = f"producer-{kind.value}"
         self._context = context
         self._kind = kind
@@ -95,7 +96,7 @@ class ProducerComponent:
 class DeliveryComponent:
     """A Firehose-like delivery stream; on stop it writes what it buffered before returning."""
 
-    def __init__(self, context: DemoContext, config: DeliveryStreamConfig, connection: S3Connection) -> None:
+    def __init__(self, context: ResolvedEndpoints, config: DeliveryStreamConfig, connection: S3Connection) -> None:
         self.name = f"sink-{config.name}"
         self._context = context
         self._config = config
@@ -165,7 +166,7 @@ class AnalyticsComponent:
 
     name = "analytics"
 
-    def __init__(self, context: DemoContext) -> None:
+    def __init__(self, context: ResolvedEndpoints) -> None:
         self._context = context
         self._engine: AnalyticsEngine | None = None
 
@@ -230,11 +231,11 @@ def query_figures(runner: QueryRunner) -> dict[str, float]:
     return figures
 
 
-def kinesis_api_components(context: DemoContext) -> Components:
+def kinesis_api_components(context: ResolvedEndpoints) -> Components:
     return [KinesisApiComponent(context)]
 
 
-def producer_components(context: DemoContext) -> Components:
+def producer_components(context: ResolvedEndpoints) -> Components:
     demo = context.settings.demo
     rates = {
         StreamKind.GAME: demo.game_rate,
@@ -244,11 +245,11 @@ def producer_components(context: DemoContext) -> Components:
     return [ProducerComponent(context, kind, rate) for kind, rate in rates.items() if rate > 0]
 
 
-def analytics_components(context: DemoContext) -> Components:
+def analytics_components(context: ResolvedEndpoints) -> Components:
     return [AnalyticsComponent(context)]
 
 
-def sink_components(context: DemoContext) -> Components:
+def sink_components(context: ResolvedEndpoints) -> Components:
     settings = context.settings
     if not settings.demo.deliver_to_s3:
         return []

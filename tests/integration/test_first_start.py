@@ -12,7 +12,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from emulator.runtime.demo import Demo
-from emulator.runtime.topics import pipeline_topics
+from emulator.runtime.pipeline_topics import pipeline_topics
 from tests.support.demo import demo_context
 from tests.support.endpoints import Endpoints
 

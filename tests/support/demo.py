@@ -15,12 +15,11 @@ from pydantic import SecretStr
 from analytics.config import AnalyticsConfig
 from emulator.config.api import ServingSettings
 from emulator.config.demo import DemoSettings
-from emulator.endpoints import S3Target
-from emulator.runtime.components import DemoContext
+from emulator.endpoints import ResolvedEndpoints, S3Target
 from emulator.runtime.demo import Demo
-from emulator.runtime.supervisor import Backoff, Component
 from emulator.services.ports import free_port
 from emulator.settings import Settings
+from emulator.supervision import Component, RestartBackoff
 from sinks import DeliveryStreamConfig
 from tests.support.endpoints import Endpoints
 from tests.support.publisher import ResultsPublisher
@@ -36,13 +35,13 @@ class RunningDemo:
         return self.demo.url
 
 
-def demo_context(endpoints: Endpoints, results_topic: str, alerts_topic: str) -> DemoContext:
+def demo_context(endpoints: Endpoints, results_topic: str, alerts_topic: str) -> ResolvedEndpoints:
     serving = ServingSettings(
         results_topic=results_topic, alerts_topic=alerts_topic, streams=(results_topic, alerts_topic), streams_poll_s=1
     )
     settings = Settings.load(serving=serving, log_level="WARNING")
     s3 = S3Target(endpoints.s3_endpoint, endpoints.s3_access_key, SecretStr(endpoints.s3_secret_key), endpoints.bucket)
-    return DemoContext(settings, endpoints.kafka_bootstrap, s3)
+    return ResolvedEndpoints(settings, endpoints.kafka_bootstrap, s3)
 
 
 @contextlib.asynccontextmanager
@@ -62,7 +61,7 @@ async def running_demo(
         demo_context(endpoints, results_topic, alerts_topic),
         factories=[lambda ctx: [publisher, *extra]],
         port=0,
-        backoff=Backoff(initial_s=0.05, maximum_s=0.2),  # tests need not wait for the real back-off
+        backoff=RestartBackoff(initial_s=0.05, maximum_s=0.2),  # tests need not wait for the real back-off
     )
     ready = asyncio.Event()
     task = asyncio.create_task(demo.run(on_ready=lambda _: ready.set()))
@@ -117,7 +116,7 @@ async def running_pipeline_demo(
         log_level="WARNING",
     )
     s3 = S3Target(endpoints.s3_endpoint, endpoints.s3_access_key, SecretStr(endpoints.s3_secret_key), endpoints.bucket)
-    demo = Demo(DemoContext(settings, endpoints.kafka_bootstrap, s3), port=0)
+    demo = Demo(ResolvedEndpoints(settings, endpoints.kafka_bootstrap, s3), port=0)
     ready = asyncio.Event()
     task = asyncio.create_task(demo.run(on_ready=lambda _: ready.set()))
     try:

@@ -10,6 +10,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from emulator.api.deps import View
 from emulator.api.models import (
+    DEFAULT_ENTRIES,
+    MAX_ENTRIES,
     NAME_PATTERN,
     ErrorMessage,
     LeaderboardList,
@@ -25,7 +27,7 @@ BoardName = Annotated[
     str,
     Path(pattern=NAME_PATTERN, description="Name of the analytics query behind the board.", examples=["top-players"]),
 ]
-Limit = Annotated[int, Query(ge=1, le=1000, description="Entries to return, best first.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_ENTRIES, description="Entries to return, best first.")]
 WindowParam = Annotated[
     str,
     Query(
@@ -87,7 +89,9 @@ async def list_leaderboards(view: View) -> LeaderboardList:
 
 
 @router.get("/{name}", response_model=LeaderboardWindow, responses=NOT_FOUND, summary="One window of a board")
-async def get_leaderboard(view: View, name: BoardName, window: WindowParam = "current", limit: Limit = 10) -> Response:
+async def get_leaderboard(
+    view: View, name: BoardName, window: WindowParam = "current", limit: Limit = DEFAULT_ENTRIES
+) -> Response:
     chosen = resolve_window(_board_or_404(view, name), window)
     # The JSON is cached per window and limit: the hot path serialises nothing.
     return Response(chosen.answer_json(limit), media_type="application/json")
@@ -107,7 +111,7 @@ async def get_leaderboard(view: View, name: BoardName, window: WindowParam = "cu
     },
     summary="Live changes of a board (server-sent events)",
 )
-async def stream_leaderboard(view: View, name: BoardName, limit: Limit = 10) -> StreamingResponse:
+async def stream_leaderboard(view: View, name: BoardName, limit: Limit = DEFAULT_ENTRIES) -> StreamingResponse:
     board = _board_or_404(view, name)
 
     def render(event: Event) -> bytes | None:

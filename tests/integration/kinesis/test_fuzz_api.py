@@ -23,9 +23,9 @@ from botocore.model import OperationModel
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from emulator.firehose.service import OPERATIONS as FIREHOSE_OPERATIONS
-from emulator.kinesis.app import OPERATIONS as KINESIS_OPERATIONS
-from emulator.topic_policy import TopicPolicy
+from emulator.firehose.api import OPERATIONS as FIREHOSE_OPERATIONS
+from emulator.kinesis.api import OPERATIONS as KINESIS_OPERATIONS
+from emulator.topics import TopicPolicy
 from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
 from tests.support.aws_fuzz import Wire, encode, request_bodies, service_operations
 from tests.support.endpoints import Endpoints

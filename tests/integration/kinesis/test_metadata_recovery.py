@@ -80,7 +80,7 @@ async def test_unreadable_metadata_records_are_skipped_and_the_server_starts(
         [*JUNK, BAD_DESTINATION, (delivery.encode(), orjson.dumps({"stream_type": "DirectPut"}))],
     )
 
-    caplog.set_level(logging.WARNING, logger="emulator.kinesis.metadata_log")
+    caplog.set_level(logging.WARNING, logger="emulator.aws.compacted")
     with serve_kinesis(settings, kafka_bootstrap, s3) as url:
         kinesis, firehose = kinesis_client(url), firehose_client(url)
         summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from emulator.firehose import FirehoseSettings
-from emulator.firehose.catalog import direct_put_topic
+from emulator.firehose.store import direct_put_topic
 from emulator.kinesis import KinesisSettings
 from sinks import S3Connection
 from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active

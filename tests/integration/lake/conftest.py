@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.config import Config
 
-from emulator.firehose.config import FirehoseSettings
-from emulator.glue.config import GlueSettings
+from emulator.config.firehose import FirehoseSettings
+from emulator.config.glue import GlueSettings
 from emulator.kinesis import KinesisSettings
 from tests.integration.firehose.conftest import s3_connection
 from tests.support.endpoints import Endpoints

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.cli.kinesis import s3_connection
+from emulator.endpoints import s3_connection
 from emulator.settings import Settings
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from emulator.aws.errors import InvalidArgumentException, SerializationException, ValidationException
+from emulator.aws.protocol import CBOR, JSON
 from emulator.firehose.service import batch_responses, record_id
 from emulator.firehose.shapes import CreateDeliveryStreamInput, PutRecordBatchInput, PutRecordInput
-from emulator.kinesis.errors import InvalidArgumentException, SerializationException, ValidationException
-from emulator.kinesis.protocol import CBOR, JSON
 from sinks import Compression
 
 

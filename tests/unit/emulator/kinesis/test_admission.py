@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from emulator.kinesis.admission import InFlightBudget
+from emulator.aws.admission import InFlightBudget
 
 
 def test_records_beyond_the_budget_are_refused_until_room_is_given_back() -> None:

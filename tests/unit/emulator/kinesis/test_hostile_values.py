@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.kinesis.errors import KinesisError, SerializationException, ValidationException
-from emulator.kinesis.protocol import CBOR, JSON
+from emulator.aws.errors import AwsError, SerializationException, ValidationException
+from emulator.aws.protocol import CBOR, JSON
 from emulator.kinesis.shapes import GetShardIteratorInput, ListShardsInput, ListStreamsInput
 from emulator.kinesis.tokens import first_shard_after
 
@@ -72,7 +72,7 @@ def test_any_bytes_decode_to_a_map_or_a_serialization_error(body: bytes) -> None
 @given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text() | st.binary(), st.lists))
 def test_timestamps_of_any_value_are_milliseconds_or_an_aws_error(value: object) -> None:
     for codec in (CBOR, JSON):
-        with contextlib.suppress(KinesisError):
+        with contextlib.suppress(AwsError):
             assert isinstance(codec.timestamp_ms(value, "t"), int)
 
 

@@ -7,8 +7,8 @@ import cbor2
 import orjson
 import pytest
 
-from emulator.kinesis.errors import InvalidArgumentException, SerializationException, ValidationException
-from emulator.kinesis.protocol import CBOR, JSON, Timestamp, codec_for
+from emulator.aws.errors import InvalidArgumentException, SerializationException, ValidationException
+from emulator.aws.protocol import CBOR, JSON, AwsTimestamp, codec_for
 from emulator.kinesis.shapes import (
     CreateStreamInput,
     GetShardIteratorInput,
@@ -26,13 +26,13 @@ def test_codec_is_chosen_by_content_type() -> None:
 
 
 def test_json_renders_blobs_as_base64_and_timestamps_as_epoch_seconds() -> None:
-    body = orjson.loads(JSON.encode({"Data": b"\x00\x01", "T": Timestamp(1_700_000_000_123)}))
+    body = orjson.loads(JSON.encode({"Data": b"\x00\x01", "T": AwsTimestamp(1_700_000_000_123)}))
     assert body == {"Data": "AAE=", "T": 1_700_000_000.123}
 
 
 def test_cbor_renders_blobs_as_bytes_and_timestamps_as_tagged_millis() -> None:
     body = cbor2.loads(
-        CBOR.encode({"Data": b"\x00\x01", "T": Timestamp(1_700_000_000_123)}),
+        CBOR.encode({"Data": b"\x00\x01", "T": AwsTimestamp(1_700_000_000_123)}),
         semantic_decoders={1: lambda v, _i: ("t", v)},
     )
     assert body == {"Data": b"\x00\x01", "T": ("t", 1_700_000_000_123)}

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from emulator.aws.errors import ExpiredIteratorException, InvalidArgumentException
 from emulator.kinesis import iterators, sequence
-from emulator.kinesis.errors import ExpiredIteratorException, InvalidArgumentException
 from producers.partitioning import HASH_KEY_SPACE, hash_key_of, shard_for_partition_key
 
 KEY = b"k" * 32

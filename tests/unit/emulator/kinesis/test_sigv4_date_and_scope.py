@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from emulator.kinesis.errors import IncompleteSignatureException, InvalidSignatureException
-from emulator.kinesis.sigv4 import SignatureVerifier
+from emulator.aws.errors import IncompleteSignatureException, InvalidSignatureException
+from emulator.aws.sigv4 import SignatureVerifier
 from tests.support.sigv4 import signed_headers
 
 BODY = b'{"Limit": 1}'

@@ -5,12 +5,12 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from emulator.kinesis.errors import (
+from emulator.aws.errors import (
     IncompleteSignatureException,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
 )
-from emulator.kinesis.sigv4 import SignatureVerifier
+from emulator.aws.sigv4 import SignatureVerifier
 from emulator.kinesis.throttle import ShardThrottle
 
 

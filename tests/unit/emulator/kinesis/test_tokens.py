@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.kinesis.errors import InvalidArgumentException
+from emulator.aws.errors import InvalidArgumentException
 from emulator.kinesis.tokens import make_token, open_token, shard_index
 
 

@@ -79,7 +79,8 @@ def test_sink_settings_name_a_table_per_configured_stream() -> None:
     from emulator.config.sinks import SinksSettings
 
     settings = SinksSettings(catalog_tables={"game-events-to-s3": "Kemu.Game_Events"})
-    assert settings.catalog_table("game-events-to-s3") == TableRef("kemu", "game_events")
+    assert settings.catalog_table("game-events-to-s3") == "Kemu.Game_Events"
+    assert TableRef.parse("Kemu.Game_Events") == TableRef("kemu", "game_events")
     assert settings.catalog_table("clickstream-to-s3") is None
 
 

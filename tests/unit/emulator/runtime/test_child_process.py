@@ -18,8 +18,7 @@ from pydantic import SecretStr
 
 from analytics.config import AnalyticsConfig
 from emulator.config.demo import DemoSettings
-from emulator.endpoints import S3Target
-from emulator.runtime import Backoff, State, Supervisor
+from emulator.endpoints import ResolvedEndpoints, S3Target
 from emulator.runtime.child_process import (
     SETTINGS_ENV,
     ComponentProcessError,
@@ -28,20 +27,20 @@ from emulator.runtime.child_process import (
     pipeline_processes,
     settings_from_environment,
 )
-from emulator.runtime.components import DemoContext
 from emulator.settings import Settings
+from emulator.supervision import RestartBackoff, State, Supervisor
 
 SECRET = "s3cr3t-value-never-in-argv"  # noqa: S105 - a marker to look for, not a credential
 
 
-def context(tmp_path: Path) -> DemoContext:
+def context(tmp_path: Path) -> ResolvedEndpoints:
     settings = Settings.load(
         demo=DemoSettings(game_rate=1234, clickstream_rate=0, iot_rate=7, pipeline_nice=5),
         analytics=AnalyticsConfig(checkpoint_dir=tmp_path / "ckpt", start_from="latest"),
         log_level="WARNING",
     )
     s3 = S3Target("http://127.0.0.1:9", "key-id", SecretStr(SECRET), "some-bucket", "eu-west-1")
-    return DemoContext(settings, "127.0.0.1:1", s3)
+    return ResolvedEndpoints(settings, "127.0.0.1:1", s3)
 
 
 def python(code: str) -> list[str]:
@@ -119,13 +118,12 @@ async def test_a_cancelled_component_gets_sigterm_and_its_clean_stop(tmp_path: P
                 open({str(marker)!r}, "w").write("flushed")
                 sys.exit(0)
             signal.signal(signal.SIGTERM, stop)
-            print("{{}}", flush=True)
+            print('{{"ready": 1}}', flush=True)
             time.sleep(60)
         """),
     )
     task = asyncio.create_task(child.run())
-    await wait_for_pid(child)
-    await asyncio.sleep(0.3)  # let it install its handler
+    await wait_until_ready(child)  # its handler is installed
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -133,7 +131,7 @@ async def test_a_cancelled_component_gets_sigterm_and_its_clean_stop(tmp_path: P
     assert not alive(child.pid)
 
 
-async def test_a_child_that_ignores_sigterm_is_killed_after_the_bound() -> None:
+async def test_a_child_that_ignores_sigterm_is_killed_after_the_bound(caplog: pytest.LogCaptureFixture) -> None:
     child = ProcessComponent(
         "stubborn",
         {},
@@ -141,23 +139,24 @@ async def test_a_child_that_ignores_sigterm_is_killed_after_the_bound() -> None:
         command=python("""
             import signal, time
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            print('{"ready": 1}', flush=True)
             time.sleep(60)
         """),
     )
     task = asyncio.create_task(child.run())
-    await wait_for_pid(child)
-    await asyncio.sleep(0.3)
-    started = time.monotonic()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert 0.4 < time.monotonic() - started < 5
+    await wait_until_ready(child)  # SIGTERM is ignored from here on
+    with caplog.at_level(logging.ERROR, logger="emulator.runtime.child_process"):
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    # The 60 s sleep ended early, and by the kill after the bound, not by SIGTERM.
+    assert "stubborn did not stop within 0 s of SIGTERM; killing it" in caplog.messages
     assert not alive(child.pid)
 
 
 async def test_the_supervisor_restarts_a_failing_child_with_backoff() -> None:
     child = ProcessComponent("crashy", {}, command=python("import sys; sys.exit('boom')"))
-    async with Supervisor(backoff=Backoff(initial_s=0.05, maximum_s=0.1)) as supervisor:
+    async with Supervisor(backoff=RestartBackoff(initial_s=0.05, maximum_s=0.1)) as supervisor:
         supervisor.add(child)
         for _ in range(100):
             status = supervisor.status("crashy")
@@ -193,7 +192,7 @@ def test_a_child_dies_with_its_parent() -> None:
         python("""
             import os, subprocess, sys, time
             child = subprocess.Popen([sys.executable, "-c",
-                "import os, time; from emulator.cli.pipeline import die_with_parent; "
+                "import os, time; from emulator.runtime.child_side import die_with_parent; "
                 "die_with_parent(os.getppid()); print('armed', flush=True); time.sleep(60)"],
                 stdout=subprocess.PIPE, text=True)
             child.stdout.readline()
@@ -215,12 +214,13 @@ def test_a_child_dies_with_its_parent() -> None:
     assert not alive(child_pid)
 
 
-async def wait_for_pid(child: ProcessComponent) -> None:
-    for _ in range(200):
-        if child.pid is not None:
-            return
+async def wait_until_ready(child: ProcessComponent) -> None:
+    """Until the child's ``{"ready": 1}`` line arrives (it prints it once its signal handling is set)."""
+    deadline = time.monotonic() + 60
+    while child.stats().get("ready") != 1:
+        if time.monotonic() > deadline:
+            raise AssertionError("the child did not say it was ready")
         await asyncio.sleep(0.01)
-    raise AssertionError("the child did not start")
 
 
 def alive(pid: int | None) -> bool:

@@ -1,4 +1,4 @@
-"""The two wire formats of the Kinesis API: AWS JSON 1.1 (boto3, aws-cli) and CBOR 1.1 (the Java SDK v2 default).
+"""The two wire formats of the AWS JSON services: AWS JSON 1.1 (boto3, aws-cli) and CBOR 1.1 (the Java SDK v2 default).
 
 They differ only in how they carry blobs and timestamps:
 
@@ -9,7 +9,7 @@ blob        base64 text                    a CBOR byte string
 timestamp   epoch seconds (float)          epoch milliseconds (integer, CBOR tag 1)
 =========== ============================== ==========================================
 
-Handlers return plain dicts whose blobs are ``bytes`` and whose timestamps are :class:`Timestamp`; the codec of
+Handlers return plain dicts whose blobs are ``bytes`` and whose timestamps are :class:`AwsTimestamp`; the codec of
 the request renders them.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import cbor2
 import orjson
 
-from emulator.kinesis.errors import SerializationException
+from emulator.aws.errors import SerializationException
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
@@ -47,7 +47,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-class Timestamp:
+class AwsTimestamp:
     """A point in time on its way out, in epoch milliseconds; each codec renders it its own way."""
 
     __slots__ = ("ms",)
@@ -56,7 +56,7 @@ class Timestamp:
         self.ms = ms
 
     def __repr__(self) -> str:
-        return f"Timestamp({self.ms})"
+        return f"AwsTimestamp({self.ms})"
 
 
 class _CborMillis:
@@ -124,7 +124,7 @@ class JsonCodec:
 def _json_default(value: object) -> object:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    if isinstance(value, Timestamp):
+    if isinstance(value, AwsTimestamp):
         return value.ms / 1000
     raise TypeError(f"cannot encode {type(value).__name__}")
 
@@ -176,7 +176,7 @@ class CborCodec:
 
 
 def _cbor_default(encoder: cbor2.CBOREncoder, value: object) -> None:
-    if isinstance(value, Timestamp):
+    if isinstance(value, AwsTimestamp):
         encoder.encode(cbor2.CBORTag(1, value.ms))
         return
     raise TypeError(f"cannot encode {type(value).__name__}")

@@ -1,5 +1,5 @@
-"""The compacted metadata topics of the APIs (stream and delivery-stream definitions): created once, read back at
-start, one record per name (JSON), a tombstone when the name is deleted.
+"""The compacted metadata topics of the APIs (stream and delivery-stream definitions) as one table class: created
+once, read back at start, one record per name (JSON), a tombstone when the name is deleted.
 
 Reading back never trusts the topic: a record whose key is not UTF-8, whose value is not a JSON object, or that its
 parser refuses is skipped, logged with its position and counted, and the definitions around it still load. A server
@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from emulator.aws.writer import KafkaWriter
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,32 @@ async def load_compacted(bootstrap_servers: str, topic: str, parse: Callable[[st
     if loaded.skipped:
         log.warning("%d unreadable record(s) of metadata topic %s were skipped (see above)", loaded.skipped, topic)
     return loaded
+
+
+class CompactedTable(Generic[T]):
+    """Definitions of type ``T`` by name in the compacted ``topic``: :meth:`load` at start, then :meth:`save` and
+    :meth:`remove` as they change (each acknowledged by Kafka before it returns). ``parse(name, record)`` turns a
+    record back into a definition, raising one of :data:`PARSE_ERRORS` for one it cannot use."""
+
+    def __init__(
+        self, bootstrap_servers: str, topic: str, writer: KafkaWriter, parse: Callable[[str, dict[str, Any]], T]
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self.topic = topic
+        self._writer = writer
+        self._parse = parse
+
+    async def load(self, admin: AIOKafkaAdminClient, replication_factor: int = 1) -> Loaded[T]:
+        """Create the topic unless it exists, then read every live definition back."""
+        await ensure_compacted_topic(admin, self.topic, replication_factor)
+        return await load_compacted(self._bootstrap, self.topic, self._parse)
+
+    async def save(self, name: str, value: bytes) -> None:
+        await self._writer.send_json(self.topic, name.encode(), value)
+
+    async def remove(self, name: str) -> None:
+        """Write ``name``'s tombstone."""
+        await self._writer.send_json(self.topic, name.encode(), None)
 
 
 def typed_member(record: dict[str, Any], key: str, kind: type[Any], default: Any = None) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from emulator.names import TOPIC_PATTERN
+
 
 class FirehoseSettings(BaseModel):
     """How the Firehose half of the endpoint stores its delivery streams and runs their delivery."""
@@ -12,7 +14,7 @@ class FirehoseSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: Compacted topic holding every delivery stream's definition, so they come back after a restart.
-    metadata_topic: str = Field(default="kemu-firehose-metadata", pattern=r"^[a-zA-Z0-9._-]{1,249}$")
+    metadata_topic: str = Field(default="kemu-firehose-metadata", pattern=TOPIC_PATTERN)
     #: Delivery streams per account and region (Firehose's default quota is 5,000).
     delivery_stream_limit: int = Field(default=5000, ge=1)
     #: Partitions of the backing topic of a DirectPut delivery stream.

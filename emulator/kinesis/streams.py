@@ -1,11 +1,11 @@
-"""The stream catalog: which streams exist, their status, shards, retention and tags.
+"""The stream store: which streams exist, their status, shards, retention and tags.
 
 A stream is the Kafka topic of the same name (shard i = partition i), so the shard count and the data live in
 Kafka. What Kafka cannot hold (tags, retention in hours, the creation time, the stream mode) lives in one
 compacted topic, keyed by stream name, read back at start so it survives a restart; a deleted stream leaves a
 tombstone. Topics written by other components (``clickstream`` from the producers, say) are streams too: they
 are discovered on first use, as ACTIVE streams with the retention of their topic configuration. Sealed topics
-(:mod:`emulator.topic_policy`: Kafka's and kemu's own) are never streams, whatever the broker or the metadata holds.
+(:mod:`emulator.topics`: Kafka's and kemu's own) are never streams, whatever the broker or the metadata holds.
 
 Status is kept in memory: a stream is CREATING until its topic exists (plus an optional delay), DELETING while
 its topic is being removed, ACTIVE otherwise.
@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +24,12 @@ import orjson
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from emulator.kinesis.errors import ResourceNotFoundException
-from emulator.kinesis.metadata_log import ensure_compacted_topic, load_compacted, typed_member
+from emulator.aws.compacted import CompactedTable, typed_member
+from emulator.aws.errors import ResourceNotFoundException
+from emulator.aws.writer import KafkaWriter
+from emulator.clock import now_ms
 from emulator.kinesis.shapes import MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, STREAM_NAME_RE
-from emulator.kinesis.writer import KafkaWriter
-from emulator.topic_policy import TopicPolicy
+from emulator.topics import TopicPolicy
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class Stream:
     @classmethod
     def from_record(cls, name: str, record: dict[str, Any]) -> Stream:
         """A stream read back from the metadata topic (ACTIVE; its shard count is the topic's, set by the caller).
-        ValueError or TypeError for a record that is not one this catalog wrote."""
+        ValueError or TypeError for a record that is not one this store wrote."""
         if len(name) > 128 or not STREAM_NAME_RE.fullmatch(name):
             raise ValueError(f"{name!r} is not a stream name")
         retention = typed_member(record, "retention_hours", int, DEFAULT_RETENTION_HOURS)
@@ -80,22 +80,21 @@ class Stream:
             name=name,
             shard_count=typed_member(record, "shard_count", int, 1),
             status="ACTIVE",
-            created_ms=typed_member(record, "created_ms", int, _now_ms()),
+            created_ms=typed_member(record, "created_ms", int, now_ms()),
             retention_hours=retention,
             on_demand=typed_member(record, "on_demand", bool, False),
             tags=dict(tags),
         )
 
 
-class Catalog:
-    """The store of streams, keyed by name; Kafka admin operations behind it."""
+class StreamStore:
+    """The streams, keyed by name; Kafka admin operations behind them."""
 
     def __init__(
         self, bootstrap_servers: str, writer: KafkaWriter, metadata_topic: str, account_id: str, policy: TopicPolicy
     ) -> None:
-        self._bootstrap = bootstrap_servers
         self._writer = writer
-        self._metadata_topic = metadata_topic
+        self._table = CompactedTable(bootstrap_servers, metadata_topic, writer, Stream.from_record)
         self._account_id = account_id
         self.policy = policy
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-kinesis-api")
@@ -108,8 +107,7 @@ class Catalog:
         self._replication_factor = replication_factor
         await self._admin.start()
         await self._warn_if_topics_are_created_automatically()
-        await ensure_compacted_topic(self._admin, self._metadata_topic, replication_factor)
-        loaded = await load_compacted(self._bootstrap, self._metadata_topic, Stream.from_record)
+        loaded = await self._table.load(self._admin, replication_factor)
         self.skipped_metadata_records = loaded.skipped
         existing = await self._topic_partitions()
         for name, stream in loaded.entries.items():
@@ -159,7 +157,7 @@ class Catalog:
             return None
         stream = self._streams.get(name)
         if stream is None:
-            stream = Stream(name, partitions, "ACTIVE", _now_ms(), await self._topic_retention_hours(name))
+            stream = Stream(name, partitions, "ACTIVE", now_ms(), await self._topic_retention_hours(name))
             self._streams[name] = stream
         return stream
 
@@ -184,7 +182,7 @@ class Catalog:
         for topic, partitions in (await self._topic_partitions()).items():
             if topic not in self._streams and not self.policy.is_sealed(topic):
                 retention = await self._topic_retention_hours(topic)
-                self._streams[topic] = Stream(topic, partitions, "ACTIVE", _now_ms(), retention)
+                self._streams[topic] = Stream(topic, partitions, "ACTIVE", now_ms(), retention)
         return sorted(self._streams.values(), key=lambda stream: stream.name)
 
     async def topic_exists(self, name: str) -> bool:
@@ -217,11 +215,11 @@ class Catalog:
             raise ValueError(self.policy.refusal(name))
         with contextlib.suppress(Exception):
             await self._admin.delete_topics([name])
-        await self._writer.send_json(self._metadata_topic, name.encode(), None)
+        await self._table.remove(name)
         self._streams.pop(name, None)
 
     async def save(self, stream: Stream) -> None:
-        await self._writer.send_json(self._metadata_topic, stream.name.encode(), stream.to_record())
+        await self._table.save(stream.name, stream.to_record())
 
     async def set_retention(self, stream: Stream, hours: int) -> None:
         resource = ConfigResource(ConfigResourceType.TOPIC, stream.name, configs={"retention.ms": str(hours * HOUR_MS)})
@@ -243,7 +241,3 @@ class Catalog:
         except Exception:
             log.warning("could not read the retention of topic %s", name, exc_info=True)
         return DEFAULT_RETENTION_HOURS
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

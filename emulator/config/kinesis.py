@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from emulator.athena.config import AthenaSettings
-from emulator.firehose.config import FirehoseSettings
-from emulator.glue.config import GlueSettings
+from emulator.config.athena import AthenaSettings
+from emulator.config.firehose import FirehoseSettings
+from emulator.config.glue import GlueSettings
+from emulator.names import TOPIC_PATTERN
 
 
 class ShardWriteLimit(BaseModel):
@@ -53,7 +54,7 @@ class KinesisSettings(BaseModel):
     #: Records and bytes written to Kafka but not yet acknowledged, at most; beyond, writes are refused retryably.
     in_flight: InFlightLimit = InFlightLimit()
     #: Compacted topic holding what Kafka cannot (tags, retention hours, creation time) so it survives restarts.
-    metadata_topic: str = Field(default="kemu-kinesis-metadata", pattern=r"^[a-zA-Z0-9._-]{1,249}$")
+    metadata_topic: str = Field(default="kemu-kinesis-metadata", pattern=TOPIC_PATTERN)
     #: Longest GetRecords waits for data it knows is there (it never waits at the tip of a shard).
     fetch_wait_s: float = Field(default=1.0, gt=0, le=10)
     #: The Firehose API served on the same endpoint (``Firehose_20150804.*`` targets).

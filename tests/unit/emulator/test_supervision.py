@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
-from emulator.runtime import Backoff, State, Supervisor, SupervisorEvent
+from emulator.supervision import RestartBackoff, State, Supervisor, SupervisorEvent
 
-FAST = Backoff(initial_s=0.01, factor=2.0, maximum_s=0.05, reset_after_s=60.0)
+FAST = RestartBackoff(initial_s=0.01, factor=2.0, maximum_s=0.05, reset_after_s=60.0)
 
 
 class Flaky:
@@ -44,7 +44,7 @@ class StartStop:
 
 
 def test_backoff_grows_exponentially_up_to_its_maximum() -> None:
-    backoff = Backoff(initial_s=0.5, factor=2.0, maximum_s=3.0)
+    backoff = RestartBackoff(initial_s=0.5, factor=2.0, maximum_s=3.0)
     assert [backoff.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
 
 

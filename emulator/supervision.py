@@ -1,4 +1,5 @@
-"""A supervisor for the long-running parts of one process (producers, analytics, sinks, the API's consumers).
+"""Supervision: keeping long-running parts of one process running. ``kemu up`` supervises its pipeline components and
+the API's consumers with it; the Firehose API supervises each delivery stream's delivery with it.
 
 Each component runs in its own task. One that fails is logged, counted and restarted after an exponential back-off
 (reset once it has stayed up for a while), never left dead in silence. Stopping cancels the components one at a time
@@ -82,7 +83,7 @@ def as_component(thing: Component | ServiceComponent) -> Component:
 
 
 @dataclass(frozen=True)
-class Backoff:
+class RestartBackoff:
     """Delay before restart ``n`` (1-based): ``initial * factor ** (n - 1)``, at most ``maximum`` seconds. A
     component that ran ``reset_after_s`` before failing starts again from ``initial``."""
 
@@ -140,15 +141,18 @@ class Supervisor:
 
     def __init__(
         self,
-        backoff: Backoff | None = None,
+        backoff: RestartBackoff | None = None,
         on_event: Callable[[SupervisorEvent], None] | None = None,
         stop_timeout_s: float = 15.0,
     ) -> None:
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or RestartBackoff()
         self._on_event = on_event
         self._stop_timeout_s = stop_timeout_s
         self._entries: dict[str, _Entry] = {}
         self._running = False
+        # Components told to stop whose remover was itself cancelled: :meth:`stop` still waits for them (one may own
+        # a process, such as a sink's write worker, that must exit before the event loop closes).
+        self._stopping: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -176,6 +180,8 @@ class Supervisor:
         self._running = False
         for name in reversed(list(self._entries)):
             await self.remove(name)
+        if self._stopping:
+            await asyncio.wait(set(self._stopping), timeout=self._stop_timeout_s)
 
     async def remove(self, name: str) -> None:
         """Stop one component and forget it."""
@@ -183,6 +189,8 @@ class Supervisor:
         if entry is None or entry.task is None:
             return
         entry.task.cancel()
+        self._stopping.add(entry.task)
+        entry.task.add_done_callback(self._stopping.discard)
         try:
             await asyncio.wait_for(asyncio.shield(entry.task), self._stop_timeout_s)
         except asyncio.CancelledError:

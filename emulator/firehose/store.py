@@ -7,19 +7,19 @@ start is ACTIVE again as soon as its delivery task runs.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
-from emulator.firehose.shapes import NAME_RE, STREAM_TYPES, S3Destination
-from emulator.kinesis.metadata_log import ensure_compacted_topic, load_compacted, typed_member
-from emulator.kinesis.writer import KafkaWriter
+from emulator.aws.compacted import CompactedTable, typed_member
+from emulator.aws.writer import KafkaWriter
+from emulator.firehose.shapes import STREAM_TYPES, S3Destination
+from emulator.names import is_delivery_stream_name
 
 #: The backing topic of a DirectPut delivery stream is ``kemu-firehose-direct-<name>``: kemu's prefix seals it from
-#: the Kinesis API (emulator.topic_policy), so only Firehose's own PutRecord/PutRecordBatch write to it.
+#: the Kinesis API (emulator.topics), so only Firehose's own PutRecord/PutRecordBatch write to it.
 DIRECT_PUT_TOPIC_PREFIX = "kemu-firehose-direct-"
 
 
@@ -63,7 +63,7 @@ class DeliveryStreamState:
     @classmethod
     def from_record(cls, name: str, record: dict[str, Any]) -> DeliveryStreamState:
         """The definition saved by :meth:`to_record`; KeyError, TypeError or ValueError for anything else."""
-        if len(name) > 64 or not NAME_RE.fullmatch(name):
+        if not is_delivery_stream_name(name):
             raise ValueError(f"{name!r} is not a delivery stream name")
         stream_type = typed_member(record, "stream_type", str)
         if stream_type not in STREAM_TYPES:
@@ -83,13 +83,11 @@ class DeliveryStreamState:
         )
 
 
-class FirehoseCatalog:
+class DeliveryStreamStore:
     """Delivery streams by name, persisted through ``writer`` to ``metadata_topic``."""
 
     def __init__(self, bootstrap_servers: str, writer: KafkaWriter, metadata_topic: str) -> None:
-        self._bootstrap = bootstrap_servers
-        self._writer = writer
-        self._topic = metadata_topic
+        self._table = CompactedTable(bootstrap_servers, metadata_topic, writer, DeliveryStreamState.from_record)
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-firehose-api")
         self.streams: dict[str, DeliveryStreamState] = {}
         #: Records of the metadata topic skipped at start because they could not be read.
@@ -98,8 +96,7 @@ class FirehoseCatalog:
     async def start(self) -> list[DeliveryStreamState]:
         """Connect, and read back the saved delivery streams (returned, and kept)."""
         await self.admin.start()
-        await ensure_compacted_topic(self.admin, self._topic)
-        loaded = await load_compacted(self._bootstrap, self._topic, DeliveryStreamState.from_record)
+        loaded = await self._table.load(self.admin)
         self.skipped_metadata_records = loaded.skipped
         self.streams.update(loaded.entries)
         return list(self.streams.values())
@@ -108,15 +105,11 @@ class FirehoseCatalog:
         await self.admin.close()
 
     async def save(self, stream: DeliveryStreamState) -> None:
-        await self._writer.send_json(self._topic, stream.name.encode(), stream.to_record())
+        await self._table.save(stream.name, stream.to_record())
 
     async def remove(self, name: str) -> None:
-        await self._writer.send_json(self._topic, name.encode(), None)
+        await self._table.remove(name)
         self.streams.pop(name, None)
 
     async def topics(self) -> set[str]:
         return set(await self.admin.list_topics())
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000

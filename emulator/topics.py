@@ -1,4 +1,6 @@
-"""Which Kafka topics the public AWS APIs (Kinesis, Firehose) may touch: the one rule, in one place.
+"""kemu's own topics, in two notions with one owner: the **sealed** topics the public AWS APIs (Kinesis, Firehose)
+may never touch (:class:`TopicPolicy`, by name), and the topics the live page **shows apart** from the user's
+streams (:func:`kemu_topics`, from the settings).
 
 A stream is the Kafka topic of the same name, so without a rule every topic of the cluster would be a stream:
 Kafka's own (``__consumer_offsets``, ``__transaction_state``, ``__cluster_metadata``...) and kemu's (the metadata
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from emulator.settings import Settings
 
 #: Kafka reserves names starting with two underscores for its internal topics.
 KAFKA_INTERNAL_PREFIX = "__"
@@ -60,4 +64,25 @@ class TopicPolicy:
         return f"Stream name {name} is reserved: {why}. Choose another name."
 
 
-__all__ = ["KAFKA_INTERNAL_PREFIX", "KEMU_INTERNAL_PREFIX", "TopicPolicy"]
+def kemu_topics(settings: Settings) -> frozenset[str]:
+    """kemu's own topics as the live page shows them apart from the user's streams: the APIs' metadata and the
+    analytics engine's outputs (a query's ``output_topic``, such as ``clickstream-clean``, is a stream of the user's).
+    The default names count too: a cluster keeps them from runs with other settings. Not the sealed rule: the
+    analytics outputs are kemu's, yet readable through the APIs."""
+    found: set[str] = set()
+    for source in (settings, Settings.model_construct()):
+        outputs = source.analytics.output_topics()
+        found |= {
+            source.kinesis.metadata_topic,
+            source.kinesis.firehose.metadata_topic,
+            outputs.results,
+            outputs.alerts,
+            outputs.late,
+            outputs.errors,
+            source.serving.results_topic,
+            source.serving.alerts_topic,
+        }
+    return frozenset(found)
+
+
+__all__ = ["KAFKA_INTERNAL_PREFIX", "KEMU_INTERNAL_PREFIX", "TopicPolicy", "kemu_topics"]

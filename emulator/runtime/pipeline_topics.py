@@ -34,26 +34,6 @@ def pipeline_topics(settings: Settings) -> dict[str, int]:
     return topics
 
 
-def internal_topics(settings: Settings) -> frozenset[str]:
-    """kemu's own topics: the APIs' metadata and the analytics engine's outputs, which the live page shows apart
-    from the user's streams (a query's ``output_topic``, such as ``clickstream-clean``, is a stream of the user's).
-    The default names count too: a cluster keeps them from runs with other settings."""
-    found: set[str] = set()
-    for source in (settings, Settings.model_construct()):
-        outputs = source.analytics.output_topics()
-        found |= {
-            source.kinesis.metadata_topic,
-            source.kinesis.firehose.metadata_topic,
-            outputs.results,
-            outputs.alerts,
-            outputs.late,
-            outputs.errors,
-            source.serving.results_topic,
-            source.serving.alerts_topic,
-        }
-    return frozenset(found)
-
-
 async def create_missing(bootstrap: str, topics: Mapping[str, int]) -> list[str]:
     """Create the ``topics`` that do not exist (existing ones keep their partitions); the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kemu-up-topics")

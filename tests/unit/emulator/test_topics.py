@@ -1,13 +1,13 @@
-"""The one rule for which topics the Kinesis and Firehose APIs may reach (emulator.topic_policy)."""
+"""The one rule for which topics the Kinesis and Firehose APIs may reach (emulator.topics)."""
 
 from __future__ import annotations
 
 import pytest
 
-from emulator.firehose.catalog import direct_put_topic
-from emulator.firehose.config import FirehoseSettings
-from emulator.kinesis.config import KinesisSettings
-from emulator.topic_policy import TopicPolicy
+from emulator.config.firehose import FirehoseSettings
+from emulator.config.kinesis import KinesisSettings
+from emulator.firehose.store import direct_put_topic
+from emulator.topics import TopicPolicy
 
 POLICY = TopicPolicy.of("my-stream-metadata", "my-firehose-metadata")
 
@@ -52,3 +52,16 @@ def test_refusals_say_why() -> None:
     assert "Kafka's internal topics" in POLICY.refusal("__consumer_offsets")
     assert "kemu's internal topics" in POLICY.refusal("kemu-x")
     assert "metadata" in POLICY.refusal("my-stream-metadata")
+
+
+def test_kemu_topics_are_the_metadata_and_analytics_outputs_of_the_settings_and_the_defaults() -> None:
+    from emulator.settings import Settings
+    from emulator.topics import kemu_topics
+
+    settings = Settings.load(serving={"results_topic": "my-results"})
+    shown_apart = kemu_topics(settings)
+    assert {"kemu-kinesis-metadata", "kemu-firehose-metadata", "analytics-results", "my-results"} <= shown_apart
+    policy = TopicPolicy.of(settings.kinesis.metadata_topic, settings.kinesis.firehose.metadata_topic)
+    # The two notions differ on purpose: metadata is sealed from the APIs, analytics outputs stay readable.
+    assert policy.is_sealed("kemu-kinesis-metadata")
+    assert not policy.is_sealed("analytics-results")

@@ -1,6 +1,7 @@
-"""The AWS errors of the Kinesis API. Each class carries its wire ``__type`` and HTTP status.
+"""The AWS errors of the services on the endpoint (Kinesis, Firehose, and the next ones). Each class carries its wire
+``__type`` and HTTP status; a service raises the ones its API documents.
 
-KinesisError (base; never raised itself)
+AwsError (base; never raised itself)
 ├── ResourceNotFoundException           the stream or shard does not exist (or is not ACTIVE)
 ├── ResourceInUseException              the stream exists already, or is not in a state for this operation
 ├── InvalidArgumentException            a value is well-formed but not acceptable (e.g. wrong shard, limits)
@@ -9,8 +10,8 @@ KinesisError (base; never raised itself)
 ├── ProvisionedThroughputExceededException   a shard's write rate is exceeded (only when throttling is on)
 ├── ValidationException                 a member fails its shape constraint (length, pattern, range)
 ├── SerializationException              the body is not valid JSON / CBOR or a member has the wrong type
-├── UnknownOperationException           the X-Amz-Target names no Kinesis operation
-├── UnsupportedOperationException       a real Kinesis operation that kemu does not implement
+├── UnknownOperationException           the X-Amz-Target names no operation of a service served here
+├── UnsupportedOperationException       a real AWS operation that kemu does not implement
 ├── ServiceUnavailableException         Kafka did not take a write (Firehose's retryable error); status 503
 ├── IncompleteSignatureException        the Authorization header is malformed (signature checks on)
 ├── MissingAuthenticationTokenException no Authorization header (signature checks on)
@@ -24,7 +25,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 
-class KinesisError(Exception):
+class AwsError(Exception):
     """Base of the errors the API returns as ``{"__type": ..., "message": ...}``."""
 
     type_name: ClassVar[str] = "InternalFailure"
@@ -38,69 +39,69 @@ class KinesisError(Exception):
         return {"__type": self.type_name, "message": self.message}
 
 
-class ResourceNotFoundException(KinesisError):
+class ResourceNotFoundException(AwsError):
     type_name = "ResourceNotFoundException"
 
 
-class ResourceInUseException(KinesisError):
+class ResourceInUseException(AwsError):
     type_name = "ResourceInUseException"
 
 
-class InvalidArgumentException(KinesisError):
+class InvalidArgumentException(AwsError):
     type_name = "InvalidArgumentException"
 
 
-class LimitExceededException(KinesisError):
+class LimitExceededException(AwsError):
     type_name = "LimitExceededException"
 
 
-class ExpiredIteratorException(KinesisError):
+class ExpiredIteratorException(AwsError):
     type_name = "ExpiredIteratorException"
 
 
-class ProvisionedThroughputExceededException(KinesisError):
+class ProvisionedThroughputExceededException(AwsError):
     type_name = "ProvisionedThroughputExceededException"
 
 
-class ValidationException(KinesisError):
+class ValidationException(AwsError):
     type_name = "ValidationException"
 
 
-class SerializationException(KinesisError):
+class SerializationException(AwsError):
     type_name = "SerializationException"
 
 
-class UnknownOperationException(KinesisError):
+class UnknownOperationException(AwsError):
     type_name = "UnknownOperationException"
 
 
-class UnsupportedOperationException(KinesisError):
+class UnsupportedOperationException(AwsError):
     type_name = "UnsupportedOperationException"
 
 
-class ServiceUnavailableException(KinesisError):
+class ServiceUnavailableException(AwsError):
     type_name = "ServiceUnavailableException"
     status = 503
 
 
-class IncompleteSignatureException(KinesisError):
+class IncompleteSignatureException(AwsError):
     type_name = "IncompleteSignatureException"
 
 
-class MissingAuthenticationTokenException(KinesisError):
+class MissingAuthenticationTokenException(AwsError):
     type_name = "MissingAuthenticationTokenException"
     status = 403
 
 
-class UnrecognizedClientException(KinesisError):
+class UnrecognizedClientException(AwsError):
     type_name = "UnrecognizedClientException"
 
 
-class InvalidSignatureException(KinesisError):
+class InvalidSignatureException(AwsError):
     type_name = "InvalidSignatureException"
 
 
-class InternalFailure(KinesisError):
+class InternalFailure(AwsError):
     type_name = "InternalFailure"
     status = 500
 

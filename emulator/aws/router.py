@@ -1,0 +1,195 @@
+"""The one ``X-Amz-Target`` router of the endpoint: a minimal ASGI app with one route, ``POST /``, for every AWS JSON
+service served on it (Kinesis, Firehose, and the next ones).
+
+Kept below any web framework on purpose: every PutRecords call goes through here, and a framework's routing and
+validation would only add work on the hottest path. A service is an :class:`AwsService`: its target prefix, signing
+name, operations (operation → request shape and handler method) and the real operations it answers with
+``UnsupportedOperationException``, plus a factory for its handler object. The router owns the handlers through the
+ASGI lifespan (made and started on startup, in order; stopped on shutdown, in reverse), so a service whose handler
+needs the running event loop (aiokafka clients) gets it. Adding a service touches no other service.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from emulator.aws.errors import (
+    AwsError,
+    InternalFailure,
+    SerializationException,
+    UnknownOperationException,
+    UnsupportedOperationException,
+)
+from emulator.aws.protocol import JSON, Codec, codec_for
+from emulator.aws.shapes import Wire
+from emulator.aws.sigv4 import SignatureVerifier
+
+log = logging.getLogger(__name__)
+
+#: A 5 MiB PutRecords in base64 JSON plus its envelope; larger bodies are refused before parsing.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class RequestShape(Protocol):
+    """A typed request: ``parse`` reads it from a decoded body, raising the AWS error of the first bad member."""
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> Any: ...
+
+
+class Handler(Protocol):
+    """A service's operations object: one async method per operation, and a lifecycle."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class AwsService:
+    """One AWS service as the router serves it."""
+
+    #: How the service is named in messages and in the health answer (``Kinesis``, ``Firehose``).
+    title: str
+    #: The ``X-Amz-Target`` prefix of its operations, with the dot (``Kinesis_20131202.``).
+    target_prefix: str
+    #: The service its SigV4 credential scope must name (``kinesis``, ``firehose``).
+    signing_name: str
+    #: Operation → (request shape, handler method name).
+    operations: Mapping[str, tuple[type[RequestShape], str]]
+    #: Real operations of the service that kemu does not implement (answered so, not as unknown).
+    unsupported: frozenset[str]
+    #: Makes the handler; called on ASGI startup, inside the running loop.
+    factory: Callable[[], Handler]
+
+
+@dataclass
+class _Served:
+    service: AwsService
+    handler: Handler | None = None
+
+
+class AwsRouter:
+    """ASGI application serving ``services`` on one endpoint; ``verifier`` checks signatures when given."""
+
+    def __init__(self, services: Sequence[AwsService], verifier: SignatureVerifier | None = None) -> None:
+        self._served = [_Served(service) for service in services]
+        self._verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        codec: Codec = codec_for(headers.get("content-type", "")) or JSON
+        status, body = await self._handle(scope, receive, headers, codec)
+        request_id = str(uuid.uuid4())
+        response_headers = [
+            (b"content-type", codec.content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-amzn-requestid", request_id.encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(self, scope: Scope, receive: Receive, headers: dict[str, str], codec: Codec) -> tuple[int, bytes]:
+        try:
+            if scope["method"] != "POST":
+                raise UnknownOperationException("Only POST requests are served; the operation is in X-Amz-Target.")
+            if codec_for(headers.get("content-type", "")) is None:
+                raise SerializationException(
+                    "Content-Type must be application/x-amz-json-1.1 or application/x-amz-cbor-1.1."
+                )
+            body = await _read_body(receive)
+            target = headers.get("x-amz-target", "")
+            served = self._served_for(target)
+            if self._verifier is not None:
+                query = scope.get("query_string", b"").decode("latin-1")
+                path = scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+                # A target of no service here is signed for Kinesis, the endpoint's first service, as before.
+                signing = (served or self._served[0]).service.signing_name
+                self._verifier.verify("POST", path, query, headers, body, signing)
+            shape, handler, method = self._route(target, served)
+            request = shape.parse(codec.decode(body), codec)
+            response = await getattr(handler, method)(request)
+            return 200, codec.encode(response)
+        except AwsError as error:
+            return error.status, codec.encode(error.body())
+        except Exception:
+            log.exception("unexpected error serving %s", headers.get("x-amz-target"))
+            return 500, codec.encode(InternalFailure("Internal service failure.").body())
+
+    def handler(self, title: str) -> Handler:
+        """The running handler of the service called ``title`` (made on ASGI startup)."""
+        for served in self._served:
+            if served.service.title == title:
+                if served.handler is None:
+                    raise InternalFailure(f"The {title} API is not started.")
+                return served.handler
+        raise KeyError(title)
+
+    def _served_for(self, target: str) -> _Served | None:
+        for served in self._served:
+            if target.startswith(served.service.target_prefix):
+                return served
+        return None
+
+    def _route(self, target: str, served: _Served | None) -> tuple[type[RequestShape], Handler, str]:
+        if served is not None:
+            service = served.service
+            operation = target[len(service.target_prefix) :]
+            if operation in service.operations:
+                shape, method = service.operations[operation]
+                if served.handler is None:
+                    raise InternalFailure(f"The {service.title} API is not started.")
+                return shape, served.handler, method
+            if operation in service.unsupported:
+                raise UnsupportedOperationException(
+                    f"{service.title} operation {operation} is not supported by this emulator (kemu). Supported: "
+                    f"{', '.join(sorted(service.operations))}."
+                )
+        raise UnknownOperationException(f"Unknown operation {target!r}.")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for served in self._served:
+                        served.handler = served.service.factory()
+                        await served.handler.start()
+                except Exception as exc:
+                    log.exception("the AWS APIs could not connect to Kafka")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for served in reversed(self._served):
+                    if served.handler is not None:
+                        await served.handler.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise SerializationException(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

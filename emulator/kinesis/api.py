@@ -1,0 +1,66 @@
+"""Kinesis Data Streams as the endpoint's router serves it: its operations, the ones kemu does not implement, and the
+factory of its handler (:class:`~emulator.kinesis.service.KinesisService`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from emulator.aws.model import target_prefix
+from emulator.aws.router import AwsService, Handler, RequestShape
+from emulator.kinesis import shapes
+
+#: Operation → (request shape, service method name).
+OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
+    "CreateStream": (shapes.CreateStreamInput, "create_stream"),
+    "DeleteStream": (shapes.StreamInput, "delete_stream"),
+    "DescribeStream": (shapes.DescribeStreamInput, "describe_stream"),
+    "DescribeStreamSummary": (shapes.StreamInput, "describe_stream_summary"),
+    "ListStreams": (shapes.ListStreamsInput, "list_streams"),
+    "ListShards": (shapes.ListShardsInput, "list_shards"),
+    "PutRecord": (shapes.PutRecordInput, "put_record"),
+    "PutRecords": (shapes.PutRecordsInput, "put_records"),
+    "GetShardIterator": (shapes.GetShardIteratorInput, "get_shard_iterator"),
+    "GetRecords": (shapes.GetRecordsInput, "get_records"),
+    "IncreaseStreamRetentionPeriod": (shapes.RetentionInput, "increase_stream_retention_period"),
+    "DecreaseStreamRetentionPeriod": (shapes.RetentionInput, "decrease_stream_retention_period"),
+    "AddTagsToStream": (shapes.AddTagsInput, "add_tags_to_stream"),
+    "ListTagsForStream": (shapes.ListTagsInput, "list_tags_for_stream"),
+    "RemoveTagsFromStream": (shapes.RemoveTagsInput, "remove_tags_from_stream"),
+}
+
+#: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).
+UNSUPPORTED = frozenset(
+    {
+        "DeleteResourcePolicy",
+        "DeregisterStreamConsumer",
+        "DescribeLimits",
+        "DescribeStreamConsumer",
+        "DisableEnhancedMonitoring",
+        "EnableEnhancedMonitoring",
+        "GetResourcePolicy",
+        "ListStreamConsumers",
+        "ListTagsForResource",
+        "MergeShards",
+        "PutResourcePolicy",
+        "RegisterStreamConsumer",
+        "SplitShard",
+        "StartStreamEncryption",
+        "StopStreamEncryption",
+        "SubscribeToShard",
+        "TagResource",
+        "UntagResource",
+        "UpdateShardCount",
+        "UpdateStreamMode",
+        "DescribeAccountSettings",
+        "UpdateAccountSettings",
+        "UpdateMaxRecordSize",
+        "UpdateStreamWarmThroughput",
+    }
+)
+
+TITLE = "Kinesis"
+
+
+def kinesis_service(factory: Callable[[], Handler]) -> AwsService:
+    """Kinesis for the router, its handler made by ``factory``."""
+    return AwsService(TITLE, target_prefix("kinesis"), "kinesis", OPERATIONS, UNSUPPORTED, factory)
