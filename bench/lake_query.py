@@ -43,9 +43,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from botocore.config import Config
 
 from bench.sinks_throughput import endpoints, produce, run_sink
-from emulator.services.buckets import s3_client
 from emulator.services.ports import free_port
-from sinks import BufferingHints, DeliveryStreamConfig, S3Connection
+from sinks import BufferingHints, DeliveryStreamConfig, S3Connection, make_s3_client
 
 ROOT = Path(__file__).resolve().parents[1]
 KEMU = Path(sys.executable).parent / "kemu"
@@ -126,8 +125,7 @@ def athena_query(athena: Any, sql: str, database: str) -> tuple[float, list[list
 
 
 def download(s3: S3Connection, bucket: str, prefix: str, into: Path) -> tuple[int, int]:
-    secret = s3.secret_access_key.get_secret_value() if s3.secret_access_key else ""
-    s3c = s3_client(s3.endpoint_url or "", s3.access_key_id or "", secret, s3.region)
+    s3c = make_s3_client(s3, attempts=3)
     objects = size = 0
     for page in s3c.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
