@@ -90,7 +90,7 @@ class LakeFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
             raise PermissionError("lake:// is read-only: queries cannot write files")
         found = self._object(path)
         self.opened.add(self._strip_protocol(path))
-        return self._s3._open(found.path, mode="rb")
+        return FullReads(self._s3._open(found.path, mode="rb"), found.size)
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         found = self._object(path)
@@ -105,6 +105,37 @@ class LakeFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         base = self._strip_protocol(path).rstrip("/") + "/"
         names = [name for name in self._files if name.startswith(base)]
         return [self.info(n) for n in names] if detail else names
+
+
+class FullReads:
+    """A file that reads as many bytes as asked until its end: an S3 read may return fewer (a response cut short on
+    a busy server), and DuckDB takes a short read before the end of the file as an I/O error."""
+
+    def __init__(self, raw: Any, size: int) -> None:
+        self._raw = raw
+        self._size = size
+
+    def read(self, length: int = -1) -> bytes:
+        if length is None or length < 0:
+            return bytes(self._raw.read())
+        chunks: list[bytes] = []
+        wanted = length
+        while wanted > 0:
+            chunk = self._raw.read(wanted)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(chunks)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def __enter__(self) -> FullReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._raw.close()
 
 
 @dataclass(frozen=True)
