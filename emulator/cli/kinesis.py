@@ -44,4 +44,4 @@ def serve(
     )
     from emulator.edge.server import serve_forever  # uvicorn and the API: only when serving
 
-    serve_forever(kinesis, bootstrap, sock, s3, installed_version())
+    serve_forever(kinesis.with_result_bucket(settings.s3.bucket), bootstrap, sock, s3, installed_version())

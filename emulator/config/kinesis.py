@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from emulator.config.athena import AthenaSettings
 from emulator.config.firehose import FirehoseSettings
+from emulator.config.glue import GlueSettings
 from emulator.names import TOPIC_PATTERN
 
 
@@ -62,3 +64,14 @@ class KinesisSettings(BaseModel):
     fetch_wait_s: float = Field(default=1.0, gt=0, le=10)
     #: The Firehose API served on the same endpoint (``Firehose_20150804.*`` targets).
     firehose: FirehoseSettings = FirehoseSettings()
+    #: The Glue Data Catalog served on the same endpoint (``AWSGlue.*`` targets).
+    glue: GlueSettings = GlueSettings()
+    #: Athena served on the same endpoint (``AmazonAthena.*`` targets), querying the Glue catalog's tables.
+    athena: AthenaSettings = AthenaSettings()
+
+    def with_result_bucket(self, bucket: str) -> KinesisSettings:
+        """These settings with Athena's default output location in ``bucket`` unless one is configured."""
+        if self.athena.output_location is not None:
+            return self
+        athena = self.athena.model_copy(update={"output_location": f"s3://{bucket}/athena-results/"})
+        return self.model_copy(update={"athena": athena})

@@ -15,6 +15,8 @@ from emulator.aws.router import AwsRouter
 from emulator.aws.sigv4 import SignatureVerifier
 from emulator.config.kinesis import KinesisSettings
 from emulator.edge.app import EdgeApp
+from emulator.edge.lake import lake_services
+from emulator.edge.lake_json import AthenaRest, json_service
 from emulator.edge.s3_proxy import ClientCheck, S3Proxy, S3Store
 from emulator.firehose.api import firehose_service
 from emulator.firehose.service import FirehoseService
@@ -28,9 +30,10 @@ from sinks import S3Connection
 PORT_HINT = "--port or KEMU_KINESIS__PORT"
 
 
-def aws_apis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> AwsRouter:
-    """The AWS JSON services of the endpoint on one router: Kinesis on ``bootstrap_servers``, and Firehose, whose
-    delivery streams write to ``s3`` (without it, CreateDeliveryStream says that no S3 target is configured)."""
+def aws_apis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> AthenaRest:
+    """The AWS JSON services of the endpoint on one router: Kinesis on ``bootstrap_servers``; Glue and Athena (the
+    lake); and Firehose, whose delivery streams write to ``s3`` (without it, CreateDeliveryStream says that no S3
+    target is configured) and use Glue's catalog. Athena's REST-JSON binding is answered in front of the router."""
     if settings.verify_signatures and not (settings.access_key_id and settings.secret_access_key):
         raise ValueError("verify_signatures needs access_key_id and secret_access_key")
     verifier = (
@@ -38,13 +41,17 @@ def aws_apis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection
         if settings.verify_signatures and settings.secret_access_key is not None
         else None
     )
-    # One rule for both APIs: each also seals the other's metadata topic.
-    policy = TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic)
+    # One rule for the APIs: each also seals the others' metadata topics.
+    policy = TopicPolicy.of(settings.metadata_topic, settings.firehose.metadata_topic, settings.glue.catalog_topic)
     # One budget for both: together they load the same broker.
     budget = InFlightBudget(settings.in_flight.records, settings.in_flight.bytes)
-    return AwsRouter(
+    glue, athena, tables = lake_services(settings.glue, settings.athena, bootstrap_servers, s3, settings.account_id)
+    router = AwsRouter(
         [
             kinesis_service(lambda: KinesisService(settings, bootstrap_servers, policy=policy, budget=budget)),
+            # Before Firehose, which reads the catalog as it starts its delivery streams (and after which it stops).
+            json_service("Glue", glue),
+            json_service("Athena", athena),
             firehose_service(
                 lambda: FirehoseService(
                     settings.firehose,
@@ -54,18 +61,20 @@ def aws_apis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection
                     account_id=settings.account_id,
                     policy=policy,
                     budget=budget,
+                    tables=tables,
                 )
             ),
         ],
         verifier,
     )
+    return AthenaRest(router, athena, verifier)
 
 
 def create_edge_app(
     settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None, version: str = "unknown"
 ) -> EdgeApp:
-    """The Kinesis and Firehose APIs on ``bootstrap_servers``, S3 forwarded to ``s3`` (when it has an endpoint and
-    keys), and the health endpoint."""
+    """The Kinesis, Firehose, Glue and Athena APIs on ``bootstrap_servers``, S3 forwarded to ``s3`` (when it has an
+    endpoint and keys), and the health endpoint."""
     proxy = None
     if s3 is not None and s3.endpoint_url and s3.access_key_id and s3.secret_access_key is not None:
         store = S3Store(s3.endpoint_url, s3.access_key_id, s3.secret_access_key.get_secret_value(), s3.region)
