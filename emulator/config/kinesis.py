@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from emulator.config.firehose import FirehoseSettings
@@ -35,6 +37,10 @@ class KinesisSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=4566, ge=0, le=65535)
+    #: A second port serving the same endpoint over TLS (ALPN h2 and http/1.1) with a local certificate; off if unset.
+    tls_port: int | None = Field(default=None, ge=0, le=65535)
+    #: Where the TLS port's CA, certificate and key are kept (made on first use); ``<services.run_dir>/tls`` if unset.
+    tls_dir: Path | None = None
     region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     account_id: str = Field(default="000000000000", pattern=r"^\d{12}$")
     #: Check SigV4 signatures against ``access_key_id`` / ``secret_access_key``; off accepts any signature.

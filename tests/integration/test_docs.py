@@ -38,7 +38,9 @@ VENV_BIN = Path(sys.executable).parent
 #: Examples that belong to a part of the project tested elsewhere, by (document, section): skipped by name here.
 TESTED_ELSEWHERE = {
     ("README.md", "With Docker"): "the compose stack is started and checked by the Docker tests (tests/docker)",
-    ("docs/docker.md", "The compose demo"): "the compose stack is started and checked by the Docker tests (tests/docker)",
+    ("docs/docker.md", "The compose demo"): (
+        "the compose stack is started and checked by the Docker tests (tests/docker)"
+    ),
     ("docs/docker.md", "How CI runs the Docker path"): ".ci/run runs these steps, the Docker tests among them",
 }
 #: Longest a foreground command may take (a recording at the default pace of 1,000 events/s takes 100 s).
@@ -67,6 +69,7 @@ class DocSession:
     api_port: int
     edge_port: int
     section: str = ""
+    tls_port: int = field(default_factory=free_port)
     running: list[Background] = field(default_factory=list)
 
     def shell(self, command: str, block: Block, timeout_s: float = COMMAND_TIMEOUT_S) -> str:
@@ -266,7 +269,7 @@ def test_example_runs_as_written(block: Block, sessions: dict[str, DocSession]) 
         pytest.skip(f"{block.name} is tested elsewhere: {elsewhere}")
     if block.illustrative is not None:
         pytest.skip(f"{block.name} is illustrative: {block.illustrative}")
-    text = with_ports(block.text, session.api_port, session.edge_port)
+    text = with_ports(block.text, session.api_port, session.edge_port, session.tls_port)
     if block.lang == "bash":
         for command in shell_commands(text):
             if UNTIL_CTRL_C.search(command):
