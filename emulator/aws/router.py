@@ -11,6 +11,8 @@ needs the running event loop (aiokafka clients) gets it. Adding a service touche
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -24,6 +26,8 @@ from emulator.aws.errors import (
     UnknownOperationException,
     UnsupportedOperationException,
 )
+from emulator.aws.eventstream import CONTENT_TYPE as EVENT_STREAM
+from emulator.aws.eventstream import EventStream
 from emulator.aws.protocol import JSON, Codec, codec_for
 from emulator.aws.shapes import Wire
 from emulator.aws.sigv4 import SignatureVerifier
@@ -94,6 +98,9 @@ class AwsRouter:
         codec: Codec = codec_for(headers.get("content-type", "")) or JSON
         status, body = await self._handle(scope, receive, headers, codec)
         request_id = str(uuid.uuid4())
+        if isinstance(body, EventStream):
+            await _send_events(body, codec, request_id, receive, send)
+            return
         response_headers = [
             (b"content-type", codec.content_type.encode()),
             (b"content-length", str(len(body)).encode()),
@@ -102,7 +109,9 @@ class AwsRouter:
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _handle(self, scope: Scope, receive: Receive, headers: dict[str, str], codec: Codec) -> tuple[int, bytes]:
+    async def _handle(
+        self, scope: Scope, receive: Receive, headers: dict[str, str], codec: Codec
+    ) -> tuple[int, bytes | EventStream]:
         try:
             if scope["method"] != "POST":
                 raise UnknownOperationException("Only POST requests are served; the operation is in X-Amz-Target.")
@@ -122,6 +131,8 @@ class AwsRouter:
             shape, handler, method = self._route(target, served)
             request = shape.parse(codec.decode(body), codec)
             response = await getattr(handler, method)(request)
+            if isinstance(response, EventStream):
+                return 200, response
             return 200, codec.encode(response)
         except AwsError as error:
             return error.status, codec.encode(error.body())
@@ -179,6 +190,39 @@ class AwsRouter:
                         await served.handler.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _send_events(stream: EventStream, codec: Codec, request_id: str, receive: Receive, send: Send) -> None:
+    """Send ``stream``'s messages as the response body until it ends or the client goes away, whichever is first:
+    a subscription must not outlive its connection (a new one for the same shard would be refused meanwhile)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", EVENT_STREAM.encode()), (b"x-amzn-requestid", request_id.encode())],
+        }
+    )
+
+    async def pump() -> None:
+        async for message in stream.messages(codec.encode, codec.content_type):
+            await send({"type": "http.response.body", "body": message, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    pumping, watching = asyncio.ensure_future(pump()), asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if pumping.done() and pumping.exception() is not None:
+            log.error("an event stream ended with an error", exc_info=pumping.exception())
+    finally:
+        for task in (pumping, watching):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        stream.close()
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -59,6 +59,8 @@ class KinesisSettings(BaseModel):
     in_flight: InFlightLimit = InFlightLimit()
     #: Compacted topic holding what Kafka cannot (tags, retention hours, creation time) so it survives restarts.
     metadata_topic: str = Field(default="kemu-kinesis-metadata", pattern=TOPIC_PATTERN)
+    #: How long a SubscribeToShard subscription pushes events before the client must subscribe again (AWS: 5 minutes).
+    subscription_lifetime_s: float = Field(default=300.0, gt=0, le=3600)
     #: Longest GetRecords waits for data it knows is there (it never waits at the tip of a shard).
     fetch_wait_s: float = Field(default=1.0, gt=0, le=10)
     #: The Firehose API served on the same endpoint (``Firehose_20150804.*`` targets).

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from emulator.aws.model import target_prefix
 from emulator.aws.router import AwsService, Handler, RequestShape
-from emulator.kinesis import shapes
+from emulator.kinesis import consumer_shapes, shapes
 
 #: Operation → (request shape, service method name).
 OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
@@ -26,27 +26,27 @@ OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
     "AddTagsToStream": (shapes.AddTagsInput, "add_tags_to_stream"),
     "ListTagsForStream": (shapes.ListTagsInput, "list_tags_for_stream"),
     "RemoveTagsFromStream": (shapes.RemoveTagsInput, "remove_tags_from_stream"),
+    "RegisterStreamConsumer": (consumer_shapes.RegisterConsumerInput, "register_stream_consumer"),
+    "DescribeStreamConsumer": (consumer_shapes.ConsumerInput, "describe_stream_consumer"),
+    "ListStreamConsumers": (consumer_shapes.ListConsumersInput, "list_stream_consumers"),
+    "DeregisterStreamConsumer": (consumer_shapes.ConsumerInput, "deregister_stream_consumer"),
+    "SubscribeToShard": (consumer_shapes.SubscribeToShardInput, "subscribe_to_shard"),
 }
 
 #: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).
 UNSUPPORTED = frozenset(
     {
         "DeleteResourcePolicy",
-        "DeregisterStreamConsumer",
         "DescribeLimits",
-        "DescribeStreamConsumer",
         "DisableEnhancedMonitoring",
         "EnableEnhancedMonitoring",
         "GetResourcePolicy",
-        "ListStreamConsumers",
         "ListTagsForResource",
         "MergeShards",
         "PutResourcePolicy",
-        "RegisterStreamConsumer",
         "SplitShard",
         "StartStreamEncryption",
         "StopStreamEncryption",
-        "SubscribeToShard",
         "TagResource",
         "UntagResource",
         "UpdateShardCount",

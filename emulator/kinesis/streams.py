@@ -29,6 +29,7 @@ from emulator.aws.errors import ResourceNotFoundException
 from emulator.aws.writer import KafkaWriter
 from emulator.clock import now_ms
 from emulator.kinesis.shapes import MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, STREAM_NAME_RE
+from emulator.names import NAME_RE
 from emulator.topics import TopicPolicy
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class Stream:
     retention_hours: int = DEFAULT_RETENTION_HOURS
     on_demand: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    #: Enhanced fan-out consumers: name → registration time (epoch ms).
+    consumers: dict[str, int] = field(default_factory=dict)
 
     def to_record(self) -> bytes:
         return orjson.dumps(
@@ -61,6 +64,7 @@ class Stream:
                 "retention_hours": self.retention_hours,
                 "on_demand": self.on_demand,
                 "tags": self.tags,
+                "consumers": self.consumers,
             }
         )
 
@@ -76,6 +80,9 @@ class Stream:
         tags = typed_member(record, "tags", dict, {})
         if not all(isinstance(key, str) and isinstance(value, str) for key, value in tags.items()):
             raise TypeError("tags must map strings to strings")
+        consumers = typed_member(record, "consumers", dict, {})
+        if not all(NAME_RE.fullmatch(key) and type(value) is int for key, value in consumers.items()):
+            raise TypeError("consumers must map consumer names to registration times")
         return cls(
             name=name,
             shard_count=typed_member(record, "shard_count", int, 1),
@@ -84,6 +91,7 @@ class Stream:
             retention_hours=retention,
             on_demand=typed_member(record, "on_demand", bool, False),
             tags=dict(tags),
+            consumers=dict(consumers),
         )
 
 
