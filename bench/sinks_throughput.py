@@ -40,9 +40,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 
 from emulator.services import LocalServices
-from emulator.services.buckets import s3_client
 from emulator.settings import Settings
-from sinks import BufferingHints, DeliveryStreamConfig, S3Connection
+from sinks import BufferingHints, DeliveryStreamConfig, S3Connection, make_s3_client
 from sinks.delivery import consumer_fetch_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,8 +196,7 @@ async def run_sink(config: DeliveryStreamConfig, bootstrap: str, s3: S3Connectio
 
 
 def count_landed(s3: S3Connection, bucket: str, prefix: str) -> tuple[int, int]:
-    secret = s3.secret_access_key.get_secret_value() if s3.secret_access_key else ""
-    client = s3_client(s3.endpoint_url or "", s3.access_key_id or "", secret, s3.region)
+    client = make_s3_client(s3)
     rows = objects = 0
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):

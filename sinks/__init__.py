@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sinks.delivery import DeliveryStats, DeliveryStream
     from sinks.exceptions import DestinationError, PrefixError, SinkError, StopRequested
     from sinks.prefixes import KeyLayout
+    from sinks.s3 import make_s3_client
 
 _EXPORTS = {
     "BufferingHints": "sinks.config",
@@ -30,6 +31,7 @@ _EXPORTS = {
     "SinkError": "sinks.exceptions",
     "StopRequested": "sinks.exceptions",
     "flush_reason": "sinks.buffering",
+    "make_s3_client": "sinks.s3",
 }
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "SinkError",
     "StopRequested",
     "flush_reason",
+    "make_s3_client",
 ]
 
 

@@ -34,15 +34,17 @@ CONNECT_TIMEOUT_S = 2
 READ_TIMEOUT_S = 10
 
 
-def make_client(connection: S3Connection) -> S3Client:
-    """A boto3 client for S3-compatible servers: path-style, checksums only when required, short timeouts and a
-    single attempt per call (our own loop retries, so an outage is noticed quickly and logged)."""
+def make_s3_client(connection: S3Connection, attempts: int = 1) -> S3Client:
+    """A boto3 client for S3-compatible servers: path-style, checksums only when required, short timeouts and by
+    default a single attempt per call (our own loop retries, so an outage is noticed quickly and logged). The one S3
+    client factory of the project: the emulator's probes, bucket creation and tests use it too; a caller with no
+    retry loop of its own (a test reading what landed) asks for more ``attempts``."""
     config = Config(
         s3={"addressing_style": "path"},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         # ``max_attempts`` counts retries, not attempts: 1 made botocore try twice, doubling the silence.
-        retries={"total_max_attempts": 1, "mode": "standard"},
+        retries={"total_max_attempts": attempts, "mode": "standard"},
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
         max_pool_connections=8,

@@ -33,7 +33,7 @@ from sinks.isolation import SCREEN_GROUP
 from sinks.naming import STREAM_VERSION
 from sinks.objects import PendingObject, partition_objects
 from sinks.prefixes import KeyLayout
-from sinks.s3 import S3Destination, make_client
+from sinks.s3 import S3Destination, make_s3_client
 from sinks.schema import SchemaRegistry
 from sinks.worker import (
     Converted,
@@ -87,7 +87,7 @@ class Worker:
         self.registry = SchemaRegistry(dict(self.config.schema_fields), declared=bool(self.config.schema_fields))
         if not self.config.bucket:  # pragma: no cover - DeliveryStream checks first
             raise DestinationError(f"delivery stream {self.config.name!r} has no bucket")
-        self.dest = S3Destination(make_client(init.s3), self.config.bucket)
+        self.dest = S3Destination(make_s3_client(init.s3), self.config.bucket)
         self._out = out
         # Screening announcements are sent from the conversion thread, the rest from the event loop.
         self._out_lock = threading.Lock()

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from emulator.services.buckets import s3_client
 from emulator.settings import Settings
 from tests.support.endpoints import (
     KAFKA_IMAGE,
@@ -25,6 +24,7 @@ from tests.support.endpoints import (
     planned_source,
     requested_source,
 )
+from tests.support.s3 import s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -16,8 +16,8 @@ from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
 from emulator.config.api import ServingSettings
 from emulator.endpoints import S3Target
-from emulator.services.buckets import s3_client
 from emulator.supervision import Supervisor
+from sinks import make_s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -46,8 +46,7 @@ class S3Probe:
 
     def _head(self) -> CheckResult:
         if self._client is None:
-            t = self._target
-            self._client = s3_client(t.endpoint_url, t.access_key_id, t.secret_access_key.get_secret_value(), t.region)
+            self._client = make_s3_client(self._target.connection())
         try:
             self._client.head_bucket(Bucket=self._target.bucket)
         except (BotoCoreError, ClientError) as exc:

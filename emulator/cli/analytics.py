@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -62,6 +62,16 @@ def list_queries(ctx: typer.Context, queries: QueryDirs = None) -> None:
         )
 
 
+Engine = Annotated[
+    Literal["kemu", "flink"],
+    typer.Option("--engine", help="kemu's own engine, or Apache Flink (a cluster with --flink, else a local one)."),
+]
+Bounded = Annotated[
+    bool,
+    typer.Option("--bounded", help="Flink: read the source up to its current end, close every window, and stop."),
+]
+
+
 @analytics_app.command("run")
 def run(
     ctx: typer.Context,
@@ -69,13 +79,25 @@ def run(
         list[str] | None, typer.Option("--query", "-q", help="Run only these queries (repeatable).")
     ] = None,
     queries: QueryDirs = None,
+    engine: Engine = "kemu",
+    flink: Annotated[
+        str | None, typer.Option("--flink", help="HOST:PORT of a Flink cluster's REST endpoint (--engine flink).")
+    ] = None,
+    bounded: Bounded = False,
 ) -> None:
     """Run queries live on Kafka until Ctrl-C or SIGTERM (a clean stop writes a last checkpoint)."""
     from analytics import AnalyticsEngine, AnalyticsError
 
     settings = settings_of(ctx)
     selected = _select(_catalog(settings, queries), query or [])
-    engine = AnalyticsEngine(selected, kafka_bootstrap(settings, "read"), settings.analytics)
+    if engine == "flink":
+        from emulator.cli.flink import run_on_flink
+
+        run_on_flink(settings, selected, flink, bounded)
+        return
+    if flink is not None or bounded:
+        raise typer.BadParameter("--flink and --bounded go with --engine flink", param_hint="--engine")
+    runner = AnalyticsEngine(selected, kafka_bootstrap(settings, "read"), settings.analytics)
     console.print(f"running {', '.join(q.name for q in selected)}; Ctrl-C stops", highlight=False, markup=False)
 
     async def main() -> None:
@@ -83,13 +105,33 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await engine.run(stop)
+        await runner.run(stop)
 
     try:
         asyncio.run(main())
     except AnalyticsError as exc:
         raise AnalyticsCliError(str(exc)) from exc
     console.print("stopped; checkpoints written", markup=False)
+
+
+@analytics_app.command("export")
+def export(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Option("--query", "-q", help="The query to export.")],
+    engine: Annotated[Literal["flink"], typer.Option("--engine", help="The engine to write a job for.")] = "flink",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the job here (default: stdout).")] = None,
+    bootstrap: Annotated[
+        str | None, typer.Option("--bootstrap", help="Kafka as the Flink cluster reaches it (default: kemu's).")
+    ] = None,
+    bounded: Bounded = False,
+    queries: QueryDirs = None,
+) -> None:
+    """Write a query as a self-contained Flink SQL job (source, translated query, sinks in kemu's contract)."""
+    from emulator.cli.flink import export_job, job_options, write_or_print
+
+    settings = settings_of(ctx)
+    selected = _select(_catalog(settings, queries), [query])[0]
+    write_or_print(export_job(selected, job_options(settings, bootstrap, bounded)), output)
 
 
 @analytics_app.command("replay")

@@ -42,8 +42,7 @@ from emulator.firehose.shapes import (
 from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
 from emulator.supervision import RestartBackoff, Supervisor
 from emulator.topics import TopicPolicy
-from sinks import DeliveryStreamConfig, S3Connection
-from sinks.s3 import make_client
+from sinks import DeliveryStreamConfig, S3Connection, make_s3_client
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +199,7 @@ class FirehoseService:
 
     async def _check_bucket(self, bucket: str) -> None:
         assert self._s3 is not None  # noqa: S101 - create_delivery_stream checked it
-        client = make_client(self._s3)
+        client = make_s3_client(self._s3)
         try:
             await asyncio.to_thread(client.head_bucket, Bucket=bucket)
         except Exception as exc:

@@ -9,7 +9,7 @@ from types import TracebackType
 
 from emulator.exceptions import ServiceStartError
 from emulator.services import kafka, minio
-from emulator.services.buckets import ensure_bucket, s3_client
+from emulator.services.buckets import ensure_bucket
 from emulator.services.ports import pick_ports
 from emulator.services.process import ProcessRef, stop
 from emulator.services.progress import Reporter, SilentReporter
@@ -24,6 +24,7 @@ from emulator.services.state import (
     save_state,
 )
 from emulator.settings import ServicesSettings
+from sinks import S3Connection, make_s3_client
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,12 @@ class LocalServices:
             save_state(self.state_file, state)
             self._reporter.step("waiting for MinIO to answer")
             minio.wait_minio_ready(minio_ref, state.minio.endpoint_url, c.start_timeout_s, state.minio.log_file)
-            ensure_bucket(s3_client(state.minio.endpoint_url, creds.access_key_id, secret), self._bucket)
+            connection = S3Connection(
+                endpoint_url=state.minio.endpoint_url,
+                access_key_id=creds.access_key_id,
+                secret_access_key=creds.secret_access_key,
+            )
+            ensure_bucket(make_s3_client(connection), self._bucket)
             self._reporter.step("waiting for Kafka to answer")
             kafka.wait_kafka_ready(kafka_ref, kafka_port, c.start_timeout_s, state.kafka.log_file)
         except BaseException:

@@ -14,9 +14,9 @@ import boto3
 import httpx
 import pytest
 
-from emulator.services.buckets import s3_client
 from tests.docker.support import ComposeProject, compose_project, run
 from tests.support.kinesis_server import wait_active
+from tests.support.s3 import s3_client
 
 T = TypeVar("T")
 PASSWORD = secrets.token_urlsafe(18)

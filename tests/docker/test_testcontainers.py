@@ -11,9 +11,9 @@ import textwrap
 
 import pytest
 
-from emulator.services.buckets import s3_client
 from tests.docker.support import ROOT, checked, require_docker
 from tests.support.containers import OWNER_LABEL, ContainersError, containers, reap_orphans
+from tests.support.s3 import s3_client
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from testcontainers.core.container import DockerContainer
 
-from emulator.services.buckets import ensure_bucket, s3_client
+from emulator.services.buckets import ensure_bucket
 from emulator.services.kafka import render_server_properties
 from emulator.services.ports import LOOPBACK, free_port
+from tests.support.s3 import s3_client
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"
 MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"

@@ -16,11 +16,11 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import SecretStr
 
-from emulator.services.buckets import s3_client
 from emulator.services.launcher import LocalServices
 from emulator.services.state import ServicesState
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
 from tests.support.endpoints import Endpoints
+from tests.support.s3 import s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

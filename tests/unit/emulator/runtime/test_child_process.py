@@ -118,13 +118,12 @@ async def test_a_cancelled_component_gets_sigterm_and_its_clean_stop(tmp_path: P
                 open({str(marker)!r}, "w").write("flushed")
                 sys.exit(0)
             signal.signal(signal.SIGTERM, stop)
-            print("{{}}", flush=True)
+            print('{{"ready": 1}}', flush=True)
             time.sleep(60)
         """),
     )
     task = asyncio.create_task(child.run())
-    await wait_for_pid(child)
-    await asyncio.sleep(0.3)  # let it install its handler
+    await wait_until_ready(child)  # its handler is installed
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -132,7 +131,7 @@ async def test_a_cancelled_component_gets_sigterm_and_its_clean_stop(tmp_path: P
     assert not alive(child.pid)
 
 
-async def test_a_child_that_ignores_sigterm_is_killed_after_the_bound() -> None:
+async def test_a_child_that_ignores_sigterm_is_killed_after_the_bound(caplog: pytest.LogCaptureFixture) -> None:
     child = ProcessComponent(
         "stubborn",
         {},
@@ -140,17 +139,18 @@ async def test_a_child_that_ignores_sigterm_is_killed_after_the_bound() -> None:
         command=python("""
             import signal, time
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            print('{"ready": 1}', flush=True)
             time.sleep(60)
         """),
     )
     task = asyncio.create_task(child.run())
-    await wait_for_pid(child)
-    await asyncio.sleep(0.3)
-    started = time.monotonic()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert 0.4 < time.monotonic() - started < 5
+    await wait_until_ready(child)  # SIGTERM is ignored from here on
+    with caplog.at_level(logging.ERROR, logger="emulator.runtime.child_process"):
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    # The 60 s sleep ended early, and by the kill after the bound, not by SIGTERM.
+    assert "stubborn did not stop within 0 s of SIGTERM; killing it" in caplog.messages
     assert not alive(child.pid)
 
 
@@ -214,12 +214,13 @@ def test_a_child_dies_with_its_parent() -> None:
     assert not alive(child_pid)
 
 
-async def wait_for_pid(child: ProcessComponent) -> None:
-    for _ in range(200):
-        if child.pid is not None:
-            return
+async def wait_until_ready(child: ProcessComponent) -> None:
+    """Until the child's ``{"ready": 1}`` line arrives (it prints it once its signal handling is set)."""
+    deadline = time.monotonic() + 60
+    while child.stats().get("ready") != 1:
+        if time.monotonic() > deadline:
+            raise AssertionError("the child did not say it was ready")
         await asyncio.sleep(0.01)
-    raise AssertionError("the child did not start")
 
 
 def alive(pid: int | None) -> bool:
