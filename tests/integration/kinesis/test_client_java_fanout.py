@@ -9,39 +9,20 @@ where ``java`` or ``mvn`` is missing."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 
-from emulator.settings import default_cache_dir
+from tests.support.maven_clients import CLIENTS, client_jars
 
-CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "java"
-
-
-def client_jars() -> Path:
-    if shutil.which("java") is None or shutil.which("mvn") is None:
-        pytest.skip(
-            "java (17+) and mvn are needed for the Java SDK client (Debian: apt-get install openjdk-17-jdk maven)"
-        )
-    pom = CLIENT_DIR / "pom.xml"
-    lib = default_cache_dir() / "clients" / f"java-{hashlib.sha256(pom.read_bytes()).hexdigest()[:16]}" / "lib"
-    if not lib.is_dir() or not any(lib.glob("kinesis-*.jar")):
-        subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={lib}"],
-            check=True,
-            timeout=900,
-        )
-    return lib
+CLIENT_DIR = CLIENTS / "java"
 
 
 @pytest.mark.timeout(1200)
 def test_the_java_sdk_v2_subscribes_to_every_shard_over_http2(kinesis_url: str) -> None:
-    lib = client_jars()
+    lib = client_jars("java")
     name = f"java-{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
         ["java", "-cp", f"{lib}/*", str(CLIENT_DIR / "FanOut.java"), kinesis_url, name],
