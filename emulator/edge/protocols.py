@@ -146,7 +146,7 @@ class HttpProtocol(asyncio.Protocol):
         self._loop = _loop or asyncio.get_event_loop()
         self._transport: asyncio.Transport | None = None
         self._idle: asyncio.TimerHandle | None = None
-        self._buffer = b""
+        self._buffer = bytearray()  # grows in place while an upgrade's body arrives
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._transport = transport
@@ -175,17 +175,17 @@ class HttpProtocol(asyncio.Protocol):
         if len(buffer) < len(PREFACE) and PREFACE.startswith(buffer):
             return
         if buffer.startswith(PREFACE):
-            self._switch(ZttpH2Protocol(**self._kwargs), buffer)
+            self._switch(ZttpH2Protocol(**self._kwargs), bytes(buffer))
             return
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(buffer) > MAX_HEAD_BYTES:
-                self._switch(HttpToolsProtocol(**self._kwargs), buffer)
+                self._switch(HttpToolsProtocol(**self._kwargs), bytes(buffer))
             return
-        head = buffer[: end + 4]
+        head = bytes(buffer[: end + 4])
         upgrade = h2c_upgrade(head) if b"h2c" in head.lower() else None
         if upgrade is None:
-            self._switch(HttpToolsProtocol(**self._kwargs), buffer)
+            self._switch(HttpToolsProtocol(**self._kwargs), bytes(buffer))
             return
         body_end = upgrade.head_length + upgrade.content_length
         if len(buffer) < body_end:
@@ -193,7 +193,8 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is None:  # data comes after connection_made; never taken
             return
         self._transport.write(_SWITCHING)
-        self._switch(_UpgradedH2(upgrade, buffer[upgrade.head_length : body_end], **self._kwargs), buffer[body_end:])
+        body, rest = bytes(buffer[upgrade.head_length : body_end]), bytes(buffer[body_end:])
+        self._switch(_UpgradedH2(upgrade, body, **self._kwargs), rest)
 
     def _undecided_done(self) -> None:
         self._connections.discard(self)
@@ -205,7 +206,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is None:  # only called after connection_made; never taken
             return
         self._undecided_done()
-        self._buffer = b""
+        self._buffer = bytearray()
         self._transport.set_protocol(protocol)
         protocol.connection_made(self._transport)
         if initial:

@@ -97,20 +97,26 @@ def test_httpx_prior_knowledge_h2_multiplexes_puts_that_boto3_reads_back_over_ht
     assert sorted(read_all(kinesis_client(edge.url), stream)) == sorted(sent)
 
 
-def test_an_h2c_upgrade_with_a_body_is_answered_101_then_served_as_stream_1(edge: EdgeServer, stream: str) -> None:
+@pytest.mark.parametrize("piece", [None, 997], ids=["whole", "in-pieces"])
+def test_an_h2c_upgrade_with_a_body_is_answered_101_then_served_as_stream_1(
+    edge: EdgeServer, stream: str, piece: int | None
+) -> None:
     port = int(edge.url.rsplit(":", 1)[1])
     client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
     settings = client.initiate_upgrade_connection()  # the HTTP2-Settings header's value, base64url already
-    body = orjson.dumps(
-        {"StreamName": stream, "Data": base64.b64encode(b"\x00upgraded\xff").decode(), "PartitionKey": "u"}
-    )
+    record = b"\x00upgraded\xff" + bytes(range(256)) * 400  # about 100 KB: many reads before the 101
+    body = orjson.dumps({"StreamName": stream, "Data": base64.b64encode(record).decode(), "PartitionKey": "u"})
     request = (
         b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
         b"HTTP2-Settings: " + settings + b"\r\nX-Amz-Target: " + (TARGET + "PutRecord").encode() + b"\r\n"
         b"Content-Type: " + JSON.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body
     )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
+        if piece is None:
+            sock.sendall(request)
+        else:  # the head, then the body, in pieces that never line up with either
+            for start in range(0, len(request), piece):
+                sock.sendall(request[start : start + piece])
         received = b""
         while b"\r\n\r\n" not in received:
             received += sock.recv(65536)
@@ -131,7 +137,7 @@ def test_an_h2c_upgrade_with_a_body_is_answered_101_then_served_as_stream_1(edge
             events = client.receive_data(sock.recv(65536))
     assert status == b"200", data
     assert orjson.loads(data)["ShardId"].startswith("shardId-")
-    assert read_all(kinesis_client(edge.url), stream) == [b"\x00upgraded\xff"]
+    assert read_all(kinesis_client(edge.url), stream) == [record]
 
 
 def test_the_tls_port_negotiates_h2_and_http1_with_the_local_ca(edge: EdgeServer) -> None:
