@@ -11,6 +11,8 @@ needs the running event loop (aiokafka clients) gets it. Adding a service touche
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,6 +27,8 @@ from emulator.aws.errors import (
     UnknownOperationException,
     UnsupportedOperationException,
 )
+from emulator.aws.eventstream import CONTENT_TYPE as EVENT_STREAM
+from emulator.aws.eventstream import EventStream
 from emulator.aws.protocol import JSON, Codec, codec_for
 from emulator.aws.shapes import Wire
 from emulator.aws.sigv4 import SignatureVerifier
@@ -104,12 +108,17 @@ class AwsRouter:
             await _send(send, 200, b"", [*cors, *_preflight_headers(headers)])
             return
         status, body = await self._handle(scope, receive, headers, codec)
+        if isinstance(body, EventStream):
+            await _send_events(body, codec, str(uuid.uuid4()), receive, send)
+            return
         content_type = codec.content_type.encode()
         if status == AccessDeniedException.status and body.startswith(b"<"):
             content_type = b"application/xml"
         await _send(send, status, body, [(b"content-type", content_type), *cors])
 
-    async def _handle(self, scope: Scope, receive: Receive, headers: dict[str, str], codec: Codec) -> tuple[int, bytes]:
+    async def _handle(
+        self, scope: Scope, receive: Receive, headers: dict[str, str], codec: Codec
+    ) -> tuple[int, bytes | EventStream]:
         if scope["method"] != "POST":
             # AWS answers any other method before reading the target, in its XML error shape.
             error = AccessDeniedException("Unable to determine service/operation name to be authorized")
@@ -138,6 +147,8 @@ class AwsRouter:
                 validator.check(decoded, codec)
             request = shape.parse(decoded, codec)
             response = await getattr(handler, method)(request)
+            if isinstance(response, EventStream):
+                return 200, response
             if not response and operation in served.service.empty_outputs:
                 return 200, b""
             return 200, codec.encode(response)
@@ -231,6 +242,39 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes,
     ]
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_events(stream: EventStream, codec: Codec, request_id: str, receive: Receive, send: Send) -> None:
+    """Send ``stream``'s messages as the response body until it ends or the client goes away, whichever is first:
+    a subscription must not outlive its connection (a new one for the same shard would be refused meanwhile)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", EVENT_STREAM.encode()), (b"x-amzn-requestid", request_id.encode())],
+        }
+    )
+
+    async def pump() -> None:
+        async for message in stream.messages(codec.encode, codec.content_type):
+            await send({"type": "http.response.body", "body": message, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    pumping, watching = asyncio.ensure_future(pump()), asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if pumping.done() and pumping.exception() is not None:
+            log.error("an event stream ended with an error", exc_info=pumping.exception())
+    finally:
+        for task in (pumping, watching):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        stream.close()
 
 
 async def _read_body(receive: Receive) -> bytes:

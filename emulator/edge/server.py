@@ -1,12 +1,20 @@
 """Running the edge endpoint (Kinesis, Firehose, S3 and health on one port): in the foreground
 (``kemu kinesis serve``) or in a background thread beside other components (``kemu up``, tests), each with its own
-event loop. The listening socket is bound before anything else, so a taken port is one clear error."""
+event loop. The listening socket is bound before anything else, so a taken port is one clear error.
+
+Every connection speaks HTTP/1.1 or HTTP/2 as the client chooses (:mod:`emulator.edge.protocols`); an optional
+second listener serves the same app over TLS (ALPN ``h2`` / ``http/1.1``) with a local certificate
+(:mod:`emulator.edge.tls`), under the same server, lifespan and shutdown.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
@@ -17,7 +25,9 @@ from emulator.config.kinesis import KinesisSettings
 from emulator.edge.app import EdgeApp
 from emulator.edge.lake import lake_services
 from emulator.edge.lake_json import AthenaRest, json_service
+from emulator.edge.protocols import HttpProtocol
 from emulator.edge.s3_proxy import ClientCheck, S3Proxy, S3Store
+from emulator.edge.tls import LocalCertificate, local_certificate
 from emulator.firehose.api import firehose_service
 from emulator.firehose.service import FirehoseService
 from emulator.kinesis.api import kinesis_service
@@ -28,6 +38,7 @@ from sinks import S3Connection
 
 #: What a taken port's error message suggests.
 PORT_HINT = "--port or KEMU_KINESIS__PORT"
+TLS_PORT_HINT = "--tls-port or KEMU_KINESIS__TLS_PORT"
 
 
 def aws_apis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Connection | None = None) -> AthenaRest:
@@ -87,18 +98,66 @@ def create_edge_app(
     return EdgeApp(aws_apis(settings, bootstrap_servers, s3), proxy, version)
 
 
+@dataclass
+class TlsListener:
+    """The TLS port: its bound socket and the local certificate it presents."""
+
+    socket: socket.socket
+    certificate: LocalCertificate
+
+    @classmethod
+    def bind(cls, host: str, port: int, directory: Path) -> TlsListener:
+        """Bound on ``host:port`` with the certificate kept in ``directory`` (made there on first use)."""
+        sock = bind_listener(host, port, TLS_PORT_HINT)
+        try:
+            return cls(sock, local_certificate(directory))
+        except BaseException:
+            sock.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        return display_url(self.socket).replace("http://", "https://", 1)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with the TLS listener beside the plain one: one app, one lifespan, one shutdown."""
+
+    def __init__(self, config: uvicorn.Config, tls: TlsListener | None) -> None:
+        super().__init__(config)
+        self._tls = tls
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._tls is None:
+            return
+        config = self.config
+        context = self._tls.certificate.server_context(HttpProtocol.alpn_protocols)
+
+        def protocol() -> asyncio.Protocol:
+            return HttpProtocol(config, self.server_state, self.lifespan.state)
+
+        loop = asyncio.get_running_loop()
+        self.servers.append(await loop.create_server(protocol, sock=self._tls.socket, ssl=context))
+
+
 def _server(
-    settings: KinesisSettings, bootstrap_servers: str, loop: str, s3: S3Connection | None, version: str
+    settings: KinesisSettings,
+    bootstrap_servers: str,
+    loop: str,
+    s3: S3Connection | None,
+    version: str,
+    tls: TlsListener | None = None,
 ) -> uvicorn.Server:
     config = uvicorn.Config(
         create_edge_app(settings, bootstrap_servers, s3, version),
         log_level="warning",
         lifespan="on",
-        http="httptools",
+        http=HttpProtocol,
         loop=loop,
         access_log=False,
     )
-    return uvicorn.Server(config)
+    return _Server(config, tls)
 
 
 def serve_forever(
@@ -107,12 +166,15 @@ def serve_forever(
     sock: socket.socket,
     s3: S3Connection | None = None,
     version: str = "unknown",
+    tls: TlsListener | None = None,
 ) -> None:
-    """Serve on the bound ``sock`` until interrupted (Ctrl-C / SIGTERM), on uvloop."""
+    """Serve on the bound ``sock`` (and ``tls``) until interrupted (Ctrl-C / SIGTERM), on uvloop."""
     try:
-        _server(settings, bootstrap_servers, "uvloop", s3, version).run(sockets=[sock])
+        _server(settings, bootstrap_servers, "uvloop", s3, version, tls).run(sockets=[sock])
     finally:
         sock.close()
+        if tls is not None:
+            tls.socket.close()
 
 
 class EdgeServer:
@@ -126,11 +188,13 @@ class EdgeServer:
         port: int | None = None,
         s3: S3Connection | None = None,
         version: str = "unknown",
+        tls: TlsListener | None = None,
     ) -> None:
         self._socket = bind_listener(host or settings.host, settings.port if port is None else port, PORT_HINT)
         self.url = display_url(self._socket)
         self.port: int = self._socket.getsockname()[1]
-        self._server = _server(settings, bootstrap_servers, "asyncio", s3, version)
+        self.tls = tls
+        self._server = _server(settings, bootstrap_servers, "asyncio", s3, version, tls)
         self._thread = threading.Thread(target=self._run, name=f"edge-{self.port}", daemon=True)
 
     def _run(self) -> None:
@@ -138,6 +202,8 @@ class EdgeServer:
             self._server.run(sockets=[self._socket])
         finally:
             self._socket.close()
+            if self.tls is not None:
+                self.tls.socket.close()
 
     def start(self, timeout_s: float = 30.0) -> EdgeServer:
         self._thread.start()
@@ -157,3 +223,5 @@ class EdgeServer:
         if self._thread.is_alive():
             self._thread.join(timeout=30)
         self._socket.close()
+        if self.tls is not None:
+            self.tls.socket.close()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from emulator.aws.model import target_prefix
 from emulator.aws.router import AwsService, Handler, RequestShape
 from emulator.aws.validation import has_output, operation_validators
-from emulator.kinesis import shapes
+from emulator.kinesis import consumer_shapes, shapes
 
 #: Operation → (request shape, service method name).
 OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
@@ -29,25 +29,25 @@ OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
     "RemoveTagsFromStream": (shapes.RemoveTagsInput, "remove_tags_from_stream"),
     "EnableEnhancedMonitoring": (shapes.EnhancedMonitoringInput, "enable_enhanced_monitoring"),
     "DisableEnhancedMonitoring": (shapes.EnhancedMonitoringInput, "disable_enhanced_monitoring"),
+    "RegisterStreamConsumer": (consumer_shapes.RegisterConsumerInput, "register_stream_consumer"),
+    "DescribeStreamConsumer": (consumer_shapes.ConsumerInput, "describe_stream_consumer"),
+    "ListStreamConsumers": (consumer_shapes.ListConsumersInput, "list_stream_consumers"),
+    "DeregisterStreamConsumer": (consumer_shapes.ConsumerInput, "deregister_stream_consumer"),
+    "SubscribeToShard": (consumer_shapes.SubscribeToShardInput, "subscribe_to_shard"),
 }
 
 #: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).
 UNSUPPORTED = frozenset(
     {
         "DeleteResourcePolicy",
-        "DeregisterStreamConsumer",
         "DescribeLimits",
-        "DescribeStreamConsumer",
         "GetResourcePolicy",
-        "ListStreamConsumers",
         "ListTagsForResource",
         "MergeShards",
         "PutResourcePolicy",
-        "RegisterStreamConsumer",
         "SplitShard",
         "StartStreamEncryption",
         "StopStreamEncryption",
-        "SubscribeToShard",
         "TagResource",
         "UntagResource",
         "UpdateShardCount",

@@ -18,6 +18,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from emulator.aws.protocol import AwsTimestamp
+from emulator.kinesis import sequence
+
 log = logging.getLogger(__name__)
 
 MAX_PARTITION_FETCH_BYTES = 10 * 1024 * 1024
@@ -118,6 +121,19 @@ class ShardReader:
         self._tip = (end, tip_ts)
         last_ts = records[-1].timestamp if records else tip_ts
         return Fetched(records, next_offset, max(0, tip_ts - last_ts))
+
+
+def wire_records(shard: int, records: list[Any]) -> list[dict[str, Any]]:
+    """Records read from Kafka as Kinesis' ``Record`` shape, as GetRecords and SubscribeToShard events carry them."""
+    return [
+        {
+            "SequenceNumber": sequence.encode(shard, record.offset),
+            "ApproximateArrivalTimestamp": AwsTimestamp(record.timestamp),
+            "Data": record.value or b"",
+            "PartitionKey": (record.key or b"").decode("utf-8", errors="replace"),
+        }
+        for record in records
+    ]
 
 
 def _trim(records: list[Any], max_bytes: int) -> tuple[list[Any], bool]:

@@ -20,13 +20,21 @@ from emulator.aws.errors import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
+from emulator.aws.eventstream import EventStream
 from emulator.aws.protocol import AwsTimestamp
 from emulator.aws.writer import KafkaWriter
 from emulator.clock import now_ms
 from emulator.config.kinesis import KinesisSettings
 from emulator.kinesis import iterators, sequence
+from emulator.kinesis.consumer_shapes import (
+    ConsumerInput,
+    ListConsumersInput,
+    RegisterConsumerInput,
+    SubscribeToShardInput,
+)
+from emulator.kinesis.fanout import FanOut
 from emulator.kinesis.puts import Puts
-from emulator.kinesis.reader import ReaderPool
+from emulator.kinesis.reader import ReaderPool, wire_records
 from emulator.kinesis.shapes import (
     MAX_RETENTION_HOURS,
     MIN_RETENTION_HOURS,
@@ -90,6 +98,17 @@ class KinesisService:
         self._clock_ms = clock_ms
         self._ttl_ms = int(settings.iterator_ttl_s * 1000)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._fanout = FanOut(
+            self._store,
+            self._readers,
+            region=settings.region,
+            account_id=settings.account_id,
+            lifetime_s=settings.subscription_lifetime_s,
+            fetch_wait_s=settings.fetch_wait_s,
+            clock_ms=clock_ms,
+            iterator_for=self.get_shard_iterator,
+            open_iterator=lambda token: iterators.decode(token, self._iterator_key, self._clock_ms(), self._ttl_ms),
+        )
 
     async def start(self) -> None:
         await self._writer.start()
@@ -97,6 +116,7 @@ class KinesisService:
         await self._readers.start()
 
     async def stop(self) -> None:
+        self._fanout.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -230,7 +250,7 @@ class KinesisService:
         stream = await self._store.get_or_raise_not_found(request.stream)
         summary = self._summary_common(stream)
         summary["OpenShardCount"] = stream.shard_count
-        summary["ConsumerCount"] = 0
+        summary["ConsumerCount"] = len(stream.consumers)
         return {"StreamDescriptionSummary": summary}
 
     async def list_streams(self, request: ListStreamsInput) -> dict[str, Any]:
@@ -436,19 +456,28 @@ class KinesisService:
             position.offset, request.limit, MAX_GET_RECORDS_BYTES, self.settings.fetch_wait_s, self._readers.probe
         )
         shard = position.shard
-        records = [
-            {
-                "SequenceNumber": sequence.encode(shard, record.offset),
-                "ApproximateArrivalTimestamp": AwsTimestamp(record.timestamp),
-                "Data": record.value or b"",
-                "PartitionKey": (record.key or b"").decode("utf-8", errors="replace"),
-            }
-            for record in fetched.records
-        ]
+        records = wire_records(shard, fetched.records)
         next_iterator = iterators.encode(
             iterators.ShardIterator(stream.name, shard, fetched.next_offset, self._clock_ms()), self._iterator_key
         )
         return {"Records": records, "NextShardIterator": next_iterator, "MillisBehindLatest": fetched.millis_behind}
+
+    # --- enhanced fan-out (emulator/kinesis/fanout.py) ---------------------------------------------------------
+
+    async def register_stream_consumer(self, request: RegisterConsumerInput) -> dict[str, Any]:
+        return await self._fanout.register(request)
+
+    async def describe_stream_consumer(self, request: ConsumerInput) -> dict[str, Any]:
+        return await self._fanout.describe(request)
+
+    async def list_stream_consumers(self, request: ListConsumersInput) -> dict[str, Any]:
+        return await self._fanout.list(request)
+
+    async def deregister_stream_consumer(self, request: ConsumerInput) -> dict[str, Any]:
+        return await self._fanout.deregister(request)
+
+    async def subscribe_to_shard(self, request: SubscribeToShardInput) -> EventStream:
+        return await self._fanout.subscribe(request)
 
 
 def _in_model_order(metrics: frozenset[str]) -> list[str]:
