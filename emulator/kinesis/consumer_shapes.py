@@ -11,7 +11,7 @@ from emulator.aws.arns import STREAM_ARN_RE
 from emulator.aws.errors import InvalidArgumentException, validation_error
 from emulator.aws.model import maximum
 from emulator.aws.shapes import Wire, opt_int, opt_map, opt_str, req_enum, req_str
-from emulator.kinesis.shapes import HASH_KEY_RE, ITERATOR_TYPES, MAX_SHARD_ID, SHARD_ID_RE
+from emulator.kinesis.shapes import ITERATOR_TYPES, MAX_SHARD_ID, SEQUENCE_NUMBER_RE, SHARD_ID_RE
 from emulator.names import MAX_STREAM_NAME, NAME_CHARACTERS, NAME_RE
 
 MAX_CONSUMER_NAME = maximum("kinesis", "ConsumerName")
@@ -131,7 +131,7 @@ class SubscribeToShardInput:
         if position is None:
             raise validation_error(None, "startingPosition", "Member must not be null")
         kind = req_enum(position, "Type", ITERATOR_TYPES)
-        sequence = opt_str(position, "SequenceNumber", pattern=HASH_KEY_RE)
+        sequence = opt_str(position, "SequenceNumber", pattern=SEQUENCE_NUMBER_RE)
         raw_ts = position.get("Timestamp")
         timestamp_ms = None if raw_ts is None else wire.timestamp_ms(raw_ts, "timestamp")
         return cls(consumer, arn, shard_id, kind, sequence, timestamp_ms)
