@@ -7,7 +7,10 @@ Every server runs in its own process; this process only generates load. The work
 a stream of ``--shards`` shards; PutRecords calls of 500 records of about 200 bytes, signed in advance with
 botocore's SigV4 signer and sent by ``--concurrency`` concurrent aiohttp connections for ``--seconds``; then
 each shard read from TRIM_HORIZON with GetRecords (Limit 10,000) until caught up, one reader per shard; then a
-plain single-threaded boto3 loop for reference. Only records acknowledged without a per-record error count.
+plain single-threaded boto3 loop for reference. kemu's PutRecords phase runs a second time over HTTP/2 (h2c with prior
+knowledge, ``--concurrency`` streams multiplexed on one connection, as the AWS SDKs for JavaScript and Java do) with
+httpx and hyper-h2, a Python client slower per call than aiohttp: on a small machine that figure is partly the
+client's. The peers speak HTTP/1.1 only. Only records acknowledged without a per-record error count.
 kemu answers PutRecords only after the Kafka broker acknowledged every record (acks=all); the two peers keep
 their data in memory. The peers are installed with npm into ``~/.cache/kemu/bench-peers`` on first use.
 
@@ -31,13 +34,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import boto3
+import httpx
 import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -200,34 +204,60 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+Post = Callable[[bytes, dict[str, str]], Awaitable[tuple[int, bytes, str]]]
+
+
+@contextlib.asynccontextmanager
+async def poster(url: str, http2: bool, concurrency: int) -> AsyncIterator[Post]:
+    """POST to ``url`` over aiohttp (HTTP/1.1, ``concurrency`` connections) or httpx (h2c with prior knowledge:
+    ``concurrency`` streams multiplexed on one connection, as the AWS SDKs for JavaScript and Java do)."""
+    if http2:
+        async with httpx.AsyncClient(http1=False, http2=True, timeout=120) as client:
+
+            async def post_h2(body: bytes, headers: dict[str, str]) -> tuple[int, bytes, str]:
+                response = await client.post(url, content=body, headers=headers)
+                return response.status_code, response.content, response.http_version
+
+            yield post_h2
+        return
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
+
+        async def post_h1(body: bytes, headers: dict[str, str]) -> tuple[int, bytes, str]:
+            async with session.post(url, data=body, headers=headers) as response:
+                return response.status, await response.read(), "HTTP/1.1"
+
+        yield post_h1
+
+
 async def put_load(
-    url: str, prepared: list[tuple[bytes, dict[str, str]]], seconds: float, concurrency: int
+    url: str, prepared: list[tuple[bytes, dict[str, str]]], seconds: float, concurrency: int, http2: bool = False
 ) -> dict[str, Any]:
     ok_records = failed_records = errors = 0
     latencies: list[float] = []
+    versions: set[str] = set()
     stop_at = time.monotonic() + seconds
     counter = 0
 
-    async def worker(session: aiohttp.ClientSession) -> None:
+    async def worker(post: Post) -> None:
         nonlocal ok_records, failed_records, errors, counter
         while time.monotonic() < stop_at:
             body, headers = prepared[counter % len(prepared)]
             counter += 1
             started = time.perf_counter()
-            async with session.post(url + "/", data=body, headers=headers) as response:
-                payload = await response.read()
+            status, payload, version = await post(body, headers)
             latencies.append(time.perf_counter() - started)
-            if response.status != 200:
+            versions.add(version)
+            if status != 200:
                 errors += 1
                 continue
             failed = orjson.loads(payload).get("FailedRecordCount", 0) if b'"FailedRecordCount":0' not in payload else 0
             failed_records += failed
             ok_records += RECORDS_PER_CALL - failed
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
+    async with poster(url + "/", http2, concurrency) as post:
         started = time.monotonic()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        await asyncio.gather(*(worker(post) for _ in range(concurrency)))
         elapsed = time.monotonic() - started
     return {
         "records_per_s": round(ok_records / elapsed),
@@ -236,6 +266,7 @@ async def put_load(
         "records_ok": ok_records,
         "records_failed": failed_records,
         "http_errors": errors,
+        "http_versions": sorted(versions),
         "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "seconds": round(elapsed, 2),
@@ -301,11 +332,18 @@ def run_server(name: str, args: argparse.Namespace, bootstrap: str | None, log_d
         # A short warm-up (connections, JIT of the node peers, Kafka metadata), not counted.
         asyncio.run(put_load(server.url, prepared, min(1.0, args.seconds / 5), args.concurrency))
         put = asyncio.run(put_load(server.url, prepared, args.seconds, args.concurrency))
+        put_http2 = None
+        if name == "kemu" and args.http2:
+            asyncio.run(put_load(server.url, prepared, min(1.0, args.seconds / 5), args.concurrency, http2=True))
+            put_http2 = asyncio.run(put_load(server.url, prepared, args.seconds, args.concurrency, http2=True))
         get = asyncio.run(get_load(server.url, stream, args.shards, args.seconds * 3))
         reference = boto3_reference(server.url, stream, args.boto3_seconds)
         with contextlib.suppress(Exception):
             boto_client(server.url).delete_stream(StreamName=stream)
-        return {"durable": server.durable, "put_records": put, "get_records": get, "boto3_put_records": reference}
+        result = {"durable": server.durable, "put_records": put, "get_records": get, "boto3_put_records": reference}
+        if put_http2 is not None:
+            result["put_records_http2"] = put_http2
+        return result
 
 
 def main() -> None:
@@ -317,6 +355,9 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--distinct-calls", type=int, default=40, help="distinct prepared PutRecords bodies")
     parser.add_argument("--kafka-bootstrap", default=None)
+    parser.add_argument(
+        "--http2", action=argparse.BooleanOptionalAction, default=True, help="also run kemu's PutRecords over h2c"
+    )
     args = parser.parse_args()
     servers = [name.strip() for name in args.servers.split(",") if name.strip()]
     bootstrap = kafka_bootstrap(args.kafka_bootstrap) if "kemu" in servers else None
@@ -331,6 +372,11 @@ def main() -> None:
             best = max(results[name][phase]["records_per_s"] for name in peers)
             ratios[f"{phase}_vs_fastest_peer"] = (
                 round(results["kemu"][phase]["records_per_s"] / best, 2) if best else None
+            )
+        if "put_records_http2" in results["kemu"]:
+            best = max(results[name]["put_records"]["records_per_s"] for name in peers)
+            ratios["put_records_http2_vs_fastest_peer_http1"] = (
+                round(results["kemu"]["put_records_http2"]["records_per_s"] / best, 2) if best else None
             )
     document = {
         "benchmark": "kinesis_throughput",

@@ -7,8 +7,8 @@ One command: ``.venv/bin/python bench/sinks_throughput.py [--events N]``. It use
 2. measures the ceiling: a bare aiokafka consumer reading the topic with ``getmany`` (no decoding, no output), with
    the same fetch settings as the sink's consumer;
 3. runs one delivery stream (5 MiB buffers, zstd Parquet) in a child process (``bench/sinks_child.py``) over the
-   same topic until everything is delivered, sampling the RSS of the child's whole process tree (the stream's
-   consuming process and its write worker);
+   same topic until everything is delivered, sampling the memory (PSS and RSS) and CPU time of the child's whole
+   process tree (the stream's consuming process and its write worker);
 4. checks the objects hold every event exactly once, and prints one JSON document.
 
 Not a test: nothing here asserts a speed. Results go to BENCHMARKS.md with the command, machine and date.
@@ -118,7 +118,8 @@ async def produce(bootstrap: str, topic: str, events: int, partitions: int) -> f
     return time.perf_counter() - started
 
 
-async def consume_ceiling(bootstrap: str, config: DeliveryStreamConfig, events: int) -> float:
+async def consume_ceiling(bootstrap: str, config: DeliveryStreamConfig, events: int) -> tuple[float, float]:
+    """Seconds from the first batch to the last event, and the CPU seconds this process spent meanwhile."""
     consumer = AIOKafkaConsumer(
         config.source_topic,
         bootstrap_servers=bootstrap,
@@ -129,14 +130,14 @@ async def consume_ceiling(bootstrap: str, config: DeliveryStreamConfig, events: 
     )
     await consumer.start()
     try:
-        seen, started = 0, None
+        seen, started, cpu_started = 0, None, 0.0
         while seen < events:
             batch = await consumer.getmany(timeout_ms=500)
             if started is None and batch:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
             for records in batch.values():
                 seen += sum(1 for r in records if r.value is not None)
-        return time.perf_counter() - (started or time.perf_counter())
+        return time.perf_counter() - (started or time.perf_counter()), time.process_time() - cpu_started
     finally:
         await consumer.stop()
 
@@ -148,17 +149,25 @@ def plain_connection(s3: S3Connection) -> dict[str, Any]:
     return data
 
 
-class TreeRss:
-    """Samples the summed RSS of a process and all its descendants (the sink and its write worker)."""
+class TreeUsage:
+    """Samples the memory of a process and all its descendants (the sink and its write worker), and their CPU time.
+
+    Memory is summed two ways: PSS (proportional set size: a page shared by both processes, such as the Python
+    runtime's, counts half in each), the budgeted figure, and RSS (a shared page counts in full in each). CPU time
+    (user + system) is kept per process as last seen: it depends much less on a busy machine than a rate does."""
 
     def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
-        self.peak = 0
-        self.peak_by_process: dict[str, int] = {}
+        self.peak_pss = 0
+        self.peak_rss = 0
+        self.peak_pss_by_process: dict[str, int] = {}
+        #: (time.monotonic(), CPU seconds so far by role), one per sample.
+        self.cpu_samples: list[tuple[float, dict[str, float]]] = []
+        self._cpu_by_pid: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> TreeRss:
+    def __enter__(self) -> TreeUsage:
         self._thread.start()
         return self
 
@@ -166,33 +175,46 @@ class TreeRss:
         self._stop.set()
         self._thread.join()
 
+    def cpu_between(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds each role spent between two ``time.monotonic()`` instants (to the nearest sample)."""
+        before = [cpu for at, cpu in self.cpu_samples if at <= start] or [{}]
+        until = [cpu for at, cpu in self.cpu_samples if at <= end] or [{}]
+        return {role: seconds - before[-1].get(role, 0.0) for role, seconds in until[-1].items()}
+
     def _run(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(psutil.Error):
-                total = 0
+                pss = rss = 0
                 for proc in [self.root, *self.root.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
-                        rss = proc.memory_info().rss
-                        total += rss
+                        memory = proc.memory_full_info()
+                        times = proc.cpu_times()
                         role = "worker" if "sinks.worker_main" in " ".join(proc.cmdline()) else "sink"
-                        self.peak_by_process[role] = max(self.peak_by_process.get(role, 0), rss)
-                self.peak = max(self.peak, total)
+                        pss, rss = pss + memory.pss, rss + memory.rss
+                        self.peak_pss_by_process[role] = max(self.peak_pss_by_process.get(role, 0), memory.pss)
+                        self._cpu_by_pid[proc.pid] = (role, times.user + times.system)
+                self.peak_pss = max(self.peak_pss, pss)
+                self.peak_rss = max(self.peak_rss, rss)
+                by_role: dict[str, float] = {}
+                for role, seconds in self._cpu_by_pid.values():
+                    by_role[role] = by_role.get(role, 0.0) + seconds
+                self.cpu_samples.append((time.monotonic(), by_role))
             time.sleep(0.05)
 
 
-async def run_sink(config: DeliveryStreamConfig, bootstrap: str, s3: S3Connection) -> tuple[dict[str, Any], TreeRss]:
+async def run_sink(config: DeliveryStreamConfig, bootstrap: str, s3: S3Connection) -> tuple[dict[str, Any], TreeUsage]:
     spec = {"config": config.model_dump(mode="json", by_alias=True), "s3": plain_connection(s3), "bootstrap": bootstrap}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.sinks_child",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
     )  # fmt: skip
-    with TreeRss(child.pid) as rss:
+    with TreeUsage(child.pid) as usage:
         out, _ = await child.communicate(json.dumps(spec).encode())
     if child.returncode != 0:
         raise RuntimeError(f"the sink process exited with code {child.returncode} before reporting")
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result, rss
+    return result, usage
 
 
 def count_landed(s3: S3Connection, bucket: str, prefix: str) -> tuple[int, int]:
@@ -208,30 +230,38 @@ def count_landed(s3: S3Connection, bucket: str, prefix: str) -> tuple[int, int]:
 
 async def main(events: int, partitions: int, buffer_mib: int) -> dict[str, Any]:
     with endpoints() as (bootstrap, s3, bucket):
-        topic = f"bench-sinks-{uuid.uuid4().hex[:8]}"
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-        try:
-            produce_s = await produce(bootstrap, topic, events, partitions)
-            prefix = f"bench/{topic}/"
-            config = DeliveryStreamConfig(
-                name="bench",
-                source_topic=topic,
-                bucket=bucket,
-                prefix=prefix + "dt=!{timestamp:yyyy-MM-dd}/",
-                error_output_prefix=f"bench-errors/{topic}/!{{firehose:error-output-type}}/",
-                buffering=BufferingHints(size_mib=buffer_mib, interval_s=60),
-                consumer_group=f"bench-sink-{uuid.uuid4().hex[:8]}",
-            )
-            ceiling_s = await consume_ceiling(bootstrap, config, events)
-            sink, rss = await run_sink(config, bootstrap, s3)
-            landed_rows, landed_objects = count_landed(s3, bucket, prefix)
-        finally:
-            await admin.delete_topics([topic])
-            await admin.close()
+        return await measure(bootstrap, s3, bucket, events, partitions, buffer_mib)
+
+
+async def measure(
+    bootstrap: str, s3: S3Connection, bucket: str, events: int, partitions: int, buffer_mib: int
+) -> dict[str, Any]:
+    """One run on given services (``bench/cost_curves.py`` makes several on one set)."""
+    topic = f"bench-sinks-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    try:
+        produce_s = await produce(bootstrap, topic, events, partitions)
+        prefix = f"bench/{topic}/"
+        config = DeliveryStreamConfig(
+            name="bench",
+            source_topic=topic,
+            bucket=bucket,
+            prefix=prefix + "dt=!{timestamp:yyyy-MM-dd}/",
+            error_output_prefix=f"bench-errors/{topic}/!{{firehose:error-output-type}}/",
+            buffering=BufferingHints(size_mib=buffer_mib, interval_s=60),
+            consumer_group=f"bench-sink-{uuid.uuid4().hex[:8]}",
+        )
+        ceiling_s, ceiling_cpu_s = await consume_ceiling(bootstrap, config, events)
+        sink, usage = await run_sink(config, bootstrap, s3)
+        landed_rows, landed_objects = count_landed(s3, bucket, prefix)
+    finally:
+        await admin.delete_topics([topic])
+        await admin.close()
     ceiling_eps = events / ceiling_s if ceiling_s > 0 else 0.0
     sink_eps = sink["records"] / sink["elapsed_s"]
+    sink_cpu = usage.cpu_between(sink["first_record_at"], sink["last_write_at"])
     buffer_bytes = buffer_mib * 2**20
     return {
         "benchmark": "sinks_throughput",
@@ -252,10 +282,17 @@ async def main(events: int, partitions: int, buffer_mib: int) -> dict[str, Any]:
             "failed": sink["failed"],
         },
         "ratio_to_ceiling": round(sink_eps / ceiling_eps, 3) if ceiling_eps else None,
-        # Summed over the sink's process tree: the consuming process and its write worker.
-        "peak_rss_mib": round(rss.peak / 2**20, 1),
-        "peak_rss_by_process_mib": {k: round(v / 2**20, 1) for k, v in sorted(rss.peak_by_process.items())},
-        "rss_budget_mib": round((2 * buffer_bytes + 200 * 2**20) / 2**20, 1),
+        # Summed over the sink's process tree (the consuming process and its write worker). PSS is the budgeted
+        # figure: the pages both processes share (the Python runtime, libraries) count once, split between them.
+        "peak_pss_mib": round(usage.peak_pss / 2**20, 1),
+        "peak_pss_by_process_mib": {k: round(v / 2**20, 1) for k, v in sorted(usage.peak_pss_by_process.items())},
+        "peak_rss_sum_mib": round(usage.peak_rss / 2**20, 1),
+        "memory_budget_mib": round((2 * buffer_bytes + 200 * 2**20) / 2**20, 1),
+        # CPU time per event over the same sustained span as the rates: less sensitive to a busy machine.
+        "cpu_us_per_event": {
+            "ceiling": round(ceiling_cpu_s / events * 1e6, 2),
+            **{role: round(seconds / sink["records"] * 1e6, 2) for role, seconds in sorted(sink_cpu.items())},
+        },
         "landed": {"rows": landed_rows, "objects": landed_objects, "exactly_once": landed_rows == events},
     }
 

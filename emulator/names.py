@@ -32,6 +32,10 @@ TOPIC_PATTERN = name_pattern(MAX_TOPIC_NAME)
 STREAM_NAME_PATTERN = name_pattern(MAX_STREAM_NAME)
 #: A Firehose delivery stream.
 DELIVERY_STREAM_NAME_PATTERN = name_pattern(MAX_DELIVERY_STREAM_NAME)
+#: A Glue database or table name as kemu keeps it (lower case; Glue lower-cases what it is given).
+GLUE_NAME = r"[a-z0-9_][a-z0-9_-]{0,254}"
+#: A table of the Glue catalog named ``database.table`` (delivery streams' ``catalog_tables``, Firehose's tag).
+GLUE_TABLE_REF_RE = re.compile(rf"({GLUE_NAME})\.({GLUE_NAME})")
 #: The characters alone, unanchored and unbounded, as AWS's shapes state them (their length is checked apart).
 NAME_RE = re.compile(f"[{NAME_CHARACTERS}]+")
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from emulator.config.kinesis import KinesisSettings
 from emulator.settings import Settings
 
 #: Kafka reserves names starting with two underscores for its internal topics.
@@ -85,4 +86,11 @@ def kemu_topics(settings: Settings) -> frozenset[str]:
     return frozenset(found)
 
 
-__all__ = ["KAFKA_INTERNAL_PREFIX", "KEMU_INTERNAL_PREFIX", "TopicPolicy", "kemu_topics"]
+def kinesis_settings(settings: Settings) -> KinesisSettings:
+    """The endpoint's settings with kemu's own readable topics (:func:`kemu_topics`) left out of ListStreams: a user
+    listing streams sees theirs, and reads the analytics outputs by name."""
+    unlisted = settings.kinesis.unlisted_topics | kemu_topics(settings)
+    return settings.kinesis.model_copy(update={"unlisted_topics": unlisted})
+
+
+__all__ = ["KAFKA_INTERNAL_PREFIX", "KEMU_INTERNAL_PREFIX", "TopicPolicy", "kemu_topics", "kinesis_settings"]

@@ -36,8 +36,14 @@ from sinks.worker import WORKER_MODULE, WriteWorker
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: Called with the data objects of each write once they are all in S3, before the write's offsets are committed
+#: (a crash in between rewrites the same keys and calls it again with them): a catalog registers their partitions.
+OnWrite = Callable[[tuple[str, ...]], Awaitable[None]]
 #: Writes handed to the worker and not committed yet: one uploading, one converting, while the next buffer fills.
 MAX_OUTSTANDING = 2
+#: Objects a delivery stream's loop allocates per poll, about (a ``ConsumerRecord`` and a little more per record):
+#: a process that only delivers raises the collector's gen-0 threshold above it (``kemu sink run``).
+ALLOCATIONS_PER_POLL = 16_384
 
 
 @dataclass
@@ -84,8 +90,10 @@ class DeliveryStream:
         poll_timeout_ms: int = 200,
         stop_when_caught_up: bool = False,
         worker_module: str = WORKER_MODULE,
+        on_write: OnWrite | None = None,
     ) -> None:
-        """``worker_module`` is the module the write worker process runs (tests run one with a guard removed)."""
+        """``worker_module`` is the module the write worker process runs (tests run one with a guard removed);
+        ``on_write`` sees the data objects of every write (its failure is logged; delivery goes on)."""
         if not config.bucket:
             raise SinkError(f"delivery stream {config.name!r} has no bucket")
         self.config = config
@@ -96,6 +104,7 @@ class DeliveryStream:
         self._stop_when_caught_up = stop_when_caught_up
         self._stats = DeliveryStats(config.name)
         self._worker = WriteWorker(config, s3, worker_module)
+        self._on_write = on_write
         self._stop: asyncio.Event | None = None
         self._buffers: dict[int, PartitionBuffer] = {}
         self._cuts: dict[int, int] = {}
@@ -315,6 +324,11 @@ class DeliveryStream:
         # When the worker answers, every object of the write is complete in S3.
         await self._worker.go(job)
         result = await self._worker.result(job, self._stop)
+        if self._on_write is not None and result.data_keys:
+            try:
+                await self._on_write(result.data_keys)
+            except Exception:
+                log.warning("the write callback of %r failed; delivery goes on", self.config.name, exc_info=True)
         await consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(last + 1, "") for p, _, last in bounds})
         for partition, _, last in bounds:
             self._committed[partition] = last + 1

@@ -49,21 +49,38 @@ def utf8_problem(data: bytes) -> str | None:
 
 
 def _unsafe_for_pyarrow(records: PackedRecords) -> bool:
-    """Whether the batch holds something pyarrow's JSON reader may crash on or read differently from orjson."""
+    """Whether the batch holds something pyarrow's JSON reader may crash on or read differently from orjson.
+
+    It runs on every batch: each test is one pass in C over the joined bytes or over the lengths, never a Python
+    step per record."""
     joined = records.joined
     if utf8_problem(joined) is not None:
         return True
+    count = len(records)
+    lengths = pa.Array.from_buffers(pa.int64(), count, [None, pa.py_buffer(records.lengths)])
+    shortest_longest = pc.min_max(lengths).as_py()
     # One record per line (a raw CR also ends a line for the reader), each line an object: a top-level null at the
     # start of a block of the reader's input crashes it.
-    if joined.count(b"\n") != len(records) - 1 or min(records.lengths) == 0 or b"\r" in joined:
+    if joined.count(b"\n") != count - 1 or shortest_longest["min"] == 0 or b"\r" in joined:
         return True
-    if joined.rfind(b"null") >= 0 and (not joined.startswith(b"{") or joined.count(b"\n{") != len(records) - 1):
+    if joined.rfind(b"null") >= 0 and not (joined.startswith(b"{") and _lines_start_with_a_brace(joined, lengths)):
         return True
-    if max(records.lengths) > SCREENED_BRACKETS:
+    if shortest_longest["max"] > SCREENED_BRACKETS:
         for value, length in zip(records.values, records.lengths, strict=True):
             if length > SCREENED_BRACKETS and value.count(b"[") + value.count(b"{") > SCREENED_BRACKETS:
                 return True
     return False
+
+
+def _lines_start_with_a_brace(joined: bytes, lengths: pa.Array) -> bool:
+    """Whether every record after the first starts with ``{``, given that records are joined by single newlines.
+
+    Reads one byte a record, where the lengths say each record starts, instead of searching the whole batch."""
+    if len(lengths) < 2:
+        return True
+    starts = pc.cumulative_sum(pc.add(lengths, 1)).slice(0, len(lengths) - 1)
+    data = pa.Array.from_buffers(pa.uint8(), len(joined), [None, pa.py_buffer(joined)])
+    return pc.all(pc.equal(pc.take(data, starts), ord("{"))).as_py() is True
 
 
 @dataclass

@@ -149,6 +149,8 @@ class WriteResult:
     bytes_written: int = 0
     #: The greatest key of the data objects written (keys sort by time within a prefix), for progress displays.
     last_key: str | None = None
+    #: Every data object written (not the error objects), for a caller that registers them in a catalog.
+    data_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

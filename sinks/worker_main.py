@@ -257,7 +257,13 @@ class Worker:
             # Arrow's allocator keeps freed pages for reuse; hand them back between writes (memory is budgeted).
             pa.default_memory_pool().release_unused()
         data_keys = [obj.key for obj in encoded.objects if not obj.is_error]
-        return WriteResult(job, records_failed=encoded.failed, last_key=max(data_keys, default=None), **totals)
+        return WriteResult(
+            job,
+            records_failed=encoded.failed,
+            last_key=max(data_keys, default=None),
+            data_keys=tuple(data_keys),
+            **totals,
+        )
 
     async def _report_status(self) -> None:
         while True:

@@ -11,9 +11,10 @@ from fastapi_offline import FastAPIOffline
 
 from emulator.api.consumer import ResultsConsumer
 from emulator.api.fastpath import LeaderboardFastPath
+from emulator.api.lake import LakePanel
 from emulator.api.metrics import registry_for
 from emulator.api.resources import ApiConfig, ApiResources, S3Probe
-from emulator.api.routers import alerts, health, leaderboards, metrics, page, pipeline, streams
+from emulator.api.routers import alerts, health, lake, leaderboards, metrics, page, pipeline, streams
 from emulator.api.streams import StreamsInspector
 from emulator.api.view import ResultsView
 from emulator.supervision import Supervisor
@@ -47,9 +48,11 @@ def create_app(
             )
         if config.s3 is not None:
             resources.s3_probe = S3Probe(config.s3)
+        if config.lake is not None and config.kafka_bootstrap and config.s3 is not None:
+            resources.lake = LakePanel(config.lake, config.kafka_bootstrap, config.s3)
         app.state.resources = resources
         app.state.registry = registry_for(resources)
-        added = [c for c in (resources.consumer, resources.inspector) if c is not None]
+        added = [c for c in (resources.consumer, resources.inspector, resources.lake) if c is not None]
         for component in added:
             runner.add(component)
         if owned:
@@ -71,7 +74,7 @@ def create_app(
         version=installed_version(),
         lifespan=lifespan,
     )
-    routers = (leaderboards, alerts, streams, pipeline, health, metrics, page)
+    routers = (leaderboards, alerts, streams, pipeline, lake, health, metrics, page)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.add_middleware(LeaderboardFastPath)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from emulator.api.consumer import ResultsConsumer
+from emulator.api.lake import LakeConfig, LakePanel
 from emulator.api.models import CheckResult
 from emulator.api.pipeline import RateTracker
 from emulator.api.streams import StreamsInspector
@@ -33,6 +34,8 @@ class ApiConfig:
     s3: S3Target | None = None
     #: kemu's own topics (metadata, analytics outputs): shown apart from the user's streams.
     internal_topics: frozenset[str] = frozenset()
+    #: The Lake panel's catalog and query limits; the panel runs when this, Kafka and S3 are all given.
+    lake: LakeConfig | None = None
 
 
 class S3Probe:
@@ -75,6 +78,7 @@ class ApiResources:
     consumer: ResultsConsumer | None = None
     inspector: StreamsInspector | None = None
     s3_probe: S3Probe | None = None
+    lake: LakePanel | None = None
     started_at: float = field(default_factory=time.monotonic)
     rates: RateTracker = field(default_factory=RateTracker)
 

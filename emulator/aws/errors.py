@@ -12,6 +12,7 @@ AwsError (base; never raised itself)
 ├── SerializationException              the body is not valid JSON / CBOR or a member has the wrong type
 ├── UnknownOperationException           the X-Amz-Target names no operation of a service served here
 ├── UnsupportedOperationException       a real AWS operation that kemu does not implement
+├── AccessDeniedException               a request that is not a POST (no operation to authorize); status 403
 ├── ServiceUnavailableException         Kafka did not take a write (Firehose's retryable error); status 503
 ├── IncompleteSignatureException        the Authorization header is malformed (signature checks on)
 ├── MissingAuthenticationTokenException no Authorization header (signature checks on)
@@ -37,6 +38,11 @@ class AwsError(Exception):
 
     def body(self) -> dict[str, str]:
         return {"__type": self.type_name, "message": self.message}
+
+    def xml(self) -> bytes:
+        """The error in the XML shape AWS uses where no protocol applies yet (a request that is not a POST)."""
+        message = self.message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f"<{self.type_name}>\n  <Message>{message}</Message>\n</{self.type_name}>\n".encode()
 
 
 class ResourceNotFoundException(AwsError):
@@ -79,6 +85,11 @@ class UnsupportedOperationException(AwsError):
     type_name = "UnsupportedOperationException"
 
 
+class AccessDeniedException(AwsError):
+    type_name = "AccessDeniedException"
+    status = 403
+
+
 class ServiceUnavailableException(AwsError):
     type_name = "ServiceUnavailableException"
     status = 503
@@ -106,11 +117,16 @@ class InternalFailure(AwsError):
     status = 500
 
 
+def shown_value(value: object) -> str:
+    """A member's value as a validation message quotes it: strings as they are, others as Python shows them, cut at
+    80 characters (a 1 MiB value is not echoed back)."""
+    shown = repr(value) if not isinstance(value, str) else value
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 def validation_error(value: object, member: str, constraint: str) -> ValidationException:
     """A ValidationException worded as AWS words it, naming the member and the constraint it fails."""
-    shown = repr(value) if not isinstance(value, str) else value
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
     return ValidationException(
-        f"1 validation error detected: Value '{shown}' at '{member}' failed to satisfy constraint: {constraint}"
+        f"1 validation error detected: Value '{shown_value(value)}' at '{member}' failed to satisfy constraint: "
+        f"{constraint}"
     )

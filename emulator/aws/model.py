@@ -8,6 +8,7 @@ model now allows 10 MiB for streams configured so), the shape module keeps its o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -41,6 +42,19 @@ def maximum(service: str, shape: str) -> int:
     if found is None:
         raise LookupError(f"the {service} model states no maximum for {shape}")
     return found
+
+
+def pattern(service: str, shape: str) -> re.Pattern[str]:
+    """The ``pattern`` of ``shape``, compiled (matched whole); ``LookupError`` when the model states none."""
+    found = limits(service, shape).pattern
+    if found is None:
+        raise LookupError(f"the {service} model states no pattern for {shape}")
+    return re.compile(found)
+
+
+def enum_values(service: str, shape: str) -> tuple[str, ...]:
+    """The values of the enum ``shape``, in the model's order."""
+    return tuple(_service(service).shape_for(shape).enum)
 
 
 def target_prefix(service: str) -> str:

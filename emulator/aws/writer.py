@@ -102,6 +102,17 @@ class KafkaWriter:
             return None
         return len(partitions) if partitions else None
 
+    def forget(self, topic: str) -> None:
+        """Stop tracking a deleted topic: the producer's client asks the broker about every topic it ever wrote to,
+        at each metadata refresh, and logs an ERROR for each one that is gone. aiokafka has no public way to read
+        the tracked set, hence the private attribute; ``set_topics`` itself is public."""
+        client = self._producer.client
+        tracked: set[str] = set(getattr(client, "_topics", ()))
+        if topic in tracked:
+            client.set_topics(tracked - {topic})
+        for key in [key for key, queue in self._queues.items() if key[0] == topic and not queue.draining]:
+            del self._queues[key]
+
     async def write(self, topic: str, records: Sequence[tuple[int, bytes, bytes]]) -> list[int | BaseException]:
         """Write ``(partition, key, value)`` records; the result at index i is record i's offset, or its error."""
         by_partition: dict[int, list[int]] = {}

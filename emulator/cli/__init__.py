@@ -15,6 +15,7 @@ from emulator.cli import sql as _sql  # noqa: F401 - registers `kemu sql`
 from emulator.cli.analytics import analytics_app
 from emulator.cli.app import app, console, print_error
 from emulator.cli.kinesis import kinesis_app
+from emulator.cli.lake import lake_app
 from emulator.cli.produce import produce_app
 from emulator.cli.services import services_app
 from emulator.cli.sink import sink_app
@@ -25,6 +26,7 @@ app.add_typer(kinesis_app, name="kinesis")
 app.add_typer(produce_app, name="produce")
 app.add_typer(sink_app, name="sink")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(lake_app, name="lake")
 
 __all__ = ["app", "main"]
 

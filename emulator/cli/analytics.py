@@ -84,12 +84,26 @@ def run(
         str | None, typer.Option("--flink", help="HOST:PORT of a Flink cluster's REST endpoint (--engine flink).")
     ] = None,
     bounded: Bounded = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Scale one query out: N worker processes, and its merge stage here (0: the merge stage alone).",
+        ),
+    ] = None,
+    group_member: Annotated[
+        bool, typer.Option("--group-member", help="Run one worker of the query's consumer group (see --workers).")
+    ] = False,
 ) -> None:
     """Run queries live on Kafka until Ctrl-C or SIGTERM (a clean stop writes a last checkpoint)."""
     from analytics import AnalyticsEngine, AnalyticsError
 
     settings = settings_of(ctx)
     selected = _select(_catalog(settings, queries), query or [])
+    if workers is not None or group_member:
+        _run_scaled(ctx, settings, selected, workers, group_member, queries or [])
+        return
     if engine == "flink":
         from emulator.cli.flink import run_on_flink
 
@@ -112,6 +126,34 @@ def run(
     except AnalyticsError as exc:
         raise AnalyticsCliError(str(exc)) from exc
     console.print("stopped; checkpoints written", markup=False)
+
+
+def _run_scaled(
+    ctx: typer.Context,
+    settings: Settings,
+    selected: list[CompiledQuery],
+    workers: int | None,
+    group_member: bool,
+    query_dirs: list[Path],
+) -> None:
+    from analytics import AnalyticsError
+    from analytics.scaleout import refusal
+    from emulator.cli.scaleout import member_argv, run_group_member, run_scaled
+
+    if len(selected) != 1 or (workers is not None and group_member):
+        raise typer.BadParameter("scale-out runs one --query, with either --workers N or --group-member")
+    why = refusal(selected[0])
+    if why is not None:
+        raise AnalyticsCliError(why)  # before any connection: no broker is needed to say so
+    bootstrap = kafka_bootstrap(settings, "read")
+    try:
+        if group_member:
+            run_group_member(selected[0], bootstrap, settings.analytics)
+        else:
+            argv = member_argv(selected[0].name, query_dirs, ctx.find_root().params.get("config"))
+            run_scaled(selected[0], bootstrap, settings.analytics, workers or 0, argv)
+    except AnalyticsError as exc:
+        raise AnalyticsCliError(str(exc)) from exc
 
 
 @analytics_app.command("export")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from aiokafka.errors import KafkaError
@@ -13,7 +13,12 @@ from aiokafka.errors import KafkaError
 from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap, require_s3
 from emulator.exceptions import ConfigurationError, EmulatorError
+from producers import quiet_gc
 from sinks import DeliveryStats, DeliveryStream, SinkError, StopRequested
+from sinks.delivery import ALLOCATIONS_PER_POLL
+
+if TYPE_CHECKING:
+    from emulator.glue.registration import DeliveryCatalog
 
 sink_app = typer.Typer(help="Deliver streams to S3 as Parquet, like Kinesis Data Firehose.", no_args_is_help=True)
 
@@ -71,20 +76,32 @@ def run(
     bootstrap = kafka_bootstrap(settings, "read the delivery streams' topics from")
     connection = require_s3(settings, "deliver to").connection()
     configs = [c if c.bucket else c.model_copy(update={"bucket": settings.s3.bucket}) for c in chosen]
-    streams = [
-        DeliveryStream(
-            config,
-            bootstrap,
-            connection,
-            poll_timeout_ms=settings.sinks.poll_timeout_ms,
-            stop_when_caught_up=until_caught_up,
+    catalog = None
+    if any(settings.sinks.catalog_table(c.name) for c in configs):
+        from emulator.glue.registration import DeliveryCatalog
+
+        catalog = DeliveryCatalog(settings.kinesis.glue, bootstrap, connection, settings.kinesis.account_id)
+    streams = []
+    for config in configs:
+        table = settings.sinks.catalog_table(config.name)
+        on_write = None
+        if catalog is not None and table is not None:
+            on_write = catalog.registrar(table, config.name, config.bucket or settings.s3.bucket, config.prefix)
+        streams.append(
+            DeliveryStream(
+                config,
+                bootstrap,
+                connection,
+                poll_timeout_ms=settings.sinks.poll_timeout_ms,
+                stop_when_caught_up=until_caught_up,
+                on_write=on_write,
+            )
         )
-        for config in configs
-    ]
     console.print(f"delivering {', '.join(c.name for c in configs)}; Ctrl-C to stop", highlight=False, soft_wrap=True)
     started = time.monotonic()
     try:
-        asyncio.run(_run_all(streams, interval, started))
+        with quiet_gc(ALLOCATIONS_PER_POLL):
+            asyncio.run(_run_all(streams, interval, started, catalog))
     except SinkError as exc:
         raise SinkRunError(str(exc)) from exc
     except KafkaError as exc:
@@ -93,7 +110,21 @@ def run(
         _summary(streams, started)
 
 
-async def _run_all(streams: list[DeliveryStream], interval: float, started: float) -> None:
+async def _run_all(
+    streams: list[DeliveryStream], interval: float, started: float, catalog: DeliveryCatalog | None = None
+) -> None:
+    """Run ``streams`` until stopped; ``catalog`` is followed while they run, for those that register their
+    objects."""
+    if catalog is not None:
+        await catalog.start()
+    try:
+        await _run_streams(streams, interval, started)
+    finally:
+        if catalog is not None:
+            await catalog.stop()
+
+
+async def _run_streams(streams: list[DeliveryStream], interval: float, started: float) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

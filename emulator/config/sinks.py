@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from emulator.names import GLUE_TABLE_REF_RE
 from sinks import BufferingHints, DeliveryStreamConfig
 
 
@@ -29,6 +30,9 @@ class SinksSettings(BaseModel):
     delivery_streams: list[DeliveryStreamConfig] = Field(default_factory=default_delivery_streams)
     #: Longest wait for new records in one poll, in milliseconds (also how often the interval hint is checked).
     poll_timeout_ms: int = Field(default=200, ge=10, le=5000)
+    #: Delivery stream name → ``database.table`` of the Glue catalog it registers its objects in as it writes
+    #: (the table and database are created on the first write; new partitions and columns added with each).
+    catalog_tables: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_names(self) -> SinksSettings:
@@ -36,7 +40,19 @@ class SinksSettings(BaseModel):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"delivery stream names must be unique; repeated: {', '.join(duplicates)}")
+        for stream, table in self.catalog_tables.items():
+            if stream not in names:
+                raise ValueError(f"catalog_tables names {stream!r}, which is not a delivery stream")
+            if GLUE_TABLE_REF_RE.fullmatch(table.strip().lower()) is None:
+                raise ValueError(
+                    f"catalog_tables.{stream} must be DATABASE.TABLE with Glue names (letters, digits, _ and -), "
+                    f"got {table[:120]!r}"
+                )
         return self
+
+    def catalog_table(self, stream: str) -> str | None:
+        """The ``database.table`` ``stream`` registers its objects in, if any."""
+        return self.catalog_tables.get(stream)
 
     def named(self, names: list[str]) -> list[DeliveryStreamConfig]:
         """The streams called ``names`` (all of them when empty); ``KeyError`` names the first unknown one."""

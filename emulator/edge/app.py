@@ -62,7 +62,8 @@ class EdgeApp:
     async def states(self) -> dict[str, str]:
         """Each service on this endpoint and its state: ``running``, ``starting``, ``error`` or ``disabled``."""
         s3 = DISABLED if self._s3 is None else (RUNNING if await self._s3.live() else ERROR)
-        return {"kinesis": self._json_state, "firehose": self._json_state, "s3": s3}
+        json = self._json_state
+        return {"kinesis": json, "firehose": json, "glue": json, "athena": json, "s3": s3}
 
     async def _health(self, scope: Scope, send: Send) -> None:
         states = await self.states()

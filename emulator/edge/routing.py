@@ -45,6 +45,8 @@ def route_of(method: str, path: str, headers: Mapping[str, str], query: str) -> 
         return Route.HEALTH
     if "x-amz-target" in headers:
         return Route.AWS_JSON
+    if method == "OPTIONS" and "x-amz-target" in headers.get("access-control-request-headers", "").lower():
+        return Route.AWS_JSON  # a browser's preflight of a JSON-protocol call (it names the header it will send)
     service = signing_service(headers, query)
     if service == "s3":
         return Route.S3

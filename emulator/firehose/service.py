@@ -31,6 +31,7 @@ from emulator.clock import now_ms
 from emulator.config.firehose import FirehoseSettings
 from emulator.config.kinesis import InFlightLimit
 from emulator.firehose.delivery import Delivery
+from emulator.firehose.lake import CatalogUnavailable, TableCatalog, TableRef, location_prefix, registration_target
 from emulator.firehose.shapes import (
     CreateDeliveryStreamInput,
     DeliveryStreamInput,
@@ -41,7 +42,8 @@ from emulator.firehose.shapes import (
 from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
 from emulator.supervision import RestartBackoff, Supervisor
 from emulator.topics import TopicPolicy
-from sinks import DeliveryStreamConfig, S3Connection, make_s3_client, retry_kafka
+from sinks import DeliveryStreamConfig, FieldType, S3Connection, make_s3_client, retry_kafka
+from sinks.delivery import OnWrite
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +86,11 @@ class FirehoseService:
         account_id: str = "000000000000",
         policy: TopicPolicy | None = None,
         budget: InFlightBudget | None = None,
+        tables: TableCatalog | None = None,
     ) -> None:
+        """``tables`` is the data catalog of ``SchemaConfiguration`` and of the ``kemu:catalog-table`` tag."""
         self.settings = settings
+        self._tables = tables
         self._policy = policy or TopicPolicy.of(settings.metadata_topic)
         #: Shared with the Kinesis API by the endpoint; on its own (tests), a default one.
         self._budget = budget or InFlightBudget(DEFAULT_IN_FLIGHT.records, DEFAULT_IN_FLIGHT.bytes)
@@ -189,6 +194,10 @@ class FirehoseService:
             self._sink_config(stream)
         except ValueError as exc:  # the prefixes or names the sink refuses, worded by the sink
             raise InvalidArgumentException(_first_line(exc)) from None
+        try:
+            self._catalog_hooks(stream)
+        except CatalogUnavailable as exc:
+            raise InvalidArgumentException(f"{exc}.") from None
         await self._check_bucket(destination.bucket)
         if request.name in self._store.streams:  # created by a concurrent call while this one checked
             raise ResourceInUseException(f"Firehose {request.name} under accountId {self._account_id} already exists")
@@ -261,9 +270,31 @@ class FirehoseService:
             consumer_group=stream.consumer_group,
         )
 
+    def _catalog_hooks(self, stream: DeliveryStreamState) -> tuple[dict[str, FieldType], OnWrite | None]:
+        """The columns SchemaConfiguration's table declares (empty: inferred) and the callback that registers the
+        stream's objects when its ``kemu:catalog-table`` tag asks for it; :class:`CatalogUnavailable` when the
+        catalog cannot give them."""
+        schema_table = stream.destination.schema_table
+        target = registration_target(stream.tags)
+        if (schema_table is not None or target is not None) and self._tables is None:
+            raise CatalogUnavailable("this endpoint has no data catalog (Glue) for SchemaConfiguration or the tag")
+        fields: dict[str, FieldType] = {}
+        if schema_table is not None and self._tables is not None:
+            fields = self._tables.columns(TableRef(*schema_table))
+        on_write = None
+        if target is not None and self._tables is not None:
+            destination = stream.destination
+            on_write = self._tables.registrar(
+                target, stream.name, destination.bucket, location_prefix(destination.prefix)
+            )
+        return fields, on_write
+
     def _start_delivery(self, stream: DeliveryStreamState) -> None:
         assert self._s3 is not None  # noqa: S101 - streams are only created with an S3 target
-        delivery = Delivery(stream, self._sink_config(stream), self._bootstrap, self._s3, self.settings.poll_timeout_ms)
+        delivery = Delivery(
+            stream, self._sink_config(stream), self._bootstrap, self._s3, self.settings.poll_timeout_ms,
+            lambda: self._catalog_hooks(stream),
+        )  # fmt: skip
         self._deliveries[stream.name] = delivery
         self._supervisor.add(delivery)
 
@@ -316,6 +347,13 @@ class FirehoseService:
                     "Serializer": {"ParquetSerDe": {"Compression": destination.parquet_compression}}
                 },
             }
+            if destination.schema_table is not None:
+                database, table = destination.schema_table
+                s3_description["DataFormatConversionConfiguration"]["SchemaConfiguration"] = {
+                    "DatabaseName": database,
+                    "TableName": table,
+                    "VersionId": "LATEST",
+                }
         description: dict[str, Any] = {
             "DeliveryStreamName": stream.name,
             "DeliveryStreamARN": self.arn(stream.name),

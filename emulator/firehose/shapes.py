@@ -67,6 +67,8 @@ class S3DestinationConfig:
     compression_format: str
     #: The ParquetSerDe compression when data format conversion is enabled, else None.
     parquet_compression: str | None
+    #: SchemaConfiguration's (DatabaseName, TableName): the catalog table whose columns the Parquet has.
+    schema_table: tuple[str, str] | None = None
 
     @property
     def sink_compression(self) -> Compression:
@@ -84,6 +86,7 @@ class S3DestinationConfig:
             "interval_s": self.buffering.interval_s,
             "compression_format": self.compression_format,
             "parquet_compression": self.parquet_compression,
+            "schema_table": None if self.schema_table is None else list(self.schema_table),
         }
 
     @classmethod
@@ -97,6 +100,11 @@ class S3DestinationConfig:
         compression = typed_member(record, "compression_format", str, "UNCOMPRESSED")
         if compression not in COMPRESSION_FORMATS or parquet not in (None, *PARQUET_COMPRESSIONS):
             raise ValueError(f"unknown compression {compression!r} / {parquet!r}")
+        table = record.get("schema_table")
+        if table is not None and not (
+            isinstance(table, list) and len(table) == 2 and all(isinstance(t, str) for t in table)
+        ):
+            raise ValueError(f"{table!r} is not a (database, table) pair")
         return cls(
             bucket=bucket,
             role_arn=typed_member(record, "role_arn", str, ""),
@@ -107,6 +115,7 @@ class S3DestinationConfig:
             ),
             compression_format=compression,
             parquet_compression=parquet,
+            schema_table=None if table is None else (table[0], table[1]),
         )
 
     @classmethod
@@ -121,7 +130,9 @@ class S3DestinationConfig:
         size = opt_int(hints, "SizeInMBs", low=SIZE_MIB.min or 1, high=SIZE_MIB.max)
         interval = opt_int(hints, "IntervalInSeconds", low=INTERVAL_S.min or 0, high=INTERVAL_S.max)
         compression = opt_enum(body, "CompressionFormat", COMPRESSION_FORMATS) or "UNCOMPRESSED"
-        parquet = _parquet_compression(opt_map(body, "DataFormatConversionConfiguration")) if extended else None
+        conversion = opt_map(body, "DataFormatConversionConfiguration") if extended else None
+        parquet = _parquet_compression(conversion)
+        schema_table = _schema_table(conversion) if parquet is not None else None
         if parquet is not None and compression != "UNCOMPRESSED":
             raise InvalidArgumentException(
                 "CompressionFormat must be UNCOMPRESSED when data format conversion is enabled; set the Parquet "
@@ -141,7 +152,20 @@ class S3DestinationConfig:
             ),
             compression_format=compression,
             parquet_compression=parquet,
+            schema_table=schema_table,
         )
+
+
+def _schema_table(conversion: dict[str, Any] | None) -> tuple[str, str] | None:
+    """SchemaConfiguration's database and table (lower case, as Glue keeps them), or None without one."""
+    schema = opt_map(conversion or {}, "SchemaConfiguration")
+    if schema is None:
+        return None
+    database = opt_str(schema, "DatabaseName", max_len=1024)
+    table = opt_str(schema, "TableName", max_len=1024)
+    if database is None or table is None:
+        raise InvalidArgumentException("SchemaConfiguration needs both DatabaseName and TableName.")
+    return database.lower(), table.lower()
 
 
 def _parquet_compression(conversion: dict[str, Any] | None) -> str | None:

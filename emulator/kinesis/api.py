@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from emulator.aws.model import target_prefix
 from emulator.aws.router import AwsService, Handler, RequestShape
-from emulator.kinesis import shapes
+from emulator.aws.validation import has_output, operation_validators
+from emulator.kinesis import consumer_shapes, shapes
 
 #: Operation → (request shape, service method name).
 OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
@@ -26,27 +27,27 @@ OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
     "AddTagsToStream": (shapes.AddTagsInput, "add_tags_to_stream"),
     "ListTagsForStream": (shapes.ListTagsInput, "list_tags_for_stream"),
     "RemoveTagsFromStream": (shapes.RemoveTagsInput, "remove_tags_from_stream"),
+    "EnableEnhancedMonitoring": (shapes.EnhancedMonitoringInput, "enable_enhanced_monitoring"),
+    "DisableEnhancedMonitoring": (shapes.EnhancedMonitoringInput, "disable_enhanced_monitoring"),
+    "RegisterStreamConsumer": (consumer_shapes.RegisterConsumerInput, "register_stream_consumer"),
+    "DescribeStreamConsumer": (consumer_shapes.ConsumerInput, "describe_stream_consumer"),
+    "ListStreamConsumers": (consumer_shapes.ListConsumersInput, "list_stream_consumers"),
+    "DeregisterStreamConsumer": (consumer_shapes.ConsumerInput, "deregister_stream_consumer"),
+    "SubscribeToShard": (consumer_shapes.SubscribeToShardInput, "subscribe_to_shard"),
 }
 
 #: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).
 UNSUPPORTED = frozenset(
     {
         "DeleteResourcePolicy",
-        "DeregisterStreamConsumer",
         "DescribeLimits",
-        "DescribeStreamConsumer",
-        "DisableEnhancedMonitoring",
-        "EnableEnhancedMonitoring",
         "GetResourcePolicy",
-        "ListStreamConsumers",
         "ListTagsForResource",
         "MergeShards",
         "PutResourcePolicy",
-        "RegisterStreamConsumer",
         "SplitShard",
         "StartStreamEncryption",
         "StopStreamEncryption",
-        "SubscribeToShard",
         "TagResource",
         "UntagResource",
         "UpdateShardCount",
@@ -60,7 +61,24 @@ UNSUPPORTED = frozenset(
 
 TITLE = "Kinesis"
 
+#: AWS's type and constraint checks of each operation, from botocore's model; PutRecords' well-formed records skip
+#: the walk (the request shape reads them on its own fast path).
+VALIDATORS = operation_validators(
+    "kinesis", list(OPERATIONS), {("PutRecords", "Records"): shapes.malformed_record_entries}
+)
+#: Operations AWS answers with an empty body.
+EMPTY_OUTPUTS = frozenset(operation for operation in OPERATIONS if not has_output("kinesis", operation))
+
 
 def kinesis_service(factory: Callable[[], Handler]) -> AwsService:
     """Kinesis for the router, its handler made by ``factory``."""
-    return AwsService(TITLE, target_prefix("kinesis"), "kinesis", OPERATIONS, UNSUPPORTED, factory)
+    return AwsService(
+        TITLE,
+        target_prefix("kinesis"),
+        "kinesis",
+        OPERATIONS,
+        UNSUPPORTED,
+        factory,
+        validators=VALIDATORS,
+        empty_outputs=EMPTY_OUTPUTS,
+    )

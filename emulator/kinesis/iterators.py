@@ -1,9 +1,10 @@
 """Shard iterators: opaque, tamper-proof tokens that carry a Kafka position and the time they were issued.
 
-A token is URL-safe base64 of ``version | issued_ms | shard | offset | stream name`` followed by a 16-byte
-HMAC-SHA256 tag over those bytes. The HMAC key is the server's; a token from another server, or edited by hand,
-is rejected as invalid rather than read from a wrong place. Tokens expire ``ttl_ms`` after they were issued
-(5 minutes in Kinesis), which :func:`decode` checks against an explicit clock.
+A token is standard base64 (as AWS's iterators are) of a fixed layout: ``version`` (8 bytes, 1: AWS's iterators
+open with the same eight bytes, ``AAAAAAAAAAE``...), ``issued_ms`` (8), ``shard`` (4), ``offset`` (8), the stream
+name, then a 16-byte HMAC-SHA256 tag over everything before it. The HMAC key is the server's; a token from another
+server, or edited by hand, is rejected as invalid rather than read from a wrong place. Tokens expire ``ttl_ms``
+after they were issued (5 minutes in Kinesis), which :func:`decode` checks against an explicit clock.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from emulator.aws.errors import ExpiredIteratorException, InvalidArgumentExcepti
 
 VERSION = 1
 DEFAULT_TTL_MS = 300_000
-_HEADER = struct.Struct(">BQIQ")
+_HEADER = struct.Struct(">QQIQ")
 _TAG_BYTES = 16
 
 
@@ -37,13 +38,13 @@ def encode(iterator: ShardIterator, key: bytes) -> str:
     """The opaque token of ``iterator``, signed with ``key``."""
     payload = _HEADER.pack(VERSION, iterator.issued_ms, iterator.shard, iterator.offset) + iterator.stream.encode()
     tag = hmac.new(key, payload, hashlib.sha256).digest()[:_TAG_BYTES]
-    return base64.urlsafe_b64encode(payload + tag).decode("ascii")
+    return base64.b64encode(payload + tag).decode("ascii")
 
 
 def decode(token: str, key: bytes, now_ms: int, ttl_ms: int = DEFAULT_TTL_MS) -> ShardIterator:
     """Check and open a token. Raises InvalidArgumentException (not ours) or ExpiredIteratorException (too old)."""
     try:
-        raw = base64.urlsafe_b64decode(token.encode("ascii"))
+        raw = base64.b64decode(token.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise _invalid(token) from None
     if len(raw) <= _HEADER.size + _TAG_BYTES:

@@ -105,11 +105,12 @@ class Puts:
         finally:
             budget.give_back(len(to_write), taken)
         shard_ids = _shard_ids(stream.shard_count)
-        prefixes = _sequence_prefixes(stream.shard_count)
+        bases = _sequence_bases(stream.shard_count)
+        shift = sequence.OFFSET_SHIFT
         failed = len(records) - len(to_write)
         for index, (shard, _, _), result in zip(written_at, to_write, results, strict=True):
             if type(result) is int:
-                entries[index] = {"SequenceNumber": f"{prefixes[shard]}{result:020d}", "ShardId": shard_ids[shard]}
+                entries[index] = {"SequenceNumber": str(bases[shard] + (result << shift)), "ShardId": shard_ids[shard]}
             else:
                 failed += 1
                 entries[index] = (
@@ -130,5 +131,5 @@ def _shard_ids(shard_count: int) -> tuple[str, ...]:
 
 
 @functools.cache
-def _sequence_prefixes(shard_count: int) -> tuple[str, ...]:
-    return tuple(sequence.shard_prefix(i) for i in range(shard_count))
+def _sequence_bases(shard_count: int) -> tuple[int, ...]:
+    return tuple(sequence.shard_base(i) for i in range(shard_count))

@@ -18,6 +18,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from emulator.aws.protocol import AwsTimestamp
+from emulator.kinesis import sequence
+
 log = logging.getLogger(__name__)
 
 MAX_PARTITION_FETCH_BYTES = 10 * 1024 * 1024
@@ -120,6 +123,19 @@ class ShardReader:
         return ShardRead(records, next_offset, max(0, tip_ts - last_ts))
 
 
+def wire_records(shard: int, records: list[Any]) -> list[dict[str, Any]]:
+    """Records read from Kafka as Kinesis' ``Record`` shape, as GetRecords and SubscribeToShard events carry them."""
+    return [
+        {
+            "SequenceNumber": sequence.encode(shard, record.offset),
+            "ApproximateArrivalTimestamp": AwsTimestamp(record.timestamp),
+            "Data": record.value or b"",
+            "PartitionKey": (record.key or b"").decode("utf-8", errors="replace"),
+        }
+        for record in records
+    ]
+
+
 def _trim(records: list[Any], max_bytes: int) -> tuple[list[Any], bool]:
     total = 0
     for index, record in enumerate(records):
@@ -152,6 +168,13 @@ class TipProbe:
         records = batch.get(tp, [])
         # The offset before the end may be a transaction marker: then the newest data record we saw stands in.
         return int(records[-1].timestamp) if records else (cached[1] if cached else None)
+
+    async def forget(self, topic: str) -> None:
+        """Let go of a deleted topic: an assigned partition keeps the client asking the broker about its topic, which
+        logs an ERROR at each metadata refresh once the topic is gone."""
+        async with self._lock:
+            if any(tp.topic == topic for tp in self._consumer.assignment()):
+                self._consumer.unsubscribe()
 
 
 class ReaderPool:
@@ -193,7 +216,8 @@ class ReaderPool:
             return reader
 
     async def forget(self, topic: str) -> None:
-        """Close the readers of a deleted stream."""
+        """Close the readers of a deleted stream, and let the tip probe go of it."""
+        await self.probe.forget(topic)
         for key in [key for key in self._readers if key[0] == topic]:
             reader = self._readers.pop(key)
             with contextlib.suppress(Exception):

@@ -20,19 +20,29 @@ from emulator.aws.errors import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
+from emulator.aws.eventstream import EventStream
 from emulator.aws.protocol import AwsTimestamp
 from emulator.aws.writer import KafkaWriter
 from emulator.clock import now_ms
 from emulator.config.kinesis import KinesisSettings
 from emulator.kinesis import iterators, sequence
+from emulator.kinesis.consumer_shapes import (
+    ConsumerInput,
+    ListConsumersInput,
+    RegisterConsumerInput,
+    SubscribeToShardInput,
+)
+from emulator.kinesis.fanout import FanOut
 from emulator.kinesis.puts import Puts
-from emulator.kinesis.reader import ReaderPool
+from emulator.kinesis.reader import ReaderPool, wire_records
 from emulator.kinesis.shapes import (
     MAX_RETENTION_HOURS,
     MIN_RETENTION_HOURS,
+    SHARD_LEVEL_METRICS,
     AddTagsInput,
     CreateStreamInput,
     DescribeStreamInput,
+    EnhancedMonitoringInput,
     GetRecordsInput,
     GetShardIteratorInput,
     ListShardsInput,
@@ -43,6 +53,7 @@ from emulator.kinesis.shapes import (
     RemoveTagsInput,
     RetentionInput,
     StreamInput,
+    tag_characters_refusal,
 )
 from emulator.kinesis.streams import Stream, StreamStore
 from emulator.kinesis.throttle import ShardThrottle
@@ -87,6 +98,17 @@ class KinesisService:
         self._clock_ms = clock_ms
         self._ttl_ms = int(settings.iterator_ttl_s * 1000)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._fanout = FanOut(
+            self._store,
+            self._readers,
+            region=settings.region,
+            account_id=settings.account_id,
+            lifetime_s=settings.subscription_lifetime_s,
+            fetch_wait_s=settings.fetch_wait_s,
+            clock_ms=clock_ms,
+            iterator_for=self.get_shard_iterator,
+            open_iterator=lambda token: iterators.decode(token, self._iterator_key, self._clock_ms(), self._ttl_ms),
+        )
 
     async def start(self) -> None:
         await self._writer.start()
@@ -94,6 +116,7 @@ class KinesisService:
         await self._readers.start()
 
     async def stop(self) -> None:
+        self._fanout.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -128,6 +151,7 @@ class KinesisService:
     async def create_stream(self, request: CreateStreamInput) -> dict[str, Any]:
         if self._store.policy.is_sealed(request.stream):
             raise InvalidArgumentException(self._store.policy.refusal(request.stream))
+        self._check_tag_characters(request.tags, request.stream)
         if await self._store.find(request.stream) is not None or await self._store.topic_exists(request.stream):
             raise ResourceInUseException(
                 f"Stream {request.stream} under account {self.settings.account_id} already exists."
@@ -210,7 +234,7 @@ class KinesisService:
             "StreamModeDetails": {"StreamMode": "ON_DEMAND" if stream.on_demand else "PROVISIONED"},
             "RetentionPeriodHours": stream.retention_hours,
             "StreamCreationTimestamp": AwsTimestamp(stream.created_ms),
-            "EnhancedMonitoring": [{"ShardLevelMetrics": []}],
+            "EnhancedMonitoring": [{"ShardLevelMetrics": _in_model_order(stream.shard_level_metrics)}],
             "EncryptionType": "NONE",
         }
 
@@ -226,14 +250,19 @@ class KinesisService:
         stream = await self._store.get_or_raise_not_found(request.stream)
         summary = self._summary_common(stream)
         summary["OpenShardCount"] = stream.shard_count
-        summary["ConsumerCount"] = 0
+        summary["ConsumerCount"] = len(stream.consumers)
         return {"StreamDescriptionSummary": summary}
 
     async def list_streams(self, request: ListStreamsInput) -> dict[str, Any]:
         after = request.exclusive_start_stream_name
         if request.next_token is not None:
             after = open_token(request.next_token, "stream")
-        streams = [stream for stream in await self._store.all() if after is None or stream.name > after]
+        unlisted = frozenset() if self.settings.list_unlisted_topics else self.settings.unlisted_topics
+        streams = [
+            stream
+            for stream in await self._store.all()
+            if (after is None or stream.name > after) and stream.name not in unlisted
+        ]
         page, more = streams[: request.limit], len(streams) > request.limit
         response: dict[str, Any] = {
             "StreamNames": [stream.name for stream in page],
@@ -292,8 +321,14 @@ class KinesisService:
         await self._store.set_retention(stream, request.hours)
         return {}
 
+    def _check_tag_characters(self, tags: dict[str, str], stream: str) -> None:
+        refusal = tag_characters_refusal(tags, stream, self.settings.account_id)
+        if refusal is not None:
+            raise InvalidArgumentException(refusal)
+
     async def add_tags_to_stream(self, request: AddTagsInput) -> dict[str, Any]:
         stream = await self._store.get_or_raise_not_found(request.stream, active=True)
+        self._check_tag_characters(request.tags, stream.name)
         merged = dict(stream.tags, **request.tags)
         if len(merged) > MAX_TAGS_PER_STREAM:
             raise LimitExceededException(
@@ -322,6 +357,27 @@ class KinesisService:
         stream.tags = {key: value for key, value in stream.tags.items() if key not in request.keys}
         await self._store.save(stream)
         return {}
+
+    # --- enhanced monitoring: recorded and shown (kemu publishes no CloudWatch metrics) -----------------------------
+
+    async def enable_enhanced_monitoring(self, request: EnhancedMonitoringInput) -> dict[str, Any]:
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
+        return await self._set_metrics(stream, stream.shard_level_metrics | request.metrics)
+
+    async def disable_enhanced_monitoring(self, request: EnhancedMonitoringInput) -> dict[str, Any]:
+        stream = await self._store.get_or_raise_not_found(request.stream, active=True)
+        return await self._set_metrics(stream, stream.shard_level_metrics - request.metrics)
+
+    async def _set_metrics(self, stream: Stream, desired: frozenset[str]) -> dict[str, Any]:
+        current = stream.shard_level_metrics
+        stream.shard_level_metrics = desired
+        await self._store.save(stream)
+        return {
+            "StreamName": stream.name,
+            "StreamARN": self.arn(stream.name),
+            "CurrentShardLevelMetrics": _in_model_order(current),
+            "DesiredShardLevelMetrics": _in_model_order(desired),
+        }
 
     # --- writing ----------------------------------------------------------------------------------------------
 
@@ -400,19 +456,32 @@ class KinesisService:
             position.offset, request.limit, MAX_GET_RECORDS_BYTES, self.settings.fetch_wait_s, self._readers.probe
         )
         shard = position.shard
-        records = [
-            {
-                "SequenceNumber": sequence.encode(shard, record.offset),
-                "ApproximateArrivalTimestamp": AwsTimestamp(record.timestamp),
-                "Data": record.value or b"",
-                "PartitionKey": (record.key or b"").decode("utf-8", errors="replace"),
-            }
-            for record in fetched.records
-        ]
+        records = wire_records(shard, fetched.records)
         next_iterator = iterators.encode(
             iterators.ShardIterator(stream.name, shard, fetched.next_offset, self._clock_ms()), self._iterator_key
         )
         return {"Records": records, "NextShardIterator": next_iterator, "MillisBehindLatest": fetched.millis_behind}
+
+    # --- enhanced fan-out (emulator/kinesis/fanout.py) ---------------------------------------------------------
+
+    async def register_stream_consumer(self, request: RegisterConsumerInput) -> dict[str, Any]:
+        return await self._fanout.register(request)
+
+    async def describe_stream_consumer(self, request: ConsumerInput) -> dict[str, Any]:
+        return await self._fanout.describe(request)
+
+    async def list_stream_consumers(self, request: ListConsumersInput) -> dict[str, Any]:
+        return await self._fanout.list(request)
+
+    async def deregister_stream_consumer(self, request: ConsumerInput) -> dict[str, Any]:
+        return await self._fanout.deregister(request)
+
+    async def subscribe_to_shard(self, request: SubscribeToShardInput) -> EventStream:
+        return await self._fanout.subscribe(request)
+
+
+def _in_model_order(metrics: frozenset[str]) -> list[str]:
+    return [name for name in SHARD_LEVEL_METRICS if name in metrics]
 
 
 def _check_retention(hours: int) -> None:

@@ -7,13 +7,12 @@ botocore's model of Kinesis (:mod:`emulator.aws.model`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from emulator.aws.arns import STREAM_ARN_RE
 from emulator.aws.errors import InvalidArgumentException, SerializationException, validation_error
-from emulator.aws.model import maximum
+from emulator.aws.model import enum_values, maximum, pattern
 from emulator.aws.shapes import (
     Wire,
     opt_enum,
@@ -31,7 +30,9 @@ from emulator.names import MAX_STREAM_NAME, NAME_RE
 
 STREAM_NAME_RE = NAME_RE
 SHARD_ID_RE = NAME_RE
-HASH_KEY_RE = re.compile(r"0|([1-9]\d{0,38})")
+HASH_KEY_RE = pattern("kinesis", "HashKey")
+#: AWS's sequence numbers are 56 digits; the model allows up to 129.
+SEQUENCE_NUMBER_RE = pattern("kinesis", "SequenceNumber")
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 SHARD_FILTER_TYPES = (
     "AFTER_SHARD_ID",
@@ -55,6 +56,8 @@ MAX_TAG_VALUE = maximum("kinesis", "TagValue")
 MAX_TAGS_PER_CALL = maximum("kinesis", "TagKeyList")
 MAX_LIST_LIMIT = maximum("kinesis", "ListStreamsInputLimit")
 MAX_TAGS_LISTED = maximum("kinesis", "ListTagsForStreamInputLimit")
+#: The shard-level metrics a stream can enable (the model's ``MetricsName`` without ``ALL``, which names them all).
+SHARD_LEVEL_METRICS = tuple(name for name in enum_values("kinesis", "MetricsName") if name != "ALL")
 #: Kinesis' retention range (the model states none: the service checks it).
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
@@ -89,6 +92,28 @@ def _tags(value: dict[str, Any], member: str) -> dict[str, str]:
             raise validation_error(tag_value, member, f"Tag values must be strings of length at most {MAX_TAG_VALUE}")
         tags[key] = tag_value
     return tags
+
+
+#: Besides letters, digits and white space, what AWS allows in tag keys and values ('%' is refused on its own terms).
+TAG_PUNCTUATION = frozenset("_./=+-@:")
+
+
+def tag_characters_refusal(tags: dict[str, str], stream: str, account_id: str) -> str | None:
+    """Why AWS refuses ``tags`` for their characters, in its words, or None when every character is allowed."""
+    texts = [*tags, *tags.values()]
+    allowed = TAG_PUNCTUATION | {"%"}
+    if any(not (ch.isalnum() or ch.isspace() or ch in allowed) for text in texts for ch in text):
+        return (
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
+            "_ . / = + - % @ :."
+        )
+    if any("%" in text for text in texts):
+        return (
+            f"Failed to add tags to stream {stream} under account {account_id} because some tags contained illegal "
+            "characters. The allowed characters are Unicode letters, white-spaces, "
+            "'_',',','/','=','+','-','@',':'."
+        )
+    return None
 
 
 # --- requests ---------------------------------------------------------------------------------------------------
@@ -253,7 +278,7 @@ class PutRecordInput:
     def parse(cls, body: dict[str, Any], wire: Wire) -> PutRecordInput:
         stream = StreamInput.parse(body, wire).stream
         record = RecordInput.parse(body, wire)
-        ordering = opt_str(body, "SequenceNumberForOrdering", pattern=HASH_KEY_RE)
+        ordering = opt_str(body, "SequenceNumberForOrdering", pattern=SEQUENCE_NUMBER_RE)
         return cls(stream, record, ordering)
 
 
@@ -267,6 +292,21 @@ class PutRecordsInput:
         stream = StreamInput.parse(body, wire).stream
         entries = req_list(body, "Records", max_items=MAX_RECORDS_PER_PUT)
         return cls(stream, _parse_records(entries, wire))
+
+
+def malformed_record_entries(entries: list[Any]) -> list[int]:
+    """Indexes of the PutRecords entries that may break a constraint of the model: the others are a partition key of
+    1 to 256 characters and data of a blob's type, nothing else. Run on 500 entries a call, so one tight loop; the
+    data's encoding and size are checked when the records are read (:func:`_parse_records`)."""
+    malformed: list[int] = []
+    for index, entry in enumerate(entries):
+        if type(entry) is dict and len(entry) == 2:
+            key = entry.get("PartitionKey")
+            data = entry.get("Data")
+            if type(key) is str and 0 < len(key) <= MAX_PARTITION_KEY and (type(data) is str or type(data) is bytes):
+                continue
+        malformed.append(index)
+    return malformed
 
 
 def _parse_records(entries: list[Any], wire: Wire) -> list[RecordInput]:
@@ -305,7 +345,7 @@ class GetShardIteratorInput:
         stream = StreamInput.parse(body, wire).stream
         shard_id = req_str(body, "ShardId", max_len=MAX_SHARD_ID, pattern=SHARD_ID_RE)
         iterator_type = req_enum(body, "ShardIteratorType", ITERATOR_TYPES)
-        sequence = opt_str(body, "StartingSequenceNumber", pattern=HASH_KEY_RE)
+        sequence = opt_str(body, "StartingSequenceNumber", pattern=SEQUENCE_NUMBER_RE)
         raw_ts = body.get("Timestamp")
         timestamp_ms = None if raw_ts is None else wire.timestamp_ms(raw_ts, "timestamp")
         if iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and sequence is None:
@@ -399,3 +439,19 @@ class RemoveTagsInput:
         if not all(isinstance(key, str) and 1 <= len(key) <= MAX_TAG_KEY for key in raw):
             raise validation_error(raw, "tagKeys", f"Tag keys must be strings of length between 1 and {MAX_TAG_KEY}")
         return cls(stream, list(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class EnhancedMonitoringInput:
+    """EnableEnhancedMonitoring and DisableEnhancedMonitoring: the metrics named (``ALL`` expanded)."""
+
+    stream: str
+    metrics: frozenset[str]
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], wire: Wire) -> EnhancedMonitoringInput:
+        """The list and its names were checked against the model by the router's validation."""
+        stream = StreamInput.parse(body, wire).stream
+        names = {name for name in opt_list(body, "ShardLevelMetrics") or () if isinstance(name, str)}
+        known = frozenset(SHARD_LEVEL_METRICS)
+        return cls(stream, known if "ALL" in names else known & names)

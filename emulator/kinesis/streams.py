@@ -29,6 +29,7 @@ from emulator.aws.errors import ResourceNotFoundException
 from emulator.aws.writer import KafkaWriter
 from emulator.clock import now_ms
 from emulator.kinesis.shapes import MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, STREAM_NAME_RE
+from emulator.names import NAME_RE
 from emulator.topics import TopicPolicy
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ class Stream:
     retention_hours: int = DEFAULT_RETENTION_HOURS
     on_demand: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    #: Enabled shard-level metrics (EnableEnhancedMonitoring): recorded and shown, since kemu publishes no metrics.
+    shard_level_metrics: frozenset[str] = frozenset()
+    #: Enhanced fan-out consumers: name → registration time (epoch ms).
+    consumers: dict[str, int] = field(default_factory=dict)
 
     def to_record(self) -> bytes:
         return orjson.dumps(
@@ -61,6 +66,8 @@ class Stream:
                 "retention_hours": self.retention_hours,
                 "on_demand": self.on_demand,
                 "tags": self.tags,
+                "shard_level_metrics": sorted(self.shard_level_metrics),
+                "consumers": self.consumers,
             }
         )
 
@@ -76,6 +83,12 @@ class Stream:
         tags = typed_member(record, "tags", dict, {})
         if not all(isinstance(key, str) and isinstance(value, str) for key, value in tags.items()):
             raise TypeError("tags must map strings to strings")
+        metrics = typed_member(record, "shard_level_metrics", list, [])
+        if not all(isinstance(name, str) for name in metrics):
+            raise TypeError("shard_level_metrics must be a list of strings")
+        consumers = typed_member(record, "consumers", dict, {})
+        if not all(NAME_RE.fullmatch(key) and type(value) is int for key, value in consumers.items()):
+            raise TypeError("consumers must map consumer names to registration times")
         return cls(
             name=name,
             shard_count=typed_member(record, "shard_count", int, 1),
@@ -84,6 +97,8 @@ class Stream:
             retention_hours=retention,
             on_demand=typed_member(record, "on_demand", bool, False),
             tags=dict(tags),
+            shard_level_metrics=frozenset(metrics),
+            consumers=dict(consumers),
         )
 
 
@@ -213,6 +228,8 @@ class StreamStore:
     async def delete_topic(self, name: str) -> None:
         if self.policy.is_sealed(name):
             raise ValueError(self.policy.refusal(name))
+        # Untracked first: a metadata refresh between the delete and the untracking would log the topic as missing.
+        self._writer.forget(name)
         with contextlib.suppress(Exception):
             await self._admin.delete_topics([name])
         await self._table.remove(name)

@@ -11,9 +11,11 @@ from emulator.aws.errors import InvalidArgumentException
 
 
 def shard_index(shard: str) -> int | None:
-    """``shardId-000000000003`` (or the bare ``3`` that Kinesis also accepts) → 3; None if it is neither."""
-    digits = shard.removeprefix("shardId-")
-    if not digits.isdecimal() or len(digits) > 12:
+    """The shard a ShardId names, resolved by its number as AWS resolves it: the digits after the last ``-``, or the
+    whole id when it has none (``shardId-000000000003``, ``shard-3``, ``anything-3`` and ``3`` all name shard 3);
+    None when that part is not a number."""
+    digits = shard.rpartition("-")[2]
+    if not digits.isdecimal() or not digits.isascii():
         return None
     return int(digits)
 
@@ -21,16 +23,15 @@ def shard_index(shard: str) -> int | None:
 def first_shard_after(exclusive_start: str | None, shard_count: int) -> int:
     """Index of the first shard listed after ``exclusive_start`` (``shard_count`` when none is).
 
-    A shard id in kemu's form with any number of digits (or the bare number) is read as its index, so an id with
-    extra leading zeros or beyond the last shard still pages forward; any other string is compared with the shard
-    ids as text, the order the ids sort in. Never a restart at shard 0 for an id that sorts after it: a paginating
-    client would loop.
+    An id that names a shard by its number (:func:`shard_index`) pages from that number, whether or not the shard
+    exists; any other string is compared with the shard ids as text, the order the ids sort in. Never a restart at
+    shard 0 for an id that sorts after it: a paginating client would loop.
     """
     if exclusive_start is None:
         return 0
-    digits = exclusive_start.removeprefix("shardId-")
-    if digits.isdecimal() and digits.isascii():
-        return min(int(digits) + 1, shard_count)
+    index = shard_index(exclusive_start)
+    if index is not None:
+        return min(index + 1, shard_count)
     for index in range(shard_count):
         if f"shardId-{index:012d}" > exclusive_start:
             return index

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from emulator.api import ApiConfig, ApiResources, create_app
+from emulator.api.lake import LakeConfig
 from emulator.api.server import ApiServer
 from emulator.endpoints import ResolvedEndpoints
 from emulator.runtime.child_process import pipeline_processes
@@ -94,6 +95,7 @@ class Demo:
                 kafka_bootstrap=context.kafka_bootstrap,
                 s3=context.s3,
                 internal_topics=kemu_topics(settings),
+                lake=LakeConfig(settings.kinesis.glue.catalog_topic, settings.kinesis.account_id),
             ),
             supervisor=self.supervisor,
         )

@@ -11,6 +11,7 @@ from emulator.edge.server import EdgeServer
 from emulator.endpoints import ResolvedEndpoints
 from emulator.runtime.components import ComponentFactory
 from emulator.supervision import Component, ServiceComponent
+from emulator.topics import kinesis_settings
 from emulator.version import installed_version
 from producers import (
     GeneratorConfig,
@@ -42,9 +43,8 @@ class KinesisApiComponent:
     async def start(self) -> None:
         # A new server per start: a restarted component must not reuse a stopped uvicorn thread.
         connection = self._context.s3.connection()
-        self._server = EdgeServer(
-            self._context.settings.kinesis, self._context.kafka_bootstrap, s3=connection, version=installed_version()
-        )
+        settings = kinesis_settings(self._context.settings).with_result_bucket(self._context.s3.bucket)
+        self._server = EdgeServer(settings, self._context.kafka_bootstrap, s3=connection, version=installed_version())
         await asyncio.to_thread(self._server.start)
 
     async def stop(self) -> None:
@@ -108,12 +108,25 @@ class DeliveryComponent:
         settings = self._context.settings
         # The demo's producers may not have created the topic yet; a sink of a missing topic would only fail.
         await ensure_stream(self._context.kafka_bootstrap, self._config.source_topic, settings.demo.shards)
+        table = settings.sinks.catalog_table(self._config.name)
+        catalog = None
+        on_write = None
+        if table is not None:
+            from emulator.glue.registration import DeliveryCatalog
+
+            catalog = DeliveryCatalog(
+                settings.kinesis.glue, self._context.kafka_bootstrap, self._connection, settings.kinesis.account_id
+            )
+            await catalog.start()
+            bucket = self._config.bucket or self._context.s3.bucket
+            on_write = catalog.registrar(table, self._config.name, bucket, self._config.prefix)
         # A DeliveryStream is single-use (its write worker stops with it): a new one per (re)start.
         stream = DeliveryStream(
             self._config,
             self._context.kafka_bootstrap,
             self._connection,
             poll_timeout_ms=settings.sinks.poll_timeout_ms,
+            on_write=on_write,
         )
         self._stream = stream
         stop = asyncio.Event()
@@ -124,6 +137,9 @@ class DeliveryComponent:
             stop.set()
             await task
             raise
+        finally:
+            if catalog is not None:
+                await catalog.stop()
 
     def stats(self) -> Mapping[str, float]:
         if self._stream is None:

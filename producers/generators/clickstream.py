@@ -8,13 +8,17 @@ When the target rate is so high that the open sessions would not fit the cap, th
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
 import random
+import time
 from dataclasses import dataclass, field
 
-from producers.generators.base import Event, EventIds, IsoMillis, WeightedChoice, ZipfSampler
+import orjson
+
+from producers.generators.base import Event, Record, WeightedChoice, ZipfSampler
 
 DEFAULT_USERS = 50_000
 PRODUCTS = 5_000
@@ -60,9 +64,26 @@ _THINK_MU = math.log(THINK_MEDIAN_S * 1000.0)
 _NEW_SESSION_RATE = 1.0 / (NEW_SESSION_GAP_S * 1000.0)
 #: The constant of random.normalvariate's ratio-of-uniforms method, 4 e^-0.5 / sqrt(2).
 _NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)
+#: The JSON between the event id and the event time, for each action.
+_TYPE_PARTS = {action: f'","event_type":"{action}","event_time":"' for action in ACTIONS}
+#: The milliseconds of an event time, for each millisecond.
+_MILLIS = [f".{ms:03d}Z" for ms in range(1000)]
+#: Per product rank: its page, and its id as a JSON string.
+_PRODUCT_URLS = [f"{BASE_URL}/p/product-{p}" for p in range(PRODUCTS)]
+_PRODUCT_IDS = [f'"product-{p}"' for p in range(PRODUCTS)]
+_CATEGORY_URLS = [f"{BASE_URL}/c/{category}" for category in CATEGORIES]
+_HOME = f"{BASE_URL}/"
+_CART = f"{BASE_URL}/cart"
+_CHECKOUT = f"{BASE_URL}/checkout/complete"
 
 
-@dataclass
+def float_json(value: float) -> str:
+    """A float as orjson writes it: ``repr`` where neither uses an exponent (every price), else orjson's own text."""
+    text = repr(value)
+    return orjson.dumps(value).decode() if "e" in text or "n" in text else text
+
+
+@dataclass(slots=True)
 class _Session:
     session_id: str
     user: int
@@ -71,6 +92,15 @@ class _Session:
     referrer: str
     product: int | None = None
     cart: list[int] = field(default_factory=list)
+    #: The partition key and the session's constant JSON around the url and the product, made once.
+    user_id: str = field(init=False)
+    ids_part: str = field(init=False)
+    device_part: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.user_id = f"user-{self.user:07d}"
+        self.ids_part = f'","user_id":"{self.user_id}","session_id":"{self.session_id}","url":"'
+        self.device_part = f'","device":"{self.device}","country":"{self.country}","product_id":'
 
 
 class ClickstreamGenerator:
@@ -82,13 +112,17 @@ class ClickstreamGenerator:
         rng = random.Random(seed)  # noqa: S311 - seeded simulation, not security
         self._rng = rng
         self._users = users or DEFAULT_USERS
-        self._iso = IsoMillis()
-        self._ids = EventIds(rng)
+        # Event ids as base.EventIds makes them (the same draw): ``<16 hex digits>-<sequence>``.
+        self._id_head = f'{{"event_id":"{rng.getrandbits(64):016x}-'
+        self._ids = itertools.count()
+        self._second = -1
+        self._second_text = ""
         self._session_prefix = f"s-{rng.getrandbits(32):08x}-"
         self._session_ids = itertools.count()
         #: Product popularity rank r is product ``product-{r}``: rank 0 is the best seller.
         self.product_zipf = ZipfSampler(PRODUCTS, PRODUCT_ZIPF_S, rng)
         self.prices = [round(rng.lognormvariate(3.3, 0.8), 2) for _ in range(PRODUCTS)]
+        self._price_texts = [float_json(price) for price in self.prices]
         # Returning users come back more often than others: user popularity is Zipf too, but flatter.
         self._user_zipf = ZipfSampler(self._users, 0.6, rng)
         self._action = WeightedChoice(ACTIONS, ACTION_WEIGHTS, rng)
@@ -123,17 +157,94 @@ class ClickstreamGenerator:
         )
 
     def next_chunk(self, n: int) -> list[Event]:
-        out: list[Event] = []
+        """The next ``n`` events as dicts, parsed back from :meth:`next_records` (one loop, one random stream)."""
+        loads = orjson.loads
+        events: list[Event] = [loads(value) for _key, value in self.next_records(n)]
+        return events
+
+    def next_records(self, n: int) -> list[Record]:
+        """The next ``n`` events as ``(user_id, JSON bytes)`` records, built without a dict or a JSON encoder.
+
+        The bytes equal ``orjson.dumps`` of the event (a unit test holds them equal): every string is an ASCII id,
+        url, referrer, country or user agent without a character JSON escapes, the prices are orjson's own texts
+        (:func:`float_json`). The weighted and Zipf draws are inlined: the same ``random()`` calls, in the same
+        order, as :class:`~producers.generators.base.WeightedChoice` and
+        :class:`~producers.generators.base.ZipfSampler` make.
+        """
+        out: list[Record] = []
         append = out.append
         heap, rng = self._heap, self._rng
         rng_random, expovariate, heapreplace = rng.random, rng.expovariate, heapq.heapreplace
-        act, new_session, tie = self._act, self._new_session, self._tie
+        new_session, tie = self._new_session, self._tie
         log, exp, scale = math.log, math.exp, self.think_scale
+        bisect_right = bisect.bisect_right
+        action = self._action
+        actions, action_cum, action_total = action._items, action._cumulative, action._total
+        status = self._status
+        statuses, status_cum, status_total = status._items, status._cumulative, status._total
+        zipf = self.product_zipf
+        product_cum, product_total = zipf._cumulative, zipf._total
+        prices, price_texts = self.prices, self._price_texts
+        product_urls, product_ids, category_urls = _PRODUCT_URLS, _PRODUCT_IDS, _CATEGORY_URLS
+        categories = len(CATEGORIES)
+        type_parts, millis = _TYPE_PARTS, _MILLIS
+        id_head, ids = self._id_head, self._ids
+        second, second_text = self._second, self._second_text
+        gmtime, strftime = time.gmtime, time.strftime
         for _ in range(n):
             # Peek, then replace the head: one sift per event instead of a pop and a push. The (time, tie) keys
             # are unique, so the order sessions come out in is the same either way.
             at, _tie, s = heap[0]
-            append(act(s, int(at)))
+            at_ms = int(at)
+            if at_ms // 1000 != second:
+                second = at_ms // 1000
+                second_text = strftime("%Y-%m-%dT%H:%M:%S", gmtime(second))
+            product = s.product
+            kind = "page_view" if product is None else actions[bisect_right(action_cum, rng_random() * action_total)]
+            if kind == "purchase" and not s.cart:
+                kind = "add_to_cart"
+            product_json = "null"
+            price_json = "null"
+            code = 200
+            if kind == "page_view":
+                # The landing page carries the external referrer; later views come from inside the shop.
+                referrer = s.referrer if product is None else _HOME
+                s.product = product = bisect_right(product_cum, rng_random() * product_total)
+                url = product_urls[product]
+                product_json = product_ids[product]
+            elif kind == "click":
+                # Every action but a page view has a product: a session's first action is a page view.
+                product = product or 0
+                url = category_urls[product % categories]
+                referrer = product_urls[product]
+                product_json = product_ids[product]
+            elif kind == "add_to_cart":
+                if product is None:
+                    product = bisect_right(product_cum, rng_random() * product_total)
+                s.cart.append(product)
+                price_json = price_texts[product]
+                url = _CART
+                referrer = product_urls[product]
+                product_json = product_ids[product]
+            elif kind == "purchase":
+                cart = s.cart
+                price_json = float_json(round(sum(prices[p] for p in cart), 2))
+                product_json = product_ids[cart[-1]]
+                cart.clear()
+                url = _CHECKOUT
+                referrer = _CART
+            else:
+                code = statuses[bisect_right(status_cum, rng_random() * status_total)]
+                url = product_urls[product or 0]
+                referrer = _HOME
+            append(
+                (
+                    s.user_id,
+                    f"{id_head}{next(ids)}{type_parts[kind]}{second_text}{millis[at_ms % 1000]}{s.ids_part}{url}"
+                    f'","referrer":"{referrer}{s.device_part}{product_json},"price":{price_json}'
+                    f',"status_code":{code}}}'.encode(),
+                )
+            )
             if rng_random() < END_PROBABILITY:
                 s = new_session()
                 at += expovariate(_NEW_SESSION_RATE) * scale
@@ -148,51 +259,5 @@ class ClickstreamGenerator:
                         break
                 at += exp(_THINK_MU + z * THINK_SIGMA) * scale
             heapreplace(heap, (at, next(tie), s))
+        self._second, self._second_text = second, second_text
         return out
-
-    def _act(self, s: _Session, at_ms: int) -> Event:
-        action = "page_view" if s.product is None else self._action()
-        if action == "purchase" and not s.cart:
-            action = "add_to_cart"
-        product: int | None = None
-        price: float | None = None
-        status = 200
-        if action == "page_view":
-            # The landing page carries the external referrer; later views come from inside the shop.
-            referrer = s.referrer if s.product is None else f"{BASE_URL}/"
-            s.product = product = self.product_zipf()
-            url = f"{BASE_URL}/p/product-{product}"
-        elif action == "click":
-            product = s.product
-            url = f"{BASE_URL}/c/{CATEGORIES[(product or 0) % len(CATEGORIES)]}"
-            referrer = f"{BASE_URL}/p/product-{product}"
-        elif action == "add_to_cart":
-            product = s.product if s.product is not None else self.product_zipf()
-            s.cart.append(product)
-            price = self.prices[product]
-            url = f"{BASE_URL}/cart"
-            referrer = f"{BASE_URL}/p/product-{product}"
-        elif action == "purchase":
-            price = round(sum(self.prices[p] for p in s.cart), 2)
-            product = s.cart[-1]
-            s.cart.clear()
-            url = f"{BASE_URL}/checkout/complete"
-            referrer = f"{BASE_URL}/cart"
-        else:
-            status = self._status()
-            url = f"{BASE_URL}/p/product-{s.product}"
-            referrer = f"{BASE_URL}/"
-        return {
-            "event_id": self._ids(),
-            "event_type": action,
-            "event_time": self._iso(at_ms),
-            "user_id": f"user-{s.user:07d}",
-            "session_id": s.session_id,
-            "url": url,
-            "referrer": referrer,
-            "device": s.device,
-            "country": s.country,
-            "product_id": None if product is None else f"product-{product}",
-            "price": price,
-            "status_code": status,
-        }

@@ -43,3 +43,7 @@ def test_kinesis_benchmark_smoke(kafka_bootstrap: str) -> None:
     assert kemu["put_records"]["records_ok"] > 0
     assert kemu["put_records"]["http_errors"] == 0
     assert kemu["get_records"]["records"] > 0
+    # The HTTP/2 phase really spoke HTTP/2 to the same port.
+    assert kemu["put_records_http2"]["http_versions"] == ["HTTP/2"]
+    assert kemu["put_records_http2"]["records_ok"] > 0
+    assert kemu["put_records_http2"]["http_errors"] == 0

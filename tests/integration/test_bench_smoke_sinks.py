@@ -14,15 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_sinks_benchmark_prints_its_json(endpoints: Endpoints) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "KEMU_KAFKA__BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "KEMU_S3__ENDPOINT_URL": endpoints.s3_endpoint,
-        "KEMU_S3__ACCESS_KEY_ID": endpoints.s3_access_key,
-        "KEMU_S3__SECRET_ACCESS_KEY": endpoints.s3_secret_key,
-        "KEMU_S3__BUCKET": endpoints.bucket,
-    }
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **endpoints.settings_env()}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "bench" / "sinks_throughput.py"),
@@ -41,5 +33,7 @@ async def test_sinks_benchmark_prints_its_json(endpoints: Endpoints) -> None:
     assert result["events"] == 3000
     assert set(result["ceiling"]) == {"seconds", "events_per_s"}
     assert {"seconds", "events_per_s", "objects", "parquet_mib", "flush_reasons", "failed"} <= set(result["sink"])
-    assert {"ratio_to_ceiling", "peak_rss_mib", "rss_budget_mib", "landed"} <= set(result)
+    assert {"ratio_to_ceiling", "peak_pss_mib", "peak_rss_sum_mib", "memory_budget_mib", "landed"} <= set(result)
+    assert set(result["peak_pss_by_process_mib"]) == {"sink", "worker"}
+    assert set(result["cpu_us_per_event"]) == {"ceiling", "sink", "worker"}
     assert result["landed"] == {"rows": 3000, "objects": result["landed"]["objects"], "exactly_once": True}

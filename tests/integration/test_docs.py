@@ -69,6 +69,7 @@ class DocSession:
     api_port: int
     edge_port: int
     section: str = ""
+    tls_port: int = field(default_factory=free_port)
     running: list[Background] = field(default_factory=list)
 
     def shell(self, command: str, block: Block, timeout_s: float = COMMAND_TIMEOUT_S) -> str:
@@ -268,7 +269,7 @@ def test_example_runs_as_written(block: Block, sessions: dict[str, DocSession]) 
         pytest.skip(f"{block.name} is tested elsewhere: {elsewhere}")
     if block.illustrative is not None:
         pytest.skip(f"{block.name} is illustrative: {block.illustrative}")
-    text = with_ports(block.text, session.api_port, session.edge_port)
+    text = with_ports(block.text, session.api_port, session.edge_port, session.tls_port)
     if block.lang == "bash":
         for command in shell_commands(text):
             if UNTIL_CTRL_C.search(command):

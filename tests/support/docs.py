@@ -101,8 +101,13 @@ def shell_commands(text: str) -> list[str]:
     return commands
 
 
-def with_ports(text: str, api_port: int, edge_port: int) -> str:
-    """The documents' default ports (8000 for the API, 4566 for the AWS endpoint) swapped for the test's own."""
+def with_ports(text: str, api_port: int, edge_port: int, tls_port: int | None = None) -> str:
+    """The documents' default ports (8000 for the API, 4566 for the AWS endpoint, 4567 for its TLS port) swapped for
+    the test's own."""
     for host in ("127.0.0.1", "localhost"):
         text = text.replace(f"{host}:8000", f"{host}:{api_port}").replace(f"{host}:4566", f"{host}:{edge_port}")
+        if tls_port is not None:
+            text = text.replace(f"{host}:4567", f"{host}:{tls_port}")
+    if tls_port is not None:
+        text = text.replace("--tls-port 4567", f"--tls-port {tls_port}")
     return text

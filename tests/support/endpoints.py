@@ -73,6 +73,16 @@ class Endpoints:
     bucket: str
     source: str
 
+    def settings_env(self) -> dict[str, str]:
+        """The ``KEMU_*`` variables that point a child process (a benchmark, the CLI) at these services."""
+        return {
+            "KEMU_KAFKA__BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "KEMU_S3__ENDPOINT_URL": self.s3_endpoint,
+            "KEMU_S3__ACCESS_KEY_ID": self.s3_access_key,
+            "KEMU_S3__SECRET_ACCESS_KEY": self.s3_secret_key,
+            "KEMU_S3__BUCKET": self.bucket,
+        }
+
 
 def requested_source(environ: Mapping[str, str]) -> Source:
     value = environ.get(SOURCE_VARIABLE, "").strip().lower() or Source.AUTO.value

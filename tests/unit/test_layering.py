@@ -32,6 +32,9 @@ BELOW_CLI = AWS_SERVICE | {
     "emulator.endpoints",
     "emulator.firehose",
     "emulator.flink",
+    "emulator.glue",
+    "emulator.athena",
+    "emulator.lake",
     "emulator.kinesis",
     "emulator.listen",
     "emulator.runtime",
@@ -53,7 +56,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "emulator.supervision": BASE,
     "emulator.config": BASE | {"sinks"},
     "emulator.settings": BASE | {"emulator.config", "analytics"},
-    "emulator.topics": BASE | {"emulator.settings"},
+    "emulator.topics": BASE | {"emulator.settings", "emulator.config"},
     "emulator.aws_env": BASE | {"emulator.config"},
     # Local services and where things are: below the API and the CLI.
     "emulator.services": CONFIG | {"sinks"},
@@ -63,10 +66,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The AWS protocol layer, and the services on it: never each other.
     "emulator.aws": BASE,
     "emulator.kinesis": AWS_SERVICE,
-    "emulator.firehose": AWS_SERVICE,
-    "emulator.edge": AWS_SERVICE | {"emulator.kinesis", "emulator.firehose", "emulator.listen"},
+    # The lake's shared helpers (S3 objects and footers, Glue types, table targets), under Glue, Athena and Firehose.
+    "emulator.lake": CONFIG | {"sinks"},
+    "emulator.firehose": AWS_SERVICE | {"emulator.lake"},
+    "emulator.glue": AWS_SERVICE | {"emulator.lake"},
+    "emulator.athena": AWS_SERVICE | {"emulator.lake"},
+    "emulator.edge": AWS_SERVICE
+    | {"emulator.kinesis", "emulator.firehose", "emulator.glue", "emulator.athena", "emulator.lake", "emulator.listen"},
     # The HTTP API reads what the pipeline writes; the runtime composes it with the rest.
-    "emulator.api": AWS_SERVICE | {"emulator.endpoints", "emulator.listen"} - {"emulator.aws"},
+    # The Lake panel follows the catalog and queries with Athena's runner, through the edge's Glue-to-Athena view.
+    "emulator.api": AWS_SERVICE
+    | {"emulator.endpoints", "emulator.listen", "emulator.glue", "emulator.athena", "emulator.lake", "emulator.edge"}
+    - {"emulator.aws"},
     "emulator.runtime": BELOW_CLI - {"emulator.runtime", "emulator.flink", "emulator.duck"},
     # The entry points.
     "emulator.cli": BELOW_CLI,

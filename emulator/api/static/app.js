@@ -167,3 +167,70 @@ setInterval(refreshBoards, 3000);
 startAlerts();
 pollPipeline();
 setInterval(pollPipeline, 2000);
+
+// The Lake panel: the catalog's tables polled from /lake/tables, and the SQL box posting to /lake/query (the server
+// runs only read-only statements and returns a bounded number of rows). Values go in as text, never as HTML.
+function fmtBytes(n) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+function fmtAge(ms) {
+  if (ms === null || ms === undefined) return "–";
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return s < 120 ? `${s} s ago` : s < 7200 ? `${Math.round(s / 60)} min ago` : new Date(ms).toISOString();
+}
+
+async function pollLake() {
+  try {
+    const { tables } = await (await fetch("/lake/tables")).json();
+    if (!tables.length) return;
+    $("lake-tables").replaceChildren(...tables.map((t) => {
+      const tr = document.createElement("tr");
+      tr.append(
+        cell(`${t.database}.${t.name}`, "key", t.problem || t.location || ""),
+        cell(t.objects.toLocaleString(), "num"), cell(t.rows.toLocaleString(), "num"),
+        cell(fmtBytes(t.bytes), "num"), cell(fmtAge(t.newest_object_ms), ""),
+      );
+      return tr;
+    }));
+  } catch (e) { /* the next poll tries again */ }
+}
+
+async function runLakeQuery(ev) {
+  ev.preventDefault();
+  const status = $("lake-status");
+  status.className = "dim small";
+  status.textContent = "running…";
+  try {
+    const res = await fetch("/lake/query", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sql: $("lake-sql").value }),
+    });
+    const body = await res.json();
+    if (!res.ok) {
+      status.className = "small lake-status-bad";
+      status.textContent = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+      return;
+    }
+    const head = document.createElement("tr");
+    head.append(...body.columns.map((c) => { const th = document.createElement("th"); th.textContent = c; return th; }));
+    $("lake-head").replaceChildren(head);
+    $("lake-rows").replaceChildren(...body.rows.map((r) => {
+      const tr = document.createElement("tr");
+      tr.append(...r.map((v) => cell(v === null ? "NULL" : v, v === null ? "dim" : "")));
+      return tr;
+    }));
+    status.textContent = `${body.rows.length} row(s)` + (body.truncated ? ` (first ${body.max_rows} shown)` : "") +
+      ` · ${fmtBytes(body.scanned_bytes)} scanned · ${body.elapsed_ms} ms`;
+  } catch (e) {
+    status.className = "small lake-status-bad";
+    status.textContent = `the query could not be sent: ${e}`;
+  }
+}
+
+$("lake-form").addEventListener("submit", runLakeQuery);
+pollLake();
+setInterval(pollLake, 5000);

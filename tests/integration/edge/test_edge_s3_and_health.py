@@ -154,7 +154,13 @@ def test_health_lists_the_services_and_their_state(edge_url: str) -> None:
         answer = httpx.get(edge_url + path)
         assert answer.status_code == 200
         body = answer.json()
-        assert body["services"] == {"kinesis": "running", "firehose": "running", "s3": "running"}
+        assert body["services"] == {
+            "kinesis": "running",
+            "firehose": "running",
+            "glue": "running",
+            "athena": "running",
+            "s3": "running",
+        }
         assert body["edition"] == "kemu"
 
 

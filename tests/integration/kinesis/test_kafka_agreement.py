@@ -9,6 +9,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from emulator.kinesis import sequence
 from producers.partitioning import shard_for_partition_key, shard_id
 from tests.integration.kinesis.conftest import StreamFactory
 
@@ -41,7 +42,7 @@ async def test_api_writes_are_read_by_a_plain_kafka_consumer(
     for entry, sent in zip(response["Records"], records, strict=True):
         kafka_record = by_value[sent["Data"]]
         assert entry["ShardId"] == shard_id(kafka_record.partition)
-        assert int(entry["SequenceNumber"][-20:]) == kafka_record.offset
+        assert sequence.decode(entry["SequenceNumber"]) == (kafka_record.partition, kafka_record.offset)
 
 
 async def test_aiokafka_writes_come_back_through_get_records(

@@ -97,3 +97,17 @@ def test_the_readme_replay_pair_produces_results(tmp_path: Path) -> None:
     output = tmp_path / replay[replay.index("--output") + 1]
     finals = [orjson.loads(line)["value"] for line in output.read_bytes().splitlines()]
     assert any(value.get("final") and value.get("rows") for value in finals)
+
+
+def test_scale_out_refuses_a_session_query_with_a_sentence(tmp_path: Path) -> None:
+    (tmp_path / "visits.sql").write_text(
+        "-- source: game-events\nSELECT window_start, window_end, player_id, COUNT(*) AS n\n"
+        "FROM SESSION(events, DESCRIPTOR(event_time), INTERVAL '5 seconds')\n"
+        "GROUP BY window_start, window_end, player_id\n"
+    )
+    command = [str(KEMU), "analytics", "run", "--query", "visits", "--queries", str(tmp_path), "--workers", "2"]
+    done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 1
+    message = done.stderr.decode()
+    assert "query visits uses SESSION windows" in message
+    assert "Traceback" not in message

@@ -41,6 +41,9 @@ KINESIS_AUTH = S3_AUTH.replace("/s3/", "/kinesis/")
         ("PUT", "/bucket/key", {}, "", Route.S3),
         ("GET", "/bucket/key", {}, "X-Amz-Credential=k%2F20260101%2Fus-east-1%2Fs3%2Faws4_request", Route.S3),
         ("GET", "/bucket/key", {}, "X-Amz-Credential=k%2F20260101%2Fus-east-1%2Fsts%2Faws4_request", Route.AWS_JSON),
+        # A browser SDK's preflight names the X-Amz-Target header it will send; S3's preflights do not.
+        ("OPTIONS", "/", {"access-control-request-headers": "content-type,X-Amz-Target"}, "", Route.AWS_JSON),
+        ("OPTIONS", "/bucket/key", {"access-control-request-headers": "content-type"}, "", Route.S3),
     ],
 )
 def test_routes(method: str, path: str, headers: dict[str, str], query: str, route: Route) -> None:

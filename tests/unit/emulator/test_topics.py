@@ -65,3 +65,14 @@ def test_kemu_topics_are_the_metadata_and_analytics_outputs_of_the_settings_and_
     # The two notions differ on purpose: metadata is sealed from the APIs, analytics outputs stay readable.
     assert policy.is_sealed("kemu-kinesis-metadata")
     assert not policy.is_sealed("analytics-results")
+
+
+def test_the_endpoint_leaves_kemus_readable_topics_out_of_list_streams() -> None:
+    from emulator.settings import Settings
+    from emulator.topics import kinesis_settings
+
+    settings = Settings.load(serving={"alerts_topic": "my-alerts"}, kinesis={"unlisted_topics": ["extra"]})
+    unlisted = kinesis_settings(settings).unlisted_topics
+    assert {"analytics-results", "analytics-alerts", "analytics-late-events", "analytics-errors"} <= unlisted
+    assert {"my-alerts", "extra"} <= unlisted
+    assert kinesis_settings(settings).port == settings.kinesis.port

@@ -22,4 +22,8 @@ def test_shard_ids() -> None:
     assert shard_index("shardId-000000000003") == 3
     assert shard_index("7") == 7
     assert shard_index("shardId-x") is None
-    assert shard_index("shardId-0000000000001") is None
+    assert shard_index("shardId-0000000000001") == 1
+    assert shard_index("shard-2") == 2
+    assert shard_index("any-thing-0004") == 4
+    assert shard_index("shardId-") is None
+    assert shard_index("shardId-1a") is None

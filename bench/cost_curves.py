@@ -1,0 +1,111 @@
+"""Benchmark: how cost grows with the work. Prints one JSON document (stdout), a table (stderr), writes a PNG plot.
+
+    .venv/bin/python bench/cost_curves.py [--curves sink-partitions,sink-buffer] [--events 200000] [--repeat 3]
+                                          [--plot docs/cost_curves.png] [--xs 1,4]
+    .venv/bin/python bench/cost_curves.py --from-json results.json --plot docs/cost_curves.png
+
+Every curve measures, for each value of its parameter, a rate beside its ceiling in the same run, CPU microseconds per
+unit of work and peak memory (PSS), and reports where the cost per unit grows faster than linearly
+(``bench/curves.py``). It uses the Kafka and S3 named by the ``KEMU_*`` settings when given, else starts its own
+embedded services once for all curves. ``--from-json`` plots a saved document again without measuring.
+
+A new curve (analytics vs distinct keys, PutRecords vs record size, a one-hour run) is a :class:`bench.curves.Curve`
+in a module of its own, listed in :data:`FAMILIES`. Not a test: nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.curves import Curve, Point, plot, summarise, table  # noqa: E402
+from bench.curves_sink import CURVES as SINK_CURVES  # noqa: E402
+from bench.sinks_throughput import endpoints  # noqa: E402
+
+#: Curves by family; each family says how to get the services its curves measure on.
+FAMILIES: dict[str, list[Curve]] = {"sink": SINK_CURVES}
+DEFAULT_PLOT = ROOT / "docs" / "cost_curves.png"
+
+
+def all_curves() -> dict[str, Curve]:
+    return {curve.name: curve for curves in FAMILIES.values() for curve in curves}
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in load],
+    }
+
+
+async def run(
+    curves: list[Curve], options: dict[str, Any], repeat: int, xs: list[float] | None
+) -> list[dict[str, Any]]:
+    measured = []
+    with endpoints() as services:
+        for curve in curves:
+            points = [Point(x) for x in (xs or curve.xs)]
+            for attempt in range(repeat):
+                for point in points:
+                    print(f"{curve.name}: x={point.x:g} run {attempt + 1}/{repeat}", file=sys.stderr, flush=True)
+                    point.runs.append(await curve.measure(services, point.x, options))
+            measured.append(summarise(curve, points))
+    return measured
+
+
+def subtitle(document: dict[str, Any]) -> str:
+    m = document["machine"]
+    load = ", ".join(f"{x:g}" for x in m["load_average_at_start"])
+    return (
+        f"{document['date']} · {m['cpus']} CPUs · load average {load} at start · "
+        f"{document['settings']['events']:,} events a run · medians of {document['settings']['repeat']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--curves", default=",".join(all_curves()), help="comma-separated curve names")
+    parser.add_argument("--events", type=int, default=200_000, help="events a run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per point (medians are plotted)")
+    parser.add_argument("--xs", help="measure only these parameter values (comma-separated), for every curve")
+    parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="where the PNG goes")
+    parser.add_argument("--from-json", type=Path, help="plot a saved JSON document instead of measuring")
+    args = parser.parse_args()
+    if args.from_json is not None:
+        document = json.loads(args.from_json.read_text())
+    else:
+        known = all_curves()
+        names = [name.strip() for name in args.curves.split(",") if name.strip()]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            sys.exit(f"error: unknown curve(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        xs = [float(x) for x in args.xs.split(",")] if args.xs else None
+        document = {
+            "benchmark": "cost_curves",
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "settings": {"events": args.events, "repeat": args.repeat},
+            "curves": [],
+        }
+        document["curves"] = asyncio.run(run([known[name] for name in names], {"events": args.events}, args.repeat, xs))
+    plot(document["curves"], args.plot, subtitle(document))
+    document["plot"] = str(args.plot)
+    print(table(document["curves"]), file=sys.stderr)
+    print(json.dumps(document, indent=2))
+
+
+if __name__ == "__main__":
+    main()

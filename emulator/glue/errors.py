@@ -1,0 +1,48 @@
+"""The errors of the Glue Data Catalog API, each with the ``__type`` boto3 turns into its exception class.
+
+GlueError (base; never raised itself)
+├── EntityNotFoundException               the database, table, partition or crawler does not exist
+├── AlreadyExistsException                it exists already
+├── InvalidInputException                 a value is not acceptable (name, expression, token, location)
+├── ResourceNumberLimitExceededException  a batch holds more entries than Glue allows
+├── CrawlerRunningException               the crawler is running (StartCrawler, UpdateCrawler, DeleteCrawler)
+├── CrawlerNotRunningException            StopCrawler on a crawler that is not running
+└── InternalServiceException              the catalog's topic did not take a write; status 500
+"""
+
+from __future__ import annotations
+
+from emulator.glue.wire import AwsError
+
+
+class GlueError(AwsError):
+    """Base of the Glue API's errors."""
+
+
+class EntityNotFoundException(GlueError):
+    type_name = "EntityNotFoundException"
+
+
+class AlreadyExistsException(GlueError):
+    type_name = "AlreadyExistsException"
+
+
+class InvalidInputException(GlueError):
+    type_name = "InvalidInputException"
+
+
+class ResourceNumberLimitExceededException(GlueError):
+    type_name = "ResourceNumberLimitExceededException"
+
+
+class CrawlerRunningException(GlueError):
+    type_name = "CrawlerRunningException"
+
+
+class CrawlerNotRunningException(GlueError):
+    type_name = "CrawlerNotRunningException"
+
+
+class InternalServiceException(GlueError):
+    type_name = "InternalServiceException"
+    status = 500

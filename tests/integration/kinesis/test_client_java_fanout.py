@@ -1,0 +1,35 @@
+"""The AWS SDK for Java v2 (``KinesisAsyncClient``), unchanged, on its default Netty transport with HTTP/2 (prior
+knowledge on an ``http://`` endpoint, CBOR, what KCL's fan-out uses): create a 2-shard stream, wait with its waiter,
+put 100 binary records, register a consumer, SubscribeToShard on every shard until every record arrived, compare
+bytes, deregister, delete.
+
+Its jars come from Maven Central once (``mvn dependency:copy-dependencies`` over ``tests/clients/java/pom.xml``, into
+kemu's cache, keyed by the POM's hash); ``FanOut.java`` runs as a single-file source program. Skipped, saying why,
+where ``java`` or ``mvn`` is missing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from tests.support.maven_clients import CLIENTS, client_jars
+
+CLIENT_DIR = CLIENTS / "java"
+
+
+@pytest.mark.timeout(1200)
+def test_the_java_sdk_v2_subscribes_to_every_shard_over_http2(kinesis_url: str) -> None:
+    lib = client_jars("java")
+    name = f"java-{uuid.uuid4().hex[:8]}"
+    done = subprocess.run(
+        ["java", "-cp", f"{lib}/*", str(CLIENT_DIR / "FanOut.java"), kinesis_url, name],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"shards": 2, "sent": 100, "received": 100, "identical": True}

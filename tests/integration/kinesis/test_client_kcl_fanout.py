@@ -1,0 +1,84 @@
+"""The Kinesis Client Library 3 (Java), unchanged, with enhanced fan-out: it registers its stream consumer and
+reads every shard with SubscribeToShard over HTTP/2, its leases in moto's DynamoDB (``moto_server``, the accepted
+stand-in: DynamoDB is not kemu's), CloudWatch metrics off. It must see each of 100 records of a 2-shard stream
+exactly once. Skipped, saying why, without java or mvn."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.services.ports import free_port
+from tests.support.kinesis_server import kinesis_client, wait_active
+from tests.support.maven_clients import CLIENTS, client_jars
+
+
+@contextlib.contextmanager
+def moto_dynamodb() -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/moto-api/", timeout=2)
+                break
+            except httpx.HTTPError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.timeout(1500)
+def test_kcl_3_reads_every_record_once_with_enhanced_fan_out(kinesis_url: str) -> None:
+    lib = client_jars("kcl")
+    kinesis: Any = kinesis_client(kinesis_url)
+    name = f"kcl-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    try:
+        arn = wait_active(kinesis, name)["StreamARN"]
+        kinesis.put_records(
+            StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in range(100)]
+        )
+        with moto_dynamodb() as dynamodb:
+            done = subprocess.run(
+                [
+                    "java",
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                    "-cp",
+                    f"{lib}/*",
+                    str(CLIENTS / "kcl" / "KclFanOut.java"),
+                    kinesis_url,
+                    dynamodb,
+                    name,
+                    "100",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        assert done.returncode == 0, done.stdout + done.stderr[-5000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1]) == {"records": 100, "deliveries": 100}
+        # KCL registered its consumer through the API: fan-out, not polling.
+        assert [c["ConsumerName"] for c in kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]]
+    finally:
+        kinesis.delete_stream(StreamName=name)
