@@ -348,7 +348,7 @@ class AnalyticsEngine:
         self.queries = list(queries)
         self.bootstrap = bootstrap
         self.config = config
-        self.latest = latest or LatestResults()
+        self.latest = latest  # the latest windows in process, kept only for a caller that passes one
         self.runners: list[QueryRunner] = []
 
     def output_topic_names(self) -> list[str]:

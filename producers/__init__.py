@@ -9,7 +9,7 @@ from producers.exceptions import DeliveryError, ProducerConfigError, ProducerErr
 from producers.file_sink import JsonlSink
 from producers.gc_tuning import quiet_gc
 from producers.generators import make_generator
-from producers.kafka_sink import DeliveryStats, KafkaSink, ensure_stream
+from producers.kafka_sink import KafkaSink, SendStats, ensure_stream
 from producers.partitioning import shard_for_partition_key
 from producers.realism import MALFORMED_KINDS
 from producers.records import PartitionMapper, Record, RecordSource
@@ -21,7 +21,6 @@ __all__ = [
     "ClickstreamEvent",
     "Clock",
     "DeliveryError",
-    "DeliveryStats",
     "GameEvent",
     "GeneratorConfig",
     "IotEvent",
@@ -37,6 +36,7 @@ __all__ = [
     "Record",
     "RecordSource",
     "RunConfig",
+    "SendStats",
     "StreamKind",
     "Summary",
     "ensure_stream",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from producers.kafka_sink import DeliveryStats
+from producers.kafka_sink import SendStats
 from producers.records import Record
 
 
@@ -16,7 +16,7 @@ class JsonlSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.stats = DeliveryStats()
+        self.stats = SendStats()
         self._file: BinaryIO | None = None
 
     async def start(self) -> None:

@@ -30,7 +30,7 @@ _NO_HEADERS: list[tuple[str, bytes]] = []
 
 
 @dataclass
-class DeliveryStats:
+class SendStats:
     """What happened to the records handed to a sink."""
 
     sent: int = 0
@@ -72,7 +72,7 @@ class KafkaSink:
     def __init__(self, config: KafkaSinkConfig, topic: str) -> None:
         self._config = config
         self.topic = topic
-        self.stats = DeliveryStats()
+        self.stats = SendStats()
         self._producer: AIOKafkaProducer | None = None
         self._mapper: PartitionMapper | None = None
         self._pending: set[asyncio.Future[Any]] = set()

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from producers.config import RunConfig
-from producers.kafka_sink import DeliveryStats
+from producers.kafka_sink import SendStats
 from producers.records import Record, RecordSource
 
 
@@ -34,7 +34,7 @@ class MonotonicClock:
 class Sink(Protocol):
     """Where records go: :class:`~producers.kafka_sink.KafkaSink` or :class:`~producers.file_sink.JsonlSink`."""
 
-    stats: DeliveryStats
+    stats: SendStats
 
     async def send(self, records: Sequence[Record]) -> None: ...
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sinks.buffering import FlushReason, flush_reason
     from sinks.config import BufferingHints, Compression, DeliveryStreamConfig, FieldType, S3Connection
-    from sinks.delivery import DeliveryStats, DeliveryStream
+    from sinks.delivery import DeliveryStats, DeliveryStream, retry_kafka
     from sinks.exceptions import DestinationError, PrefixError, SinkError, StopRequested
     from sinks.prefixes import KeyLayout
     from sinks.s3 import make_s3_client
@@ -32,6 +32,7 @@ _EXPORTS = {
     "StopRequested": "sinks.exceptions",
     "flush_reason": "sinks.buffering",
     "make_s3_client": "sinks.s3",
+    "retry_kafka": "sinks.delivery",
 }
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "StopRequested",
     "flush_reason",
     "make_s3_client",
+    "retry_kafka",
 ]
 
 

@@ -164,7 +164,7 @@ class DeliveryStream:
             described = await admin.describe_topics([topic])
             partitions = sorted(p["partition"] for p in described[0]["partitions"])
             tps = [TopicPartition(topic, p) for p in partitions]
-            committed = await _retry_kafka(
+            committed = await retry_kafka(
                 lambda: admin.list_consumer_group_offsets(self.config.group_id, partitions=tps)
             )
         finally:
@@ -345,8 +345,9 @@ class DeliveryStream:
         log.debug("wrote %d objects in %.3f s (%s)", result.objects, time.monotonic() - started, reason.value)
 
 
-async def _retry_kafka(call: Callable[[], Awaitable[T]], attempts: int = 60) -> T:
-    """Retry a Kafka request on retriable errors (a fresh broker has no group coordinator for a few seconds)."""
+async def retry_kafka(call: Callable[[], Awaitable[T]], attempts: int = 60) -> T:
+    """Retry a Kafka request on retriable errors (a fresh broker has no group coordinator for a few seconds), every
+    0.5 s, ``attempts`` times; a non-retriable error, or the last one, is raised. Firehose's commits use it too."""
     for attempt in range(attempts):
         try:
             return await call()

@@ -133,7 +133,3 @@ class StreamsInspector:
                     per_group = lags.setdefault(tp.topic, {})
                     per_group[group_id] = per_group.get(group_id, 0) + max(ends[tp] - meta.offset, 0)
         return lags
-
-    def total_lag(self) -> dict[tuple[str, str], int]:
-        """(stream, group) → lag, for ``/metrics``."""
-        return {(s.name, c.group_id): c.lag for s in self.answer.streams for c in s.consumers}

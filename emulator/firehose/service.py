@@ -15,7 +15,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import NewTopic
-from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from emulator.aws.admission import InFlightBudget
@@ -43,7 +42,7 @@ from emulator.firehose.shapes import (
 from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
 from emulator.supervision import RestartBackoff, Supervisor
 from emulator.topics import TopicPolicy
-from sinks import DeliveryStreamConfig, FieldType, S3Connection, make_s3_client
+from sinks import DeliveryStreamConfig, FieldType, S3Connection, make_s3_client, retry_kafka
 from sinks.delivery import OnWrite
 
 log = logging.getLogger(__name__)
@@ -254,14 +253,7 @@ class FirehoseService:
         try:
             consumer.assign(tps)
             ends = await consumer.end_offsets(tps)
-            for attempt in range(60):  # a fresh broker has no group coordinator for a few seconds
-                try:
-                    await consumer.commit({tp: end for tp, end in ends.items()})
-                    break
-                except KafkaError as exc:
-                    if not exc.retriable or attempt == 59:
-                        raise
-                    await asyncio.sleep(0.5)
+            await retry_kafka(lambda: consumer.commit(dict(ends)))
         finally:
             await consumer.stop()
 

@@ -56,7 +56,7 @@ def _name(body: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class S3Destination:
+class S3DestinationConfig:
     """An ExtendedS3 (or plain S3) destination, reduced to what the sink does with it."""
 
     bucket: str
@@ -90,7 +90,7 @@ class S3Destination:
         }
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> S3Destination:
+    def from_record(cls, record: dict[str, Any]) -> S3DestinationConfig:
         """The destination saved by :meth:`to_record`; KeyError, TypeError or ValueError for anything else."""
         bucket = typed_member(record, "bucket", str)
         if not BUCKET_RE.fullmatch(bucket):
@@ -119,7 +119,7 @@ class S3Destination:
         )
 
     @classmethod
-    def parse(cls, body: dict[str, Any], member: str, extended: bool) -> S3Destination:
+    def parse(cls, body: dict[str, Any], member: str, extended: bool) -> S3DestinationConfig:
         bucket_arn = req_str(body, "BucketARN", max_len=MAX_ARN)
         match = BUCKET_ARN_RE.fullmatch(bucket_arn)
         if match is None:
@@ -187,7 +187,7 @@ class CreateDeliveryStreamInput:
     #: The Kinesis stream read by a KinesisStreamAsSource delivery stream, and the role it names.
     source_stream: str | None
     source_role_arn: str | None
-    destination: S3Destination
+    destination: S3DestinationConfig
     tags: dict[str, str]
 
     @classmethod
@@ -228,9 +228,9 @@ class CreateDeliveryStreamInput:
                 "(or S3DestinationConfiguration)."
             )
         if extended is not None:
-            destination = S3Destination.parse(extended, "extendedS3DestinationConfiguration", True)
+            destination = S3DestinationConfig.parse(extended, "extendedS3DestinationConfiguration", True)
         else:
-            destination = S3Destination.parse(plain or {}, "s3DestinationConfiguration", False)
+            destination = S3DestinationConfig.parse(plain or {}, "s3DestinationConfiguration", False)
         tags: dict[str, str] = {}
         for index, tag in enumerate(opt_list(body, "Tags") or []):
             if not isinstance(tag, dict):

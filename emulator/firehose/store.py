@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from emulator.aws.compacted import CompactedTable, typed_member
 from emulator.aws.writer import KafkaWriter
-from emulator.firehose.shapes import STREAM_TYPES, S3Destination
+from emulator.firehose.shapes import STREAM_TYPES, S3DestinationConfig
 from emulator.names import is_delivery_stream_name
 
 #: The backing topic of a DirectPut delivery stream is ``kemu-firehose-direct-<name>``: kemu's prefix seals it from
@@ -35,7 +35,7 @@ class DeliveryStreamState:
     name: str
     stream_type: str
     source_topic: str
-    destination: S3Destination
+    destination: S3DestinationConfig
     created_ms: int
     source_role_arn: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -76,7 +76,7 @@ class DeliveryStreamState:
             name=name,
             stream_type=stream_type,
             source_topic=typed_member(record, "source_topic", str),
-            destination=S3Destination.from_record(typed_member(record, "destination", dict)),
+            destination=S3DestinationConfig.from_record(typed_member(record, "destination", dict)),
             created_ms=typed_member(record, "created_ms", int),
             source_role_arn=None if role is None else typed_member(record, "source_role_arn", str),
             tags=dict(tags),

@@ -41,7 +41,7 @@ def _consumer(bootstrap_servers: str) -> AIOKafkaConsumer:
 
 
 @dataclass(frozen=True, slots=True)
-class Fetched:
+class ShardRead:
     """What one read found: records (aiokafka ``ConsumerRecord``), where to continue, and how far behind."""
 
     records: list[Any]
@@ -81,7 +81,7 @@ class ShardReader:
             return (await self.bounds())[1]
         return int(hit.offset)
 
-    async def read(self, offset: int, limit: int, max_bytes: int, wait_s: float, probe: TipProbe) -> Fetched:
+    async def read(self, offset: int, limit: int, max_bytes: int, wait_s: float, probe: TipProbe) -> ShardRead:
         async with self._lock:
             consumer = self._consumer
             end: int | None = None
@@ -90,7 +90,7 @@ class ShardReader:
                 # position beyond the end can only come from a forged or stale iterator, and reads as the tip.
                 end = int((await consumer.end_offsets([self.tp]))[self.tp])
                 if offset > end:
-                    return Fetched([], offset, 0)
+                    return ShardRead([], offset, 0)
                 consumer.seek(self.tp, offset)
             self._next = None
             batch = await consumer.getmany(self.tp, timeout_ms=0, max_records=limit)
@@ -114,13 +114,13 @@ class ShardReader:
             if end is None:
                 end = int((await consumer.end_offsets([self.tp]))[self.tp])
         if next_offset >= end:
-            return Fetched(records, next_offset, 0)
+            return ShardRead(records, next_offset, 0)
         tip_ts = await probe.timestamp_before(self.tp, end, self._tip)
         if tip_ts is None:
-            return Fetched(records, next_offset, 0)
+            return ShardRead(records, next_offset, 0)
         self._tip = (end, tip_ts)
         last_ts = records[-1].timestamp if records else tip_ts
-        return Fetched(records, next_offset, max(0, tip_ts - last_ts))
+        return ShardRead(records, next_offset, max(0, tip_ts - last_ts))
 
 
 def wire_records(shard: int, records: list[Any]) -> list[dict[str, Any]]:

@@ -62,12 +62,6 @@ class LocalServices:
     def credentials(self) -> Credentials:
         return load_or_create_credentials(self.run_dir / "minio" / "credentials.json")
 
-    def is_provisioned(self) -> bool:
-        c = self._config
-        return kafka.is_kafka_provisioned(c.cache_dir, c.kafka_version) and minio.is_minio_provisioned(
-            c.cache_dir, c.minio_module_version
-        )
-
     def provision(self) -> None:
         """Fetch Kafka's jars and build MinIO if the cache lacks them; no network when it has them."""
         c = self._config

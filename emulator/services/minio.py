@@ -24,10 +24,6 @@ def minio_binary(cache_dir: Path, module_version: str) -> Path:
     return cache_dir / "minio" / module_version / "bin" / "minio"
 
 
-def is_minio_provisioned(cache_dir: Path, module_version: str) -> bool:
-    return minio_binary(cache_dir, module_version).is_file()
-
-
 def provision_minio(cache_dir: Path, module_version: str, reporter: Reporter) -> Path:
     """``go install`` the pinned MinIO commit into the cache; later calls reuse the binary without any build.
 

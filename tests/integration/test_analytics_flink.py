@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import random
 import shutil
 import time
@@ -35,7 +34,7 @@ from emulator.api.view import BoardWindow, is_leaderboard
 from emulator.flink.provision import provision_flink
 from emulator.services.progress import SilentReporter
 from producers.partitioning import shard_for_partition_key
-from tests.integration.analytics_support import BASE_MS, KEMU, produce, read_all
+from tests.integration.analytics_support import BASE_MS, KEMU, engine_env, produce, read_all
 
 SESSION_QUERY = """-- Sessions of each player's scores: 5 seconds without one ends a session.
 -- source: game-events
@@ -162,23 +161,6 @@ def latest(records: list[tuple[bytes | None, dict[str, Any]]]) -> dict[str, dict
     return found
 
 
-def run_env(bootstrap: str, query_dir: Path, checkpoints: Path, topics: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "KEMU_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-            "KEMU_ANALYTICS__QUERY_DIRS": orjson.dumps([str(query_dir)]).decode(),
-            "KEMU_ANALYTICS__BUILTIN_QUERIES": "false",
-            "KEMU_ANALYTICS__CHECKPOINT_DIR": str(checkpoints),
-            "KEMU_ANALYTICS__RESULTS_TOPIC": topics["results"],
-            "KEMU_ANALYTICS__ALERTS_TOPIC": topics["alerts"],
-            "KEMU_ANALYTICS__LATE_EVENTS_TOPIC": topics["late"],
-            "KEMU_ANALYTICS__ERRORS_TOPIC": topics["errors"],
-        }
-    )
-    return env
-
-
 @pytest.fixture(scope="session")
 def flink_runtime() -> None:
     """PyFlink and the Kafka connector in kemu's cache (installed on first use: minutes, once)."""
@@ -211,7 +193,7 @@ async def test_flink_and_kemu_agree_on_every_final_window(
     engines = {}
     for engine in ("kemu", "flink"):
         topics = {kind: await new_topic(partitions=1) for kind in ("results", "alerts", "late", "errors")}
-        env = run_env(kafka_bootstrap, query_dir, tmp_path / f"checkpoints-{engine}", topics)
+        env = engine_env(kafka_bootstrap, query_dir, tmp_path / f"checkpoints-{engine}", topics)
         engines[engine] = topics
         selection = [arg for name in QUERIES for arg in ("--query", name)]
         if engine == "kemu":
