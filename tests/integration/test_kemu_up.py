@@ -131,8 +131,10 @@ def pipeline_children(parent: int) -> dict[str, dict[str, int]]:
 
 def list_streams(kinesis_url: str) -> httpx.Response:
     """ListStreams, retried while the Kinesis API's child process is still starting (it serves a moment after
-    `kemu up` prints its URLs)."""
-    deadline = time.monotonic() + 30
+    `kemu up` prints its URLs). A liveness bound, not a timing verdict: the child runs at nice 19 beside the
+    producers at nice 0, and on a loaded 2-core machine its start-up (the AWS models, the lake's engine) took over
+    30 s."""
+    deadline = time.monotonic() + 180
     while True:
         try:
             return httpx.post(
