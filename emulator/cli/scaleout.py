@@ -87,8 +87,14 @@ def run_scaled(
             markup=False,
         )
         environment = {**os.environ, PARENT_ENV: str(os.getpid())}
+        # Each worker in a process group of its own, so a terminal's Ctrl-C reaches only this process, which stops
+        # the workers in order below: one still importing when Ctrl-C reached the whole group printed a
+        # KeyboardInterrupt traceback (seen by the docs test on a loaded machine). setpgrp in the child rather
+        # than ``process_group=0``, which uvloop refuses.
         children = [
-            await asyncio.create_subprocess_exec(*argv, env=environment, stdin=asyncio.subprocess.DEVNULL)
+            await asyncio.create_subprocess_exec(
+                *argv, env=environment, stdin=asyncio.subprocess.DEVNULL, preexec_fn=os.setpgrp
+            )
             for _ in range(workers)
         ]
         watchers = [asyncio.create_task(_watch(child, number)) for number, child in enumerate(children, 1)]
