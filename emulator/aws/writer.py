@@ -70,8 +70,22 @@ class KafkaWriter:
     """The one producer of the API, shared by every request."""
 
     def __init__(self, bootstrap_servers: str) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
+        self._bootstrap_servers = bootstrap_servers
+        # Made in start(): a producer made here and never started (a service built but not served, as tests and
+        # the CLI's checks do) is never closed, and aiokafka warns about it whenever the collector finds it.
+        self._started: AIOKafkaProducer | None = None
+        self._queues: dict[tuple[str, int], _PartitionQueue] = {}
+        self._drainers: set[asyncio.Task[None]] = set()
+
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._started is None:
+            raise RuntimeError("the Kafka writer is not started")
+        return self._started
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap_servers,
             acks="all",
             linger_ms=0,
             max_batch_size=BATCH_BYTES,
@@ -79,17 +93,19 @@ class KafkaWriter:
             request_timeout_ms=30_000,
             client_id="kemu-kinesis-api",
         )
-        self._queues: dict[tuple[str, int], _PartitionQueue] = {}
-        self._drainers: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        await self._producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()  # a producer whose start failed is still open until stopped
+            raise
+        self._started = producer
 
     async def stop(self) -> None:
         for task in list(self._drainers):
             task.cancel()
         await asyncio.gather(*self._drainers, return_exceptions=True)
-        await self._producer.stop()
+        if self._started is not None:
+            await self._started.stop()
 
     async def partitions_of(self, topic: str) -> int | None:
         """How many partitions ``topic`` has, or None when it does not exist (metadata may be cached)."""
