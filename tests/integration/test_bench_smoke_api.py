@@ -16,11 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
     env = {
         **os.environ,
-        "KEMU_KAFKA__BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "KEMU_S3__ENDPOINT_URL": endpoints.s3_endpoint,
-        "KEMU_S3__ACCESS_KEY_ID": endpoints.s3_access_key,
-        "KEMU_S3__SECRET_ACCESS_KEY": endpoints.s3_secret_key,
-        "KEMU_S3__BUCKET": endpoints.bucket,
+        **endpoints.settings_env(),
     }
     completed = subprocess.run(
         [

@@ -18,11 +18,7 @@ async def test_lake_benchmark_prints_its_json(endpoints: Endpoints) -> None:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "KEMU_KAFKA__BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "KEMU_S3__ENDPOINT_URL": endpoints.s3_endpoint,
-        "KEMU_S3__ACCESS_KEY_ID": endpoints.s3_access_key,
-        "KEMU_S3__SECRET_ACCESS_KEY": endpoints.s3_secret_key,
-        "KEMU_S3__BUCKET": endpoints.bucket,
+        **endpoints.settings_env(),
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bench" / "lake_query.py"), "--rows", "3000", "--partitions", "2", "--repeats", "1",

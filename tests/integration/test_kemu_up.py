@@ -25,11 +25,7 @@ KEMU = str(Path(sys.executable).parent / "kemu")
 def test_kemu_up_prints_urls_serves_and_stops_cleanly(endpoints: Endpoints, stop_signal: signal.Signals) -> None:
     env = {
         **os.environ,
-        "KEMU_KAFKA__BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "KEMU_S3__ENDPOINT_URL": endpoints.s3_endpoint,
-        "KEMU_S3__ACCESS_KEY_ID": endpoints.s3_access_key,
-        "KEMU_S3__SECRET_ACCESS_KEY": endpoints.s3_secret_key,
-        "KEMU_S3__BUCKET": endpoints.bucket,
+        **endpoints.settings_env(),
         "KEMU_KINESIS__PORT": str(free_port()),
         "COLUMNS": "200",
     }

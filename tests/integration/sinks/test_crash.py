@@ -33,11 +33,7 @@ KEMU = Path(sys.executable).with_name("kemu")
 def sink_env(endpoints: Endpoints) -> dict[str, str]:
     return {
         **os.environ,
-        "KEMU_KAFKA__BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "KEMU_S3__ENDPOINT_URL": endpoints.s3_endpoint,
-        "KEMU_S3__ACCESS_KEY_ID": endpoints.s3_access_key,
-        "KEMU_S3__SECRET_ACCESS_KEY": endpoints.s3_secret_key,
-        "KEMU_S3__BUCKET": endpoints.bucket,
+        **endpoints.settings_env(),
     }
 
 
