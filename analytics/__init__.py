@@ -9,9 +9,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analytics.catalog import BUILTIN_QUERIES, load_catalog, make_operator, select_queries
+    from analytics.catalog import BUILTIN_QUERIES, load_catalog, select_queries
     from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-    from analytics.compiler import CompiledQuery, compile_query
+    from analytics.compiler import compile_query
     from analytics.config import AnalyticsConfig, OutputTopics
     from analytics.decode import Decoder
     from analytics.emissions import BadRecord, BatchOutcome, LateEvent, WindowResult
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from analytics.exceptions import AnalyticsError, CheckpointError, QueryError, SourceError
     from analytics.operator import WindowOperator
     from analytics.outputs import LatestResults, outcome_records
+    from analytics.plan import CompiledQuery, EtlPlan, PanePlan, WindowPlan
+    from analytics.protocol import Operator, make_operator
     from analytics.replay import ReplayStats, replay, replay_outcomes
     from analytics.runner import AnalyticsEngine, QueryRunner
     from analytics.sources import Source, load_sources
@@ -34,12 +36,15 @@ _EXPORTS = {
     "BatchOutcome": "analytics.emissions",
     "Checkpoint": "analytics.checkpoint",
     "CheckpointError": "analytics.exceptions",
-    "CompiledQuery": "analytics.compiler",
+    "CompiledQuery": "analytics.plan",
     "Decoder": "analytics.decode",
     "EtlOperator": "analytics.etl",
+    "EtlPlan": "analytics.plan",
     "LateEvent": "analytics.emissions",
     "LatestResults": "analytics.outputs",
+    "Operator": "analytics.protocol",
     "OutputTopics": "analytics.config",
+    "PanePlan": "analytics.plan",
     "QueryError": "analytics.exceptions",
     "QueryRunner": "analytics.runner",
     "ReplayStats": "analytics.replay",
@@ -47,13 +52,14 @@ _EXPORTS = {
     "SourceError": "analytics.exceptions",
     "WatermarkTracker": "analytics.watermarks",
     "WindowOperator": "analytics.operator",
+    "WindowPlan": "analytics.plan",
     "WindowResult": "analytics.emissions",
     "WindowSpec": "analytics.windows",
     "compile_query": "analytics.compiler",
     "load_catalog": "analytics.catalog",
     "load_checkpoint": "analytics.checkpoint",
     "load_sources": "analytics.sources",
-    "make_operator": "analytics.catalog",
+    "make_operator": "analytics.protocol",
     "outcome_records": "analytics.outputs",
     "replay": "analytics.replay",
     "replay_outcomes": "analytics.replay",
@@ -74,9 +80,12 @@ __all__ = [
     "CompiledQuery",
     "Decoder",
     "EtlOperator",
+    "EtlPlan",
     "LateEvent",
     "LatestResults",
+    "Operator",
     "OutputTopics",
+    "PanePlan",
     "QueryError",
     "QueryRunner",
     "ReplayStats",
@@ -84,6 +93,7 @@ __all__ = [
     "SourceError",
     "WatermarkTracker",
     "WindowOperator",
+    "WindowPlan",
     "WindowResult",
     "WindowSpec",
     "compile_query",

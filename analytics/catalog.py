@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from analytics.compiler import CompiledQuery, compile_query
-from analytics.etl import EtlOperator
+from analytics.compiler import compile_query
 from analytics.exceptions import QueryDirectoryError, QueryError
-from analytics.operator import WindowOperator
+from analytics.plan import CompiledQuery
 from analytics.sources import Source, load_sources
 
 BUILTIN_QUERIES = Path(__file__).parent / "queries"
-
-Operator = WindowOperator | EtlOperator
 
 
 def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dict[str, CompiledQuery]:
@@ -62,9 +59,3 @@ def select_queries(catalog: dict[str, CompiledQuery], names: Sequence[str]) -> l
     if unknown:
         raise ValueError(f"unknown query {', '.join(unknown)}; known: {', '.join(sorted(catalog))}")
     return [catalog[name] for name in names]
-
-
-def make_operator(query: CompiledQuery, throttle: bool = True) -> Operator:
-    """The operator running ``query``; ``throttle=False`` emits changes after every batch whatever the query's
-    ``emit_interval`` (replays, whose processing time stands still)."""
-    return WindowOperator(query, throttle) if query.window is not None else EtlOperator(query)

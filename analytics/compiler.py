@@ -23,7 +23,6 @@ import copy
 import hashlib
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -32,6 +31,7 @@ import pyarrow as pa
 from analytics import dialect, sqlast
 from analytics.exceptions import QueryError
 from analytics.header import Header, parse_header
+from analytics.plan import CompiledQuery, EtlPlan, PanePlan, Plan, WindowPlan
 from analytics.sessions import WATERMARK_TOKEN, session_late_sql, session_merge_sql
 from analytics.sources import Source
 from analytics.sqlast import Node
@@ -58,52 +58,6 @@ _INCREMENTAL = {"sum", "count", "count_star", "min", "max", "avg"}
 _EXACT_SCALE = 10
 _EXACT_BELOW = "1e18"
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
-
-
-@dataclass(frozen=True)
-class CompiledQuery:
-    """Everything the engine needs to run one query file."""
-
-    name: str
-    path: Path
-    header: Header
-    source: Source
-    window: WindowSpec | None
-    fingerprint: str
-    #: Stateless queries: the user's statement over ``__batch``.
-    etl_sql: str | None = None
-    partial_sql: str | None = None
-    merge_sql: str | None = None
-    result_sql: str | None = None
-    #: The query as one batch statement over a table ``events`` (what the engine must agree with).
-    batch_sql: str | None = None
-    #: HOP only (see the module's docstring): per (pane, keys) partials of ``__batch``, and their expansion into
-    #: ``partial_sql``'s rows from a table ``__panes`` that adds the batch's watermark as ``__wm``.
-    pane_sql: str | None = None
-    expand_sql: str | None = None
-    #: The source's columns the query mentions (what a recording must hold for the query to find anything).
-    reads: tuple[str, ...] = ()
-    #: The batch's (row, window) pairs the query counts (after WHERE) with their keys, as ``__rows``; and which of
-    #: them are late, as (``__partition``, ``__offset``, ``__et``, the windows missed): those whose window closed,
-    #: or for SESSION (see :func:`session_late_sql`) whose session closed once merged with the open ones (``__open``).
-    rows_sql: str | None = None
-    late_sql: str | None = None
-    #: SESSION only: the sessions in ``__state`` that a batch's event windows (``__touched``) fell in.
-    session_touched_sql: str | None = None
-
-    @property
-    def lateness_ms(self) -> int:
-        return self.header.lateness_ms
-
-    @property
-    def out_of_orderness_ms(self) -> int:
-        ooo = self.header.out_of_orderness_ms
-        return self.source.out_of_orderness_ms if ooo is None else ooo
-
-    @property
-    def idle_timeout_ms(self) -> int:
-        idle = self.header.idle_timeout_ms
-        return self.source.idle_timeout_ms if idle is None else idle
 
 
 def _line_of(text: str, position: int | None) -> int:
@@ -268,7 +222,7 @@ class _Compiler:
         )
 
     # -- windowed queries ------------------------------------------------------------------------------------------
-    def compile_windowed(self, node: Node, window: WindowSpec) -> dict[str, str]:
+    def compile_windowed(self, node: Node, window: WindowSpec) -> WindowPlan:
         if node.get("aggregate_handling") != "STANDARD_HANDLING" or len(node.get("group_sets", [])) != 1:
             raise self.fail("a windowed query needs a plain GROUP BY window_start, window_end[, keys] (no ALL/ROLLUP)")
         groups = node["group_expressions"]
@@ -370,18 +324,13 @@ class _Compiler:
         batch = copy.deepcopy(node)
         batch["from_table"] = sqlast.base_table("__windowed")
         batch_sql = f"WITH __windowed AS ({windowed_sql(window, 'events')}) {self.render(batch)}"
-        stages = {
-            "partial_sql": partial_sql,
-            "merge_sql": merge_sql,
-            "result_sql": result_sql,
-            "batch_sql": batch_sql,
-        }
         reads_window = sqlast.find_all(
             [node.get("where_clause"), keys, [p for _, p in partials]],
             lambda n: any(sqlast.is_column(n, c) for c in ("window_start", "window_end", "__ws", "__we", "__et")),
         )
+        panes = None
         if window.kind == "hop" and not reads_window:
-            stages.update(self.pane_stages(stage1, window, len(keys), len(partials)))
+            panes = self.pane_stages(stage1, window, len(keys), len(partials))
         # Late events are the ones the query would have counted: rows its WHERE keeps, in windows that closed.
         rows = copy.deepcopy(node)
         rows["select_list"] = [
@@ -391,21 +340,32 @@ class _Compiler:
         rows["from_table"] = sqlast.base_table("__windowed")
         rows["group_expressions"], rows["group_sets"] = [], []
         rows["having"], rows["qualify"], rows["modifiers"] = None, None, []
-        stages["rows_sql"] = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
-        stages["late_sql"] = (
+        rows_sql = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
+        late_sql = (
             "SELECT __partition, __offset, min(__et) AS __et, list(__ws ORDER BY __ws) AS __missed_ws, "
             f"list(__we ORDER BY __ws) AS __missed_we FROM __rows WHERE __we + {self.header.lateness_ms} <= "
             f"{WATERMARK_TOKEN} GROUP BY __partition, __offset ORDER BY __partition, __offset"
         )
+        session_touched_sql = None
         if window.kind == "session":
-            stages["late_sql"] = session_late_sql(len(keys), self.header.lateness_ms)
-            stages["session_touched_sql"] = (
+            late_sql = session_late_sql(len(keys), self.header.lateness_ms)
+            session_touched_sql = (
                 "SELECT DISTINCT s.__ws, s.__we FROM __state s JOIN __touched t "
                 "ON t.__ws >= s.__ws AND t.__we <= s.__we"
             )
-        return stages
+        return WindowPlan(
+            window=window,
+            partial_sql=partial_sql,
+            merge_sql=merge_sql,
+            result_sql=result_sql,
+            batch_sql=batch_sql,
+            rows_sql=rows_sql,
+            late_sql=late_sql,
+            panes=panes,
+            session_touched_sql=session_touched_sql,
+        )
 
-    def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> dict[str, str]:
+    def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> PanePlan:
         pane = math.gcd(window.size_ms, window.slide_ms)
         panes = copy.deepcopy(stage1)
         panes["select_list"] = [sqlast.column_ref("__pane"), *stage1["select_list"][2:]]
@@ -425,38 +385,38 @@ class _Compiler:
             f"SELECT *, unnest(generate_series({last} - {(count - 1) * slide}, {last}, {slide})) AS __ws FROM __panes"
             f") WHERE __ws + {size} > __pane AND __ws + {size} + {self.header.lateness_ms} > __wm"
         )
-        return {"pane_sql": pane_sql, "expand_sql": expand_sql}
+        return PanePlan(pane_sql, expand_sql)
 
     # -- load-time validation on empty typed tables -------------------------------------------------------------
-    def validate(self, compiled: CompiledQuery) -> None:
+    def validate(self, plan: Plan) -> None:
         self.register_empty_tables()
         con = self.con
         try:
-            if compiled.etl_sql is not None:
-                con.sql(compiled.etl_sql).fetchall()
+            if isinstance(plan, EtlPlan):
+                con.sql(plan.sql).fetchall()
                 return
-            con.sql(compiled.batch_sql or "").fetchall()
-            partials = con.sql((compiled.partial_sql or "").replace(WATERMARK_TOKEN, "0")).to_arrow_table()
+            con.sql(plan.batch_sql).fetchall()
+            partials = con.sql(plan.partial_sql.replace(WATERMARK_TOKEN, "0")).to_arrow_table()
             con.register("__partials", partials)
             con.register("__state", partials)
-            con.register("__state", con.sql(compiled.merge_sql or "").to_arrow_table())
+            con.register("__state", con.sql(plan.merge_sql).to_arrow_table())
             con.register("__sel", pa.table({"__ws": pa.array([], pa.int64()), "__we": pa.array([], pa.int64())}))
-            con.sql(compiled.result_sql or "").fetchall()
-            if compiled.pane_sql is not None:
-                panes = con.sql(compiled.pane_sql).to_arrow_table()
+            con.sql(plan.result_sql).fetchall()
+            if plan.panes is not None:
+                panes = con.sql(plan.panes.pane_sql).to_arrow_table()
                 panes = panes.append_column("__wm", pa.array([], pa.int64()))
                 con.register("__panes", panes)
-                con.register("__partials", con.sql(compiled.expand_sql or "").to_arrow_table())
-                con.sql(compiled.merge_sql or "").fetchall()
-            rows = con.sql(compiled.rows_sql or "").to_arrow_table()
+                con.register("__partials", con.sql(plan.panes.expand_sql).to_arrow_table())
+                con.sql(plan.merge_sql).fetchall()
+            rows = con.sql(plan.rows_sql).to_arrow_table()
             con.register("__rows", rows)
             con.register(
                 "__open", rows.select([c for c in rows.column_names if c in ("__ws", "__we") or c.startswith("__g")])
             )
-            con.sql((compiled.late_sql or "").replace(WATERMARK_TOKEN, "0")).fetchall()
-            if compiled.session_touched_sql is not None:
+            con.sql(plan.late_sql.replace(WATERMARK_TOKEN, "0")).fetchall()
+            if plan.session_touched_sql is not None:
                 con.register("__touched", con.sql("SELECT * FROM __sel").to_arrow_table())
-                con.sql(compiled.session_touched_sql or "").fetchall()
+                con.sql(plan.session_touched_sql).fetchall()
         except duckdb.Error as exc:
             raise self.fail(_first_line(str(exc))) from exc
 
@@ -468,24 +428,16 @@ class _Compiler:
         columns = {name.lower(): name for name in self.source.column_names()}
         mentioned = {str(n["column_names"][-1]).lower() for n in sqlast.find_all(node, sqlast.is_column)}
         reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
-        common = {
-            "name": self.header.name,
-            "path": self.path,
-            "header": self.header,
-            "source": self.source,
-            "reads": reads,
-        }
+        plan: Plan
         if window is None:
             if self.aggregate_calls(node):
                 raise self.fail("aggregates need a window: read FROM TUMBLE(events, DESCRIPTOR(...), INTERVAL ...)")
             body = self.sql.strip().rstrip(";")
-            etl = f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {body}"
-            compiled = CompiledQuery(**common, window=None, fingerprint=fingerprint, etl_sql=etl)  # type: ignore[arg-type]
+            plan = EtlPlan(f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {body}")
         else:
-            stages = self.compile_windowed(node, window)
-            compiled = CompiledQuery(**common, window=window, fingerprint=fingerprint, **stages)  # type: ignore[arg-type]
-        self.validate(compiled)
-        return compiled
+            plan = self.compile_windowed(node, window)
+        self.validate(plan)
+        return CompiledQuery(self.header.name, self.path, self.header, self.source, plan, fingerprint, reads)
 
 
 def compile_query(path: Path, text: str, sources: dict[str, Source]) -> CompiledQuery:

@@ -31,8 +31,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from analytics.compiler import BATCH_META, CompiledQuery
+from analytics.compiler import BATCH_META
 from analytics.emissions import BadRecord, iso_ms
+from analytics.plan import CompiledQuery
 from analytics.sources import Source
 
 #: Runs of at most this many records are examined record by record: below it, bisecting costs more parser set-ups

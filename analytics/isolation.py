@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import duckdb
 import pyarrow as pa
@@ -28,6 +27,7 @@ import pyarrow.compute as pc
 from analytics.decode import Decoder, raw_text
 from analytics.emissions import BadRecord, BatchOutcome
 from analytics.exceptions import QueryFailed
+from analytics.protocol import Operator
 
 #: Errors a query raises because of the values it is given. Anything else (a bug, memory, I/O) is not a record's
 #: fault and is not isolated. ``ValueError`` covers Arrow's conversion errors and ``UnicodeError``.
@@ -44,16 +44,6 @@ MAX_ISOLATED = 100
 
 #: (partition, offsets, values) of one source partition in a micro-batch.
 Part = tuple[int, Sequence[int], Sequence[bytes | None]]
-
-
-class Operator(Protocol):
-    """What the isolation needs of an operator (both :class:`WindowOperator` and :class:`EtlOperator` have it)."""
-
-    def process(self, batch: pa.Table, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome: ...
-
-    def tick(self, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome: ...
-
-    def check(self, batch: pa.Table) -> None: ...
 
 
 @dataclass

@@ -20,9 +20,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.compiler import LATE_KEYS, CompiledQuery
+from analytics.compiler import LATE_KEYS
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
+from analytics.plan import CompiledQuery, window_plan
 from analytics.sessions import WATERMARK_TOKEN
 from analytics.watermarks import MIN_WATERMARK, WatermarkTracker
 from analytics.windows import windows_of
@@ -60,17 +61,16 @@ class WindowOperator:
 
     def __init__(self, query: CompiledQuery, throttle: bool = True) -> None:
         """``throttle=False`` ignores the query's ``emit_interval`` (replays, where processing time stands still)."""
-        if query.window is None or query.partial_sql is None or query.merge_sql is None or query.result_sql is None:
-            raise ValueError(f"{query.name} is not a windowed query")
         self.query = query
-        self.window = query.window
+        self.plan = window_plan(query)
+        self.window = self.plan.window
         self.lateness_ms = query.lateness_ms
         self.watermarks = WatermarkTracker(query.out_of_orderness_ms, query.idle_timeout_ms)
         self.late_count = 0
         self._db = BatchConnection()
-        self._partial_sql = query.partial_sql
-        self._merge_sql = query.merge_sql
-        self._result_sql = query.result_sql
+        self._partial_sql = self.plan.partial_sql
+        self._merge_sql = self.plan.merge_sql
+        self._result_sql = self.plan.result_sql
         #: One row per open (window, keys), merged; None until the first batch gives the schema.
         self.state: pa.Table | None = None
         #: Partial aggregates of batches not merged into :attr:`state` yet (rows may repeat a state row's key).
@@ -80,7 +80,7 @@ class WindowOperator:
         self.emit_interval_ms = query.header.emit_interval_ms if query.header.emit == "changes" and throttle else 0
         self._unsent: pa.Table | None = None
         self._last_changes_ms: int | None = None
-        self._windows_per_pane = -(-self.window.size_ms // self.window.slide_ms) if query.pane_sql is not None else 1
+        self._windows_per_pane = -(-self.window.size_ms // self.window.slide_ms) if self.plan.panes is not None else 1
         self._session = self.window.kind == "session"
         self._no_late = LATE_KEYS.empty_table()
 
@@ -110,8 +110,8 @@ class WindowOperator:
             late_keys = self._no_late
             if self._may_be_late(batch, watermark):
                 late, late_keys = self._late_events(batch, watermark)
-            if self.query.pane_sql is not None:
-                partials = self._arrow(self.query.pane_sql, __batch=batch)
+            if self.plan.panes is not None:
+                partials = self._arrow(self.plan.panes.pane_sql, __batch=batch)
                 batch_watermark = pa.repeat(pa.scalar(watermark, pa.int64()), partials.num_rows)
                 partials = partials.append_column("__wm", batch_watermark)
             elif self._session:
@@ -139,11 +139,20 @@ class WindowOperator:
         outcome.extend(self._emit(touched))
         return outcome
 
+    def assign(self, partitions: list[int], now_ms: int) -> None:
+        """The source partitions read from now on; one that never delivers a record counts as idle after the
+        timeout."""
+        self.watermarks.assign(partitions, now_ms)
+
+    @property
+    def watermark(self) -> int:
+        return self.watermarks.watermark
+
     def check(self, batch: pa.Table) -> None:
         """Run the query's expressions on each row of ``batch`` (its partial aggregation) and raise what they raise;
         changes nothing."""
-        if self.query.pane_sql is not None:
-            self._arrow(self.query.pane_sql, __batch=batch)
+        if self.plan.panes is not None:
+            self._arrow(self.plan.panes.pane_sql, __batch=batch)
         elif self._session:
             self._arrow(self._partial_sql, __batch=batch, __late=self._no_late)
         else:
@@ -167,8 +176,8 @@ class WindowOperator:
         if not self._pending:
             return
         partials = self._pending[0] if len(self._pending) == 1 else pa.concat_tables(self._pending)
-        if self.query.expand_sql is not None:
-            partials = self._arrow(self.query.expand_sql, __panes=partials)
+        if self.plan.panes is not None:
+            partials = self._arrow(self.plan.panes.expand_sql, __panes=partials)
         self.state = self._arrow(self._merge_sql, __state=self.state, __partials=partials)
         self._pending, self._pending_rows = [], 0
 
@@ -204,11 +213,11 @@ class WindowOperator:
 
         Only rows the query counts (its WHERE keeps them) can be late. A SESSION event is merged with the open
         sessions (and the batch's other events) before its lateness is judged; see ``session_late_sql``."""
-        rows = self._arrow(self.query.rows_sql or "", __batch=batch)
+        rows = self._arrow(self.plan.rows_sql, __batch=batch)
         closed_alone = pc.less_equal(pc.add(rows.column("__we"), self.lateness_ms), watermark)
         if not pc.any(closed_alone).as_py():
             return [], self._no_late
-        sql = (self.query.late_sql or "").replace(WATERMARK_TOKEN, str(watermark))
+        sql = self.plan.late_sql.replace(WATERMARK_TOKEN, str(watermark))
         if self._session:
             self._fold()  # every open session must be in the state to be merged with
             assert self.state is not None  # noqa: S101 - set before the first batch is folded
@@ -255,9 +264,9 @@ class WindowOperator:
         closing = _distinct_windows([self.state.filter(closing_mask)])
         changed = closing.schema.empty_table()
         if self.query.header.emit == "changes" and touched is not None and touched.num_rows:
-            if self._session:
+            if self.plan.session_touched_sql is not None:
                 # A batch's event windows [t, t + gap) were merged into sessions: emit those sessions.
-                touched = self._arrow(self.query.session_touched_sql or "", __state=self.state, __touched=touched)
+                touched = self._arrow(self.plan.session_touched_sql, __state=self.state, __touched=touched)
             changed = touched.filter(pc.greater(pc.add(touched.column("__we"), self.lateness_ms), watermark))
         if closing.num_rows or changed.num_rows:
             # One result query for both kinds of window; closing ones come first, as they are older.

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analytics import load_catalog
 from analytics.config import OutputTopics
 from analytics.flink.job import JobOptions
-from analytics.runner import ensure_topics
+from analytics.topics import ensure_topics
 from bench.analytics_leaderboard import kemu_throughput, sources_toml
 from bench.analytics_support import bootstrap_address, create_topic, delete_topics, preload
 from emulator.flink.provision import provision_flink

@@ -15,9 +15,9 @@ from collections.abc import Collection
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.compiler import CompiledQuery
 from analytics.emissions import BatchOutcome
 from analytics.operator import WindowOperator, _distinct_windows
+from analytics.plan import CompiledQuery
 
 #: One window's rows: (window_start_ms, window_end_ms, final, rows).
 WindowRows = tuple[int, int, bool, pa.Table]

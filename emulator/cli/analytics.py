@@ -15,7 +15,7 @@ from emulator.exceptions import ConfigurationError, EmulatorError
 from emulator.settings import Settings
 
 if TYPE_CHECKING:
-    from analytics.compiler import CompiledQuery
+    from analytics.plan import CompiledQuery
     from analytics.replay import ReplayStats
 
 analytics_app = typer.Typer(

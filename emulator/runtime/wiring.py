@@ -192,7 +192,7 @@ class AnalyticsComponent:
         runners = self._engine.runners
         figures: dict[str, float] = {
             "events_in": sum(r.events for r in runners),
-            "late_events": sum(getattr(r.operator, "late_count", 0) for r in runners),
+            "late_events": sum(r.operator.late_count for r in runners),
             "errors": sum(r.errors for r in runners),
             # The most-behind query's unread source records: what a user waits for before a board is current.
             "lag": max((r.lag for r in runners), default=0),
@@ -221,13 +221,13 @@ def query_figures(runner: QueryRunner) -> dict[str, float]:
     figures = {
         prefix + "events": float(runner.events),
         prefix + "lag": float(runner.lag),
-        prefix + "late": float(getattr(runner.operator, "late_count", 0)),
+        prefix + "late": float(runner.operator.late_count),
         prefix + "errors": float(runner.errors),
     }
-    watermarks = getattr(runner.operator, "watermarks", None)
-    watermark = getattr(watermarks, "watermark", None)
-    # Before the first event the tracker holds a sentinel far in the past; after a final flush one far ahead.
-    if isinstance(watermark, int) and 0 < watermark < 2**61:
+    watermark = runner.operator.watermark
+    # Before the first event the tracker holds a sentinel far in the past; after a final flush one far ahead (and a
+    # stateless query has none: 0).
+    if 0 < watermark < 2**61:
         figures[prefix + "watermark_ms"] = float(watermark)
     return figures
 

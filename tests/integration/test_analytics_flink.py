@@ -27,8 +27,8 @@ import pyarrow.json as pj
 import pytest
 
 from analytics import BUILTIN_QUERIES, load_catalog
-from analytics.compiler import CompiledQuery
 from analytics.emissions import iso_ms, json_value
+from analytics.plan import CompiledQuery, window_plan
 from emulator.api.models import AlertRecord, ResultRecord
 from emulator.api.view import BoardWindow, is_leaderboard
 from emulator.flink.provision import provision_flink
@@ -103,7 +103,7 @@ def batch_finals(query: CompiledQuery, events: list[dict[str, Any]]) -> dict[str
     con = duckdb.connect()
     con.register("events", table)
     found: dict[str, list[dict[str, Any]]] = {}
-    for row in con.sql(query.batch_sql or "").to_arrow_table().to_pylist():
+    for row in con.sql(window_plan(query).batch_sql).to_arrow_table().to_pylist():
         key = f"{query.name}|{iso_ms(int(row['window_start'].timestamp() * 1000))}"
         if query.window is not None and query.window.kind == "session":
             key += f"|{iso_ms(int(row['window_end'].timestamp() * 1000))}"

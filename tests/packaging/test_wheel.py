@@ -100,7 +100,8 @@ def test_analytics_list_loads_every_builtin_query_from_the_installed_package(ins
 def test_each_builtin_query_builds_its_operator_from_the_installed_files(installed: Installed) -> None:
     script = (
         "import analytics, emulator, producers, sinks, sys\n"
-        "from analytics.catalog import BUILTIN_QUERIES, load_catalog, make_operator\n"
+        "from analytics.catalog import BUILTIN_QUERIES, load_catalog\n"
+        "from analytics.protocol import make_operator\n"
         "for module in (analytics, emulator, producers, sinks):\n"
         f"    assert not any(p.startswith({str(ROOT)!r}) for p in module.__path__), module.__path__\n"
         "catalog = load_catalog()\n"

@@ -9,11 +9,12 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from analytics.catalog import make_operator
-from analytics.compiler import CompiledQuery, compile_query
+from analytics.compiler import compile_query
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
 from analytics.emissions import iso_ms as iso
+from analytics.plan import CompiledQuery
+from analytics.protocol import make_operator
 from analytics.sources import Source
 
 GAME = Source(

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from analytics import load_catalog, replay, replay_outcomes
-from analytics.compiler import CompiledQuery
+from analytics.plan import CompiledQuery
 from tests.unit.analytics.support import BASE_MS, iso
 
 

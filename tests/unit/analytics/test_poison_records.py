@@ -15,10 +15,10 @@ import orjson
 import pytest
 
 from analytics import compile_query, load_catalog, make_operator, outcome_records
-from analytics.compiler import CompiledQuery
 from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.isolation import process_batch
+from analytics.plan import CompiledQuery
 from tests.support.poison import oddities, poisons
 from tests.unit.analytics.support import BASE_MS, iso
 

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from analytics import compile_query, load_catalog, replay_outcomes
-from analytics.compiler import CompiledQuery
+from analytics.plan import CompiledQuery
 from tests.unit.analytics.support import BASE_MS, iso
 
 COPY_QUERY = """-- source: game-events

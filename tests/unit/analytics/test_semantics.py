@@ -10,7 +10,7 @@ import orjson
 
 from analytics import load_catalog, replay
 from analytics.catalog import BUILTIN_QUERIES
-from analytics.compiler import CompiledQuery
+from analytics.plan import CompiledQuery
 from analytics.sources import load_sources
 from tests.unit.analytics.support import BASE_MS, Event, compile_text, iso, run
 
