@@ -9,7 +9,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analytics.catalog import BUILTIN_QUERIES, load_catalog, select_queries
     from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
     from analytics.compiler import compile_query
     from analytics.config import AnalyticsConfig, OutputTopics
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from analytics.outputs import LatestResults, outcome_records
     from analytics.plan import CompiledQuery, EtlPlan, PanePlan, WindowPlan
     from analytics.protocol import Operator, make_operator
+    from analytics.query_files import BUILTIN_QUERIES, load_queries, select_queries
     from analytics.replay import ReplayStats, replay, replay_outcomes
     from analytics.runner import AnalyticsEngine, QueryRunner
     from analytics.sources import Source, load_sources
@@ -31,7 +31,7 @@ _EXPORTS = {
     "AnalyticsConfig": "analytics.config",
     "AnalyticsEngine": "analytics.runner",
     "AnalyticsError": "analytics.exceptions",
-    "BUILTIN_QUERIES": "analytics.catalog",
+    "BUILTIN_QUERIES": "analytics.query_files",
     "BadRecord": "analytics.emissions",
     "BatchOutcome": "analytics.emissions",
     "Checkpoint": "analytics.checkpoint",
@@ -56,7 +56,7 @@ _EXPORTS = {
     "WindowResult": "analytics.emissions",
     "WindowSpec": "analytics.windows",
     "compile_query": "analytics.compiler",
-    "load_catalog": "analytics.catalog",
+    "load_queries": "analytics.query_files",
     "load_checkpoint": "analytics.checkpoint",
     "load_sources": "analytics.sources",
     "make_operator": "analytics.protocol",
@@ -64,7 +64,7 @@ _EXPORTS = {
     "replay": "analytics.replay",
     "replay_outcomes": "analytics.replay",
     "save_checkpoint": "analytics.checkpoint",
-    "select_queries": "analytics.catalog",
+    "select_queries": "analytics.query_files",
     "windows_of": "analytics.windows",
 }
 
@@ -97,8 +97,8 @@ __all__ = [
     "WindowResult",
     "WindowSpec",
     "compile_query",
-    "load_catalog",
     "load_checkpoint",
+    "load_queries",
     "load_sources",
     "make_operator",
     "outcome_records",

@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analytics.columns import OFFSET, PARTITION
 from analytics.decode import Decoder, raw_text
 from analytics.emissions import BadRecord, BatchOutcome
 from analytics.exceptions import QueryFailed
@@ -140,8 +141,8 @@ def isolate(operator: Operator, batch: pa.Table, query: str, cause: Exception) -
 
 def _routed(query: str, batch: pa.Table, failing: dict[int, str], parts: Sequence[Part]) -> list[BadRecord]:
     raw = {(p, o): v for p, offsets, values in parts for o, v in zip(offsets, values, strict=True)}
-    partitions = batch.column("__partition")
-    offsets = batch.column("__offset")
+    partitions = batch.column(PARTITION)
+    offsets = batch.column(OFFSET)
     routed = []
     for row, message in sorted(failing.items()):
         partition, offset = partitions[row].as_py(), offsets[row].as_py()

@@ -31,6 +31,7 @@ from analytics.plan import CompiledQuery
 from analytics.protocol import make_operator
 from analytics.reader import Fetched, PartitionReader, ReaderError
 from analytics.topics import describe_source, ensure_topics
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,6 @@ class Batch:
     next_offsets: dict[int, int]
     clock_ms: int
     busy: set[int]
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _private_dir(path: Path) -> None:

@@ -22,16 +22,17 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from analytics.columns import WE, WS
 from analytics.config import AnalyticsConfig
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, WindowResult, json_value
 from analytics.outputs import LatestResults, outcome_records
 from analytics.plan import CompiledQuery, window_plan
 from analytics.reader import PartitionReader
-from analytics.runner import now_ms
 from analytics.scaleout.partials import Partial, Progress, ScaleOutError, decode
 from analytics.topics import ensure_topics
 from analytics.watermarks import MIN_WATERMARK
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +125,9 @@ class MergeState:
             partials = pa.concat_tables(tables, promote_options="permissive")
             merged = self._db.arrow(self._plan.merge_sql, __state=partials.schema.empty_table(), __partials=partials)
             starts, ends = zip(*windows, strict=True)
-            selected = pa.table({"__ws": pa.array(starts, pa.int64()), "__we": pa.array(ends, pa.int64())})
+            selected = pa.table({WS: pa.array(starts, pa.int64()), WE: pa.array(ends, pa.int64())})
             for row in self._db.arrow(self._plan.result_sql, __state=merged, __sel=selected).to_pylist():
-                window = (row.pop("__ws"), row.pop("__we"))
+                window = (row.pop(WS), row.pop(WE))
                 rows_by_window.setdefault(window, []).append({k: json_value(v) for k, v in row.items()})
         name, watermark = self.query.name, self.watermark
         return [WindowResult(name, ws, we, True, watermark, rows_by_window.get((ws, we), [])) for ws, we in closing] + [

@@ -36,7 +36,6 @@ from analytics.isolation import FailureStreak, process_batch
 from analytics.outputs import outcome_records
 from analytics.plan import CompiledQuery
 from analytics.reader import Fetched, PartitionReader
-from analytics.runner import now_ms
 from analytics.scaleout.partials import (
     Partial,
     Progress,
@@ -49,6 +48,7 @@ from analytics.scaleout.partials import (
 )
 from analytics.scaleout.partition_operator import PartitionOperator
 from analytics.topics import describe_source, ensure_topics
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 

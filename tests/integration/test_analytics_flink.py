@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 import pytest
 
-from analytics import BUILTIN_QUERIES, load_catalog
+from analytics import BUILTIN_QUERIES, load_queries
 from analytics.emissions import iso_ms, json_value
 from analytics.plan import CompiledQuery, window_plan
 from emulator.api.models import AlertRecord, ResultRecord
@@ -179,7 +179,7 @@ async def test_flink_and_kemu_agree_on_every_final_window(
     for name in QUERIES[:3]:
         shutil.copy(BUILTIN_QUERIES / f"{name}.sql", query_dir)
     (query_dir / "player_sessions.sql").write_text(SESSION_QUERY)
-    catalog = load_catalog([query_dir], builtins=False)
+    catalog = load_queries([query_dir], builtins=False)
 
     game_input, iot_input = keyed(game_events(rng), "player_id"), keyed(iot_events(rng), "device_id")
     await produce(kafka_bootstrap, game, game_input)

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from analytics import compile_query, load_catalog, make_operator, outcome_records
+from analytics import compile_query, load_queries, make_operator, outcome_records
 from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.isolation import process_batch
@@ -60,7 +60,7 @@ STREAMS = {
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, CompiledQuery]:
-    queries = load_catalog()
+    queries = load_queries()
     sources = {q.source.name: q.source for q in queries.values()}
     queries["copy"] = compile_query(Path("copy.sql"), COPY_QUERY, sources)
     return queries
@@ -181,7 +181,7 @@ def test_values_json_has_no_form_for_are_written_as_text() -> None:
         Path("spans.sql"),
         "-- source: game-events\n-- output: topic\n-- output_topic: spans\n"
         "SELECT event_id, event_time - TIMESTAMP '2027-01-01' AS since, encode(player_id) AS raw FROM events\n",
-        {s.name: s for s in (q.source for q in load_catalog().values())},
+        {s.name: s for s in (q.source for q in load_queries().values())},
     )
     outputs, errors = drive(query, [orjson.dumps(game(0))])
     assert errors == []

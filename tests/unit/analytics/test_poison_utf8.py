@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from analytics import compile_query, load_catalog, replay_outcomes
+from analytics import compile_query, load_queries, replay_outcomes
 from analytics.plan import CompiledQuery
 from tests.unit.analytics.support import BASE_MS, iso
 
@@ -27,7 +27,7 @@ SELECT * FROM events
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, CompiledQuery]:
-    queries = load_catalog()
+    queries = load_queries()
     builtin_sources = {q.source.name: q.source for q in queries.values()}
     queries["pass_through"] = compile_query(Path("pass_through.sql"), COPY_QUERY, builtin_sources)
     return queries

@@ -13,7 +13,7 @@ from analytics.sources import Source, load_sources
 BUILTIN_QUERIES = Path(__file__).parent / "queries"
 
 
-def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dict[str, CompiledQuery]:
+def load_queries(directories: Sequence[Path] = (), builtins: bool = True) -> dict[str, CompiledQuery]:
     """Compile every ``*.sql`` of the built-in directory (unless disabled) and of ``directories``, in that order.
 
     Each directory may hold a ``sources.toml`` that adds or overrides sources. Every query is checked now, so a
@@ -51,11 +51,11 @@ def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dic
     return queries
 
 
-def select_queries(catalog: dict[str, CompiledQuery], names: Sequence[str]) -> list[CompiledQuery]:
+def select_queries(queries: dict[str, CompiledQuery], names: Sequence[str]) -> list[CompiledQuery]:
     """The named queries (all when ``names`` is empty); an unknown name is a :class:`ValueError` listing the known."""
     if not names:
-        return list(catalog.values())
-    unknown = [name for name in names if name not in catalog]
+        return list(queries.values())
+    unknown = [name for name in names if name not in queries]
     if unknown:
-        raise ValueError(f"unknown query {', '.join(unknown)}; known: {', '.join(sorted(catalog))}")
-    return [catalog[name] for name in names]
+        raise ValueError(f"unknown query {', '.join(unknown)}; known: {', '.join(sorted(queries))}")
+    return [queries[name] for name in names]
