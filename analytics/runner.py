@@ -303,8 +303,8 @@ class AnalyticsEngine:
         await ensure_topics(self.bootstrap, self.output_topic_names())
         await asyncio.to_thread(_private_dir, Path(self.config.checkpoint_dir))
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
-        await producer.start()
         try:
+            await producer.start()
             self.runners = [QueryRunner(q, self.bootstrap, self.config, producer, self.latest) for q in self.queries]
             tasks = [asyncio.create_task(r.run(stop), name=f"query-{r.query.name}") for r in self.runners]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 1) -> None:
     """Create the output topics that do not exist yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
         if missing:
@@ -31,8 +31,8 @@ async def describe_source(bootstrap: str, topic: str, stop: asyncio.Event, query
     """The source topic's partitions (waiting, and saying so every 30 s, until it exists or ``stop``: then none) and
     the cluster's id, asked of the same admin connection (a checkpoint records it)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         cluster_id = (await admin.describe_cluster()).get("cluster_id")
         waited = 0.0
         while not stop.is_set():

@@ -130,13 +130,13 @@ class GroupWorker:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False, client_id=self.group
         )
-        await producer.start()
-        await reader.start()
-        await self._consumer.start()
-        self._consumer.subscribe([self.query.source.topic], listener=_Membership(self))
-        self._running = True
-        last_flush = time.monotonic()
         try:
+            await producer.start()
+            await reader.start()
+            await self._consumer.start()
+            self._consumer.subscribe([self.query.source.topic], listener=_Membership(self))
+            self._running = True
+            last_flush = time.monotonic()
             while not stop.is_set():
                 await self._rebalance(reader, producer)
                 # Polling keeps the membership alive (max.poll.interval.ms); the partitions are paused, so it returns
