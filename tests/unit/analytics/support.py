@@ -15,6 +15,7 @@ from analytics.emissions import BatchOutcome
 from analytics.emissions import iso_ms as iso
 from analytics.plan import CompiledQuery
 from analytics.protocol import make_operator
+from analytics.query_files import load_queries
 from analytics.sources import Source
 
 GAME = Source(
@@ -32,6 +33,20 @@ GAME = Source(
     idle_timeout_ms=10_000,
 )
 BASE_MS = 1_800_000_000_000
+#: Every game event out as it came in, to a topic of its own: the query that keeps every field a poison touches.
+COPY_QUERY = """-- source: game-events
+-- output: topic
+-- output_topic: game-copy
+SELECT * FROM events
+"""
+
+
+def builtins_and(name: str, text: str) -> dict[str, CompiledQuery]:
+    """The built-in queries, and ``text`` compiled as the file ``<name>.sql`` over their sources."""
+    queries = load_queries()
+    sources = {q.source.name: q.source for q in queries.values()}
+    queries[name] = compile_query(Path(f"{name}.sql"), text, sources)
+    return queries
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,8 @@ from analytics.decode import Decoder
 from analytics.isolation import process_batch
 from analytics.plan import CompiledQuery
 from tests.support.poison import oddities, poisons
-from tests.unit.analytics.support import BASE_MS, iso
+from tests.unit.analytics.support import BASE_MS, COPY_QUERY, builtins_and, iso
 
-COPY_QUERY = """-- source: game-events
--- output: topic
--- output_topic: game-copy
-SELECT * FROM events
-"""
 TOPICS = OutputTopics()
 PARTITIONS = 2
 
@@ -60,10 +55,7 @@ STREAMS = {
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, CompiledQuery]:
-    queries = load_queries()
-    sources = {q.source.name: q.source for q in queries.values()}
-    queries["copy"] = compile_query(Path("copy.sql"), COPY_QUERY, sources)
-    return queries
+    return builtins_and("copy", COPY_QUERY)
 
 
 def drive(query: CompiledQuery, values: list[bytes | None], batch: int = 30) -> tuple[list[Any], list[Any]]:
