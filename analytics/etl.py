@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from analytics.columns import BATCH
 from analytics.duck import BatchConnection
 from analytics.emissions import BadRecord, BatchOutcome, json_value
 from analytics.plan import CompiledQuery, EtlPlan
@@ -30,7 +31,7 @@ class EtlOperator:
         outcome = BatchOutcome()
         if batch.num_rows == 0:
             return outcome
-        table = self._db.arrow(self._sql, __batch=batch)
+        table = self._db.arrow(self._sql, {BATCH: batch})
         rows: list[dict[str, Any]] = [{k: json_value(v) for k, v in row.items()} for row in table.to_pylist()]
         for row in rows:
             reason = row.get("error")

@@ -14,13 +14,33 @@ open windows per key, and merging and ranking them after every micro-batch was m
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.columns import BATCH, ET, GROUP_PREFIX, LATE, MISSED_WE, MISSED_WS, OFFSET, PANE, PARTITION, WE, WM, WS
+from analytics.columns import (
+    BATCH,
+    ET,
+    GROUP_PREFIX,
+    LATE,
+    MISSED_WE,
+    MISSED_WS,
+    OFFSET,
+    OPEN,
+    PANE,
+    PANES,
+    PARTIALS,
+    PARTITION,
+    ROWS,
+    SEL,
+    STATE,
+    TOUCHED,
+    WE,
+    WM,
+    WS,
+)
 from analytics.compiler import LATE_KEYS
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, LateEvent, WindowResult, json_value
@@ -86,12 +106,12 @@ class WindowOperator:
         self._no_late = LATE_KEYS.empty_table()
 
     # -- SQL helpers --------------------------------------------------------------------------------------------
-    def _arrow(self, sql: str, **tables: pa.Table) -> pa.Table:
-        return self._db.arrow(sql, **tables)
+    def _arrow(self, sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
+        return self._db.arrow(sql, tables)
 
     def _empty_state(self, batch: pa.Table) -> pa.Table:
         sql = self._partial_sql.replace(WATERMARK_TOKEN, "0")
-        return self._arrow(sql, __batch=batch.schema.empty_table(), __late=self._no_late)
+        return self._arrow(sql, {BATCH: batch.schema.empty_table(), LATE: self._no_late})
 
     # -- the per-batch steps ----------------------------------------------------------------------------------------
     def process(self, batch: pa.Table, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome:
@@ -112,13 +132,13 @@ class WindowOperator:
             if self._may_be_late(batch, watermark):
                 late, late_keys = self._late_events(batch, watermark)
             if self.plan.panes is not None:
-                partials = self._arrow(self.plan.panes.pane_sql, __batch=batch)
+                partials = self._arrow(self.plan.panes.pane_sql, {BATCH: batch})
                 batch_watermark = pa.repeat(pa.scalar(watermark, pa.int64()), partials.num_rows)
                 partials = partials.append_column(WM, batch_watermark)
             elif self._session:
-                partials = self._arrow(self._partial_sql, __batch=batch, __late=late_keys)
+                partials = self._arrow(self._partial_sql, {BATCH: batch, LATE: late_keys})
             else:
-                partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), __batch=batch)
+                partials = self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(watermark)), {BATCH: batch})
             outcome.late = late
             self.late_count += len(late)
             if partials.num_rows:
@@ -153,11 +173,11 @@ class WindowOperator:
         """Run the query's expressions on each row of ``batch`` (its partial aggregation) and raise what they raise;
         changes nothing."""
         if self.plan.panes is not None:
-            self._arrow(self.plan.panes.pane_sql, __batch=batch)
+            self._arrow(self.plan.panes.pane_sql, {BATCH: batch})
         elif self._session:
-            self._arrow(self._partial_sql, __batch=batch, __late=self._no_late)
+            self._arrow(self._partial_sql, {BATCH: batch, LATE: self._no_late})
         else:
-            self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(MIN_WATERMARK)), __batch=batch)
+            self._arrow(self._partial_sql.replace(WATERMARK_TOKEN, str(MIN_WATERMARK)), {BATCH: batch})
 
     def _windows_of(self, partials: pa.Table, watermark: int) -> pa.Table:
         """The distinct windows a batch's partials (per window, or per pane) add to, as (``__ws``, ``__we``)."""
@@ -178,8 +198,8 @@ class WindowOperator:
             return
         partials = self._pending[0] if len(self._pending) == 1 else pa.concat_tables(self._pending)
         if self.plan.panes is not None:
-            partials = self._arrow(self.plan.panes.expand_sql, __panes=partials)
-        self.state = self._arrow(self._merge_sql, __state=self.state, __partials=partials)
+            partials = self._arrow(self.plan.panes.expand_sql, {PANES: partials})
+        self.state = self._arrow(self._merge_sql, {STATE: self.state, PARTIALS: partials})
         self._pending, self._pending_rows = [], 0
 
     def _earliest_end(self) -> int | None:
@@ -214,7 +234,7 @@ class WindowOperator:
 
         Only rows the query counts (its WHERE keeps them) can be late. A SESSION event is merged with the open
         sessions (and the batch's other events) before its lateness is judged; see ``session_late_sql``."""
-        rows = self._arrow(self.plan.rows_sql, __batch=batch)
+        rows = self._arrow(self.plan.rows_sql, {BATCH: batch})
         closed_alone = pc.less_equal(pc.add(rows.column(WE), self.lateness_ms), watermark)
         if not pc.any(closed_alone).as_py():
             return [], self._no_late
@@ -223,9 +243,9 @@ class WindowOperator:
             self._fold()  # every open session must be in the state to be merged with
             assert self.state is not None  # noqa: S101 - set before the first batch is folded
             keys = [c for c in self.state.column_names if c.startswith(GROUP_PREFIX)]
-            late = self._arrow(sql, __rows=rows, __open=self.state.select([WS, WE, *keys]))
+            late = self._arrow(sql, {ROWS: rows, OPEN: self.state.select([WS, WE, *keys])})
         else:
-            late = self._arrow(sql, __rows=rows)
+            late = self._arrow(sql, {ROWS: rows})
         return self._late_of(batch, late), late.select([PARTITION, OFFSET]).cast(LATE_KEYS)
 
     def _late_of(self, batch: pa.Table, late: pa.Table) -> list[LateEvent]:
@@ -236,8 +256,7 @@ class WindowOperator:
             return []
         events = self._arrow(
             f"SELECT * FROM {BATCH} SEMI JOIN {LATE} USING ({PARTITION}, {OFFSET}) ORDER BY {PARTITION}, {OFFSET}",
-            __batch=batch,
-            __late=late.select([PARTITION, OFFSET]),
+            {BATCH: batch, LATE: late.select([PARTITION, OFFSET])},
         )
         found = []
         for info, event in zip(late.to_pylist(), events.to_pylist(), strict=True):
@@ -265,7 +284,7 @@ class WindowOperator:
         if self.query.header.emit == "changes" and touched is not None and touched.num_rows:
             if self.plan.session_touched_sql is not None:
                 # A batch's event windows [t, t + gap) were merged into sessions: emit those sessions.
-                touched = self._arrow(self.plan.session_touched_sql, __state=self.state, __touched=touched)
+                touched = self._arrow(self.plan.session_touched_sql, {STATE: self.state, TOUCHED: touched})
             changed = touched.filter(pc.greater(pc.add(touched.column(WE), self.lateness_ms), watermark))
         if closing.num_rows or changed.num_rows:
             # One result query for both kinds of window; closing ones come first, as they are older.
@@ -279,7 +298,7 @@ class WindowOperator:
         assert self.state is not None  # noqa: S101 - callers check
         closing = closing.sort_by([(WS, "ascending"), (WE, "ascending")])
         changed = changed.sort_by([(WS, "ascending"), (WE, "ascending")])
-        table = self._arrow(self._result_sql, __state=self.state, __sel=pa.concat_tables([closing, changed]))
+        table = self._arrow(self._result_sql, {STATE: self.state, SEL: pa.concat_tables([closing, changed])})
         rows_by_window: dict[tuple[int, int], list[dict[str, Any]]] = {}
         for row in table.to_pylist():
             key = (row.pop(WS), row.pop(WE))

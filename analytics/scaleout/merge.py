@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from analytics.columns import WE, WS
+from analytics.columns import PARTIALS, SEL, STATE, WE, WS
 from analytics.config import AnalyticsConfig
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, WindowResult, json_value
@@ -123,10 +123,10 @@ class MergeState:
         rows_by_window: dict[tuple[int, int], list[dict[str, object]]] = {}
         if tables:
             partials = pa.concat_tables(tables, promote_options="permissive")
-            merged = self._db.arrow(self._plan.merge_sql, __state=partials.schema.empty_table(), __partials=partials)
+            merged = self._db.arrow(self._plan.merge_sql, {STATE: partials.schema.empty_table(), PARTIALS: partials})
             starts, ends = zip(*windows, strict=True)
             selected = pa.table({WS: pa.array(starts, pa.int64()), WE: pa.array(ends, pa.int64())})
-            for row in self._db.arrow(self._plan.result_sql, __state=merged, __sel=selected).to_pylist():
+            for row in self._db.arrow(self._plan.result_sql, {STATE: merged, SEL: selected}).to_pylist():
                 window = (row.pop(WS), row.pop(WE))
                 rows_by_window.setdefault(window, []).append({k: json_value(v) for k, v in row.items()})
         name, watermark = self.query.name, self.watermark

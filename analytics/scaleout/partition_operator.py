@@ -69,7 +69,7 @@ class PartitionOperator(WindowOperator):
             taken += _per_window(pa.concat_tables(closed), final=True)
         if self._dirty is not None and self.state is not None and self.state.num_rows:
             open_rows = self._arrow(
-                f"SELECT * FROM {STATE} SEMI JOIN {SEL} USING ({WS}, {WE})", __state=self.state, __sel=self._dirty
+                f"SELECT * FROM {STATE} SEMI JOIN {SEL} USING ({WS}, {WE})", {STATE: self.state, SEL: self._dirty}
             )
             taken += _per_window(open_rows, final=False)
         self._closed, self._dirty = [], None
