@@ -9,6 +9,7 @@ COPY emulator /tmp/kemu-src/emulator
 COPY producers /tmp/kemu-src/producers
 COPY analytics /tmp/kemu-src/analytics
 COPY sinks /tmp/kemu-src/sinks
+COPY foundation /tmp/kemu-src/foundation
 RUN pip install /tmp/kemu-src \
  && rm -rf /tmp/kemu-src \
  && useradd --create-home --uid 10001 kemu \

@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from foundation.exports import lazy_exports
 
 if TYPE_CHECKING:
-    from analytics.catalog import BUILTIN_QUERIES, load_catalog, make_operator, select_queries
     from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-    from analytics.compiler import CompiledQuery, compile_query
+    from analytics.compiler import compile_query
     from analytics.config import AnalyticsConfig, OutputTopics
     from analytics.decode import Decoder
     from analytics.emissions import BadRecord, BatchOutcome, LateEvent, WindowResult
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from analytics.exceptions import AnalyticsError, CheckpointError, QueryError, SourceError
     from analytics.operator import WindowOperator
     from analytics.outputs import LatestResults, outcome_records
+    from analytics.plan import CompiledQuery, EtlPlan, PanePlan, WindowPlan
+    from analytics.protocol import Operator, make_operator
+    from analytics.query_files import BUILTIN_QUERIES, load_queries, select_queries
     from analytics.replay import ReplayStats, replay, replay_outcomes
     from analytics.runner import AnalyticsEngine, QueryRunner
     from analytics.sources import Source, load_sources
@@ -29,17 +32,20 @@ _EXPORTS = {
     "AnalyticsConfig": "analytics.config",
     "AnalyticsEngine": "analytics.runner",
     "AnalyticsError": "analytics.exceptions",
-    "BUILTIN_QUERIES": "analytics.catalog",
+    "BUILTIN_QUERIES": "analytics.query_files",
     "BadRecord": "analytics.emissions",
     "BatchOutcome": "analytics.emissions",
     "Checkpoint": "analytics.checkpoint",
     "CheckpointError": "analytics.exceptions",
-    "CompiledQuery": "analytics.compiler",
+    "CompiledQuery": "analytics.plan",
     "Decoder": "analytics.decode",
     "EtlOperator": "analytics.etl",
+    "EtlPlan": "analytics.plan",
     "LateEvent": "analytics.emissions",
     "LatestResults": "analytics.outputs",
+    "Operator": "analytics.protocol",
     "OutputTopics": "analytics.config",
+    "PanePlan": "analytics.plan",
     "QueryError": "analytics.exceptions",
     "QueryRunner": "analytics.runner",
     "ReplayStats": "analytics.replay",
@@ -47,18 +53,19 @@ _EXPORTS = {
     "SourceError": "analytics.exceptions",
     "WatermarkTracker": "analytics.watermarks",
     "WindowOperator": "analytics.operator",
+    "WindowPlan": "analytics.plan",
     "WindowResult": "analytics.emissions",
     "WindowSpec": "analytics.windows",
     "compile_query": "analytics.compiler",
-    "load_catalog": "analytics.catalog",
+    "load_queries": "analytics.query_files",
     "load_checkpoint": "analytics.checkpoint",
     "load_sources": "analytics.sources",
-    "make_operator": "analytics.catalog",
+    "make_operator": "analytics.protocol",
     "outcome_records": "analytics.outputs",
     "replay": "analytics.replay",
     "replay_outcomes": "analytics.replay",
     "save_checkpoint": "analytics.checkpoint",
-    "select_queries": "analytics.catalog",
+    "select_queries": "analytics.query_files",
     "windows_of": "analytics.windows",
 }
 
@@ -74,9 +81,12 @@ __all__ = [
     "CompiledQuery",
     "Decoder",
     "EtlOperator",
+    "EtlPlan",
     "LateEvent",
     "LatestResults",
+    "Operator",
     "OutputTopics",
+    "PanePlan",
     "QueryError",
     "QueryRunner",
     "ReplayStats",
@@ -84,11 +94,12 @@ __all__ = [
     "SourceError",
     "WatermarkTracker",
     "WindowOperator",
+    "WindowPlan",
     "WindowResult",
     "WindowSpec",
     "compile_query",
-    "load_catalog",
     "load_checkpoint",
+    "load_queries",
     "load_sources",
     "make_operator",
     "outcome_records",
@@ -100,10 +111,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -23,22 +23,45 @@ import copy
 import hashlib
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from analytics import dialect, sqlast
+from analytics.columns import (
+    BATCH,
+    ET,
+    GROUP_PREFIX,
+    LATE,
+    MISSED_WE,
+    MISSED_WS,
+    OFFSET,
+    OPEN,
+    PANE,
+    PANES,
+    PARTIALS,
+    PARTITION,
+    ROWS,
+    SEL,
+    STATE,
+    TOUCHED,
+    WE,
+    WM,
+    WS,
+    group,
+    partial,
+)
 from analytics.exceptions import QueryError
 from analytics.header import Header, parse_header
+from analytics.plan import CompiledQuery, EtlPlan, PanePlan, Plan, WindowPlan
 from analytics.sessions import WATERMARK_TOKEN, session_late_sql, session_merge_sql
 from analytics.sources import Source
 from analytics.sqlast import Node
 from analytics.windows import WindowKind, WindowSpec, floor_mod, timed_sql, windowed_sql
 
 #: Columns the engine adds to every decoded batch so late and bad records can be traced to their offsets.
-BATCH_META = (("__partition", pa.int32()), ("__offset", pa.int64()))
+BATCH_META = ((PARTITION, pa.int32()), (OFFSET, pa.int64()))
 #: The layout of a query's state (its partial aggregates), part of its fingerprint: a checkpoint written by an
 #: engine that laid the same query's state out otherwise (before exact float sums, "1") is refused, not misread.
 STATE_FORMAT = "2"
@@ -58,52 +81,6 @@ _INCREMENTAL = {"sum", "count", "count_star", "min", "max", "avg"}
 _EXACT_SCALE = 10
 _EXACT_BELOW = "1e18"
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
-
-
-@dataclass(frozen=True)
-class CompiledQuery:
-    """Everything the engine needs to run one query file."""
-
-    name: str
-    path: Path
-    header: Header
-    source: Source
-    window: WindowSpec | None
-    fingerprint: str
-    #: Stateless queries: the user's statement over ``__batch``.
-    etl_sql: str | None = None
-    partial_sql: str | None = None
-    merge_sql: str | None = None
-    result_sql: str | None = None
-    #: The query as one batch statement over a table ``events`` (what the engine must agree with).
-    batch_sql: str | None = None
-    #: HOP only (see the module's docstring): per (pane, keys) partials of ``__batch``, and their expansion into
-    #: ``partial_sql``'s rows from a table ``__panes`` that adds the batch's watermark as ``__wm``.
-    pane_sql: str | None = None
-    expand_sql: str | None = None
-    #: The source's columns the query mentions (what a recording must hold for the query to find anything).
-    reads: tuple[str, ...] = ()
-    #: The batch's (row, window) pairs the query counts (after WHERE) with their keys, as ``__rows``; and which of
-    #: them are late, as (``__partition``, ``__offset``, ``__et``, the windows missed): those whose window closed,
-    #: or for SESSION (see :func:`session_late_sql`) whose session closed once merged with the open ones (``__open``).
-    rows_sql: str | None = None
-    late_sql: str | None = None
-    #: SESSION only: the sessions in ``__state`` that a batch's event windows (``__touched``) fell in.
-    session_touched_sql: str | None = None
-
-    @property
-    def lateness_ms(self) -> int:
-        return self.header.lateness_ms
-
-    @property
-    def out_of_orderness_ms(self) -> int:
-        ooo = self.header.out_of_orderness_ms
-        return self.source.out_of_orderness_ms if ooo is None else ooo
-
-    @property
-    def idle_timeout_ms(self) -> int:
-        idle = self.header.idle_timeout_ms
-        return self.source.idle_timeout_ms if idle is None else idle
 
 
 def _line_of(text: str, position: int | None) -> int:
@@ -162,12 +139,12 @@ class _Compiler:
         for name, kind in BATCH_META:
             empty = empty.append_column(name, pa.array([], kind))
         self.con.register("events", self.source.arrow_schema().empty_table())
-        self.con.register("__batch", empty)
-        self.con.register("__late", LATE_KEYS.empty_table())
+        self.con.register(BATCH, empty)
+        self.con.register(LATE, LATE_KEYS.empty_table())
 
     def type_of(self, expression: Node, window: WindowSpec) -> str:
         """DuckDB's type of ``expression`` over a windowed batch (the arguments of aggregates are typed this way)."""
-        sql = f"SELECT {self.render_expr(expression)} AS __x FROM ({windowed_sql(window, '__batch')})"
+        sql = f"SELECT {self.render_expr(expression)} AS __x FROM ({windowed_sql(window, BATCH)})"
         try:
             return str(self.con.execute(f"DESCRIBE {sql}").fetchall()[0][1])
         except duckdb.Error as exc:
@@ -188,7 +165,7 @@ class _Compiler:
             ("sum", sqlast.function_call("sum", [small], template=call)),
             ("sum", sqlast.function_call("sum", [large], template=call)),
         ]
-        a, b = f"__p{base}", f"__p{base + 1}"
+        a, b = partial(base), partial(base + 1)
         exact = f"CAST({a} AS DOUBLE)"
         total = f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL THEN {exact} ELSE {exact} + {b} END"
         return partials, total
@@ -268,7 +245,7 @@ class _Compiler:
         )
 
     # -- windowed queries ------------------------------------------------------------------------------------------
-    def compile_windowed(self, node: Node, window: WindowSpec) -> dict[str, str]:
+    def compile_windowed(self, node: Node, window: WindowSpec) -> WindowPlan:
         if node.get("aggregate_handling") != "STANDARD_HANDLING" or len(node.get("group_sets", [])) != 1:
             raise self.fail("a windowed query needs a plain GROUP BY window_start, window_end[, keys] (no ALL/ROLLUP)")
         groups = node["group_expressions"]
@@ -300,43 +277,43 @@ class _Compiler:
                 partials += exact
                 if function == "avg":
                     partials.append(("sum", sqlast.function_call("count", arguments, template=call)))
-                    total = f"({total}) / NULLIF(__p{base + 2}, 0)"
+                    total = f"({total}) / NULLIF({partial(base + 2)}, 0)"
                 finals[key] = self.expr(total)
             elif function == "avg":
                 partials.append(("sum", sqlast.function_call("sum", arguments, template=call)))
                 partials.append(("sum", sqlast.function_call("count", arguments, template=call)))
-                finals[key] = self.expr(f"CAST(__p{base} AS DOUBLE) / NULLIF(__p{base + 1}, 0)")
+                finals[key] = self.expr(f"CAST({partial(base)} AS DOUBLE) / NULLIF({partial(base + 1)}, 0)")
             else:
                 merge = {"count": "sum", "count_star": "sum"}.get(function, function)
                 partials.append((merge, sqlast.with_alias(call, "")))
-                finals[key] = self.expr(f"CAST(__p{base} AS BIGINT)" if merge != function else f"__p{base}")
-        group_refs = {sqlast.canonical(g): sqlast.column_ref(f"__g{i}") for i, g in enumerate(keys)}
+                finals[key] = self.expr(f"CAST({partial(base)} AS BIGINT)" if merge != function else partial(base))
+        group_refs = {sqlast.canonical(g): sqlast.column_ref(group(i)) for i, g in enumerate(keys)}
 
         stage1 = copy.deepcopy(node)
         stage1["select_list"] = [
-            sqlast.column_ref("__ws"),
-            sqlast.column_ref("__we"),
-            *[sqlast.with_alias(g, f"__g{i}") for i, g in enumerate(keys)],
-            *[sqlast.with_alias(p, f"__p{j}") for j, (_, p) in enumerate(partials)],
+            sqlast.column_ref(WS),
+            sqlast.column_ref(WE),
+            *[sqlast.with_alias(g, group(i)) for i, g in enumerate(keys)],
+            *[sqlast.with_alias(p, partial(j)) for j, (_, p) in enumerate(partials)],
         ]
         stage1["from_table"] = sqlast.base_table("__windowed")
-        stage1["group_expressions"] = [sqlast.column_ref("__ws"), sqlast.column_ref("__we"), *keys]
+        stage1["group_expressions"] = [sqlast.column_ref(WS), sqlast.column_ref(WE), *keys]
         stage1["group_sets"] = [list(range(len(stage1["group_expressions"])))]
         stage1["having"], stage1["qualify"], stage1["modifiers"] = None, None, []
-        windowed = windowed_sql(window, "__batch")
+        windowed = windowed_sql(window, BATCH)
         if window.kind == "session":
             # A session event's lateness depends on the open sessions it merges with: the operator finds the late
             # ones first (``session_late_sql``) and passes them as ``__late``.
-            on_time = f"SELECT * FROM ({windowed}) ANTI JOIN __late USING (__partition, __offset)"
+            on_time = f"SELECT * FROM ({windowed}) ANTI JOIN {LATE} USING ({PARTITION}, {OFFSET})"
         else:
-            on_time = f"SELECT * FROM ({windowed}) WHERE __we + {self.header.lateness_ms} > {WATERMARK_TOKEN}"
+            on_time = f"SELECT * FROM ({windowed}) WHERE {WE} + {self.header.lateness_ms} > {WATERMARK_TOKEN}"
         partial_sql = f"WITH __windowed AS ({on_time}) {self.render(stage1)}"
 
-        columns = ["__ws", "__we", *[f"__g{i}" for i in range(len(keys))]]
-        merged = ", ".join(f"{merge}(__p{j}) AS __p{j}" for j, (merge, _) in enumerate(partials))
+        columns = [WS, WE, *[group(i) for i in range(len(keys))]]
+        merged = ", ".join(f"{merge}({partial(j)}) AS {partial(j)}" for j, (merge, _) in enumerate(partials))
         merge_sql = (
             f"SELECT {', '.join(columns)}{', ' if merged else ''}{merged} FROM "
-            f"(SELECT * FROM __state UNION ALL SELECT * FROM __partials) GROUP BY {', '.join(columns)}"
+            f"(SELECT * FROM {STATE} UNION ALL SELECT * FROM {PARTIALS}) GROUP BY {', '.join(columns)}"
         )
         if window.kind == "session":
             merge_sql = session_merge_sql(len(keys), [merge for merge, _ in partials])
@@ -354,7 +331,7 @@ class _Compiler:
                 rewritten = sqlast.with_alias(rewritten, shown)
             select_list.append(rewritten)
         stage3 = copy.deepcopy(node)
-        stage3["select_list"] = [sqlast.column_ref("__ws"), sqlast.column_ref("__we"), *select_list]
+        stage3["select_list"] = [sqlast.column_ref(WS), sqlast.column_ref(WE), *select_list]
         stage3["from_table"] = sqlast.base_table("__m")
         stage3["where_clause"] = sqlast.transform(node.get("having"), rewrite)
         stage3["group_expressions"], stage3["group_sets"], stage3["having"] = [], [], None
@@ -363,100 +340,106 @@ class _Compiler:
         modifiers = sqlast.transform(node["modifiers"], rewrite)
         stage3["modifiers"] = self.total_order(modifiers, len(stage3["select_list"]), star)
         result_sql = (
-            "WITH __m AS (SELECT *, epoch_ms(__ws) AS window_start, epoch_ms(__we) AS window_end "
-            f"FROM __state SEMI JOIN __sel USING (__ws, __we)) {self.render(stage3)}"
+            f"WITH __m AS (SELECT *, epoch_ms({WS}) AS window_start, epoch_ms({WE}) AS window_end "
+            f"FROM {STATE} SEMI JOIN {SEL} USING ({WS}, {WE})) {self.render(stage3)}"
         )
 
         batch = copy.deepcopy(node)
         batch["from_table"] = sqlast.base_table("__windowed")
         batch_sql = f"WITH __windowed AS ({windowed_sql(window, 'events')}) {self.render(batch)}"
-        stages = {
-            "partial_sql": partial_sql,
-            "merge_sql": merge_sql,
-            "result_sql": result_sql,
-            "batch_sql": batch_sql,
-        }
         reads_window = sqlast.find_all(
             [node.get("where_clause"), keys, [p for _, p in partials]],
-            lambda n: any(sqlast.is_column(n, c) for c in ("window_start", "window_end", "__ws", "__we", "__et")),
+            lambda n: any(sqlast.is_column(n, c) for c in ("window_start", "window_end", WS, WE, ET)),
         )
+        panes = None
         if window.kind == "hop" and not reads_window:
-            stages.update(self.pane_stages(stage1, window, len(keys), len(partials)))
+            panes = self.pane_stages(stage1, window, len(keys), len(partials))
         # Late events are the ones the query would have counted: rows its WHERE keeps, in windows that closed.
         rows = copy.deepcopy(node)
         rows["select_list"] = [
-            *[sqlast.column_ref(c) for c in ("__partition", "__offset", "__et", "__ws", "__we")],
-            *[sqlast.with_alias(g, f"__g{i}") for i, g in enumerate(keys)],
+            *[sqlast.column_ref(c) for c in (PARTITION, OFFSET, ET, WS, WE)],
+            *[sqlast.with_alias(g, group(i)) for i, g in enumerate(keys)],
         ]
         rows["from_table"] = sqlast.base_table("__windowed")
         rows["group_expressions"], rows["group_sets"] = [], []
         rows["having"], rows["qualify"], rows["modifiers"] = None, None, []
-        stages["rows_sql"] = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
-        stages["late_sql"] = (
-            "SELECT __partition, __offset, min(__et) AS __et, list(__ws ORDER BY __ws) AS __missed_ws, "
-            f"list(__we ORDER BY __ws) AS __missed_we FROM __rows WHERE __we + {self.header.lateness_ms} <= "
-            f"{WATERMARK_TOKEN} GROUP BY __partition, __offset ORDER BY __partition, __offset"
+        rows_sql = f"WITH __windowed AS ({windowed}) {self.render(rows)}"
+        late_sql = (
+            f"SELECT {PARTITION}, {OFFSET}, min({ET}) AS {ET}, list({WS} ORDER BY {WS}) AS {MISSED_WS}, "
+            f"list({WE} ORDER BY {WS}) AS {MISSED_WE} FROM {ROWS} WHERE {WE} + {self.header.lateness_ms} <= "
+            f"{WATERMARK_TOKEN} GROUP BY {PARTITION}, {OFFSET} ORDER BY {PARTITION}, {OFFSET}"
         )
+        session_touched_sql = None
         if window.kind == "session":
-            stages["late_sql"] = session_late_sql(len(keys), self.header.lateness_ms)
-            stages["session_touched_sql"] = (
-                "SELECT DISTINCT s.__ws, s.__we FROM __state s JOIN __touched t "
-                "ON t.__ws >= s.__ws AND t.__we <= s.__we"
+            late_sql = session_late_sql(len(keys), self.header.lateness_ms)
+            session_touched_sql = (
+                f"SELECT DISTINCT s.{WS}, s.{WE} FROM {STATE} s JOIN {TOUCHED} t "
+                f"ON t.{WS} >= s.{WS} AND t.{WE} <= s.{WE}"
             )
-        return stages
+        return WindowPlan(
+            window=window,
+            partial_sql=partial_sql,
+            merge_sql=merge_sql,
+            result_sql=result_sql,
+            batch_sql=batch_sql,
+            rows_sql=rows_sql,
+            late_sql=late_sql,
+            panes=panes,
+            session_touched_sql=session_touched_sql,
+        )
 
-    def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> dict[str, str]:
+    def pane_stages(self, stage1: Node, window: WindowSpec, key_count: int, partial_count: int) -> PanePlan:
         pane = math.gcd(window.size_ms, window.slide_ms)
         panes = copy.deepcopy(stage1)
-        panes["select_list"] = [sqlast.column_ref("__pane"), *stage1["select_list"][2:]]
+        panes["select_list"] = [sqlast.column_ref(PANE), *stage1["select_list"][2:]]
         panes["from_table"] = sqlast.base_table("__paned")
-        panes["group_expressions"] = [sqlast.column_ref("__pane"), *stage1["group_expressions"][2:]]
+        panes["group_expressions"] = [sqlast.column_ref(PANE), *stage1["group_expressions"][2:]]
         panes["group_sets"] = [list(range(len(panes["group_expressions"])))]
-        timed = timed_sql(window.time_column, "__batch")
-        pane_sql = f"WITH __paned AS (SELECT *, __et - {floor_mod('__et', pane)} AS __pane FROM ({timed})) " + (
+        timed = timed_sql(window.time_column, BATCH)
+        pane_sql = f"WITH __paned AS (SELECT *, {ET} - {floor_mod(ET, pane)} AS {PANE} FROM ({timed})) " + (
             self.render(panes)
         )
         size, slide = window.size_ms, window.slide_ms
         count = -(-size // slide)
-        last = f"__pane - {floor_mod('__pane', slide)}"
-        columns = ", ".join([*[f"__g{i}" for i in range(key_count)], *[f"__p{j}" for j in range(partial_count)]])
+        last = f"{PANE} - {floor_mod(PANE, slide)}"
+        columns = ", ".join([*[group(i) for i in range(key_count)], *[partial(j) for j in range(partial_count)]])
         expand_sql = (
-            f"SELECT __ws, __ws + {size} AS __we, {columns} FROM ("
-            f"SELECT *, unnest(generate_series({last} - {(count - 1) * slide}, {last}, {slide})) AS __ws FROM __panes"
-            f") WHERE __ws + {size} > __pane AND __ws + {size} + {self.header.lateness_ms} > __wm"
+            f"SELECT {WS}, {WS} + {size} AS {WE}, {columns} FROM ("
+            f"SELECT *, unnest(generate_series({last} - {(count - 1) * slide}, {last}, {slide})) AS {WS} FROM {PANES}"
+            f") WHERE {WS} + {size} > {PANE} AND {WS} + {size} + {self.header.lateness_ms} > {WM}"
         )
-        return {"pane_sql": pane_sql, "expand_sql": expand_sql}
+        return PanePlan(pane_sql, expand_sql)
 
     # -- load-time validation on empty typed tables -------------------------------------------------------------
-    def validate(self, compiled: CompiledQuery) -> None:
+    def validate(self, plan: Plan) -> None:
         self.register_empty_tables()
         con = self.con
         try:
-            if compiled.etl_sql is not None:
-                con.sql(compiled.etl_sql).fetchall()
+            if isinstance(plan, EtlPlan):
+                con.sql(plan.sql).fetchall()
                 return
-            con.sql(compiled.batch_sql or "").fetchall()
-            partials = con.sql((compiled.partial_sql or "").replace(WATERMARK_TOKEN, "0")).to_arrow_table()
-            con.register("__partials", partials)
-            con.register("__state", partials)
-            con.register("__state", con.sql(compiled.merge_sql or "").to_arrow_table())
-            con.register("__sel", pa.table({"__ws": pa.array([], pa.int64()), "__we": pa.array([], pa.int64())}))
-            con.sql(compiled.result_sql or "").fetchall()
-            if compiled.pane_sql is not None:
-                panes = con.sql(compiled.pane_sql).to_arrow_table()
-                panes = panes.append_column("__wm", pa.array([], pa.int64()))
-                con.register("__panes", panes)
-                con.register("__partials", con.sql(compiled.expand_sql or "").to_arrow_table())
-                con.sql(compiled.merge_sql or "").fetchall()
-            rows = con.sql(compiled.rows_sql or "").to_arrow_table()
-            con.register("__rows", rows)
+            con.sql(plan.batch_sql).fetchall()
+            partials = con.sql(plan.partial_sql.replace(WATERMARK_TOKEN, "0")).to_arrow_table()
+            con.register(PARTIALS, partials)
+            con.register(STATE, partials)
+            con.register(STATE, con.sql(plan.merge_sql).to_arrow_table())
+            con.register(SEL, pa.table({WS: pa.array([], pa.int64()), WE: pa.array([], pa.int64())}))
+            con.sql(plan.result_sql).fetchall()
+            if plan.panes is not None:
+                panes = con.sql(plan.panes.pane_sql).to_arrow_table()
+                panes = panes.append_column(WM, pa.array([], pa.int64()))
+                con.register(PANES, panes)
+                con.register(PARTIALS, con.sql(plan.panes.expand_sql).to_arrow_table())
+                con.sql(plan.merge_sql).fetchall()
+            rows = con.sql(plan.rows_sql).to_arrow_table()
+            con.register(ROWS, rows)
             con.register(
-                "__open", rows.select([c for c in rows.column_names if c in ("__ws", "__we") or c.startswith("__g")])
+                OPEN, rows.select([c for c in rows.column_names if c in (WS, WE) or c.startswith(GROUP_PREFIX)])
             )
-            con.sql((compiled.late_sql or "").replace(WATERMARK_TOKEN, "0")).fetchall()
-            if compiled.session_touched_sql is not None:
-                con.register("__touched", con.sql("SELECT * FROM __sel").to_arrow_table())
-                con.sql(compiled.session_touched_sql or "").fetchall()
+            con.sql(plan.late_sql.replace(WATERMARK_TOKEN, "0")).fetchall()
+            if plan.session_touched_sql is not None:
+                con.register(TOUCHED, con.sql(f"SELECT * FROM {SEL}").to_arrow_table())
+                con.sql(plan.session_touched_sql).fetchall()
         except duckdb.Error as exc:
             raise self.fail(_first_line(str(exc))) from exc
 
@@ -468,24 +451,16 @@ class _Compiler:
         columns = {name.lower(): name for name in self.source.column_names()}
         mentioned = {str(n["column_names"][-1]).lower() for n in sqlast.find_all(node, sqlast.is_column)}
         reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
-        common = {
-            "name": self.header.name,
-            "path": self.path,
-            "header": self.header,
-            "source": self.source,
-            "reads": reads,
-        }
+        plan: Plan
         if window is None:
             if self.aggregate_calls(node):
                 raise self.fail("aggregates need a window: read FROM TUMBLE(events, DESCRIPTOR(...), INTERVAL ...)")
             body = self.sql.strip().rstrip(";")
-            etl = f"WITH events AS (SELECT * EXCLUDE (__partition, __offset) FROM __batch) {body}"
-            compiled = CompiledQuery(**common, window=None, fingerprint=fingerprint, etl_sql=etl)  # type: ignore[arg-type]
+            plan = EtlPlan(f"WITH events AS (SELECT * EXCLUDE ({PARTITION}, {OFFSET}) FROM {BATCH}) {body}")
         else:
-            stages = self.compile_windowed(node, window)
-            compiled = CompiledQuery(**common, window=window, fingerprint=fingerprint, **stages)  # type: ignore[arg-type]
-        self.validate(compiled)
-        return compiled
+            plan = self.compile_windowed(node, window)
+        self.validate(plan)
+        return CompiledQuery(self.header.name, self.path, self.header, self.source, plan, fingerprint, reads)
 
 
 def compile_query(path: Path, text: str, sources: dict[str, Source]) -> CompiledQuery:

@@ -31,9 +31,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from analytics.compiler import BATCH_META, CompiledQuery
+from analytics.columns import OFFSET, PARTITION
+from analytics.compiler import BATCH_META
 from analytics.emissions import BadRecord, iso_ms
+from analytics.plan import CompiledQuery
 from analytics.sources import Source
+from foundation.text import utf8_problem
 
 #: Runs of at most this many records are examined record by record: below it, bisecting costs more parser set-ups
 #: than it saves.
@@ -46,17 +49,6 @@ LATEST_EVENT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 #: How much of a bad record its error record carries, in characters.
 _RAW_CHARS = 1000
-
-
-def utf8_problem(data: bytes) -> str | None:
-    """Why ``data`` is not UTF-8 text, or None when it is. ASCII (most records) is recognised at memory speed."""
-    if data.isascii():
-        return None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at position {exc.start})"
-    return None
 
 
 @dataclass
@@ -148,8 +140,8 @@ class Decoder:
         table, kept_offsets = self._check_values(partition, table, kept_offsets, offsets, values, bad)
         meta = dict(BATCH_META)
         rows = table.num_rows
-        table = table.append_column("__partition", pa.repeat(pa.scalar(partition, meta["__partition"]), rows))
-        table = table.append_column("__offset", pa.array(kept_offsets, meta["__offset"]))
+        table = table.append_column(PARTITION, pa.repeat(pa.scalar(partition, meta[PARTITION]), rows))
+        table = table.append_column(OFFSET, pa.array(kept_offsets, meta[OFFSET]))
         return table, bad
 
     def _all_usable(self, table: pa.Table) -> bool:

@@ -10,6 +10,8 @@ a millisecond each time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import pyarrow as pa
 
@@ -23,8 +25,9 @@ class BatchConnection:
         self._con = duckdb.connect()
         self.recycled = 0
 
-    def arrow(self, sql: str, **tables: pa.Table) -> pa.Table:
-        """The result of ``sql``, which may read ``tables`` by their keyword names."""
+    def arrow(self, sql: str, tables: Mapping[str, pa.Table] | None = None) -> pa.Table:
+        """The result of ``sql``, which may read ``tables`` by their names (the engine's are
+        :mod:`analytics.columns`' constants)."""
         if self._statements >= self._recycle_after:
             self._con.close()
             self._con = duckdb.connect()
@@ -32,7 +35,7 @@ class BatchConnection:
             self.recycled += 1
         self._statements += 1
         # Registering over the previous table of the same name is cheaper than unregistering after each query.
-        for name, table in tables.items():
+        for name, table in (tables or {}).items():
             self._con.register(name, table)
         return self._con.sql(sql).to_arrow_table()
 

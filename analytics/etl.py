@@ -10,18 +10,20 @@ from typing import Any
 
 import pyarrow as pa
 
-from analytics.compiler import CompiledQuery
+from analytics.columns import BATCH
 from analytics.duck import BatchConnection
 from analytics.emissions import BadRecord, BatchOutcome, json_value
+from analytics.plan import CompiledQuery, EtlPlan
 
 
 class EtlOperator:
     """Runs one stateless query per batch. Holds no state, so its checkpoint is the source offsets alone."""
 
     def __init__(self, query: CompiledQuery) -> None:
-        if query.etl_sql is None:
+        if not isinstance(query.plan, EtlPlan):
             raise ValueError(f"{query.name} is a windowed query")
         self.query = query
+        self._sql = query.plan.sql
         self.late_count = 0
         self._db = BatchConnection()
 
@@ -29,7 +31,7 @@ class EtlOperator:
         outcome = BatchOutcome()
         if batch.num_rows == 0:
             return outcome
-        table = self._db.arrow(self.query.etl_sql or "", __batch=batch)
+        table = self._db.arrow(self._sql, {BATCH: batch})
         rows: list[dict[str, Any]] = [{k: json_value(v) for k, v in row.items()} for row in table.to_pylist()]
         for row in rows:
             reason = row.get("error")
@@ -50,6 +52,13 @@ class EtlOperator:
 
     def finish(self) -> BatchOutcome:
         return BatchOutcome()
+
+    def assign(self, partitions: list[int], now_ms: int) -> None:
+        """Nothing to track: a stateless query has no event time."""
+
+    @property
+    def watermark(self) -> int:
+        return 0
 
     def snapshot(self) -> tuple[dict[str, object], pa.Table | None]:
         return {}, None

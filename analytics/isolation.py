@@ -19,15 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analytics.columns import OFFSET, PARTITION
 from analytics.decode import Decoder, raw_text
 from analytics.emissions import BadRecord, BatchOutcome
 from analytics.exceptions import QueryFailed
+from analytics.protocol import Operator
 
 #: Errors a query raises because of the values it is given. Anything else (a bug, memory, I/O) is not a record's
 #: fault and is not isolated. ``ValueError`` covers Arrow's conversion errors and ``UnicodeError``.
@@ -44,16 +45,6 @@ MAX_ISOLATED = 100
 
 #: (partition, offsets, values) of one source partition in a micro-batch.
 Part = tuple[int, Sequence[int], Sequence[bytes | None]]
-
-
-class Operator(Protocol):
-    """What the isolation needs of an operator (both :class:`WindowOperator` and :class:`EtlOperator` have it)."""
-
-    def process(self, batch: pa.Table, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome: ...
-
-    def tick(self, now_ms: int, busy: Collection[int] = ()) -> BatchOutcome: ...
-
-    def check(self, batch: pa.Table) -> None: ...
 
 
 @dataclass
@@ -150,8 +141,8 @@ def isolate(operator: Operator, batch: pa.Table, query: str, cause: Exception) -
 
 def _routed(query: str, batch: pa.Table, failing: dict[int, str], parts: Sequence[Part]) -> list[BadRecord]:
     raw = {(p, o): v for p, offsets, values in parts for o, v in zip(offsets, values, strict=True)}
-    partitions = batch.column("__partition")
-    offsets = batch.column("__offset")
+    partitions = batch.column(PARTITION)
+    offsets = batch.column(OFFSET)
     routed = []
     for row, message in sorted(failing.items()):
         partition, offset = partitions[row].as_py(), offsets[row].as_py()

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from analytics.compiler import CompiledQuery
 from analytics.config import OutputTopics
 from analytics.emissions import (
     BatchOutcome,
@@ -17,6 +16,7 @@ from analytics.emissions import (
     result_record,
     row_record,
 )
+from analytics.plan import CompiledQuery
 
 #: (topic, key, value) of one record to produce.
 Record = tuple[str, bytes | None, bytes]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -152,6 +152,36 @@ class PartitionReader:
     def highwater(self, partition: int) -> int | None:
         """The partition's end offset as of the last fetch that reached it (None before)."""
         return self._highwater.get(partition)
+
+    async def resume(
+        self, partitions: Sequence[int], offsets: Mapping[int, int], start_from: Literal["earliest", "latest"]
+    ) -> dict[int, int]:
+        """Read ``partitions``: each from its offset in ``offsets`` (a checkpoint's), the others from ``start_from``.
+        Returns where those others start."""
+        self.assign(partitions)
+        unread = []
+        for partition in partitions:
+            if partition in offsets:
+                self.seek(partition, offsets[partition])
+            else:
+                unread.append(partition)
+        if unread:
+            await self.seek_to(unread, start_from)
+        return {partition: self.position(partition) for partition in unread}
+
+    def backlog(self) -> tuple[set[int], int]:
+        """The partitions with records not read yet (or not known to have none: they are never idle), and how many
+        records are known to be unread."""
+        busy = set()
+        unread = 0
+        for partition in self._positions:
+            highwater = self._highwater.get(partition)
+            position = self._positions[partition]
+            if highwater is None or position < highwater:
+                busy.add(partition)
+            if highwater is not None:
+                unread += max(highwater - position, 0)
+        return busy, unread
 
     # -- reading -----------------------------------------------------------------------------------------------
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from analytics.catalog import make_operator
-from analytics.compiler import CompiledQuery
 from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
 from analytics.isolation import FailureStreak, process_batch
 from analytics.outputs import Record, outcome_records
+from analytics.plan import CompiledQuery
+from analytics.protocol import make_operator
 
 #: How many lines' fields :class:`ReplayStats` describes the file's events by.
 _SAMPLED_LINES = 100
@@ -88,20 +88,14 @@ def replay_outcomes(
         parts = [(0, numbers, lines)]
         outcome = process_batch(decoder, operator, query.name, parts, 0, streak=streak, decoded=count_present)
         next_line = numbers[-1] + 1
-        yield outcome, outcome_records(query, outcome, topics, _clock(operator), _offsets(next_line))
+        yield outcome, outcome_records(query, outcome, topics, operator.watermark, _offsets(next_line))
     outcome = operator.finish()
-    yield outcome, outcome_records(query, outcome, topics, _clock(operator), _offsets(next_line))
+    yield outcome, outcome_records(query, outcome, topics, operator.watermark, _offsets(next_line))
 
 
 def _offsets(next_line: int) -> dict[str, object]:
     # As the live runner's ``source_offsets``: the next offset to read per partition, here the next line number.
     return {"source_offsets": {"0": next_line}}
-
-
-def _clock(operator: object) -> int:
-    # Replays stamp emissions with the watermark, not the wall clock, so their output is reproducible.
-    watermarks = getattr(operator, "watermarks", None)
-    return int(watermarks.watermark) if watermarks is not None else 0
 
 
 def replay(query: CompiledQuery, input_path: Path, output_path: Path, batch_size: int = 1000) -> ReplayStats:

@@ -19,19 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
-from analytics.catalog import make_operator
 from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
 from analytics.isolation import FailureStreak, process_batch
 from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
+from analytics.plan import CompiledQuery
+from analytics.protocol import make_operator
 from analytics.reader import Fetched, PartitionReader, ReaderError
+from analytics.topics import describe_source, ensure_topics
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -51,29 +51,11 @@ class Batch:
     busy: set[int]
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _private_dir(path: Path) -> None:
     """Checkpoints hold window state built from stream data: only their owner may read them (0700, tightened if an
     older kemu made the directory 0755)."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.chmod(0o700)
-
-
-async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 1) -> None:
-    """Create the output topics that do not exist yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        existing = set(await admin.list_topics())
-        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
-        if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):  # another engine created them meanwhile
-                await admin.create_topics(missing)
-    finally:
-        await admin.close()
 
 
 class QueryRunner:
@@ -120,35 +102,17 @@ class QueryRunner:
         #: The offsets of the last checkpoint written, and the last ones committed to the consumer group.
         self._checkpointed: dict[int, int] | None = None
         self._committed: dict[int, int] | None = None
-
-    async def _partitions(self, stop: asyncio.Event) -> list[int]:
-        """The source topic's partitions; waits (saying so every 30 s) until the topic exists or ``stop``. Also
-        records the cluster's id (:attr:`cluster_id`), asked of the same admin connection."""
-        topic = self.query.source.topic
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        try:
-            await admin.start()
-            self.cluster_id = (await admin.describe_cluster()).get("cluster_id")
-            waited = 0.0
-            while not stop.is_set():
-                described = await admin.describe_topics([topic])
-                partitions = [p["partition"] for d in described if not d.get("error_code") for p in d["partitions"]]
-                if partitions:
-                    return sorted(partitions)
-                if waited % 30 == 0:
-                    log.warning("query %s waits for its source topic %r to exist", self.query.name, topic)
-                await asyncio.sleep(0.5)
-                waited += 0.5
-        finally:
-            await admin.close()
-        return []
+        #: The batch being computed on the worker thread, not emitted yet (see :meth:`run`).
+        self._in_flight: tuple[Batch, asyncio.Future[BatchOutcome]] | None = None
+        #: Sends of outputs not yet known to be acknowledged: the next checkpoint waits for them.
+        self._pending: list[asyncio.Future[object]] = []
 
     async def _start(self, reader: PartitionReader, stop: asyncio.Event) -> bool:
         """Assign the partitions and seek; False when stopped before the source topic existed."""
-        partitions = await self._partitions(stop)
+        topic = self.query.source.topic
+        partitions, self.cluster_id = await describe_source(self.bootstrap, topic, stop, self.query.name)
         if not partitions:
             return False
-        reader.assign(partitions)
         checkpoint = load_checkpoint(self.checkpoint_path, self.query.name, self.query.fingerprint)
         if checkpoint is not None and checkpoint.cluster_id not in (None, self.cluster_id):
             # Offsets of another cluster (the embedded one purged and formatted anew, another bootstrap address)
@@ -165,17 +129,8 @@ class QueryRunner:
             self.operator.restore(checkpoint.operator, checkpoint.state, now_ms())
             self.offsets = dict(checkpoint.offsets)
             log.info("query %s resumes from checkpoint offsets %s", self.query.name, self.offsets)
-        watermarks = getattr(self.operator, "watermarks", None)
-        if watermarks is not None:
-            watermarks.assign(partitions, now_ms())
-        unread = []
-        for partition in partitions:
-            if partition in self.offsets:
-                reader.seek(partition, self.offsets[partition])
-            else:
-                unread.append(partition)
-        if unread:
-            await reader.seek_to(unread, self.config.start_from)
+        self.operator.assign(partitions, now_ms())
+        await reader.resume(partitions, self.offsets, self.config.start_from)
         return True
 
     async def _checkpoint(self) -> None:
@@ -207,14 +162,11 @@ class QueryRunner:
 
         Pipelined one batch deep: while a worker thread decodes and folds batch N (Arrow's JSON reader and DuckDB
         release the GIL), the event loop fetches batch N+1. Batches are still folded, and their outputs produced,
-        strictly in order, and a checkpoint is taken only between batches, with nothing in flight, so the state and
-        offsets it holds are those of the same processed batch.
+        strictly in order (:meth:`_emit`), and a checkpoint is taken only between batches, with nothing in flight,
+        so the state and offsets it holds are those of the same processed batch.
         """
         reader = PartitionReader(self.bootstrap, self.query.source.topic, max_wait_ms=self.config.poll_timeout_ms)
         await reader.start()
-        pending: list[asyncio.Future[object]] = []
-        computing: asyncio.Future[BatchOutcome] | None = None
-        computing_batch: Batch | None = None
         fetch: asyncio.Future[Fetched] | None = None
         last_checkpoint, checkpointed_events = time.monotonic(), -1
         try:
@@ -227,45 +179,39 @@ class QueryRunner:
                 if resume_at > time.monotonic() and not behind:
                     # Live: the batch in flight is emitted as soon as it is computed, then the query pauses until
                     # the interval is up (emitting after the pause would add it to every result's freshness).
-                    if computing is not None and computing_batch is not None:
-                        pending += await self._emit(computing_batch, await computing)
-                        computing = computing_batch = None
+                    await self._emit()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), resume_at - time.monotonic())
                     if stop.is_set():
                         break
                 fetched_at = time.monotonic()
                 fetch = asyncio.ensure_future(reader.fetch(self.config.max_batch_records))
-                if computing is not None and computing_batch is not None:
-                    pending += await self._emit(computing_batch, await computing)
-                    computing = computing_batch = None
+                await self._emit()
                 fetched = await fetch
                 fetch = None
-                batch = Batch(fetched.parts, fetched.next_offsets, now_ms(), self._busy(reader))
+                busy, self.lag = reader.backlog()
+                batch = Batch(fetched.parts, fetched.next_offsets, now_ms(), busy)
                 # Records left to read (a fetch is capped in bytes and records): catching up, so no pause.
                 behind = bool(batch.busy)
                 # A query that read nothing and emitted nothing since its last checkpoint has nothing new to save (the
                 # first checkpoint is always written: it tells that the query is up).
-                idle = self.events == checkpointed_events and not pending
+                idle = self.events == checkpointed_events and not self._pending
                 if time.monotonic() - last_checkpoint >= self._checkpoint_every() and not idle:
-                    await self._flush(pending, reader)
-                    pending = []
+                    await self._flush(reader)
                     last_checkpoint, checkpointed_events = time.monotonic(), self.events
-                computing_batch = batch
                 computing = asyncio.get_running_loop().run_in_executor(self._worker, self._compute, batch)
-            if computing is not None and computing_batch is not None:
-                pending += await self._emit(computing_batch, await computing)
-                computing = None
-            await self._flush(pending, reader)
+                self._in_flight = (batch, computing)
+            await self._emit()
+            await self._flush(reader)
         finally:
             if fetch is not None:
                 fetch.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await fetch
-            if computing is not None:
+            if self._in_flight is not None:
                 # The worker thread cannot be interrupted; let it end before the reader and operator go away.
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(computing)
+                    await asyncio.shield(self._in_flight[1])
             if self.config.progress_group_prefix:
                 # The last checkpoint's offsets, committed before the reader's connections close (a commit of older
                 # ones may still run: it goes first). Bounded: this is for tooling.
@@ -274,9 +220,10 @@ class QueryRunner:
             await reader.close()
             self._worker.shutdown(wait=False)
 
-    async def _flush(self, pending: list[asyncio.Future[object]], reader: PartitionReader) -> None:
+    async def _flush(self, reader: PartitionReader) -> None:
         # Outputs first, then the checkpoint that says they were produced, then (for tooling only) the same offsets
         # as the query's consumer group: a failed commit loses nothing, the next checkpoint commits again.
+        pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)
         await self._checkpoint()
@@ -302,22 +249,13 @@ class QueryRunner:
         if self._checkpointed is not None and self._committed != self._checkpointed:
             await self._commit_progress(reader, self._checkpointed)
 
-    def _busy(self, reader: PartitionReader) -> set[int]:
-        """Partitions with records not read yet (or not known to have none): never idle."""
-        busy = set()
-        lag = 0
-        for partition in reader.partitions:
-            highwater = reader.highwater(partition)
-            position = reader.position(partition)
-            if highwater is None or position < highwater:
-                busy.add(partition)
-            if highwater is not None:
-                lag += max(highwater - position, 0)
-        self.lag = lag
-        return busy
-
-    async def _emit(self, batch: Batch, outcome: BatchOutcome) -> list[asyncio.Future[object]]:
-        """Account a processed batch and send its outputs, in batch order."""
+    async def _emit(self) -> None:
+        """The one way a batch's outputs leave: once the batch in flight is computed, account it and send its
+        outputs (their acknowledgements join :attr:`_pending`). Nothing when no batch is in flight."""
+        if self._in_flight is None:
+            return
+        batch, computing = self._in_flight
+        outcome = await computing
         self.offsets.update(batch.next_offsets)
         self.events += sum(len(offsets) for _, offsets, _ in batch.parts)
         self.errors += len(outcome.errors)
@@ -325,10 +263,9 @@ class QueryRunner:
         if self.latest is not None and outcome.results:
             self.latest.update(outcome.results)
         extra = {"source_offsets": {str(p): o for p, o in sorted(self.offsets.items())}}
-        futures = []
         for topic, key, value in outcome_records(self.query, outcome, self.topics, now_ms(), extra):
-            futures.append(await self.producer.send(topic, value=value, key=key))
-        return futures
+            self._pending.append(await self.producer.send(topic, value=value, key=key))
+        self._in_flight = None
 
     def _compute(self, batch: Batch) -> BatchOutcome:
         query = self.query.name

@@ -8,6 +8,22 @@ state, and an event after it starts a session of its own (which may overlap it, 
 
 from __future__ import annotations
 
+from analytics.columns import (
+    ET,
+    MISSED_WE,
+    MISSED_WS,
+    OFFSET,
+    OPEN,
+    PARTIALS,
+    PARTITION,
+    ROWS,
+    STATE,
+    WE,
+    WS,
+    group,
+    partial,
+)
+
 #: Placeholder for the current watermark (ms); an identifier no user query can produce. The compiler's statements
 #: use the same one.
 WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secret
@@ -15,17 +31,17 @@ WATERMARK_TOKEN = "__kemu_watermark__"  # noqa: S105 - a placeholder, not a secr
 
 def session_merge_sql(key_count: int, merges: list[str]) -> str:
     """Merge the open sessions (``__state``) with the batch's per-event windows (``__partials``) into sessions."""
-    keys = [f"__g{i}" for i in range(key_count)]
+    keys = [group(i) for i in range(key_count)]
     over = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    order = f"{over}ORDER BY __ws, __we"
-    merged = "".join(f", {merge}(__p{j}) AS __p{j}" for j, merge in enumerate(merges))
+    order = f"{over}ORDER BY {WS}, {WE}"
+    merged = "".join(f", {merge}({partial(j)}) AS {partial(j)}" for j, merge in enumerate(merges))
     key_list = "".join(f", {k}" for k in keys)
     return (
-        "WITH __u AS (SELECT * FROM __state UNION ALL SELECT * FROM __partials), "
-        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
+        f"WITH __u AS (SELECT * FROM {STATE} UNION ALL SELECT * FROM {PARTIALS}), "
+        f"__f AS (SELECT *, CASE WHEN {WS} < max({WE}) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
         "THEN 0 ELSE 1 END AS __new FROM __u), "
         f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f) "
-        f"SELECT min(__ws) AS __ws, max(__we) AS __we{key_list}{merged} FROM __i GROUP BY __island{key_list}"
+        f"SELECT min({WS}) AS {WS}, max({WE}) AS {WE}{key_list}{merged} FROM __i GROUP BY __island{key_list}"
     )
 
 
@@ -37,21 +53,21 @@ def session_late_sql(key_count: int, lateness_ms: int) -> str:
     key first (gaps and islands, as :func:`session_merge_sql`), and only then judged, as Flink's merging window
     operator does: a row is late when the session it ends up in closed (end + lateness <= the watermark). One that
     falls inside, or bridges to, an open session is on time, whatever its own window."""
-    keys = [f"__g{i}" for i in range(key_count)]
+    keys = [group(i) for i in range(key_count)]
     over = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    order = f"{over}ORDER BY __ws, __we"
+    order = f"{over}ORDER BY {WS}, {WE}"
     key_list = "".join(f", {k}" for k in keys)
     island = f"PARTITION BY {', '.join([*keys, '__island'])}"
     return (
-        f"WITH __u AS (SELECT __ws, __we{key_list}, CAST(NULL AS INTEGER) AS __partition, CAST(NULL AS BIGINT) AS "
-        f"__offset, CAST(NULL AS BIGINT) AS __et FROM __open UNION ALL SELECT __ws, __we{key_list}, __partition, "
-        "__offset, __et FROM __rows), "
-        f"__f AS (SELECT *, CASE WHEN __ws < max(__we) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
+        f"WITH __u AS (SELECT {WS}, {WE}{key_list}, CAST(NULL AS INTEGER) AS {PARTITION}, CAST(NULL AS BIGINT) AS "
+        f"{OFFSET}, CAST(NULL AS BIGINT) AS {ET} FROM {OPEN} UNION ALL SELECT {WS}, {WE}{key_list}, {PARTITION}, "
+        f"{OFFSET}, {ET} FROM {ROWS}), "
+        f"__f AS (SELECT *, CASE WHEN {WS} < max({WE}) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) "
         "THEN 0 ELSE 1 END AS __new FROM __u), "
         f"__i AS (SELECT *, sum(__new) OVER ({order} ROWS UNBOUNDED PRECEDING) AS __island FROM __f), "
-        f"__s AS (SELECT *, min(__ws) OVER ({island}) AS __sws, max(__we) OVER ({island}) AS __swe FROM __i) "
-        "SELECT __partition, __offset, min(__et) AS __et, list(__sws ORDER BY __sws) AS __missed_ws, "
-        "list(__swe ORDER BY __sws) AS __missed_we FROM __s "
-        f"WHERE __partition IS NOT NULL AND __swe + {lateness_ms} <= {WATERMARK_TOKEN} "
-        "GROUP BY __partition, __offset ORDER BY __partition, __offset"
+        f"__s AS (SELECT *, min({WS}) OVER ({island}) AS __sws, max({WE}) OVER ({island}) AS __swe FROM __i) "
+        f"SELECT {PARTITION}, {OFFSET}, min({ET}) AS {ET}, list(__sws ORDER BY __sws) AS {MISSED_WS}, "
+        f"list(__swe ORDER BY __sws) AS {MISSED_WE} FROM __s "
+        f"WHERE {PARTITION} IS NOT NULL AND __swe + {lateness_ms} <= {WATERMARK_TOKEN} "
+        f"GROUP BY {PARTITION}, {OFFSET} ORDER BY {PARTITION}, {OFFSET}"
     )

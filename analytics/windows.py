@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from analytics.columns import ET, WE, WS
+
 WindowKind = Literal["tumble", "hop", "cumulate", "session"]
 
 
@@ -61,7 +63,7 @@ def timed_sql(column: str, relation: str) -> str:
     ``epoch_ms`` rounds, which put 08:00:59.9996 in the window of 08:01 while the watermark saw 08:00:59.999."""
     quoted = column.replace('"', '""')
     micros = f'SELECT *, epoch_us(CAST("{quoted}" AS TIMESTAMP)) AS __us FROM {relation} WHERE "{quoted}" IS NOT NULL'
-    return f"SELECT * EXCLUDE (__us), (__us - {floor_mod('__us', 1000)}) // 1000 AS __et FROM ({micros})"
+    return f"SELECT * EXCLUDE (__us), (__us - {floor_mod('__us', 1000)}) // 1000 AS {ET} FROM ({micros})"
 
 
 def windowed_sql(spec: WindowSpec, relation: str) -> str:
@@ -70,22 +72,22 @@ def windowed_sql(spec: WindowSpec, relation: str) -> str:
     timed = timed_sql(spec.time_column, relation)
     size, slide = spec.size_ms, spec.slide_ms
     if spec.kind == "session":
-        assigned = f"SELECT *, __et AS __ws, __et + {size} AS __we FROM ({timed})"
+        assigned = f"SELECT *, {ET} AS {WS}, {ET} + {size} AS {WE} FROM ({timed})"
     elif spec.kind == "tumble":
-        start = f"__et - {floor_mod('__et', size)}"
-        assigned = f"SELECT *, {start} AS __ws, {start} + {size} AS __we FROM ({timed})"
+        start = f"{ET} - {floor_mod(ET, size)}"
+        assigned = f"SELECT *, {start} AS {WS}, {start} + {size} AS {WE} FROM ({timed})"
     elif spec.kind == "hop":
         count = -(-size // slide)
         starts = f"generate_series(__last - {(count - 1) * slide}, __last, {slide})"
         assigned = (
-            f"SELECT * EXCLUDE (__last), __ws + {size} AS __we FROM ("
-            f"SELECT *, unnest({starts}) AS __ws FROM "
-            f"(SELECT *, __et - {floor_mod('__et', slide)} AS __last FROM ({timed}))"
-            f") WHERE __ws + {size} > __et"
+            f"SELECT * EXCLUDE (__last), {WS} + {size} AS {WE} FROM ("
+            f"SELECT *, unnest({starts}) AS {WS} FROM "
+            f"(SELECT *, {ET} - {floor_mod(ET, slide)} AS __last FROM ({timed}))"
+            f") WHERE {WS} + {size} > {ET}"
         )
     else:
-        ends = f"generate_series(__ws + (__et - __ws) // {slide} * {slide} + {slide}, __ws + {size}, {slide})"
+        ends = f"generate_series({WS} + ({ET} - {WS}) // {slide} * {slide} + {slide}, {WS} + {size}, {slide})"
         assigned = (
-            f"SELECT *, unnest({ends}) AS __we FROM (SELECT *, __et - {floor_mod('__et', size)} AS __ws FROM ({timed}))"
+            f"SELECT *, unnest({ends}) AS {WE} FROM (SELECT *, {ET} - {floor_mod(ET, size)} AS {WS} FROM ({timed}))"
         )
-    return f"SELECT *, epoch_ms(__ws) AS window_start, epoch_ms(__we) AS window_end FROM ({assigned})"
+    return f"SELECT *, epoch_ms({WS}) AS window_start, epoch_ms({WE}) AS window_end FROM ({assigned})"

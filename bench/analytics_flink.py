@@ -29,10 +29,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics import load_catalog
+from analytics import load_queries
 from analytics.config import OutputTopics
 from analytics.flink.job import JobOptions
-from analytics.runner import ensure_topics
+from analytics.topics import ensure_topics
 from bench.analytics_leaderboard import kemu_throughput, sources_toml
 from bench.analytics_support import bootstrap_address, create_topic, delete_topics, preload
 from emulator.flink.provision import provision_flink
@@ -44,7 +44,7 @@ async def flink_throughput(bootstrap: str, topic: str, count: int, workdir: Path
     query_dir = workdir / "queries-flink"
     query_dir.mkdir()
     (query_dir / "sources.toml").write_text(sources_toml(topic))
-    query = load_catalog([query_dir])["leaderboard_1m"]
+    query = load_queries([query_dir])["leaderboard_1m"]
     outputs = OutputTopics(*(f"{topic}-flink-{kind}" for kind in ("results", "alerts", "late", "errors")))
     await ensure_topics(bootstrap, [outputs.results, outputs.errors])
     options = JobOptions(bootstrap, outputs, bounded=True, parallelism=parallelism)

@@ -38,7 +38,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics import AnalyticsConfig, AnalyticsEngine, load_catalog
+from analytics import AnalyticsConfig, AnalyticsEngine, load_queries
 from analytics.reader import CONSUMER_FETCH, PartitionReader
 from bench.analytics_support import (
     bootstrap_address,
@@ -116,7 +116,7 @@ async def kemu_throughput(bootstrap: str, topic: str, count: int, workdir: Path)
     query_dir = workdir / "queries-throughput"
     query_dir.mkdir()
     (query_dir / "sources.toml").write_text(sources_toml(topic))
-    query = load_catalog([query_dir])["leaderboard_1m"]
+    query = load_queries([query_dir])["leaderboard_1m"]
     outputs = {kind: f"{topic}-{kind}" for kind in ("results", "alerts", "late", "errors")}
     config = AnalyticsConfig(
         checkpoint_dir=workdir / "checkpoints-throughput",

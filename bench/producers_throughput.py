@@ -43,8 +43,8 @@ from emulator.services.kafka import kafka_classpath  # noqa: E402
 from emulator.settings import ServicesSettings  # noqa: E402
 from producers import (  # noqa: E402
     GeneratorConfig,
-    KafkaSink,
-    KafkaSinkConfig,
+    KafkaPublisher,
+    KafkaPublisherConfig,
     RealismConfig,
     RecordSource,
     RunConfig,
@@ -96,10 +96,10 @@ async def worker(
     source = RecordSource(make_generator(generator_config(kind)), realism, 1, records_path=records_path)
     run = RunConfig(duration_s=seconds, chunk_size=4096, rate=rate, pacing_tick_ms=pacing_tick_ms)
     # As `kemu produce` does: the worker only produces, so the collector is kept out of the hot loop.
-    async with KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), topic) as sink:
+    async with KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=bootstrap), topic) as publisher:
         with quiet_gc(run.chunk_size):
             cpu_before = time.process_time()
-            summary = await produce(source, sink, run)
+            summary = await produce(source, publisher, run)
             cpu = time.process_time() - cpu_before
     return {
         **summary.as_dict(),

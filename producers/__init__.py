@@ -3,13 +3,13 @@
 Imports nothing of the other kemu packages; the emulator composes it.
 """
 
-from producers.config import GeneratorConfig, KafkaSinkConfig, RealismConfig, RunConfig, StreamKind
+from producers.config import GeneratorConfig, KafkaPublisherConfig, RealismConfig, RunConfig, StreamKind
 from producers.events import EVENT_MODELS, ClickstreamEvent, GameEvent, IotEvent
 from producers.exceptions import DeliveryError, ProducerConfigError, ProducerError
-from producers.file_sink import JsonlSink
 from producers.gc_tuning import quiet_gc
 from producers.generators import make_generator
-from producers.kafka_sink import KafkaSink, SendStats, ensure_stream
+from producers.jsonl_recorder import JsonlRecorder
+from producers.kafka_publisher import KafkaPublisher, SendStats, ensure_stream
 from producers.partitioning import shard_for_partition_key
 from producers.realism import MALFORMED_KINDS
 from producers.records import PartitionMapper, Record, RecordSource
@@ -24,9 +24,9 @@ __all__ = [
     "GameEvent",
     "GeneratorConfig",
     "IotEvent",
-    "JsonlSink",
-    "KafkaSink",
-    "KafkaSinkConfig",
+    "JsonlRecorder",
+    "KafkaPublisher",
+    "KafkaPublisherConfig",
     "MonotonicClock",
     "PartitionMapper",
     "ProducerConfigError",

@@ -76,7 +76,7 @@ class RunConfig(BaseModel):
     rate: float | None = Field(default=None, gt=0.0, le=10_000_000.0)
     count: int | None = Field(default=None, ge=1)
     duration_s: float | None = Field(default=None, gt=0.0)
-    #: Events generated and handed to the sink at a time when unpaced.
+    #: Events generated and handed to the outlet at a time when unpaced.
     chunk_size: int = Field(default=4_096, ge=1, le=1_000_000)
     #: A paced run wakes up at most this often and sends what fell due since: each wake-up and each Kafka batch has
     #: a fixed cost, so a longer tick costs less CPU per event, for burstier delivery (a tick's events at once).
@@ -89,7 +89,7 @@ class RunConfig(BaseModel):
         return self
 
 
-class KafkaSinkConfig(BaseModel):
+class KafkaPublisherConfig(BaseModel):
     """The aiokafka producer: idempotent, ``acks=all``, batched per partition."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -22,7 +22,7 @@ class PartitionMapper:
         if shards < 1:
             raise ValueError(f"a stream has at least one shard, got {shards}")
         self.shards = shards
-        #: Read directly by the Kafka sink's loop (a method call per record costs more than the lookup).
+        #: Read directly by the Kafka publisher's loop (a method call per record costs more than the lookup).
         self.cache: dict[str, tuple[int, bytes]] = {}
 
     def __call__(self, key: str) -> int:

@@ -1,4 +1,4 @@
-"""One production run: generate, pace, hand to a sink, report progress, and sum it up at the end."""
+"""One production run: generate, pace, hand to an outlet, report progress, and sum it up at the end."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from producers.config import RunConfig
-from producers.kafka_sink import SendStats
+from producers.kafka_publisher import SendStats
 from producers.records import Record, RecordSource
 
 
@@ -31,8 +31,9 @@ class MonotonicClock:
         await asyncio.sleep(seconds)
 
 
-class Sink(Protocol):
-    """Where records go: :class:`~producers.kafka_sink.KafkaSink` or :class:`~producers.file_sink.JsonlSink`."""
+class Outlet(Protocol):
+    """Where records go: :class:`~producers.kafka_publisher.KafkaPublisher` (a topic) or
+    :class:`~producers.jsonl_recorder.JsonlRecorder` (a file)."""
 
     stats: SendStats
 
@@ -76,7 +77,7 @@ class Summary:
 
 async def produce(
     source: RecordSource,
-    sink: Sink,
+    outlet: Outlet,
     run: RunConfig,
     *,
     on_progress: Callable[[Progress], None] | None = None,
@@ -87,7 +88,7 @@ async def produce(
     """Produce until ``run``'s count or duration is reached, or ``stop`` is set; returns once all is flushed.
 
     Paced runs schedule event ``i`` at ``start + i / rate`` (cumulative, so the rate does not drift); unpaced runs
-    send chunks as fast as the sink accepts them. ``clock`` (the real one by default) paces and times the run.
+    send chunks as fast as the outlet accepts them. ``clock`` (the real one by default) paces and times the run.
     """
     clock = clock or MonotonicClock()
     started = clock.now()
@@ -97,7 +98,7 @@ async def produce(
     min_paced = max(1, int((run.rate or 0) * run.pacing_tick_ms / 1000.0))
 
     def snapshot() -> Progress:
-        s = sink.stats
+        s = outlet.stats
         return Progress(clock.now() - started, source.generated, s.sent, s.acknowledged, s.failed)
 
     while stop is None or not stop.is_set():
@@ -118,7 +119,7 @@ async def produce(
             n = min(due, remaining, run.chunk_size)
         else:
             n = min(remaining, run.chunk_size)
-        await sink.send(source.next_records(n))
+        await outlet.send(source.next_records(n))
         if on_progress is not None and now >= next_progress:
             next_progress = now + progress_interval_s
             on_progress(snapshot())
@@ -126,10 +127,10 @@ async def produce(
             await asyncio.sleep(0)  # let acknowledgements and the progress display run
     held = source.drain()
     if held:
-        await sink.send(held)
-    await sink.flush()
+        await outlet.send(held)
+    await outlet.flush()
     elapsed = clock.now() - started
-    stats = sink.stats
+    stats = outlet.stats
     if on_progress is not None:
         on_progress(snapshot())
     return Summary(

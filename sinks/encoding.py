@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from foundation.text import utf8_problem
 from sinks.buffering import PackedRecords
 from sinks.config import Compression, FieldType
 from sinks.exceptions import ConversionError, ParseError, RecordError
@@ -35,17 +36,6 @@ from sinks.schema import ARROW_TYPES, SchemaRegistry, convert, family_of, inferr
 #: crash it); orjson, which refuses more than 1,024 levels, reads them instead. A record shorter than this cannot
 #: have so many, so most batches are not scanned at all.
 SCREENED_BRACKETS = 1_000
-
-
-def utf8_problem(data: bytes) -> str | None:
-    """Why ``data`` is not UTF-8 text, or None when it is. ASCII (most records) is recognised at memory speed."""
-    if data.isascii():
-        return None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at position {exc.start})"
-    return None
 
 
 def _unsafe_for_pyarrow(records: PackedRecords) -> bool:

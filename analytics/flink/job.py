@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from analytics.compiler import CompiledQuery
 from analytics.config import OutputTopics
 from analytics.flink.dialect import interval_literal
 from analytics.flink.translate import Column, Translated, translate
+from analytics.plan import CompiledQuery
 
 #: Flink's java.time pattern of kemu's instants: ``2026-11-27T08:00:00.123Z`` (the job runs in UTC).
 ISO_PATTERN = "yyyy-MM-dd''T''HH:mm:ss.SSS''Z''"

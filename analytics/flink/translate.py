@@ -24,9 +24,9 @@ import sqlglot
 from sqlglot import exp
 
 from analytics import dialect
-from analytics.compiler import CompiledQuery
 from analytics.exceptions import QueryError
 from analytics.flink.dialect import KemuDuckDB, UntranslatableError, check_translatable, interval_literal, to_flink
+from analytics.plan import CompiledQuery, window_plan
 
 #: The window table functions and the collection step's tumble (a window of the results, see :mod:`job`).
 _WINDOW_FUNCTIONS = {"TUMBLE", "HOP", "CUMULATE", "SESSION"}
@@ -114,7 +114,7 @@ class _Translator:
         con = duckdb.connect()
         try:
             con.register("events", self.query.source.arrow_schema().empty_table())
-            described = con.execute(f"DESCRIBE {self.query.batch_sql}").fetchall()
+            described = con.execute(f"DESCRIBE {window_plan(self.query).batch_sql}").fetchall()
         finally:
             con.close()
         return tuple(Column(str(row[0]), str(row[1]), i) for i, row in enumerate(described))

@@ -11,7 +11,8 @@ from analytics.scaleout.partials import (
     refusal,
 )
 from analytics.scaleout.partition_operator import PartitionOperator
-from analytics.scaleout.worker import GroupWorker, describe_source
+from analytics.scaleout.worker import GroupWorker
+from analytics.topics import describe_source
 
 __all__ = [
     "GroupWorker",

@@ -22,15 +22,17 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from analytics.compiler import CompiledQuery
+from analytics.columns import PARTIALS, SEL, STATE, WE, WS
 from analytics.config import AnalyticsConfig
 from analytics.duck import BatchConnection
 from analytics.emissions import BatchOutcome, WindowResult, json_value
 from analytics.outputs import LatestResults, outcome_records
+from analytics.plan import CompiledQuery, window_plan
 from analytics.reader import PartitionReader
-from analytics.runner import ensure_topics, now_ms
 from analytics.scaleout.partials import Partial, Progress, ScaleOutError, decode
+from analytics.topics import ensure_topics
 from analytics.watermarks import MIN_WATERMARK
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class MergeState:
         self._db = BatchConnection()
         self._changed: set[tuple[int, int]] = set()
         self._lateness = self.query.lateness_ms
+        self._plan = window_plan(self.query)
 
     def add(self, record: Partial | Progress) -> None:
         if isinstance(record, Progress):
@@ -120,13 +123,11 @@ class MergeState:
         rows_by_window: dict[tuple[int, int], list[dict[str, object]]] = {}
         if tables:
             partials = pa.concat_tables(tables, promote_options="permissive")
-            merged = self._db.arrow(
-                self.query.merge_sql or "", __state=partials.schema.empty_table(), __partials=partials
-            )
+            merged = self._db.arrow(self._plan.merge_sql, {STATE: partials.schema.empty_table(), PARTIALS: partials})
             starts, ends = zip(*windows, strict=True)
-            selected = pa.table({"__ws": pa.array(starts, pa.int64()), "__we": pa.array(ends, pa.int64())})
-            for row in self._db.arrow(self.query.result_sql or "", __state=merged, __sel=selected).to_pylist():
-                window = (row.pop("__ws"), row.pop("__we"))
+            selected = pa.table({WS: pa.array(starts, pa.int64()), WE: pa.array(ends, pa.int64())})
+            for row in self._db.arrow(self._plan.result_sql, {STATE: merged, SEL: selected}).to_pylist():
+                window = (row.pop(WS), row.pop(WE))
                 rows_by_window.setdefault(window, []).append({k: json_value(v) for k, v in row.items()})
         name, watermark = self.query.name, self.watermark
         return [WindowResult(name, ws, we, True, watermark, rows_by_window.get((ws, we), [])) for ws, we in closing] + [

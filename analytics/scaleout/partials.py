@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from analytics.compiler import CompiledQuery
 from analytics.exceptions import AnalyticsError
+from analytics.plan import CompiledQuery
 
 _META = b"kemu.partial"
 #: Every internal topic kemu creates starts with ``kemu-``, which the public APIs never reach.

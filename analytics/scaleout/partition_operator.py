@@ -15,9 +15,10 @@ from collections.abc import Collection
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.compiler import CompiledQuery
+from analytics.columns import SEL, STATE, WE, WS
 from analytics.emissions import BatchOutcome
 from analytics.operator import WindowOperator, _distinct_windows
+from analytics.plan import CompiledQuery
 
 #: One window's rows: (window_start_ms, window_end_ms, final, rows).
 WindowRows = tuple[int, int, bool, pa.Table]
@@ -52,7 +53,7 @@ class PartitionOperator(WindowOperator):
         self._fold()
         self._seen_pending = 0
         assert self.state is not None  # noqa: S101 - an earliest end comes from the state or pending partials
-        closing = pc.less_equal(pc.add(self.state.column("__we"), self.lateness_ms), watermark)
+        closing = pc.less_equal(pc.add(self.state.column(WE), self.lateness_ms), watermark)
         self._closed.append(self.state.filter(closing))
         self.state = self.state.filter(pc.invert(closing))
         return BatchOutcome()
@@ -68,7 +69,7 @@ class PartitionOperator(WindowOperator):
             taken += _per_window(pa.concat_tables(closed), final=True)
         if self._dirty is not None and self.state is not None and self.state.num_rows:
             open_rows = self._arrow(
-                "SELECT * FROM __state SEMI JOIN __sel USING (__ws, __we)", __state=self.state, __sel=self._dirty
+                f"SELECT * FROM {STATE} SEMI JOIN {SEL} USING ({WS}, {WE})", {STATE: self.state, SEL: self._dirty}
             )
             taken += _per_window(open_rows, final=False)
         self._closed, self._dirty = [], None
@@ -76,9 +77,9 @@ class PartitionOperator(WindowOperator):
 
 
 def _per_window(rows: pa.Table, final: bool) -> list[WindowRows]:
-    windows = _distinct_windows([rows]).sort_by([("__ws", "ascending"), ("__we", "ascending")]).to_pylist()
+    windows = _distinct_windows([rows]).sort_by([(WS, "ascending"), (WE, "ascending")]).to_pylist()
     out = []
     for window in windows:
-        mask = pc.and_(pc.equal(rows.column("__ws"), window["__ws"]), pc.equal(rows.column("__we"), window["__we"]))
-        out.append((int(window["__ws"]), int(window["__we"]), final, rows.filter(mask)))
+        mask = pc.and_(pc.equal(rows.column(WS), window[WS]), pc.equal(rows.column(WE), window[WE]))
+        out.append((int(window[WS]), int(window[WE]), final, rows.filter(mask)))
     return out

@@ -26,18 +26,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from analytics.compiler import CompiledQuery
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
 from analytics.isolation import FailureStreak, process_batch
 from analytics.outputs import outcome_records
+from analytics.plan import CompiledQuery
 from analytics.reader import Fetched, PartitionReader
-from analytics.runner import ensure_topics, now_ms
 from analytics.scaleout.partials import (
     Partial,
     Progress,
@@ -49,6 +47,8 @@ from analytics.scaleout.partials import (
     refusal,
 )
 from analytics.scaleout.partition_operator import PartitionOperator
+from analytics.topics import describe_source, ensure_topics
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +56,6 @@ log = logging.getLogger(__name__)
 _RELEASE_TIMEOUT_S = 60.0
 #: Offset commits are for tooling; one that hangs (the group rebalancing) must not hold the worker.
 _COMMIT_TIMEOUT_S = 5.0
-
-
-async def describe_source(bootstrap: str, topic: str, stop: asyncio.Event) -> tuple[list[int], str | None]:
-    """The source topic's partitions (waiting, and saying so every 30 s, until it exists or ``stop``) and the
-    cluster's id."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        cluster_id = (await admin.describe_cluster()).get("cluster_id")
-        waited = 0.0
-        while not stop.is_set():
-            described = await admin.describe_topics([topic])
-            partitions = [p["partition"] for d in described if not d.get("error_code") for p in d["partitions"]]
-            if partitions:
-                return sorted(partitions), cluster_id
-            if waited % 30 == 0:
-                log.warning("waiting for the source topic %r to exist", topic)
-            await asyncio.sleep(0.5)
-            waited += 0.5
-    finally:
-        await admin.close()
-    return [], None
 
 
 class _Membership(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -142,7 +120,8 @@ class GroupWorker:
         topics = self.config.output_topics()
         await ensure_topics(self.bootstrap, [self.partials_topic])
         await ensure_topics(self.bootstrap, sorted({topics.late, topics.errors}))
-        partitions, self.cluster_id = await describe_source(self.bootstrap, self.query.source.topic, stop)
+        topic = self.query.source.topic
+        partitions, self.cluster_id = await describe_source(self.bootstrap, topic, stop, self.query.name)
         if not partitions:
             return
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -165,7 +144,7 @@ class GroupWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._consumer.getmany(timeout_ms=0), _COMMIT_TIMEOUT_S)
                 fetched = await reader.fetch(self.config.max_batch_records) if self.operators else Fetched()
-                busy = self._busy(reader)
+                busy = reader.backlog()[0]
                 if self.operators:
                     outcome = await asyncio.get_running_loop().run_in_executor(
                         self._thread, self._compute, fetched, now_ms(), busy
@@ -180,7 +159,7 @@ class GroupWorker:
                 if not busy:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.config.min_batch_interval_ms / 1000)
-            await self._flush(producer, self._busy(reader))
+            await self._flush(producer, reader.backlog()[0])
         finally:
             self._running = False
             self._released.set()
@@ -208,18 +187,10 @@ class GroupWorker:
             )
         return outcome
 
-    def _busy(self, reader: PartitionReader) -> set[int]:
-        busy = set()
-        for partition in reader.partitions:
-            highwater = reader.highwater(partition)
-            if highwater is None or reader.position(partition) < highwater:
-                busy.add(partition)
-        return busy
-
     # -- rebalances -------------------------------------------------------------------------------------------------
     async def _rebalance(self, reader: PartitionReader, producer: AIOKafkaProducer) -> None:
         if self._revoking is not None:
-            await self._flush(producer, self._busy(reader))
+            await self._flush(producer, reader.backlog()[0])
             for partition in self._revoking:
                 self.operators.pop(partition, None)
                 self.offsets.pop(partition, None)
@@ -242,18 +213,8 @@ class GroupWorker:
             await self._position(reader)
 
     async def _position(self, reader: PartitionReader) -> None:
-        owned = sorted(self.operators)
-        reader.assign(owned)
-        unread = []
-        for partition in owned:
-            if partition in self.offsets:
-                reader.seek(partition, self.offsets[partition])
-            else:
-                unread.append(partition)
-        if unread:
-            await reader.seek_to(unread, self.config.start_from)
-            for partition in unread:
-                self.offsets[partition] = reader.position(partition)
+        started = await reader.resume(sorted(self.operators), self.offsets, self.config.start_from)
+        self.offsets.update(started)
 
     def _checkpoint_path(self, partition: int) -> Path:
         return self.checkpoint_dir / f"{partition}.ckpt"
@@ -332,4 +293,4 @@ class GroupWorker:
             log.warning("query %s: offset commit refused (%r); the checkpoints are written", self.query.name, exc)
 
 
-__all__ = ["GroupWorker", "describe_source"]
+__all__ = ["GroupWorker"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from emulator.athena.wire import Timestamp
 from emulator.config.athena import AthenaSettings
 from emulator.lake.objects import Location, LocationError
 from emulator.lake.tables import ResolvedTable
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,6 @@ class Execution:
     result_location: str | None = None
     task: asyncio.Task[None] | None = None
     with_header: bool = True
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class AthenaService:

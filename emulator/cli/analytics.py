@@ -15,7 +15,7 @@ from emulator.exceptions import ConfigurationError, EmulatorError
 from emulator.settings import Settings
 
 if TYPE_CHECKING:
-    from analytics.compiler import CompiledQuery
+    from analytics.plan import CompiledQuery
     from analytics.replay import ReplayStats
 
 analytics_app = typer.Typer(
@@ -33,11 +33,11 @@ class AnalyticsCliError(EmulatorError):
 
 def _catalog(settings: Settings, extra_dirs: list[Path] | None) -> dict[str, CompiledQuery]:
     # The engine (DuckDB, Arrow) is imported by the commands that use it, so other `kemu` commands start light.
-    from analytics import AnalyticsError, load_catalog
+    from analytics import AnalyticsError, load_queries
 
     config = settings.analytics
     try:
-        return load_catalog([*config.query_dirs, *(extra_dirs or [])], builtins=config.builtin_queries)
+        return load_queries([*config.query_dirs, *(extra_dirs or [])], builtins=config.builtin_queries)
     except AnalyticsError as exc:
         raise AnalyticsCliError(str(exc)) from exc
 

@@ -15,8 +15,8 @@ from emulator.exceptions import EmulatorError
 from emulator.settings import Settings
 
 if TYPE_CHECKING:
-    from analytics.compiler import CompiledQuery
     from analytics.flink.job import JobOptions
+    from analytics.plan import CompiledQuery
 
 
 class FlinkCliError(EmulatorError):
@@ -49,7 +49,7 @@ def export_job(query: CompiledQuery, options: JobOptions) -> str:
 def run_on_flink(settings: Settings, queries: list[CompiledQuery], remote: str | None, bounded: bool) -> None:
     """Provision PyFlink (once), create the output topics, write each query's job and run it: submitted to
     ``remote``, or (one query) in a local mini-cluster until it ends or Ctrl-C."""
-    from analytics.runner import ensure_topics
+    from analytics.topics import ensure_topics
     from emulator.flink.provision import provision_flink
     from emulator.flink.runner import run_job, write_job
 

@@ -24,9 +24,9 @@ from emulator.endpoints import kafka_bootstrap
 from emulator.exceptions import ConfigurationError, EmulatorError
 from producers import (
     GeneratorConfig,
-    JsonlSink,
-    KafkaSink,
-    KafkaSinkConfig,
+    JsonlRecorder,
+    KafkaPublisher,
+    KafkaPublisherConfig,
     ProducerError,
     Progress,
     RealismConfig,
@@ -103,7 +103,7 @@ def _show_progress(status: object) -> Callable[[Progress], None]:
     return show
 
 
-async def _run(source: RecordSource, sink: KafkaSink | JsonlSink, run: RunConfig) -> Summary:
+async def _run(source: RecordSource, outlet: KafkaPublisher | JsonlRecorder, run: RunConfig) -> Summary:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):
@@ -111,11 +111,11 @@ async def _run(source: RecordSource, sink: KafkaSink | JsonlSink, run: RunConfig
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     # This process only produces, so the collector may be kept out of the hot loop (see producers.gc_tuning).
     with console.status("starting", spinner="dots") as status, quiet_gc(run.chunk_size):
-        await sink.start()
+        await outlet.start()
         try:
-            return await produce(source, sink, run, on_progress=_show_progress(status), stop=stop)
+            return await produce(source, outlet, run, on_progress=_show_progress(status), stop=stop)
         finally:
-            await sink.stop()
+            await outlet.stop()
 
 
 def _command(kind: StreamKind) -> Callable[..., None]:
@@ -198,9 +198,9 @@ def _command(kind: StreamKind) -> Callable[..., None]:
         except ValidationError as exc:
             raise ConfigurationError(_one_line(exc)) from None
         source = RecordSource(make_generator(generator), realism, used_seed)
-        sink: KafkaSink | JsonlSink
+        outlet: KafkaPublisher | JsonlRecorder
         if to is not None:
-            sink = JsonlSink(to)
+            outlet = JsonlRecorder(to)
             target = str(to)
         else:
             settings = settings_of(ctx)
@@ -209,7 +209,7 @@ def _command(kind: StreamKind) -> Callable[..., None]:
                 partitions = asyncio.run(ensure_stream(bootstrap, stream, shards))
             except ProducerError as exc:
                 raise ProduceError(str(exc)) from None
-            sink = KafkaSink(KafkaSinkConfig(bootstrap_servers=bootstrap), stream)
+            outlet = KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=bootstrap), stream)
             target = f"stream {stream} ({partitions} shards) on {bootstrap}"
         bound = f"{count:,} events" if count else f"{duration} s" if duration else "until Ctrl-C"
         pace = f"{spacing:,.0f} events/s" if paced else f"as fast as possible (event times as at {spacing:,.0f}/s)"
@@ -219,7 +219,7 @@ def _command(kind: StreamKind) -> Callable[..., None]:
             markup=False,
         )
         try:
-            summary = asyncio.run(_run(source, sink, run))
+            summary = asyncio.run(_run(source, outlet, run))
         except ProducerError as exc:
             raise ProduceError(str(exc)) from None
         console.print(

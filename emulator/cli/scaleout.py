@@ -24,8 +24,8 @@ from emulator.exceptions import EmulatorError
 from emulator.runtime.child_side import die_with_parent
 
 if TYPE_CHECKING:
-    from analytics.compiler import CompiledQuery
     from analytics.config import AnalyticsConfig
+    from analytics.plan import CompiledQuery
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def run_scaled(
         ]
         watchers = [asyncio.create_task(_watch(child, number)) for number, child in enumerate(children, 1)]
         try:
-            partitions, _ = await describe_source(bootstrap, query.source.topic, stop)
+            partitions, _ = await describe_source(bootstrap, query.source.topic, stop, query.name)
             if partitions:
                 stage = MergeStage(query, bootstrap, config, partials_topic(group), partitions)
                 await stage.run(stop)

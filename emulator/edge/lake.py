@@ -18,10 +18,11 @@ from emulator.glue.crawl import parquet_storage
 from emulator.glue.errors import GlueError
 from emulator.glue.model import TableDef
 from emulator.glue.registration import DeliveryRegistrar
-from emulator.glue.service import GlueCatalog, now_ms
+from emulator.glue.service import GlueCatalog
 from emulator.lake.objects import arrow_s3
 from emulator.lake.tables import ResolvedTable
 from emulator.lake.types import sink_type, sink_types
+from foundation.clock import now_ms
 from sinks import FieldType, S3Connection
 from sinks.config import FIELD_NAME_PATTERN
 from sinks.delivery import OnWrite

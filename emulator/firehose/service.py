@@ -27,7 +27,6 @@ from emulator.aws.errors import (
 )
 from emulator.aws.protocol import AwsTimestamp
 from emulator.aws.writer import KafkaWriter, NotWritten
-from emulator.clock import now_ms
 from emulator.config.firehose import FirehoseSettings
 from emulator.config.kinesis import InFlightLimit
 from emulator.firehose.delivery import Delivery
@@ -42,6 +41,7 @@ from emulator.firehose.shapes import (
 from emulator.firehose.store import DeliveryStreamState, DeliveryStreamStore, direct_put_topic
 from emulator.supervision import RestartBackoff, Supervisor
 from emulator.topics import TopicPolicy
+from foundation.clock import now_ms
 from sinks import DeliveryStreamConfig, FieldType, S3Connection, make_s3_client, retry_kafka
 from sinks.delivery import OnWrite
 

@@ -8,8 +8,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from analytics.compiler import CompiledQuery
 from analytics.flink.job import JobOptions, flink_job
+from analytics.plan import CompiledQuery
 from emulator.exceptions import EmulatorError
 from emulator.flink.provision import FlinkRuntime
 

@@ -12,8 +12,9 @@ from typing import Any
 from emulator.glue.crawl_rules import SchemaUnion, is_data_key, partition_layout, table_name_for, widen
 from emulator.glue.errors import EntityNotFoundException
 from emulator.glue.model import PartitionDef, TableDef
-from emulator.glue.service import GlueCatalog, now_ms
+from emulator.glue.service import GlueCatalog
 from emulator.lake.objects import Location, ObjectInfo, list_objects, read_footer
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 

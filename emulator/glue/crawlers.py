@@ -24,10 +24,11 @@ from emulator.glue.errors import (
 )
 from emulator.glue.model import table_name
 from emulator.glue.paging import page
-from emulator.glue.service import GlueCatalog, now_ms
+from emulator.glue.service import GlueCatalog
 from emulator.glue.store import crawler_key
 from emulator.glue.wire import Timestamp
 from emulator.lake.objects import Location, LocationError
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ from emulator.glue.crawl import crawl_path, parquet_storage
 from emulator.glue.crawl_rules import SchemaUnion, is_data_key, partition_of
 from emulator.glue.errors import EntityNotFoundException, GlueError
 from emulator.glue.model import PartitionDef, TableDef
-from emulator.glue.service import GlueCatalog, now_ms
+from emulator.glue.service import GlueCatalog
 from emulator.lake.objects import Location, arrow_s3, read_footer
 from emulator.lake.targets import TableRef, location_prefix
+from foundation.clock import now_ms
 from sinks import S3Connection
 
 log = logging.getLogger(__name__)

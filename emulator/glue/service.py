@@ -6,7 +6,6 @@ members. Deleting a table deletes its partitions and deleting a database its tab
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ from emulator.glue.store import (
     partition_key,
     table_key,
 )
+from foundation.clock import now_ms
 
 #: Glue's batch limits: BatchCreatePartition 100, BatchGetPartition 1,000, BatchDeletePartition 25, BatchDeleteTable
 #: 100 entries per call.
@@ -34,10 +34,6 @@ BATCH_CREATE_PARTITIONS = 100
 BATCH_GET_PARTITIONS = 1000
 BATCH_DELETE_PARTITIONS = 25
 BATCH_DELETE_TABLES = 100
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class GlueCatalog:

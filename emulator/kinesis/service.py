@@ -23,7 +23,6 @@ from emulator.aws.errors import (
 from emulator.aws.eventstream import EventStream
 from emulator.aws.protocol import AwsTimestamp
 from emulator.aws.writer import KafkaWriter
-from emulator.clock import now_ms
 from emulator.config.kinesis import KinesisSettings
 from emulator.kinesis import iterators, sequence
 from emulator.kinesis.consumer_shapes import (
@@ -59,6 +58,7 @@ from emulator.kinesis.streams import Stream, StreamStore
 from emulator.kinesis.throttle import ShardThrottle
 from emulator.kinesis.tokens import first_shard_after, make_token, open_token, shard_index
 from emulator.topics import TopicPolicy
+from foundation.clock import now_ms
 from producers.partitioning import (
     shard_hash_key_ranges,
     shard_id,

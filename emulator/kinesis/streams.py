@@ -27,10 +27,10 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from emulator.aws.compacted import CompactedTable, typed_member
 from emulator.aws.errors import ResourceNotFoundException
 from emulator.aws.writer import KafkaWriter
-from emulator.clock import now_ms
 from emulator.kinesis.shapes import MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, STREAM_NAME_RE
 from emulator.names import NAME_RE
 from emulator.topics import TopicPolicy
+from foundation.clock import now_ms
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 
-from analytics import AnalyticsEngine, QueryRunner, load_catalog, select_queries
+from analytics import AnalyticsEngine, QueryRunner, load_queries, select_queries
 from emulator.edge.server import EdgeServer
 from emulator.endpoints import ResolvedEndpoints
 from emulator.runtime.components import ComponentFactory
@@ -15,8 +15,8 @@ from emulator.topics import kinesis_settings
 from emulator.version import installed_version
 from producers import (
     GeneratorConfig,
-    KafkaSink,
-    KafkaSinkConfig,
+    KafkaPublisher,
+    KafkaPublisherConfig,
     RealismConfig,
     RecordSource,
     RunConfig,
@@ -60,7 +60,7 @@ class ProducerComponent:
         self._context = context
         self._kind = kind
         self._rate = rate
-        self._sink: KafkaSink | None = None
+        self._publisher: KafkaPublisher | None = None
 
     async def run(self) -> None:
         demo = self._context.settings.demo
@@ -76,19 +76,19 @@ class ProducerComponent:
             malformed_ratio=demo.malformed_ratio,
             oversized_bytes=demo.oversized_bytes,
         )
-        sink = KafkaSink(KafkaSinkConfig(bootstrap_servers=self._context.kafka_bootstrap), stream)
-        self._sink = sink
-        await sink.start()
+        publisher = KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=self._context.kafka_bootstrap), stream)
+        self._publisher = publisher
+        await publisher.start()
         try:
             run = RunConfig(rate=self._rate, pacing_tick_ms=demo.producer_tick_ms)
-            await produce(RecordSource(make_generator(generator), realism, seed), sink, run)
+            await produce(RecordSource(make_generator(generator), realism, seed), publisher, run)
         finally:
-            await sink.stop()
+            await publisher.stop()
 
     def stats(self) -> Mapping[str, float]:
-        if self._sink is None:
+        if self._publisher is None:
             return {}
-        return {"events_out": self._sink.stats.acknowledged, "errors": self._sink.stats.failed}
+        return {"events_out": self._publisher.stats.acknowledged, "errors": self._publisher.stats.failed}
 
     def info(self) -> Mapping[str, str]:
         return {"stream": self._kind.default_stream}
@@ -174,7 +174,7 @@ class AnalyticsComponent:
     async def run(self) -> None:
         config = self._context.settings.analytics
         # Loaded at each (re)start, so a query file fixed after a failure is picked up by the restart.
-        catalog = load_catalog(list(config.query_dirs), builtins=config.builtin_queries)
+        catalog = load_queries(list(config.query_dirs), builtins=config.builtin_queries)
         engine = AnalyticsEngine(select_queries(catalog, []), self._context.kafka_bootstrap, config)
         self._engine = engine
         stop = asyncio.Event()
@@ -192,7 +192,7 @@ class AnalyticsComponent:
         runners = self._engine.runners
         figures: dict[str, float] = {
             "events_in": sum(r.events for r in runners),
-            "late_events": sum(getattr(r.operator, "late_count", 0) for r in runners),
+            "late_events": sum(r.operator.late_count for r in runners),
             "errors": sum(r.errors for r in runners),
             # The most-behind query's unread source records: what a user waits for before a board is current.
             "lag": max((r.lag for r in runners), default=0),
@@ -221,13 +221,13 @@ def query_figures(runner: QueryRunner) -> dict[str, float]:
     figures = {
         prefix + "events": float(runner.events),
         prefix + "lag": float(runner.lag),
-        prefix + "late": float(getattr(runner.operator, "late_count", 0)),
+        prefix + "late": float(runner.operator.late_count),
         prefix + "errors": float(runner.errors),
     }
-    watermarks = getattr(runner.operator, "watermarks", None)
-    watermark = getattr(watermarks, "watermark", None)
-    # Before the first event the tracker holds a sentinel far in the past; after a final flush one far ahead.
-    if isinstance(watermark, int) and 0 < watermark < 2**61:
+    watermark = runner.operator.watermark
+    # Before the first event the tracker holds a sentinel far in the past; after a final flush one far ahead (and a
+    # stateless query has none: 0).
+    if 0 < watermark < 2**61:
         figures[prefix + "watermark_ms"] = float(watermark)
     return figures
 

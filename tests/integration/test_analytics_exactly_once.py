@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from analytics import compile_query, load_checkpoint, load_sources
+from analytics.plan import window_plan
 from tests.integration.analytics_support import (
     BASE_MS,
     KEMU,
@@ -49,7 +50,7 @@ def expected_finals(events: list[dict[str, object]], query_dir: Path) -> dict[st
     con = duckdb.connect()
     con.register("events", table)
     expected: dict[str, list[dict[str, object]]] = {}
-    for row in con.sql(compiled.batch_sql or "").to_arrow_table().to_pylist():
+    for row in con.sql(window_plan(compiled).batch_sql).to_arrow_table().to_pylist():
         key = f"lb_kill|{row['window_start'].strftime('%Y-%m-%dT%H:%M:%S.000Z')}"
         expected.setdefault(key, []).append(
             {"rank": row["rank"], "key": row["key"], "score": int(row["score"]), "n": row["n"]}

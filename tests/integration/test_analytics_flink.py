@@ -26,9 +26,9 @@ import pyarrow as pa
 import pyarrow.json as pj
 import pytest
 
-from analytics import BUILTIN_QUERIES, load_catalog
-from analytics.compiler import CompiledQuery
+from analytics import BUILTIN_QUERIES, load_queries
 from analytics.emissions import iso_ms, json_value
+from analytics.plan import CompiledQuery, window_plan
 from emulator.api.models import AlertRecord, ResultRecord
 from emulator.api.view import BoardWindow, is_leaderboard
 from emulator.flink.provision import provision_flink
@@ -103,7 +103,7 @@ def batch_finals(query: CompiledQuery, events: list[dict[str, Any]]) -> dict[str
     con = duckdb.connect()
     con.register("events", table)
     found: dict[str, list[dict[str, Any]]] = {}
-    for row in con.sql(query.batch_sql or "").to_arrow_table().to_pylist():
+    for row in con.sql(window_plan(query).batch_sql).to_arrow_table().to_pylist():
         key = f"{query.name}|{iso_ms(int(row['window_start'].timestamp() * 1000))}"
         if query.window is not None and query.window.kind == "session":
             key += f"|{iso_ms(int(row['window_end'].timestamp() * 1000))}"
@@ -179,7 +179,7 @@ async def test_flink_and_kemu_agree_on_every_final_window(
     for name in QUERIES[:3]:
         shutil.copy(BUILTIN_QUERIES / f"{name}.sql", query_dir)
     (query_dir / "player_sessions.sql").write_text(SESSION_QUERY)
-    catalog = load_catalog([query_dir], builtins=False)
+    catalog = load_queries([query_dir], builtins=False)
 
     game_input, iot_input = keyed(game_events(rng), "player_id"), keyed(iot_events(rng), "device_id")
     await produce(kafka_bootstrap, game, game_input)

@@ -15,8 +15,8 @@ from analytics import (
     AnalyticsEngine,
     Checkpoint,
     LatestResults,
-    load_catalog,
     load_checkpoint,
+    load_queries,
     save_checkpoint,
 )
 from tests.integration.analytics_support import BASE_MS, iso, read_all, write_query_dir
@@ -61,7 +61,7 @@ async def test_results_late_events_and_errors_are_routed(
         progress_group_prefix=f"{source}-",
     )
     latest = LatestResults()
-    engine = AnalyticsEngine([load_catalog([query_dir], builtins=False)["live_sum"]], kafka_bootstrap, config, latest)
+    engine = AnalyticsEngine([load_queries([query_dir], builtins=False)["live_sum"]], kafka_bootstrap, config, latest)
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
@@ -121,7 +121,7 @@ async def test_a_checkpoint_of_another_cluster_is_not_resumed(
     must not be sought (they would skip the new data); the query starts over and reads every record."""
     source = await new_topic(partitions=1)
     results_topic = await new_topic(partitions=1)
-    query = load_catalog([write_query_dir(tmp_path / "queries", source, "live_sum", QUERY)], builtins=False)["live_sum"]
+    query = load_queries([write_query_dir(tmp_path / "queries", source, "live_sum", QUERY)], builtins=False)["live_sum"]
     config = AnalyticsConfig(
         checkpoint_dir=tmp_path / "checkpoints", builtin_queries=False, results_topic=results_topic,
         checkpoint_interval_s=0.1,

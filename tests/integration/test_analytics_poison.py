@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from analytics import BUILTIN_QUERIES, AnalyticsConfig, AnalyticsEngine, load_catalog
+from analytics import BUILTIN_QUERIES, AnalyticsConfig, AnalyticsEngine, load_queries
 from tests.integration.analytics_support import BASE_MS, iso, read_all
 from tests.support.poison import poisons
 
@@ -70,7 +70,7 @@ async def test_poison_records_are_routed_and_the_engine_keeps_running(
     copy_topic, clean_topic = await new_topic(partitions=1), await new_topic(partitions=1)
     topics = {kind: await new_topic(partitions=1) for kind in ("results", "alerts", "late", "errors")}
     directory = query_dir(tmp_path / "queries", game_topic, click_topic, copy_topic, clean_topic)
-    catalog = load_catalog([directory], builtins=False)
+    catalog = load_queries([directory], builtins=False)
 
     # The example first, in each stream; then every other kind of poison in the game stream.
     valid_game = [game(i) for i in range(600)]

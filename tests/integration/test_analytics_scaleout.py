@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from analytics import compile_query, load_sources
+from analytics.plan import window_plan
 from tests.integration.analytics_support import (
     BASE_MS,
     KEMU,
@@ -63,7 +64,7 @@ def batch_results(query_dir: Path, name: str, text: str, events: list[dict[str, 
     table = pj.read_json(pa.py_buffer(lines), parse_options=pj.ParseOptions(explicit_schema=source.arrow_schema()))
     con = duckdb.connect()
     con.register("events", table)
-    rows: list[dict[str, Any]] = con.sql(compiled.batch_sql or "").to_arrow_table().to_pylist()
+    rows: list[dict[str, Any]] = con.sql(window_plan(compiled).batch_sql).to_arrow_table().to_pylist()
     for row in rows:
         row["window_start"] = iso(int(row["window_start"].timestamp() * 1000))
         row.pop("window_end")

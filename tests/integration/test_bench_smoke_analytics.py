@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.bench import run_benchmark
 
 
-def test_leaderboard_benchmark_prints_its_report(kafka_bootstrap: str) -> None:
-    env = dict(os.environ, KEMU_KAFKA__BOOTSTRAP_SERVERS=kafka_bootstrap)
-    command = [sys.executable, str(ROOT / "bench" / "analytics_leaderboard.py"), "--events", "3000"]
-    command += ["--players", "50", "--span-minutes", "2", "--live-rate", "500", "--live-seconds", "3"]
-    done = subprocess.run(command, env=env, capture_output=True, timeout=240, check=False, cwd=ROOT)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    report = json.loads(done.stdout)
+async def test_leaderboard_benchmark_prints_its_report(kafka_bootstrap: str) -> None:
+    arguments = ("--events", "3000", "--players", "50", "--span-minutes", "2")
+    arguments += ("--live-rate", "500", "--live-seconds", "3")
+    env = {"KEMU_KAFKA__BOOTSTRAP_SERVERS": kafka_bootstrap}
+    report = await run_benchmark("analytics_leaderboard.py", *arguments, env=env, timeout_s=240)
     assert report["raw_consume"]["events"] >= 3000
     assert report["reader_consume"]["events"] == 3000
     assert report["kemu"]["events"] == 3000

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from pathlib import Path
 
+from tests.support.bench import benchmark_output
 from tests.support.endpoints import Endpoints
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_cost_curves_benchmark_prints_its_json_and_draws_its_plot(endpoints: Endpoints, tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **endpoints.settings_env()}
     png = tmp_path / "curves.png"
-    command = [str(ROOT / "bench" / "cost_curves.py"), "--curves", "sink-partitions", "--xs", "1,2"]
-    command += ["--events", "2000", "--plot", str(png)]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 240)
-    assert proc.returncode == 0, err.decode()[-2000:]
-    document = json.loads(out)
+    arguments = ("--curves", "sink-partitions", "--xs", "1,2", "--events", "2000", "--plot", str(png))
+    document, err = await benchmark_output("cost_curves.py", *arguments, env=endpoints.settings_env(), timeout_s=240)
     assert document["benchmark"] == "cost_curves"
     [curve] = document["curves"]
     assert curve["name"] == "sink-partitions"
@@ -34,5 +22,5 @@ async def test_cost_curves_benchmark_prints_its_json_and_draws_its_plot(endpoint
         assert point["memory_mib"] > 0
         assert [run["exactly_once"] for run in point["runs"]] == [True]
     assert len(curve["growth"]) == 1
-    assert "sink-partitions" in err.decode()  # the table
+    assert "sink-partitions" in err  # the table
     assert png.read_bytes().startswith(b"\x89PNG")

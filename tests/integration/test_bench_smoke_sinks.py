@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
-from pathlib import Path
-
+from tests.support.bench import run_benchmark
 from tests.support.endpoints import Endpoints
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_sinks_benchmark_prints_its_json(endpoints: Endpoints) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **endpoints.settings_env()}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bench" / "sinks_throughput.py"),
-        "--events",
-        "3000",
-        "--partitions",
-        "2",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode == 0, err.decode()[-2000:]
-    result = json.loads(out)
+    arguments = ("--events", "3000", "--partitions", "2")
+    result = await run_benchmark("sinks_throughput.py", *arguments, env=endpoints.settings_env())
     assert result["benchmark"] == "sinks_throughput"
     assert result["events"] == 3000
     assert set(result["ceiling"]) == {"seconds", "events_per_s"}

@@ -24,7 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
-from analytics import AnalyticsConfig, AnalyticsEngine, LatestResults, load_catalog
+from analytics import AnalyticsConfig, AnalyticsEngine, LatestResults, load_queries
 from emulator.api.streams import StreamsInspector
 from emulator.kinesis import KinesisSettings
 from emulator.services import LocalServices
@@ -69,7 +69,7 @@ async def test_the_analytics_checkpoint_directory_is_private(
     checkpoints.chmod(0o755)
     query_dir = write_query_dir(tmp_path / "queries", f"private-{uuid.uuid4().hex[:6]}", "private_sum", QUERY)
     config = AnalyticsConfig(checkpoint_dir=checkpoints, builtin_queries=False)
-    query = load_catalog([query_dir], builtins=False)["private_sum"]
+    query = load_queries([query_dir], builtins=False)["private_sum"]
     engine = AnalyticsEngine([query], state.kafka.bootstrap_servers, config, LatestResults())
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
@@ -154,7 +154,7 @@ async def test_deleted_streams_stay_deleted_while_the_api_sinks_and_analytics_ru
         query_dir = write_query_dir(tmp_path / "queries", names[2], "doomed_sum", QUERY)
         config = AnalyticsConfig(checkpoint_dir=tmp_path / "checkpoints", builtin_queries=False)
         engine = AnalyticsEngine(
-            [load_catalog([query_dir], builtins=False)["doomed_sum"]], bootstrap, config, LatestResults()
+            [load_queries([query_dir], builtins=False)["doomed_sum"]], bootstrap, config, LatestResults()
         )
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         # Clients of the streams that live on after the delete, refreshing their metadata every 0.5 s.

@@ -15,8 +15,8 @@ from emulator.services import LocalServices
 from emulator.settings import ServicesSettings
 from producers import (
     GeneratorConfig,
-    KafkaSink,
-    KafkaSinkConfig,
+    KafkaPublisher,
+    KafkaPublisherConfig,
     RealismConfig,
     RecordSource,
     RunConfig,
@@ -41,7 +41,7 @@ async def test_broker_restart_during_a_run_loses_no_acknowledged_event(tmp_path:
             GeneratorConfig(kind=StreamKind.GAME, seed=99, start_time_ms=START_MS, events_per_second=rate)
         )
         source = RecordSource(generator, RealismConfig(), 99)
-        config = KafkaSinkConfig(bootstrap_servers=bootstrap, request_timeout_ms=120_000, retry_backoff_ms=100)
+        config = KafkaPublisherConfig(bootstrap_servers=bootstrap, request_timeout_ms=120_000, retry_backoff_ms=100)
         restarted = asyncio.Event()
 
         async def restart_broker() -> None:
@@ -51,7 +51,7 @@ async def test_broker_restart_during_a_run_loses_no_acknowledged_event(tmp_path:
             await asyncio.to_thread(services.start)
             restarted.set()
 
-        async with KafkaSink(config, topic) as sink:
+        async with KafkaPublisher(config, topic) as sink:
             restart = asyncio.create_task(restart_broker())
             summary = await produce(source, sink, RunConfig(rate=rate, count=count))
             await restart

@@ -9,8 +9,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from producers import (
     GeneratorConfig,
-    KafkaSink,
-    KafkaSinkConfig,
+    KafkaPublisher,
+    KafkaPublisherConfig,
     RealismConfig,
     Record,
     RecordSource,
@@ -76,7 +76,7 @@ async def test_events_come_back_complete_in_their_shard_and_in_per_key_order(
     realism = RealismConfig(out_of_order_ratio=0.05, malformed_ratio=0.01, oversized_bytes=4096)
     topic = await new_topic(partitions=partitions)
     run = RunConfig(count=count, chunk_size=2000)
-    async with KafkaSink(KafkaSinkConfig(bootstrap_servers=kafka_bootstrap), topic) as sink:
+    async with KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=kafka_bootstrap), topic) as sink:
         summary = await produce(source_of(StreamKind.GAME, seed, realism), sink, run)
     assert summary.generated == summary.sent == summary.acknowledged == count
     assert summary.failed == 0
@@ -97,7 +97,7 @@ async def test_every_generator_writes_valid_keyed_events(
 ) -> None:
     for kind in (StreamKind.CLICKSTREAM, StreamKind.IOT):
         topic = await new_topic(partitions=3)
-        async with KafkaSink(KafkaSinkConfig(bootstrap_servers=kafka_bootstrap), topic) as sink:
+        async with KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=kafka_bootstrap), topic) as sink:
             summary = await produce(source_of(kind, 7, RealismConfig()), sink, RunConfig(count=3000))
         assert summary.acknowledged == 3000
         consumed = await consume_all(kafka_bootstrap, topic, 3, 3000)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("emulator", "producers", "analytics", "sinks")
+PACKAGES = ("emulator", "producers", "analytics", "sinks", "foundation")
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,11 @@ def test_analytics_list_loads_every_builtin_query_from_the_installed_package(ins
 def test_each_builtin_query_builds_its_operator_from_the_installed_files(installed: Installed) -> None:
     script = (
         "import analytics, emulator, producers, sinks, sys\n"
-        "from analytics.catalog import BUILTIN_QUERIES, load_catalog, make_operator\n"
+        "from analytics.query_files import BUILTIN_QUERIES, load_queries\n"
+        "from analytics.protocol import make_operator\n"
         "for module in (analytics, emulator, producers, sinks):\n"
         f"    assert not any(p.startswith({str(ROOT)!r}) for p in module.__path__), module.__path__\n"
-        "catalog = load_catalog()\n"
+        "catalog = load_queries()\n"
         "for query in catalog.values():\n"
         "    make_operator(query)\n"
         "    assert query.path.is_relative_to(BUILTIN_QUERIES)\n"

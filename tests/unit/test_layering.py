@@ -1,6 +1,7 @@
 """The layers of the project, held by a table of allowed imports (see docs/ARCHITECTURE.md, "Layers").
 
-The libraries (``producers``, ``analytics``, ``sinks``) import nothing of each other or of ``emulator``. Inside
+The libraries (``producers``, ``analytics``, ``sinks``) import nothing of each other or of ``emulator``, only the
+bottom layer ``foundation`` (which imports nothing of the project). Inside
 ``emulator``, each sub-package or module is a unit: the AWS services (``kinesis``, ``firehose``) stand on one
 protocol layer (``aws``) and never import each other; ``supervision`` and ``endpoints`` sit below ``api`` and
 ``runtime``; only ``cli`` (and ``__main__``) import the CLI. A new unit (``emulator.glue``) gets its row here.
@@ -14,11 +15,11 @@ from pathlib import Path
 from tests.support.layering import Crossing, crossings
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("producers", "analytics", "sinks", "emulator", "bench")
+PACKAGES = ("foundation", "producers", "analytics", "sinks", "emulator", "bench")
 LAYERED = ("emulator",)
 
 #: The foundation of ``emulator``: modules every layer above may use.
-BASE = frozenset({"emulator.exceptions", "emulator.names", "emulator.clock", "emulator.version", "emulator.logs"})
+BASE = frozenset({"foundation", "emulator.exceptions", "emulator.names", "emulator.version", "emulator.logs"})
 CONFIG = BASE | {"emulator.config", "emulator.settings", "emulator.topics"}
 #: What an AWS service served on the endpoint may import: the protocol layer, configuration, the libraries.
 AWS_SERVICE = CONFIG | {"emulator.aws", "emulator.supervision", "producers", "sinks"}
@@ -42,14 +43,15 @@ BELOW_CLI = AWS_SERVICE | {
 }
 
 ALLOWED: dict[str, frozenset[str]] = {
-    # The libraries stand alone.
-    "producers": frozenset(),
-    "analytics": frozenset(),
-    "sinks": frozenset(),
+    # The bottom layer: one rule each that every package needs (the clock, UTF-8 checks); it imports nothing.
+    "foundation": frozenset(),
+    # The libraries stand alone, on the bottom layer only.
+    "producers": frozenset({"foundation"}),
+    "analytics": frozenset({"foundation"}),
+    "sinks": frozenset({"foundation"}),
     # The foundation.
     "emulator.exceptions": frozenset(),
     "emulator.names": frozenset(),
-    "emulator.clock": frozenset(),
     "emulator.version": frozenset(),
     "emulator.logs": frozenset(),
     "emulator.listen": frozenset({"emulator.exceptions"}),

@@ -15,8 +15,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.integration.lake.conftest import rows_of, run_query, wait_crawler
+from tests.integration.sinks.child import KEMU, sink_env
 from tests.integration.sinks.helpers import event
-from tests.integration.sinks.test_crash import KEMU, sink_env
 from tests.support.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from tests.integration.lake.conftest import rows_of, run_query
+from tests.integration.sinks.child import KEMU, sink_env
 from tests.integration.sinks.helpers import event, produce
-from tests.integration.sinks.test_crash import KEMU, sink_env
 from tests.support.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import random
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from sinks import BufferingHints, DeliveryStreamConfig
+from tests.integration.sinks.child import KEMU, sink_env, write_config
 from tests.integration.sinks.helpers import committed, deliver, encode, event, keys_under, landed, produce
 from tests.support.endpoints import Endpoints
 
@@ -27,32 +26,6 @@ if TYPE_CHECKING:
 
 EVENTS = 200_000
 KILLS = 10
-KEMU = Path(sys.executable).with_name("kemu")
-
-
-def sink_env(endpoints: Endpoints) -> dict[str, str]:
-    return {
-        **os.environ,
-        **endpoints.settings_env(),
-    }
-
-
-def write_config(path: Path, topic: str, prefix: str, group: str) -> Path:
-    path.write_text(
-        f"""
-[sinks]
-poll_timeout_ms = 50
-
-[[sinks.delivery_streams]]
-name = "crash"
-source_topic = "{topic}"
-prefix = "{prefix}data/p=!{{timestamp:yyyy}}/"
-error_output_prefix = "{prefix}errors/!{{firehose:error-output-type}}/"
-consumer_group = "{group}"
-buffering = {{ size_mib = 1, interval_s = 1 }}
-"""
-    )
-    return path
 
 
 async def wait_for_planned_cut(admin: AIOKafkaAdminClient, group: str, deadline_s: float) -> bool:

@@ -12,19 +12,14 @@ import asyncio
 import contextlib
 import signal
 import socket
-import subprocess
 from pathlib import Path
 
 import psutil
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 
-from emulator.services import LocalServices
-from emulator.settings import ServicesSettings
 from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
-from tests.integration.sinks.helpers import committed, landed, local_endpoints, send_events
-from tests.integration.sinks.test_crash import KEMU, sink_env, write_config
+from tests.integration.sinks.child import sink_child
+from tests.integration.sinks.helpers import landed
 from tests.support.endpoints import Endpoints
 
 EVENTS = 40_000
@@ -33,77 +28,43 @@ FREEZE_S = 45
 
 
 async def test_a_frozen_minio_shows_as_waiting_for_s3_and_nothing_is_lost(tmp_path: Path) -> None:
-    services = LocalServices(ServicesSettings(), bucket="kemu-test", run_dir=tmp_path / "services")
-    with services as state:
-        endpoints = local_endpoints(services, state, "frozen S3 test")
-        minio = state.minio.process.handle()
+    async with sink_child(tmp_path, "frozen") as child:
+        minio = child.state.minio.process.handle()
         assert minio is not None
-        topic, group = "frozen-events", "frozen-group"
-        config = write_config(tmp_path / "kemu.toml", topic, "frozen/", group)
-        log = tmp_path / "sink.log"
-        admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-        producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, linger_ms=20)
-        sink: asyncio.subprocess.Process | None = None
         frozen = False
         try:
-            await admin.start()
-            await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
-            await producer.start()
-
-            async def produce(start: int, stop: int) -> None:
-                await send_events(producer, topic, start, stop)
-
-            async def delivered() -> int:
-                offsets = await committed(admin, group)
-                return sum(om.offset for om in offsets.values() if om.offset > 0)
-
-            with log.open("wb") as out:
-                sink = await asyncio.create_subprocess_exec(
-                    str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
-                    env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
-                )  # fmt: skip
-            await produce(0, EVENTS // 2)
+            await child.produce(0, EVENTS // 2)
             for _ in range(600):  # the sink is up and writing before MinIO freezes
-                if await delivered() > 0:
+                if await child.delivered() > 0:
                     break
                 await asyncio.sleep(0.1)
             minio.suspend()
             frozen = True
-            await produce(EVENTS // 2, EVENTS)  # the rest arrives while S3 is frozen
+            await child.produce(EVENTS // 2, EVENTS)  # the rest arrives while S3 is frozen
             loop = asyncio.get_running_loop()
             frozen_at = loop.time()
             for _ in range(FREEZE_S * 2):
-                if "waiting for S3" in log.read_text():
+                if "waiting for S3" in child.output():
                     break
                 await asyncio.sleep(0.5)
             print(f"\n'waiting for S3' shown {loop.time() - frozen_at:.1f} s after MinIO froze")
-            seen = log.read_text()
+            seen = child.output()
             assert "waiting for S3" in seen, f"nothing said about S3 within {FREEZE_S} s of the freeze:\n{seen[-3000:]}"
             assert "S3 unavailable" in seen or "S3 is not answering" in seen, seen[-3000:]
-            assert sink.returncode is None, seen[-2000:]
+            assert child.process.returncode is None, seen[-2000:]
             minio.resume()
             frozen = False
-            count = 0
-            for _ in range(1200):  # the sink resumes by itself
-                count = await delivered()
-                if count == EVENTS:
-                    break
-                await asyncio.sleep(0.1)
-            assert count == EVENTS, log.read_text()[-3000:]
-            sink.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(sink.wait(), 60) == 0
+            count = await child.wait_delivered(EVENTS, tries=1200)  # the sink resumes by itself
+            assert count == EVENTS, child.output()[-3000:]
+            child.process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(child.process.wait(), 60) == 0
         finally:
             if frozen:
                 minio.resume()
-            if sink is not None and sink.returncode is None:
-                sink.kill()
-                await sink.wait()
-            await producer.stop()
-            await admin.close()
-        output = log.read_text()
+        output = child.output()
         retries = int(output.rsplit("S3 retries ", 1)[1].split()[0].replace(",", ""))
         assert retries > 0
-        con = landed(endpoints, "frozen/data/")
+        con = landed(child.endpoints, "frozen/data/")
         assert con.execute("select count(*), count(distinct event_id) from landed").fetchone() == (EVENTS, EVENTS)
         assert psutil.pid_exists(minio.pid)
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from analytics.catalog import make_operator
-from analytics.compiler import CompiledQuery, compile_query
+from analytics.compiler import compile_query
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
 from analytics.emissions import iso_ms as iso
+from analytics.plan import CompiledQuery
+from analytics.protocol import make_operator
+from analytics.query_files import load_queries
 from analytics.sources import Source
 
 GAME = Source(
@@ -31,6 +33,20 @@ GAME = Source(
     idle_timeout_ms=10_000,
 )
 BASE_MS = 1_800_000_000_000
+#: Every game event out as it came in, to a topic of its own: the query that keeps every field a poison touches.
+COPY_QUERY = """-- source: game-events
+-- output: topic
+-- output_topic: game-copy
+SELECT * FROM events
+"""
+
+
+def builtins_and(name: str, text: str) -> dict[str, CompiledQuery]:
+    """The built-in queries, and ``text`` compiled as the file ``<name>.sql`` over their sources."""
+    queries = load_queries()
+    sources = {q.source.name: q.source for q in queries.values()}
+    queries[name] = compile_query(Path(f"{name}.sql"), text, sources)
+    return queries
 
 
 @dataclass(frozen=True)

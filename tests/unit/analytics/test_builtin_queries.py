@@ -8,14 +8,14 @@ from typing import Any
 import orjson
 import pytest
 
-from analytics import load_catalog, replay, replay_outcomes
-from analytics.compiler import CompiledQuery
+from analytics import load_queries, replay, replay_outcomes
+from analytics.plan import CompiledQuery
 from tests.unit.analytics.support import BASE_MS, iso
 
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, CompiledQuery]:
-    return load_catalog()
+    return load_queries()
 
 
 def records(query: CompiledQuery, events: list[dict[str, Any]], tmp_path: Path) -> list[tuple[str, Any, Any]]:

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pytest
 
 from analytics import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from analytics.catalog import make_operator
 from analytics.decode import Decoder
 from analytics.emissions import BatchOutcome
+from analytics.protocol import make_operator
 from analytics.watermarks import MIN_WATERMARK, WatermarkTracker
 from tests.unit.analytics.support import BASE_MS, Event, compile_text
 

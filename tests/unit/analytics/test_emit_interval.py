@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from analytics.catalog import make_operator
 from analytics.decode import Decoder
 from analytics.emissions import WindowResult
 from analytics.exceptions import QueryError
+from analytics.protocol import make_operator
 from tests.unit.analytics.support import BASE_MS, Event, compile_text
 
 QUERY = """-- source: game

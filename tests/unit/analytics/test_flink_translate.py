@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from analytics import QueryError, compile_query, load_catalog, load_sources
-from analytics.catalog import BUILTIN_QUERIES
+from analytics import QueryError, compile_query, load_queries, load_sources
 from analytics.config import OutputTopics
 from analytics.flink.dialect import java_format
 from analytics.flink.job import JobOptions, flink_job
 from analytics.flink.translate import translate
+from analytics.query_files import BUILTIN_QUERIES
 
 OPTIONS = JobOptions("broker:9092", OutputTopics())
 SOURCES = load_sources(BUILTIN_QUERIES / "sources.toml")
@@ -28,13 +28,13 @@ def compiled(tmp_path: Path, body: str, header: str = "-- source: game-events\n"
              "clickstream_error_spike"],
 )  # fmt: skip
 def test_every_windowed_builtin_translates(name: str) -> None:
-    job = flink_job(load_catalog()[name], OPTIONS)
+    job = flink_job(load_queries()[name], OPTIONS)
     assert "EXECUTE STATEMENT SET BEGIN" in job
     assert "FROM TABLE(" in job
 
 
 def test_top_n_becomes_a_window_top_n_with_the_row_value_expanded() -> None:
-    rows = translate(load_catalog()["leaderboard_1m"]).rows_sql
+    rows = translate(load_queries()["leaderboard_1m"]).rows_sql
     assert (
         "ROW_NUMBER() OVER (PARTITION BY `__ws`, `__we` ORDER BY `__o0` ASC NULLS LAST, `__o1` ASC NULLS LAST)" in rows
     )
@@ -54,7 +54,7 @@ def test_duckdb_semantics_are_kept(tmp_path: Path) -> None:
 
 
 def test_lateness_delays_the_watermark_and_idle_timeout_is_an_option(tmp_path: Path) -> None:
-    job = flink_job(load_catalog()["leaderboard_1m"], OPTIONS)
+    job = flink_job(load_queries()["leaderboard_1m"], OPTIONS)
     # out_of_orderness 2 s (the source) + lateness 10 s (the query)
     assert "WATERMARK FOR `event_time` AS `event_time` - INTERVAL '0 00:00:12.000' DAY TO SECOND(3)" in job
     assert "SET 'table.exec.source.idle-timeout' = '10000 ms';" in job

@@ -14,19 +14,14 @@ from typing import Any
 import orjson
 import pytest
 
-from analytics import compile_query, load_catalog, make_operator, outcome_records
-from analytics.compiler import CompiledQuery
+from analytics import compile_query, load_queries, make_operator, outcome_records
 from analytics.config import OutputTopics
 from analytics.decode import Decoder
 from analytics.isolation import process_batch
+from analytics.plan import CompiledQuery
 from tests.support.poison import oddities, poisons
-from tests.unit.analytics.support import BASE_MS, iso
+from tests.unit.analytics.support import BASE_MS, COPY_QUERY, builtins_and, iso
 
-COPY_QUERY = """-- source: game-events
--- output: topic
--- output_topic: game-copy
-SELECT * FROM events
-"""
 TOPICS = OutputTopics()
 PARTITIONS = 2
 
@@ -60,10 +55,7 @@ STREAMS = {
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, CompiledQuery]:
-    queries = load_catalog()
-    sources = {q.source.name: q.source for q in queries.values()}
-    queries["copy"] = compile_query(Path("copy.sql"), COPY_QUERY, sources)
-    return queries
+    return builtins_and("copy", COPY_QUERY)
 
 
 def drive(query: CompiledQuery, values: list[bytes | None], batch: int = 30) -> tuple[list[Any], list[Any]]:
@@ -181,7 +173,7 @@ def test_values_json_has_no_form_for_are_written_as_text() -> None:
         Path("spans.sql"),
         "-- source: game-events\n-- output: topic\n-- output_topic: spans\n"
         "SELECT event_id, event_time - TIMESTAMP '2027-01-01' AS since, encode(player_id) AS raw FROM events\n",
-        {s.name: s for s in (q.source for q in load_catalog().values())},
+        {s.name: s for s in (q.source for q in load_queries().values())},
     )
     outputs, errors = drive(query, [orjson.dumps(game(0))])
     assert errors == []

@@ -14,23 +14,14 @@ from typing import Any
 import orjson
 import pytest
 
-from analytics import compile_query, load_catalog, replay_outcomes
-from analytics.compiler import CompiledQuery
-from tests.unit.analytics.support import BASE_MS, iso
-
-COPY_QUERY = """-- source: game-events
--- output: topic
--- output_topic: game-copy
-SELECT * FROM events
-"""
+from analytics import replay_outcomes
+from analytics.plan import CompiledQuery
+from tests.unit.analytics.support import BASE_MS, COPY_QUERY, builtins_and, iso
 
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, CompiledQuery]:
-    queries = load_catalog()
-    builtin_sources = {q.source.name: q.source for q in queries.values()}
-    queries["pass_through"] = compile_query(Path("pass_through.sql"), COPY_QUERY, builtin_sources)
-    return queries
+    return builtins_and("pass_through", COPY_QUERY)
 
 
 def game_event(i: int) -> dict[str, Any]:

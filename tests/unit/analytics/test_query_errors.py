@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics.catalog import BUILTIN_QUERIES, load_catalog
 from analytics.exceptions import QueryError
+from analytics.query_files import BUILTIN_QUERIES, load_queries
 from tests.unit.analytics.support import compile_text
 
 HEADER = "-- source: game\n-- emit: final\n"
@@ -73,12 +73,12 @@ def test_a_user_query_named_like_a_builtin_is_an_error_not_a_silent_replacement(
         "FROM TUMBLE(events, DESCRIPTOR(event_time), INTERVAL '1 minute')\nGROUP BY window_start, window_end\n"
     )
     with pytest.raises(QueryError) as caught:
-        load_catalog([tmp_path])
+        load_queries([tmp_path])
     assert "already used by the built-in query" in caught.value.reason
     assert str(caught.value.path) == str(tmp_path / "leaderboard_1m.sql")
     # Without the built-ins (and with their sources copied), the same file is the query of that name.
     (tmp_path / "sources.toml").write_bytes((BUILTIN_QUERIES / "sources.toml").read_bytes())
-    assert load_catalog([tmp_path], builtins=False)["leaderboard_1m"].path == tmp_path / "leaderboard_1m.sql"
+    assert load_queries([tmp_path], builtins=False)["leaderboard_1m"].path == tmp_path / "leaderboard_1m.sql"
 
 
 def test_two_user_directories_cannot_both_define_a_name(tmp_path: Path) -> None:
@@ -86,4 +86,4 @@ def test_two_user_directories_cannot_both_define_a_name(tmp_path: Path) -> None:
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "mine.sql").write_text("-- source: game-events\nSELECT * FROM events\n")
     with pytest.raises(QueryError, match="already used by the query"):
-        load_catalog([tmp_path / "a", tmp_path / "b"])
+        load_queries([tmp_path / "a", tmp_path / "b"])

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.compiler import CompiledQuery
 from analytics.decode import Decoder
 from analytics.emissions import WindowResult
+from analytics.plan import CompiledQuery
 from analytics.scaleout import MergeState, Partial, PartitionOperator, Progress, ScaleOutError, refusal
 from analytics.scaleout.partials import decode, encode_partial, encode_progress
 from analytics.scaleout.worker import GroupWorker

@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 
-from analytics import load_catalog, replay
-from analytics.catalog import BUILTIN_QUERIES
-from analytics.compiler import CompiledQuery
+from analytics import load_queries, replay
+from analytics.plan import CompiledQuery
+from analytics.query_files import BUILTIN_QUERIES
 from analytics.sources import load_sources
 from tests.unit.analytics.support import BASE_MS, Event, compile_text, iso, run
 
@@ -185,7 +185,7 @@ def test_an_alert_keyed_by_the_string_none_differs_from_a_null_key(tmp_path: Pat
 
 
 def test_builtin_iot_alerts_ignore_records_without_a_device(tmp_path: Path) -> None:
-    catalog = load_catalog()
+    catalog = load_queries()
     events = []
     for i in range(40):
         at = iso(BASE_MS + i * 1000)
@@ -230,7 +230,7 @@ def test_float_sums_are_the_same_whatever_the_batch_size(tmp_path: Path) -> None
 
 
 def test_a_builtin_float_query_replays_byte_identically(tmp_path: Path) -> None:
-    query = load_catalog()["page_metrics_1m"]
+    query = load_queries()["page_metrics_1m"]
     events = prices(5000, 2)
     first = replay_lines(query, events, tmp_path, 500)
     assert all(replay_lines(query, events, tmp_path, 500) == first for _ in range(3))

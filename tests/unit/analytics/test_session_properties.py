@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics import replay
-from analytics.compiler import CompiledQuery
 from analytics.emissions import iso_ms
+from analytics.plan import CompiledQuery
 from analytics.sources import Source
 from tests.unit.analytics.support import BASE_MS, compile_text
 

@@ -8,7 +8,7 @@ import pytest
 
 from producers import (
     GeneratorConfig,
-    JsonlSink,
+    JsonlRecorder,
     Progress,
     RealismConfig,
     Record,
@@ -50,8 +50,8 @@ def game_source(seed: int = 1, rate: float = 1000.0, realism: RealismConfig | No
 
 async def test_count_bounds_the_run_and_every_event_is_recorded_one_per_line(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
-    async with JsonlSink(path) as sink:
-        summary = await produce(game_source(), sink, RunConfig(count=12_345, chunk_size=1000))
+    async with JsonlRecorder(path) as recorder:
+        summary = await produce(game_source(), recorder, RunConfig(count=12_345, chunk_size=1000))
     lines = path.read_bytes().splitlines()
     assert len(lines) == 12_345 == summary.generated == summary.sent == summary.acknowledged
     assert summary.failed == 0
@@ -61,11 +61,11 @@ async def test_count_bounds_the_run_and_every_event_is_recorded_one_per_line(tmp
 async def test_paced_run_keeps_the_rate(tmp_path: Path) -> None:
     clock = VirtualClock()
     progress: list[Progress] = []
-    sink = ChunkCountingSink(tmp_path / "paced.jsonl", clock)
-    async with sink:
+    recorder = ChunkCountingRecorder(tmp_path / "paced.jsonl", clock)
+    async with recorder:
         summary = await produce(
             game_source(rate=4000.0),
-            sink,
+            recorder,
             RunConfig(rate=4000.0, count=4000),
             on_progress=progress.append,
             progress_interval_s=0.2,
@@ -76,7 +76,7 @@ async def test_paced_run_keeps_the_rate(tmp_path: Path) -> None:
     assert summary.acknowledged == 4000
     # Never ahead of the schedule, and never behind it by more than one pacing tick (5 ms: 20 events).
     sent = 0
-    for at_s, size in sink.chunks:
+    for at_s, size in recorder.chunks:
         sent += size
         assert sent <= at_s * 4000.0 + 1e-6
         assert sent >= at_s * 4000.0 - 20
@@ -86,8 +86,8 @@ async def test_paced_run_keeps_the_rate(tmp_path: Path) -> None:
 
 async def test_duration_bounds_the_run(tmp_path: Path) -> None:
     clock = VirtualClock()
-    async with JsonlSink(tmp_path / "timed.jsonl") as sink:
-        summary = await produce(game_source(), sink, RunConfig(rate=2000.0, duration_s=0.5), clock=clock)
+    async with JsonlRecorder(tmp_path / "timed.jsonl") as recorder:
+        summary = await produce(game_source(), recorder, RunConfig(rate=2000.0, duration_s=0.5), clock=clock)
     assert summary.elapsed_s == pytest.approx(0.5, abs=1e-6)
     # 0.5 s at 2,000 events/s, less at most the last pacing tick's worth (10 events).
     assert 990 <= summary.generated <= 1000
@@ -99,8 +99,8 @@ async def test_stop_event_ends_an_unbounded_run_and_held_events_are_flushed(tmp_
     path = tmp_path / "stopped.jsonl"
     realism = RealismConfig(out_of_order_ratio=0.3, out_of_order_mean_delay_ms=60_000, out_of_order_max_delay_ms=60_000)
     source = game_source(realism=realism)
-    async with JsonlSink(path) as sink:
-        summary = await produce(source, sink, RunConfig(rate=5000.0), stop=stop, clock=clock)
+    async with JsonlRecorder(path) as recorder:
+        summary = await produce(source, recorder, RunConfig(rate=5000.0), stop=stop, clock=clock)
     # Stopped at 0.3 s of the run's clock: 1,500 events at 5,000 events/s, give or take a pacing tick (25 events).
     assert 1475 <= summary.generated <= 1525
     assert len(path.read_bytes().splitlines()) == summary.generated == summary.sent
@@ -112,8 +112,8 @@ def test_run_config_rejects_both_bounds() -> None:
         RunConfig(count=10, duration_s=1.0)
 
 
-class ChunkCountingSink(JsonlSink):
-    """A real JSONL sink that also records when (on ``clock``) it is handed each chunk, and its size."""
+class ChunkCountingRecorder(JsonlRecorder):
+    """A real JSONL recorder that also records when (on ``clock``) it is handed each chunk, and its size."""
 
     def __init__(self, path: Path, clock: VirtualClock) -> None:
         super().__init__(path)
@@ -130,15 +130,15 @@ async def test_the_pacing_tick_sets_the_smallest_paced_chunk_and_keeps_the_rate(
     tmp_path: Path, tick_ms: float, min_chunk: int
 ) -> None:
     clock = VirtualClock()
-    sink = ChunkCountingSink(tmp_path / "ticked.jsonl", clock)
-    async with sink:
+    recorder = ChunkCountingRecorder(tmp_path / "ticked.jsonl", clock)
+    async with recorder:
         summary = await produce(
             game_source(rate=4000.0),
-            sink,
+            recorder,
             RunConfig(rate=4000.0, count=2000, pacing_tick_ms=tick_ms),
             clock=clock,
         )
-    sizes = [size for _, size in sink.chunks]
+    sizes = [size for _, size in recorder.chunks]
     assert summary.acknowledged == sum(sizes) == 2000
     # Every wake-up but the last (the run's remainder) sends at least a tick's worth of events.
     assert min(sizes[:-1]) >= min_chunk

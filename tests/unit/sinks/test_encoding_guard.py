@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foundation.text import utf8_problem
 from sinks.buffering import PackedRecords
-from sinks.encoding import SCREENED_BRACKETS, _unsafe_for_pyarrow, utf8_problem
+from sinks.encoding import SCREENED_BRACKETS, _unsafe_for_pyarrow
 
 pytestmark = pytest.mark.unit
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from producers.kafka_sink import SendStats
+from producers.kafka_publisher import SendStats
 from producers.records import Record
 
 
-class JsonlSink:
+class JsonlRecorder:
     """Writes each record's value on its own line. Values never contain a newline: orjson does not emit one, and
     malformed records are built from orjson output. The partition key is a field of every well-formed event."""
 
@@ -25,7 +25,7 @@ class JsonlSink:
 
     async def send(self, records: Sequence[Record]) -> None:
         if self._file is None:
-            raise RuntimeError("the sink is not started")
+            raise RuntimeError("the recorder is not started")
         self._file.write(b"".join(value + b"\n" for _key, value in records))
         self.stats.sent += len(records)
         self.stats.acknowledged += len(records)
@@ -39,7 +39,7 @@ class JsonlSink:
             self._file.close()
             self._file = None
 
-    async def __aenter__(self) -> JsonlSink:
+    async def __aenter__(self) -> JsonlRecorder:
         await self.start()
         return self
 

@@ -5,7 +5,7 @@ aiokafka is slow per message, so records are appended to ``BatchBuilder`` object
 always maps to one partition, the batches of a partition are submitted in order, aiokafka queues at most one
 pending batch per partition and keeps one produce request per broker in flight, and the idempotent producer's
 sequence numbers make its retries neither reorder nor duplicate. Memory is bounded twice: ``send_batch`` waits
-while the partition's previous batch is still queued, and :meth:`KafkaSink.send` waits while more than
+while the partition's previous batch is still queued, and :meth:`KafkaPublisher.send` waits while more than
 ``max_unacked_records`` records are unacknowledged.
 """
 
@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from producers.config import KafkaSinkConfig
+from producers.config import KafkaPublisherConfig
 from producers.exceptions import DeliveryError, ProducerConfigError
 from producers.records import PartitionMapper, Record
 
@@ -31,7 +31,7 @@ _NO_HEADERS: list[tuple[str, bytes]] = []
 
 @dataclass
 class SendStats:
-    """What happened to the records handed to a sink."""
+    """What happened to the records handed to a publisher."""
 
     sent: int = 0
     acknowledged: int = 0
@@ -66,10 +66,11 @@ async def ensure_stream(bootstrap_servers: str, stream: str, shards: int) -> int
         await admin.close()
 
 
-class KafkaSink:
-    """Writes records to one topic; ``async with KafkaSink(config, topic) as sink: await sink.send(records)``."""
+class KafkaPublisher:
+    """Writes records to one topic:
+    ``async with KafkaPublisher(config, topic) as publisher: await publisher.send(records)``."""
 
-    def __init__(self, config: KafkaSinkConfig, topic: str) -> None:
+    def __init__(self, config: KafkaPublisherConfig, topic: str) -> None:
         self._config = config
         self.topic = topic
         self.stats = SendStats()
@@ -113,7 +114,7 @@ class KafkaSink:
     @property
     def partitions(self) -> int:
         if self._mapper is None:
-            raise RuntimeError("the sink is not started")
+            raise RuntimeError("the publisher is not started")
         return self._mapper.shards
 
     async def send(self, records: Sequence[Record]) -> None:
@@ -127,7 +128,7 @@ class KafkaSink:
         """
         producer, mapper = self._producer, self._mapper
         if producer is None or mapper is None:
-            raise RuntimeError("the sink is not started")
+            raise RuntimeError("the publisher is not started")
         cached = mapper.cache.get
         locate = mapper.shard_and_key_bytes
         builders: list[Any] = [None] * mapper.shards
@@ -204,7 +205,7 @@ class KafkaSink:
             await self._producer.stop()
             self._producer = None
 
-    async def __aenter__(self) -> KafkaSink:
+    async def __aenter__(self) -> KafkaPublisher:
         await self.start()
         return self
 

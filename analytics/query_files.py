@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from analytics.compiler import CompiledQuery, compile_query
-from analytics.etl import EtlOperator
+from analytics.compiler import compile_query
 from analytics.exceptions import QueryDirectoryError, QueryError
-from analytics.operator import WindowOperator
+from analytics.plan import CompiledQuery
 from analytics.sources import Source, load_sources
 
 BUILTIN_QUERIES = Path(__file__).parent / "queries"
 
-Operator = WindowOperator | EtlOperator
 
-
-def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dict[str, CompiledQuery]:
+def load_queries(directories: Sequence[Path] = (), builtins: bool = True) -> dict[str, CompiledQuery]:
     """Compile every ``*.sql`` of the built-in directory (unless disabled) and of ``directories``, in that order.
 
     Each directory may hold a ``sources.toml`` that adds or overrides sources. Every query is checked now, so a
@@ -54,17 +51,11 @@ def load_catalog(directories: Sequence[Path] = (), builtins: bool = True) -> dic
     return queries
 
 
-def select_queries(catalog: dict[str, CompiledQuery], names: Sequence[str]) -> list[CompiledQuery]:
+def select_queries(queries: dict[str, CompiledQuery], names: Sequence[str]) -> list[CompiledQuery]:
     """The named queries (all when ``names`` is empty); an unknown name is a :class:`ValueError` listing the known."""
     if not names:
-        return list(catalog.values())
-    unknown = [name for name in names if name not in catalog]
+        return list(queries.values())
+    unknown = [name for name in names if name not in queries]
     if unknown:
-        raise ValueError(f"unknown query {', '.join(unknown)}; known: {', '.join(sorted(catalog))}")
-    return [catalog[name] for name in names]
-
-
-def make_operator(query: CompiledQuery, throttle: bool = True) -> Operator:
-    """The operator running ``query``; ``throttle=False`` emits changes after every batch whatever the query's
-    ``emit_interval`` (replays, whose processing time stands still)."""
-    return WindowOperator(query, throttle) if query.window is not None else EtlOperator(query)
+        raise ValueError(f"unknown query {', '.join(unknown)}; known: {', '.join(sorted(queries))}")
+    return [queries[name] for name in names]

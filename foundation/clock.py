@@ -1,4 +1,4 @@
-"""The wall clock in the unit every AWS API and Kafka timestamp of the emulator uses: epoch milliseconds."""
+"""The wall clock in the unit every Kafka timestamp, AWS API field and window of kemu uses: epoch milliseconds."""
 
 from __future__ import annotations
 
