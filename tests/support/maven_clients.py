@@ -4,9 +4,11 @@ by the POM's hash, so the work tree stays clean and a changed POM fetches again.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +30,17 @@ def client_jars(name: str) -> Path:
             timeout=900,
         )
     return lib
+
+
+def run_java_client(name: str, program: str, *args: str) -> Any:
+    """Run ``tests/clients/<name>/<program>`` as a single-file source program with its jars; its last line of
+    output, which the clients print as JSON. A non-zero exit fails the test with what the client printed."""
+    lib = client_jars(name)
+    done = subprocess.run(
+        ["java", "-cp", f"{lib}/*", str(CLIENTS / name / program), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -9,27 +9,14 @@ where ``java`` or ``mvn`` is missing."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import uuid
 
 import pytest
 
-from tests.support.maven_clients import CLIENTS, client_jars
-
-CLIENT_DIR = CLIENTS / "java"
+from tests.support.maven_clients import run_java_client
 
 
 @pytest.mark.timeout(1200)
 def test_the_java_sdk_v2_subscribes_to_every_shard_over_http2(kinesis_url: str) -> None:
-    lib = client_jars("java")
-    name = f"java-{uuid.uuid4().hex[:8]}"
-    done = subprocess.run(
-        ["java", "-cp", f"{lib}/*", str(CLIENT_DIR / "FanOut.java"), kinesis_url, name],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_java_client("java", "FanOut.java", kinesis_url, f"java-{uuid.uuid4().hex[:8]}")
     assert result == {"shards": 2, "sent": 100, "received": 100, "identical": True}

@@ -8,28 +8,16 @@ program. Skipped, saying why, where ``java`` or ``mvn`` is missing."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import uuid
 
 import pytest
 
-from tests.support.maven_clients import CLIENTS, client_jars
-
-CLIENT_DIR = CLIENTS / "java"
+from tests.support.maven_clients import run_java_client
 
 
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize(("wire", "http"), [("json", "HTTP1_1"), ("cbor", "HTTP2")])
 def test_the_java_sdk_v2_round_trips_binary_records(kinesis_url: str, wire: str, http: str) -> None:
-    lib = client_jars("java")
     name = f"java-{wire}-{uuid.uuid4().hex[:8]}"
-    done = subprocess.run(
-        ["java", "-cp", f"{lib}/*", str(CLIENT_DIR / "RoundTrip.java"), kinesis_url, name, wire, http],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_java_client("java", "RoundTrip.java", kinesis_url, name, wire, http)
     assert result == {"shards": 2, "sent": 100, "received": 100, "identical": True}
