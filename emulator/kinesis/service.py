@@ -40,6 +40,7 @@ from emulator.kinesis.resharding import Resharder
 from emulator.kinesis.shapes import (
     MAX_RETENTION_HOURS,
     MIN_RETENTION_HOURS,
+    SHARD_FILTER_TYPES,
     SHARD_LEVEL_METRICS,
     AddTagsInput,
     CreateStreamInput,
@@ -294,12 +295,14 @@ class KinesisService:
             name = open_token(request.next_token, "name")
             after = open_token(request.next_token, "after")
             # A filtered listing's later pages apply the filter the first page was asked for.
-            token_kind, token_at = open_token(request.next_token, "filter"), open_token(request.next_token, "at")
-            if token_at and not (token_at.isascii() and token_at.isdecimal()):
+            token_kind = open_token(request.next_token, "filter", optional=True)
+            token_at = open_token(request.next_token, "at", optional=True)
+            valid_kind = not token_kind or token_kind in SHARD_FILTER_TYPES
+            if not valid_kind or (token_at and not (token_at.isascii() and token_at.isdecimal())):
                 raise InvalidArgumentException(f"NextToken {request.next_token!r} is not valid.")
             shard_filter = (
                 token_kind or None,
-                open_token(request.next_token, "filter_shard") or None,
+                open_token(request.next_token, "filter_shard", optional=True) or None,
                 int(token_at) if token_at else None,
             )
         assert name is not None  # noqa: S101 - ListShardsInput.parse guarantees a stream or a token

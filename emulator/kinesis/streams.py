@@ -26,7 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import InvalidPartitionsError
 
-from emulator.aws.compacted import CompactedTable, typed_member
+from emulator.aws.compacted import CompactedTable, load_compacted, typed_member
 from emulator.aws.errors import ResourceNotFoundException
 from emulator.aws.writer import KafkaWriter
 from emulator.clock import now_ms
@@ -130,6 +130,14 @@ class Stream:
             consumers=dict(consumers),
             scalings=list(scalings),
         )
+
+
+async def read_shard_map(bootstrap_servers: str, metadata_topic: str, stream: str) -> ShardMap | None:
+    """The shard map the Kinesis API keeps for ``stream`` when it was resharded, for writers outside the API (the
+    aiokafka producers) to route as the API does; None for a stream never resharded (or not made by the API)."""
+    loaded = await load_compacted(bootstrap_servers, metadata_topic, Stream.from_record)
+    found = loaded.entries.get(stream)
+    return found.shard_map if found is not None and found.shard_map.resharded else None
 
 
 class StreamStore:

@@ -43,11 +43,21 @@ def make_token(payload: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode("ascii")
 
 
-def open_token(token: str, key: str) -> str:
-    """The ``key`` member of a token made by :func:`make_token`; InvalidArgumentException for anything else."""
+def open_token(token: str, key: str, *, optional: bool = False) -> str:
+    """The ``key`` member of a token made by :func:`make_token`; InvalidArgumentException for anything else. An
+    ``optional`` member a token lacks reads as the empty string."""
     try:
-        value = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))[key]
-    except (binascii.Error, ValueError, UnicodeEncodeError, orjson.JSONDecodeError, KeyError, TypeError):
+        payload = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        value = payload.get(key, "") if optional else payload[key]
+    except (
+        binascii.Error,
+        ValueError,
+        UnicodeEncodeError,
+        orjson.JSONDecodeError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ):
         raise InvalidArgumentException(f"NextToken {token!r} is not valid.") from None
     if not isinstance(value, str):
         raise InvalidArgumentException(f"NextToken {token!r} is not valid.")

@@ -275,3 +275,15 @@ def test_subscribe_to_a_closed_shard_ends_its_event_stream_with_child_shards(
     assert last.get("ContinuationSequenceNumber") is None
     assert [child["ShardId"] for child in last["ChildShards"]] == [shard_id(1), shard_id(2)]
     assert all("ChildShards" not in event for event in events[:-1])
+
+
+def test_a_forged_filter_in_a_next_token_is_refused(kinesis: Any, new_stream: StreamFactory) -> None:
+    import base64
+
+    import orjson
+
+    name = new_stream(1)
+    for forged in ({"filter": "EVERYTHING"}, {"filter": "AT_TIMESTAMP", "at": "yesterday"}):
+        token = base64.urlsafe_b64encode(orjson.dumps({"name": name, "after": shard_id(0), **forged})).decode()
+        code, _ = error_of(kinesis.list_shards, NextToken=token)
+        assert code == "InvalidArgumentException"
