@@ -40,7 +40,6 @@ from emulator.kinesis.resharding import Resharder
 from emulator.kinesis.shapes import (
     MAX_RETENTION_HOURS,
     MIN_RETENTION_HOURS,
-    SHARD_FILTER_TYPES,
     SHARD_LEVEL_METRICS,
     AddTagsInput,
     CreateStreamInput,
@@ -60,7 +59,7 @@ from emulator.kinesis.shapes import (
 )
 from emulator.kinesis.streams import Stream, StreamStore
 from emulator.kinesis.throttle import ShardThrottle
-from emulator.kinesis.tokens import first_shard_after, make_token, open_token, shard_index
+from emulator.kinesis.tokens import ShardFilter, first_shard_after, make_token, open_token, shard_index
 from emulator.topics import TopicPolicy
 from producers.partitioning import shard_id
 from producers.shard_map import Shard, ShardMap
@@ -290,29 +289,18 @@ class KinesisService:
 
     async def list_shards(self, request: ListShardsInput) -> dict[str, Any]:
         name, after = request.stream, request.exclusive_start_shard_id
-        shard_filter = (request.filter_type, request.filter_shard_id, request.filter_timestamp_ms)
+        shard_filter = ShardFilter(request.filter_type, request.filter_shard_id, request.filter_timestamp_ms)
         if request.next_token is not None:
             name = open_token(request.next_token, "name")
             after = open_token(request.next_token, "after")
-            # A filtered listing's later pages apply the filter the first page was asked for.
-            token_kind = open_token(request.next_token, "filter", optional=True)
-            token_at = open_token(request.next_token, "at", optional=True)
-            valid_kind = not token_kind or token_kind in SHARD_FILTER_TYPES
-            if not valid_kind or (token_at and not (token_at.isascii() and token_at.isdecimal())):
-                raise InvalidArgumentException(f"NextToken {request.next_token!r} is not valid.")
-            shard_filter = (
-                token_kind or None,
-                open_token(request.next_token, "filter_shard", optional=True) or None,
-                int(token_at) if token_at else None,
-            )
+            shard_filter = ShardFilter.of_token(request.next_token)
         assert name is not None  # noqa: S101 - ListShardsInput.parse guarantees a stream or a token
         stream = await self._store.get_or_raise_not_found(name)
-        kind, filter_shard, at_ms = shard_filter
         listed = lineage.filter_shards(
             stream.shard_map,
-            kind,
-            after_index=first_shard_after(filter_shard, stream.shard_count) - 1 if filter_shard else None,
-            timestamp_ms=at_ms,
+            shard_filter.kind,
+            after_index=first_shard_after(shard_filter.shard, stream.shard_count) - 1 if shard_filter.shard else None,
+            timestamp_ms=shard_filter.at_ms,
             now_ms=self._clock_ms(),
             created_ms=stream.created_ms,
             retention_hours=stream.retention_hours,
@@ -320,15 +308,8 @@ class KinesisService:
         shards, more = self._shards(stream, after, request.max_results, listed)
         response: dict[str, Any] = {"Shards": shards}
         if more:
-            response["NextToken"] = make_token(
-                {
-                    "name": name,
-                    "after": shards[-1]["ShardId"],
-                    "filter": kind or "",
-                    "filter_shard": filter_shard or "",
-                    "at": "" if at_ms is None else str(at_ms),
-                }
-            )
+            token = {"name": name, "after": shards[-1]["ShardId"], **shard_filter.token_members()}
+            response["NextToken"] = make_token(token)
         return response
 
     # --- retention and tags -------------------------------------------------------------------------------------

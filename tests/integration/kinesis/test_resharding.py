@@ -3,11 +3,13 @@ writes following the open shards, reads following parents then children, and the
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
 from botocore.exceptions import ClientError
 
@@ -278,10 +280,6 @@ def test_subscribe_to_a_closed_shard_ends_its_event_stream_with_child_shards(
 
 
 def test_a_forged_filter_in_a_next_token_is_refused(kinesis: Any, new_stream: StreamFactory) -> None:
-    import base64
-
-    import orjson
-
     name = new_stream(1)
     for forged in ({"filter": "EVERYTHING"}, {"filter": "AT_TIMESTAMP", "at": "yesterday"}):
         token = base64.urlsafe_b64encode(orjson.dumps({"name": name, "after": shard_id(0), **forged})).decode()
