@@ -285,3 +285,38 @@ def test_a_forged_filter_in_a_next_token_is_refused(kinesis: Any, new_stream: St
         token = base64.urlsafe_b64encode(orjson.dumps({"name": name, "after": shard_id(0), **forged})).decode()
         code, _ = error_of(kinesis.list_shards, NextToken=token)
         assert code == "InvalidArgumentException"
+
+
+def test_writes_during_a_split_are_each_read_once_in_order_per_key(kinesis: Any, new_stream: StreamFactory) -> None:
+    import threading
+
+    name = new_stream(2)
+    written: list[tuple[str, bytes, dict[str, Any]]] = []
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        batch = 0
+        try:
+            while not stop.is_set() or batch < 5:
+                written.extend(put_batch(kinesis, name, f"live-{batch}", per_key=1))
+                batch += 1
+        except BaseException as exc:  # surfaced by the assertion below
+            failures.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while len(written) < 2 * len(KEYS):  # writes were flowing before the split
+            stop.wait(0.01)
+        kinesis.split_shard(StreamName=name, ShardToSplit=shard_id(1), NewStartingHashKey=str(2**127 + 2**126))
+        wait_active(kinesis, name)
+        settled = len(written)
+        while len(written) < settled + 2 * len(KEYS):  # and after it
+            stop.wait(0.01)
+    finally:
+        stop.set()
+        writer.join(60)
+    assert not failures
+    assert {entry["ShardId"] for _, _, entry in written} >= {shard_id(1), shard_id(2), shard_id(3)}
+    assert_each_once_in_order(read_following_lineage(kinesis, name), written)
