@@ -134,7 +134,16 @@ class Stream:
 
 async def read_shard_map(bootstrap_servers: str, metadata_topic: str, stream: str) -> ShardMap | None:
     """The shard map the Kinesis API keeps for ``stream`` when it was resharded, for writers outside the API (the
-    aiokafka producers) to route as the API does; None for a stream never resharded (or not made by the API)."""
+    aiokafka producers) to route as the API does; None for a stream never resharded (or not made by the API), and
+    when the API never ran against this cluster (no metadata topic: a consumer would wait for it, then fail)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-shard-map")
+    try:
+        await admin.start()
+        exists = metadata_topic in await admin.list_topics()
+    finally:
+        await admin.close()
+    if not exists:
+        return None
     loaded = await load_compacted(bootstrap_servers, metadata_topic, Stream.from_record)
     found = loaded.entries.get(stream)
     return found.shard_map if found is not None and found.shard_map.resharded else None

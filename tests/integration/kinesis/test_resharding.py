@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.kinesis import KinesisSettings
+from emulator.kinesis.streams import read_shard_map
 from producers.partitioning import MAX_HASH_KEY, hash_key_of, shard_hash_key_ranges, shard_id
 from tests.integration.kinesis.conftest import StreamFactory
 from tests.support.kinesis_server import kinesis_client, serve_kinesis, wait_active
@@ -320,3 +321,12 @@ def test_writes_during_a_split_are_each_read_once_in_order_per_key(kinesis: Any,
     assert not failures
     assert {entry["ShardId"] for _, _, entry in written} >= {shard_id(1), shard_id(2), shard_id(3)}
     assert_each_once_in_order(read_following_lineage(kinesis, name), written)
+
+
+async def test_producers_find_no_shard_map_where_the_kinesis_api_never_ran(kafka_bootstrap: str) -> None:
+    # kemu produce before any kemu kinesis serve: no metadata topic yet, and a stream it has never seen.
+    missing = f"kemu-kinesis-metadata-never-made-{uuid.uuid4().hex[:6]}"
+    assert await read_shard_map(kafka_bootstrap, missing, "orders") is None
+    assert (
+        await read_shard_map(kafka_bootstrap, KinesisSettings().metadata_topic, f"unknown-{uuid.uuid4().hex}") is None
+    )
