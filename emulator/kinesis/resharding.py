@@ -119,8 +119,14 @@ class Resharder:
             raise InvalidArgumentException(
                 f"{where} failed: a stream cannot have more than {MAX_SHARDS_PER_STREAM} shards."
             )
-        if target == current:
-            raise InvalidArgumentException(f"{where} failed: the stream already has {current} open shards.")
+        answer = {
+            "StreamName": stream.name,
+            "CurrentShardCount": current,
+            "TargetShardCount": target,
+            "StreamARN": self._arn(stream.name),
+        }
+        if target == current:  # nothing to change: closing every shard to reopen the same ranges helps no one
+            return answer
         now = self._clock_ms()
         recent = [at for at in stream.scalings if now - at < DAY_MS]
         if len(recent) >= MAX_SCALINGS_PER_DAY:
@@ -131,12 +137,7 @@ class Resharder:
         await self._check_account_limit(stream, target - current)
         stream.scalings = [*recent, now]
         self._begin(stream, stream.shard_map.scale(target, now))
-        return {
-            "StreamName": stream.name,
-            "CurrentShardCount": current,
-            "TargetShardCount": target,
-            "StreamARN": self._arn(stream.name),
-        }
+        return answer
 
     # --- checks --------------------------------------------------------------------------------------------
 

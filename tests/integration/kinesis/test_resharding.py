@@ -212,6 +212,9 @@ def test_resharding_refusals_in_aws_terms(kinesis: Any, new_stream: StreamFactor
         assert ("double" if target == 7 else "half") in message
     code, _ = error_of(kinesis.update_shard_count, StreamName=name, TargetShardCount=3, ScalingType="OTHER")
     assert code == "ValidationException"
+    same = kinesis.update_shard_count(StreamName=name, TargetShardCount=3, ScalingType="UNIFORM_SCALING")
+    assert (same["CurrentShardCount"], same["TargetShardCount"]) == (3, 3)
+    assert kinesis.describe_stream(StreamName=name)["StreamDescription"]["StreamStatus"] == "ACTIVE"  # no reshard
 
     kinesis.merge_shards(StreamName=name, ShardToMerge=shard_id(0), AdjacentShardToMerge=shard_id(1))
     wait_active(kinesis, name)
