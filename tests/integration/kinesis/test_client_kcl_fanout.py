@@ -88,10 +88,11 @@ def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
 
 
 @pytest.mark.timeout(1500)
-def test_kcl_3_reads_through_a_split_shard_parents_then_children_each_record_once(kinesis_url: str) -> None:
+@pytest.mark.parametrize("mode", ["fanout", "polling"])
+def test_kcl_3_reads_through_a_split_shard_parents_then_children_each_record_once(kinesis_url: str, mode: str) -> None:
     lib = client_jars("kcl")
     kinesis: Any = kinesis_client(kinesis_url)
-    name = f"kcl-split-{uuid.uuid4().hex[:8]}"
+    name = f"kcl-split-{mode}-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=name, ShardCount=2)
     try:
         wait_active(kinesis, name)
@@ -118,6 +119,7 @@ def test_kcl_3_reads_through_a_split_shard_parents_then_children_each_record_onc
                     dynamodb,
                     name,
                     "200",
+                    mode,
                 ],
                 capture_output=True,
                 text=True,
