@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from producers.config import KafkaPublisherConfig
 from producers.exceptions import DeliveryError, ProducerConfigError
 from producers.records import PartitionMapper, Record
+from producers.shard_map import ShardMap
 
 #: Records carry no headers; one shared empty list (the C builder only reads it).
 _NO_HEADERS: list[tuple[str, bytes]] = []
@@ -70,9 +71,12 @@ class KafkaPublisher:
     """Writes records to one topic:
     ``async with KafkaPublisher(config, topic) as publisher: await publisher.send(records)``."""
 
-    def __init__(self, config: KafkaPublisherConfig, topic: str) -> None:
+    def __init__(self, config: KafkaPublisherConfig, topic: str, shard_map: ShardMap | None = None) -> None:
+        """``shard_map`` routes keys to a resharded stream's open shards (the Kinesis API keeps it); without one the
+        topic's partitions split the hash-key space evenly, as for a stream created with that many shards."""
         self._config = config
         self.topic = topic
+        self._shard_map = shard_map
         self.stats = SendStats()
         self._producer: AIOKafkaProducer | None = None
         self._mapper: PartitionMapper | None = None
@@ -104,12 +108,18 @@ class KafkaPublisher:
             if not hasattr(probe, "_builder") or not hasattr(probe, "_relative_offset"):
                 # send() uses these aiokafka 0.14 internals; fail loudly rather than mis-count sequence numbers.
                 raise ProducerConfigError("this aiokafka version lacks BatchBuilder internals kemu relies on; use 0.14")
+            shard_map = self._shard_map
+            if shard_map is not None and len(partitions) < len(shard_map):
+                raise DeliveryError(
+                    f"stream {self.topic!r} has {len(partitions)} partitions but its shard map {len(shard_map)} "
+                    "shards; wait until its reshard completes"
+                )
         except BaseException:
             # Cancelled or failed: a producer that will not be used is closed here, or it warns when collected.
             await producer.stop()
             raise
         self._producer = producer
-        self._mapper = PartitionMapper(len(partitions))
+        self._mapper = PartitionMapper(shard_map if shard_map is not None else len(partitions))
 
     @property
     def partitions(self) -> int:

@@ -11,17 +11,21 @@ from producers.config import RealismConfig
 from producers.generators.base import Event, EventGenerator, Record, RecordGenerator
 from producers.partitioning import shard_for_partition_key
 from producers.realism import Corruptor, Disorder
+from producers.shard_map import ShardMap
 
 __all__ = ["PartitionMapper", "Record", "RecordSource"]
 
 
 class PartitionMapper:
-    """Partition key → shard with :func:`shard_for_partition_key`, memoized: keys repeat, MD5 is not free."""
+    """Partition key → shard, memoized (keys repeat, MD5 is not free): the even split of ``shards`` (the rule of
+    :func:`shard_for_partition_key`), or the open shards of a resharded stream's :class:`ShardMap`."""
 
-    def __init__(self, shards: int) -> None:
-        if shards < 1:
+    def __init__(self, shards: int | ShardMap) -> None:
+        if isinstance(shards, int) and shards < 1:
             raise ValueError(f"a stream has at least one shard, got {shards}")
-        self.shards = shards
+        self._map = shards if isinstance(shards, ShardMap) else None
+        #: Partitions the records may go to (a resharded stream's closed shards included, never chosen).
+        self.shards = len(shards) if isinstance(shards, ShardMap) else shards
         #: Read directly by the Kafka publisher's loop (a method call per record costs more than the lookup).
         self.cache: dict[str, tuple[int, bytes]] = {}
 
@@ -34,7 +38,8 @@ class PartitionMapper:
         if found is None:
             if len(self.cache) > 1_000_000:  # bounded, in case keys never repeat
                 self.cache.clear()
-            found = self.cache[key] = (shard_for_partition_key(key, self.shards), key.encode())
+            shard = self._map.partition_for(key) if self._map is not None else shard_for_partition_key(key, self.shards)
+            found = self.cache[key] = (shard, key.encode())
         return found
 
 

@@ -118,6 +118,10 @@ class KafkaWriter:
             return None
         return len(partitions) if partitions else None
 
+    async def refresh_metadata(self) -> None:
+        """Ask the cluster for fresh metadata now (partitions added to a topic show up at the next refresh)."""
+        await self._producer.client.force_metadata_update()
+
     def forget(self, topic: str) -> None:
         """Stop tracking a deleted topic: the producer's client asks the broker about every topic it ever wrote to,
         at each metadata refresh, and logs an ERROR for each one that is gone. aiokafka has no public way to read

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap
 from emulator.exceptions import ConfigurationError, EmulatorError
+from emulator.kinesis.streams import read_shard_map
 from producers import (
     GeneratorConfig,
     JsonlRecorder,
@@ -209,8 +210,11 @@ def _command(kind: StreamKind) -> Callable[..., None]:
                 partitions = asyncio.run(ensure_stream(bootstrap, stream, shards))
             except ProducerError as exc:
                 raise ProduceError(str(exc)) from None
-            outlet = KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=bootstrap), stream)
-            target = f"stream {stream} ({partitions} shards) on {bootstrap}"
+            # A stream resharded through the Kinesis API routes to its open shards, as the API does.
+            shard_map = asyncio.run(read_shard_map(bootstrap, settings.kinesis.metadata_topic, stream))
+            outlet = KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=bootstrap), stream, shard_map)
+            shown = f"{partitions} shards" if shard_map is None else f"{len(shard_map.open_shards)} open shards"
+            target = f"stream {stream} ({shown}) on {bootstrap}"
         bound = f"{count:,} events" if count else f"{duration} s" if duration else "until Ctrl-C"
         pace = f"{spacing:,.0f} events/s" if paced else f"as fast as possible (event times as at {spacing:,.0f}/s)"
         console.print(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from emulator.aws.model import target_prefix
 from emulator.aws.router import AwsService, Handler, RequestShape
 from emulator.aws.validation import has_output, operation_validators
-from emulator.kinesis import consumer_shapes, shapes
+from emulator.kinesis import consumer_shapes, reshard_shapes, shapes
 
 #: Operation → (request shape, service method name).
 OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
@@ -34,6 +34,9 @@ OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
     "ListStreamConsumers": (consumer_shapes.ListConsumersInput, "list_stream_consumers"),
     "DeregisterStreamConsumer": (consumer_shapes.ConsumerInput, "deregister_stream_consumer"),
     "SubscribeToShard": (consumer_shapes.SubscribeToShardInput, "subscribe_to_shard"),
+    "SplitShard": (reshard_shapes.SplitShardInput, "split_shard"),
+    "MergeShards": (reshard_shapes.MergeShardsInput, "merge_shards"),
+    "UpdateShardCount": (reshard_shapes.UpdateShardCountInput, "update_shard_count"),
 }
 
 #: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).
@@ -43,14 +46,11 @@ UNSUPPORTED = frozenset(
         "DescribeLimits",
         "GetResourcePolicy",
         "ListTagsForResource",
-        "MergeShards",
         "PutResourcePolicy",
-        "SplitShard",
         "StartStreamEncryption",
         "StopStreamEncryption",
         "TagResource",
         "UntagResource",
-        "UpdateShardCount",
         "UpdateStreamMode",
         "DescribeAccountSettings",
         "UpdateAccountSettings",

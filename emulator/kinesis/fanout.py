@@ -38,7 +38,7 @@ from emulator.aws.errors import (
 )
 from emulator.aws.eventstream import Encode, EventStream
 from emulator.aws.protocol import AwsTimestamp
-from emulator.kinesis import sequence
+from emulator.kinesis import lineage, sequence
 from emulator.kinesis.consumer_shapes import (
     ConsumerInput,
     ListConsumersInput,
@@ -249,6 +249,16 @@ class FanOut:
             except Exception:
                 log.exception("reading shard %d of %s for a subscription failed", shard, subscription.stream)
                 subscription.end(InternalFailure("Reading the shard failed; subscribe again."))
+                break
+            end = lineage.ending_offset(current.shard_map.shards[shard])
+            if end is not None and fetched.next_offset >= end:
+                # A closed shard's last event: its records up to its end, no continuation, and the children.
+                body = {
+                    "Records": wire_records(shard, [record for record in fetched.records if record.offset < end]),
+                    "MillisBehindLatest": 0,
+                    "ChildShards": lineage.child_shards(current.shard_map, shard),
+                }
+                yield eventstream.event("SubscribeToShardEvent", encode(body), content_type)
                 break
             if fetched.records:
                 continuation = sequence.encode(shard, fetched.records[-1].offset)

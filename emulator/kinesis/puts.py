@@ -4,10 +4,15 @@ A record is admitted when its shard's throttle (off unless configured) and the e
 have room; otherwise it is refused at once with ``ProvisionedThroughputExceededException``, which the AWS SDKs and
 the KCL retry. A record Kafka failed before the producer took it is refused the same way (a retry cannot duplicate
 it); any other Kafka failure is ``InternalFailure``, as Kinesis reports a failure whose outcome it cannot know.
+
+A record goes to the open shard whose hash-key range holds it (the stream's :class:`~producers.shard_map.ShardMap`).
+Writes in flight are counted per stream, so a reshard can wait for every write routed by the old map to land
+before it reads where its closed shards end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from typing import Any
@@ -19,7 +24,7 @@ from emulator.kinesis import sequence
 from emulator.kinesis.shapes import MAX_RECORD_DATA, RecordInput
 from emulator.kinesis.streams import Stream
 from emulator.kinesis.throttle import ShardThrottle
-from producers.partitioning import HASH_KEY_SPACE, hash_key_of, shard_for_partition_key, shard_id
+from producers.partitioning import HASH_KEY_SPACE, hash_key_of, shard_id
 
 MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024
 INTERNAL_FAILURE = {"ErrorCode": "InternalFailure", "ErrorMessage": "Internal service failure."}
@@ -35,6 +40,27 @@ class Puts:
         self._throttle = throttle
         self._budget = budget
         self._account_id = account_id
+        #: Writes in flight by stream, each an object of its own; a write is routed in the same step it is added.
+        self._in_flight: dict[str, set[asyncio.Event]] = {}
+
+    async def drained(self, stream: str) -> None:
+        """Return once every write to ``stream`` routed before this call has an outcome (later writes not waited
+        for, so a steady load cannot hold a reshard back)."""
+        for write in list(self._in_flight.get(stream, ())):
+            await write.wait()
+
+    def _track(self, stream: str) -> asyncio.Event:
+        token = asyncio.Event()
+        self._in_flight.setdefault(stream, set()).add(token)
+        return token
+
+    def _release(self, stream: str, token: asyncio.Event) -> None:
+        token.set()
+        writes = self._in_flight.get(stream)
+        if writes is not None:
+            writes.discard(token)
+            if not writes:
+                del self._in_flight[stream]
 
     def _refusal(self, stream: Stream, shard: int, *, overloaded: bool) -> str:
         if overloaded:
@@ -50,16 +76,18 @@ class Puts:
                 f"Record size ({record.size} bytes of data and partition key) exceeds the limit of "
                 f"{MAX_RECORD_DATA} bytes."
             )
-        shard = shard_for_partition_key(record.partition_key, stream.shard_count, record.explicit_hash_key)
+        shard = stream.shard_map.partition_for(record.partition_key, record.explicit_hash_key)
         throttle = self._throttle
         if throttle is not None and not throttle.admit(stream.name, shard, record.size, time.monotonic()):
             raise ProvisionedThroughputExceededException(self._refusal(stream, shard, overloaded=False))
         if not self._budget.try_take(record.size):
             raise ProvisionedThroughputExceededException(self._refusal(stream, shard, overloaded=True))
+        token = self._track(stream.name)
         try:
             [result] = await self._writer.write(stream.name, [(shard, record.partition_key.encode(), record.data)])
         finally:
             self._budget.give_back(1, record.size)
+            self._release(stream.name, token)
         if never_written(result):
             raise ProvisionedThroughputExceededException(self._refusal(stream, shard, overloaded=True))
         if isinstance(result, BaseException):
@@ -74,19 +102,21 @@ class Puts:
                 f"{MAX_PUT_RECORDS_BYTES} bytes per PutRecords request."
             )
         now_s = time.monotonic()
-        width = HASH_KEY_SPACE // stream.shard_count
-        last_shard = stream.shard_count - 1
+        shard_map = stream.shard_map
+        # Never resharded: shard_map.route's answer by one division (a unit test holds them equal).
+        even = not shard_map.resharded
+        width = HASH_KEY_SPACE // len(shard_map)
+        last_shard = len(shard_map) - 1
         throttle, budget = self._throttle, self._budget
         entries: list[dict[str, Any]] = [{}] * len(records)
         to_write: list[tuple[int, bytes, bytes]] = []
         written_at: list[int] = []
         taken = 0
         for index, record in enumerate(records):
-            if record.explicit_hash_key is None:
-                # shard_for_partition_key's rule, inlined for the 500-record hot loop (a unit test holds them equal)
+            if record.explicit_hash_key is None and even:
                 shard = min(hash_key_of(record.partition_key) // width, last_shard)
             else:
-                shard = shard_for_partition_key(record.partition_key, stream.shard_count, record.explicit_hash_key)
+                shard = shard_map.partition_for(record.partition_key, record.explicit_hash_key)
             if record.size > MAX_RECORD_DATA:
                 entries[index] = {
                     "ErrorCode": "InvalidArgumentException",
@@ -100,10 +130,12 @@ class Puts:
                 taken += record.size
                 to_write.append((shard, record.partition_key.encode(), record.data))
                 written_at.append(index)
+        token = self._track(stream.name)
         try:
             results = await self._writer.write(stream.name, to_write) if to_write else []
         finally:
             budget.give_back(len(to_write), taken)
+            self._release(stream.name, token)
         shard_ids = _shard_ids(stream.shard_count)
         bases = _sequence_bases(stream.shard_count)
         shift = sequence.OFFSET_SHIFT

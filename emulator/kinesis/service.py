@@ -24,7 +24,7 @@ from emulator.aws.eventstream import EventStream
 from emulator.aws.protocol import AwsTimestamp
 from emulator.aws.writer import KafkaWriter
 from emulator.config.kinesis import KinesisSettings
-from emulator.kinesis import iterators, sequence
+from emulator.kinesis import iterators, lineage, sequence
 from emulator.kinesis.consumer_shapes import (
     ConsumerInput,
     ListConsumersInput,
@@ -34,6 +34,8 @@ from emulator.kinesis.consumer_shapes import (
 from emulator.kinesis.fanout import FanOut
 from emulator.kinesis.puts import Puts
 from emulator.kinesis.reader import ReaderPool, wire_records
+from emulator.kinesis.reshard_shapes import MergeShardsInput, SplitShardInput, UpdateShardCountInput
+from emulator.kinesis.resharding import Resharder
 from emulator.kinesis.shapes import (
     MAX_RETENTION_HOURS,
     MIN_RETENTION_HOURS,
@@ -56,13 +58,13 @@ from emulator.kinesis.shapes import (
 )
 from emulator.kinesis.streams import Stream, StreamStore
 from emulator.kinesis.throttle import ShardThrottle
-from emulator.kinesis.tokens import first_shard_after, make_token, open_token, shard_index
+from emulator.kinesis.tokens import ShardFilter, first_shard_after, make_token, open_token, shard_index
 from emulator.topics import TopicPolicy
 from foundation.clock import now_ms
 from producers.partitioning import (
-    shard_hash_key_ranges,
     shard_id,
 )
+from producers.shard_map import Shard, ShardMap
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,17 @@ class KinesisService:
         self._throttle = ShardThrottle(limit.records_per_second, limit.bytes_per_second) if limit else None
         budget = budget or InFlightBudget(settings.in_flight.records, settings.in_flight.bytes)
         self._puts = Puts(self._writer, self._throttle, budget, settings.account_id)
+        self._resharder = Resharder(
+            self._store,
+            self._puts,
+            self._readers,
+            account_id=settings.account_id,
+            arn=self.arn,
+            shard_limit=settings.shard_limit,
+            clock_ms=clock_ms,
+            background=self._background,
+            delay_s=settings.create_delay_s,
+        )
         # Iterators are only valid on the server that issued them (and only for their 5 minutes anyway).
         self._iterator_key = iterator_key or secrets.token_bytes(32)
         self._clock_ms = clock_ms
@@ -114,6 +127,7 @@ class KinesisService:
         await self._writer.start()
         await self._store.start()
         await self._readers.start()
+        await self._resharder.recover()
 
     async def stop(self) -> None:
         self._fanout.close()
@@ -158,7 +172,7 @@ class KinesisService:
             )
         if request.stream in (".", ".."):
             raise InvalidArgumentException(f"Stream name {request.stream!r} cannot be a Kafka topic name.")
-        used = sum(stream.shard_count for stream in await self._store.all())
+        used = sum(stream.open_shard_count for stream in await self._store.all())
         if used + request.shard_count > self.settings.shard_limit:
             raise LimitExceededException(
                 f"This request would exceed the shard limit for the account {self.settings.account_id} in "
@@ -166,11 +180,12 @@ class KinesisService:
                 f"{self.settings.shard_limit}. Number of additional shards that would have resulted from this "
                 f"request: {request.shard_count}."
             )
+        created = self._clock_ms()
         stream = Stream(
             name=request.stream,
-            shard_count=request.shard_count,
+            shard_map=ShardMap.uniform(request.shard_count, created),
             status="CREATING",
-            created_ms=self._clock_ms(),
+            created_ms=created,
             on_demand=request.on_demand,
             tags=dict(request.tags),
         )
@@ -209,22 +224,14 @@ class KinesisService:
 
     # --- describing -----------------------------------------------------------------------------------------------
 
-    def _shards(self, stream: Stream, after: str | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    def _shards(
+        self, stream: Stream, after: str | None, limit: int, listed: list[Shard] | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """A page of ``listed`` (every shard by default) after shard id ``after``, as the API describes shards."""
+        shards = list(stream.shard_map) if listed is None else listed
         start = first_shard_after(after, stream.shard_count)
-        ranges = shard_hash_key_ranges(stream.shard_count)
-        end = min(stream.shard_count, start + limit)
-        shards = [
-            {
-                "ShardId": shard_id(i),
-                "HashKeyRange": {
-                    "StartingHashKey": str(ranges[i].starting_hash_key),
-                    "EndingHashKey": str(ranges[i].ending_hash_key),
-                },
-                "SequenceNumberRange": {"StartingSequenceNumber": sequence.starting_sequence_number(i)},
-            }
-            for i in range(start, end)
-        ]
-        return shards, end < stream.shard_count
+        page = [shard for shard in shards if shard.index >= start]
+        return [lineage.describe(shard) for shard in page[:limit]], len(page) > limit
 
     def _summary_common(self, stream: Stream) -> dict[str, Any]:
         return {
@@ -249,7 +256,7 @@ class KinesisService:
     async def describe_stream_summary(self, request: StreamInput) -> dict[str, Any]:
         stream = await self._store.get_or_raise_not_found(request.stream)
         summary = self._summary_common(stream)
-        summary["OpenShardCount"] = stream.shard_count
+        summary["OpenShardCount"] = stream.open_shard_count
         summary["ConsumerCount"] = len(stream.consumers)
         return {"StreamDescriptionSummary": summary}
 
@@ -284,17 +291,27 @@ class KinesisService:
 
     async def list_shards(self, request: ListShardsInput) -> dict[str, Any]:
         name, after = request.stream, request.exclusive_start_shard_id
+        shard_filter = ShardFilter(request.filter_type, request.filter_shard_id, request.filter_timestamp_ms)
         if request.next_token is not None:
             name = open_token(request.next_token, "name")
             after = open_token(request.next_token, "after")
+            shard_filter = ShardFilter.of_token(request.next_token)
         assert name is not None  # noqa: S101 - ListShardsInput.parse guarantees a stream or a token
         stream = await self._store.get_or_raise_not_found(name)
-        if request.filter_type == "AFTER_SHARD_ID":
-            after = request.filter_shard_id
-        shards, more = self._shards(stream, after, request.max_results)
+        listed = lineage.filter_shards(
+            stream.shard_map,
+            shard_filter.kind,
+            after_index=first_shard_after(shard_filter.shard, stream.shard_count) - 1 if shard_filter.shard else None,
+            timestamp_ms=shard_filter.at_ms,
+            now_ms=self._clock_ms(),
+            created_ms=stream.created_ms,
+            retention_hours=stream.retention_hours,
+        )
+        shards, more = self._shards(stream, after, request.max_results, listed)
         response: dict[str, Any] = {"Shards": shards}
         if more:
-            response["NextToken"] = make_token({"name": name, "after": shards[-1]["ShardId"]})
+            token = {"name": name, "after": shards[-1]["ShardId"], **shard_filter.token_members()}
+            response["NextToken"] = make_token(token)
         return response
 
     # --- retention and tags -------------------------------------------------------------------------------------
@@ -456,11 +473,32 @@ class KinesisService:
             position.offset, request.limit, MAX_GET_RECORDS_BYTES, self.settings.fetch_wait_s, self._readers.probe
         )
         shard = position.shard
+        end = lineage.ending_offset(stream.shard_map.shards[shard])
+        if end is not None and fetched.next_offset >= end:
+            # The last page of a closed shard: nothing after its end is part of it (a Kafka-side write to a closed
+            # partition is not the stream's), and its reader moves on to the children.
+            last = [record for record in fetched.records if record.offset < end]
+            return {
+                "Records": wire_records(shard, last),
+                "MillisBehindLatest": 0,
+                "ChildShards": lineage.child_shards(stream.shard_map, shard),
+            }
         records = wire_records(shard, fetched.records)
         next_iterator = iterators.encode(
             iterators.ShardIterator(stream.name, shard, fetched.next_offset, self._clock_ms()), self._iterator_key
         )
         return {"Records": records, "NextShardIterator": next_iterator, "MillisBehindLatest": fetched.millis_behind}
+
+    # --- resharding (emulator/kinesis/resharding.py) -----------------------------------------------------------
+
+    async def split_shard(self, request: SplitShardInput) -> dict[str, Any]:
+        return await self._resharder.split_shard(request)
+
+    async def merge_shards(self, request: MergeShardsInput) -> dict[str, Any]:
+        return await self._resharder.merge_shards(request)
+
+    async def update_shard_count(self, request: UpdateShardCountInput) -> dict[str, Any]:
+        return await self._resharder.update_shard_count(request)
 
     # --- enhanced fan-out (emulator/kinesis/fanout.py) ---------------------------------------------------------
 

@@ -191,6 +191,7 @@ class ListShardsInput:
     max_results: int
     filter_type: str | None
     filter_shard_id: str | None
+    filter_timestamp_ms: int | None
 
     @classmethod
     def parse(cls, body: dict[str, Any], wire: Wire) -> ListShardsInput:
@@ -208,8 +209,9 @@ class ListShardsInput:
         filter_shard_id = opt_str(shard_filter, "ShardId", max_len=MAX_SHARD_ID, pattern=SHARD_ID_RE)
         if filter_type == "AFTER_SHARD_ID" and filter_shard_id is None:
             raise InvalidArgumentException("ShardFilter of type AFTER_SHARD_ID needs a ShardId.")
+        timestamp_ms = None
         if filter_type in ("AT_TIMESTAMP", "FROM_TIMESTAMP") and shard_filter.get("Timestamp") is not None:
-            wire.timestamp_ms(shard_filter["Timestamp"], "shardFilter.timestamp")
+            timestamp_ms = wire.timestamp_ms(shard_filter["Timestamp"], "shardFilter.timestamp")
         return cls(
             stream,
             next_token,
@@ -217,6 +219,7 @@ class ListShardsInput:
             opt_int(body, "MaxResults", low=1, high=MAX_LIST_LIMIT) or 1000,
             filter_type,
             filter_shard_id,
+            timestamp_ms,
         )
 
 

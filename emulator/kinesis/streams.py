@@ -1,14 +1,15 @@
 """The stream store: which streams exist, their status, shards, retention and tags.
 
-A stream is the Kafka topic of the same name (shard i = partition i), so the shard count and the data live in
-Kafka. What Kafka cannot hold (tags, retention in hours, the creation time, the stream mode) lives in one
-compacted topic, keyed by stream name, read back at start so it survives a restart; a deleted stream leaves a
-tombstone. Topics written by other components (``clickstream`` from the producers, say) are streams too: they
-are discovered on first use, as ACTIVE streams with the retention of their topic configuration. Sealed topics
-(:mod:`emulator.topics`: Kafka's and kemu's own) are never streams, whatever the broker or the metadata holds.
+A stream is the Kafka topic of the same name (shard i = partition i), so the data lives in Kafka. What Kafka cannot
+hold (tags, retention in hours, the creation time, the stream mode, and after a reshard the shard map: every
+shard's hash-key range, parents and close, :mod:`producers.shard_map`) lives in one compacted topic, keyed by
+stream name, read back at start so it survives a restart; a deleted stream leaves a tombstone. Topics written by
+other components (``clickstream`` from the producers, say) are streams too: they are discovered on first use, as
+ACTIVE streams with the retention of their topic configuration. Sealed topics (:mod:`emulator.topics`: Kafka's
+and kemu's own) are never streams, whatever the broker or the metadata holds.
 
 Status is kept in memory: a stream is CREATING until its topic exists (plus an optional delay), DELETING while
-its topic is being removed, ACTIVE otherwise.
+its topic is being removed, UPDATING while a reshard completes, ACTIVE otherwise.
 """
 
 from __future__ import annotations
@@ -21,16 +22,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import InvalidPartitionsError
 
-from emulator.aws.compacted import CompactedTable, typed_member
+from emulator.aws.compacted import CompactedTable, load_compacted, typed_member
 from emulator.aws.errors import ResourceNotFoundException
 from emulator.aws.writer import KafkaWriter
 from emulator.kinesis.shapes import MAX_RETENTION_HOURS, MIN_RETENTION_HOURS, STREAM_NAME_RE
 from emulator.names import NAME_RE
 from emulator.topics import TopicPolicy
 from foundation.clock import now_ms
+from producers.shard_map import ShardMap
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,10 @@ HOUR_MS = 3_600_000
 
 @dataclass(slots=True)
 class Stream:
-    """One stream, as DescribeStream shows it."""
+    """One stream, as DescribeStream shows it. ``shard_map`` is every shard it ever had (shard i = partition i)."""
 
     name: str
-    shard_count: int
+    shard_map: ShardMap
     status: str
     created_ms: int
     retention_hours: int = DEFAULT_RETENTION_HOURS
@@ -57,24 +60,41 @@ class Stream:
     shard_level_metrics: frozenset[str] = frozenset()
     #: Enhanced fan-out consumers: name → registration time (epoch ms).
     consumers: dict[str, int] = field(default_factory=dict)
+    #: When UpdateShardCount ran (epoch ms), for its calls-per-24-hours limit.
+    scalings: list[int] = field(default_factory=list)
 
-    def to_record(self) -> bytes:
-        return orjson.dumps(
-            {
-                "shard_count": self.shard_count,
-                "created_ms": self.created_ms,
-                "retention_hours": self.retention_hours,
-                "on_demand": self.on_demand,
-                "tags": self.tags,
-                "shard_level_metrics": sorted(self.shard_level_metrics),
-                "consumers": self.consumers,
-            }
-        )
+    @property
+    def shard_count(self) -> int:
+        """Every shard the stream has had, open or closed: its topic's partition count."""
+        return len(self.shard_map)
+
+    @property
+    def open_shard_count(self) -> int:
+        return len(self.shard_map.open_shards)
+
+    def to_record(self, shard_map: ShardMap | None = None) -> bytes:
+        shard_map = shard_map or self.shard_map
+        record: dict[str, Any] = {
+            "shard_count": len(shard_map),
+            "created_ms": self.created_ms,
+            "retention_hours": self.retention_hours,
+            "on_demand": self.on_demand,
+            "tags": self.tags,
+            "shard_level_metrics": sorted(self.shard_level_metrics),
+            "consumers": self.consumers,
+        }
+        # A stream never resharded keeps the record it always had: its map is the even split of its partitions.
+        if shard_map.resharded:
+            record["shards"] = shard_map.to_json()
+        if self.scalings:
+            record["scalings"] = self.scalings
+        return orjson.dumps(record)
 
     @classmethod
     def from_record(cls, name: str, record: dict[str, Any]) -> Stream:
-        """A stream read back from the metadata topic (ACTIVE; its shard count is the topic's, set by the caller).
-        ValueError or TypeError for a record that is not one this store wrote."""
+        """A stream read back from the metadata topic (ACTIVE). Without a shard map (never resharded) its shards are the
+        even split of ``shard_count``, which the caller corrects to the topic's partition count. ValueError or
+        TypeError for a record that is not one this store wrote."""
         if len(name) > 128 or not STREAM_NAME_RE.fullmatch(name):
             raise ValueError(f"{name!r} is not a stream name")
         retention = typed_member(record, "retention_hours", int, DEFAULT_RETENTION_HOURS)
@@ -89,17 +109,44 @@ class Stream:
         consumers = typed_member(record, "consumers", dict, {})
         if not all(NAME_RE.fullmatch(key) and type(value) is int for key, value in consumers.items()):
             raise TypeError("consumers must map consumer names to registration times")
+        created_ms = typed_member(record, "created_ms", int, now_ms())
+        shards = record.get("shards")
+        if shards is None:
+            shard_map = ShardMap.uniform(max(1, typed_member(record, "shard_count", int, 1)), created_ms)
+        else:
+            shard_map = ShardMap.from_json(typed_member(record, "shards", list, []))
+        scalings = typed_member(record, "scalings", list, [])
+        if not all(type(value) is int for value in scalings):
+            raise TypeError("scalings must be a list of times")
         return cls(
             name=name,
-            shard_count=typed_member(record, "shard_count", int, 1),
+            shard_map=shard_map,
             status="ACTIVE",
-            created_ms=typed_member(record, "created_ms", int, now_ms()),
+            created_ms=created_ms,
             retention_hours=retention,
             on_demand=typed_member(record, "on_demand", bool, False),
             tags=dict(tags),
             shard_level_metrics=frozenset(metrics),
             consumers=dict(consumers),
+            scalings=list(scalings),
         )
+
+
+async def read_shard_map(bootstrap_servers: str, metadata_topic: str, stream: str) -> ShardMap | None:
+    """The shard map the Kinesis API keeps for ``stream`` when it was resharded, for writers outside the API (the
+    aiokafka producers) to route as the API does; None for a stream never resharded (or not made by the API), and
+    when the API never ran against this cluster (no metadata topic: a consumer would wait for it, then fail)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="kemu-shard-map")
+    try:
+        await admin.start()
+        exists = metadata_topic in await admin.list_topics()
+    finally:
+        await admin.close()
+    if not exists:
+        return None
+    loaded = await load_compacted(bootstrap_servers, metadata_topic, Stream.from_record)
+    found = loaded.entries.get(stream)
+    return found.shard_map if found is not None and found.shard_map.resharded else None
 
 
 class StreamStore:
@@ -129,7 +176,11 @@ class StreamStore:
             partitions = existing.get(name)
             if partitions is None or self.policy.is_sealed(name):
                 continue
-            stream.shard_count = partitions
+            if not stream.shard_map.resharded:
+                stream.shard_map = ShardMap.uniform(partitions, stream.created_ms)
+            elif partitions < len(stream.shard_map):
+                # The map was saved and the server stopped before the children's partitions were added.
+                await self.add_partitions(name, len(stream.shard_map))
             self._streams[name] = stream
 
     async def stop(self) -> None:
@@ -172,7 +223,9 @@ class StreamStore:
             return None
         stream = self._streams.get(name)
         if stream is None:
-            stream = Stream(name, partitions, "ACTIVE", now_ms(), await self._topic_retention_hours(name))
+            created = now_ms()
+            retention = await self._topic_retention_hours(name)
+            stream = Stream(name, ShardMap.uniform(partitions, created), "ACTIVE", created, retention)
             self._streams[name] = stream
         return stream
 
@@ -197,7 +250,10 @@ class StreamStore:
         for topic, partitions in (await self._topic_partitions()).items():
             if topic not in self._streams and not self.policy.is_sealed(topic):
                 retention = await self._topic_retention_hours(topic)
-                self._streams[topic] = Stream(topic, partitions, "ACTIVE", now_ms(), retention)
+                created = now_ms()
+                self._streams[topic] = Stream(
+                    topic, ShardMap.uniform(partitions, created), "ACTIVE", created, retention
+                )
         return sorted(self._streams.values(), key=lambda stream: stream.name)
 
     async def topic_exists(self, name: str) -> bool:
@@ -213,7 +269,7 @@ class StreamStore:
     async def create_topic(self, stream: Stream) -> None:
         configs = dict(STREAM_TOPIC_CONFIG, **{"retention.ms": str(stream.retention_hours * HOUR_MS)})
         await self._admin.create_topics(
-            [NewTopic(stream.name, stream.shard_count, self._replication_factor, topic_configs=configs)]
+            [NewTopic(stream.name, len(stream.shard_map), self._replication_factor, topic_configs=configs)]
         )
         await self.save(stream)
         # The stream is usable once the producer sees every partition with a leader.
@@ -235,8 +291,22 @@ class StreamStore:
         await self._table.remove(name)
         self._streams.pop(name, None)
 
-    async def save(self, stream: Stream) -> None:
-        await self._table.save(stream.name, stream.to_record())
+    async def save(self, stream: Stream, shard_map: ShardMap | None = None) -> None:
+        """Persist ``stream``, with ``shard_map`` in place of its current one when given (a reshard in progress)."""
+        await self._table.save(stream.name, stream.to_record(shard_map))
+
+    async def add_partitions(self, name: str, total: int) -> None:
+        """Grow the topic of stream ``name`` to ``total`` partitions, and return once the writer can reach them."""
+        current = await self._writer.partitions_of(name) or 0
+        if current < total:
+            with contextlib.suppress(InvalidPartitionsError):  # already grown by an earlier attempt
+                await self._admin.create_partitions({name: NewPartitions(total_count=total)})
+        for _ in range(200):
+            if (await self._writer.partitions_of(name) or 0) >= total:
+                return
+            await self._writer.refresh_metadata()
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"the topic of stream {name} did not reach {total} partitions")
 
     async def set_retention(self, stream: Stream, hours: int) -> None:
         resource = ConfigResource(ConfigResourceType.TOPIC, stream.name, configs={"retention.ms": str(hours * HOUR_MS)})

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import NamedTuple
 
 import orjson
 
 from emulator.aws.errors import InvalidArgumentException
+from emulator.kinesis.shapes import SHARD_FILTER_TYPES
 
 
 def shard_index(shard: str) -> int | None:
@@ -43,12 +45,47 @@ def make_token(payload: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode("ascii")
 
 
-def open_token(token: str, key: str) -> str:
-    """The ``key`` member of a token made by :func:`make_token`; InvalidArgumentException for anything else."""
+def open_token(token: str, key: str, *, optional: bool = False) -> str:
+    """The ``key`` member of a token made by :func:`make_token`; InvalidArgumentException for anything else. An
+    ``optional`` member a token lacks reads as the empty string."""
     try:
-        value = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))[key]
-    except (binascii.Error, ValueError, UnicodeEncodeError, orjson.JSONDecodeError, KeyError, TypeError):
+        payload = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        value = payload.get(key, "") if optional else payload[key]
+    except (
+        binascii.Error,
+        ValueError,
+        UnicodeEncodeError,
+        orjson.JSONDecodeError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ):
         raise InvalidArgumentException(f"NextToken {token!r} is not valid.") from None
     if not isinstance(value, str):
         raise InvalidArgumentException(f"NextToken {token!r} is not valid.")
     return value
+
+
+class ShardFilter(NamedTuple):
+    """ListShards' ShardFilter (type, ShardId, Timestamp in ms), carried in the NextToken so that a filtered
+    listing's later pages apply the filter its first page was asked for."""
+
+    kind: str | None
+    shard: str | None
+    at_ms: int | None
+
+    def token_members(self) -> dict[str, str]:
+        return {
+            "filter": self.kind or "",
+            "filter_shard": self.shard or "",
+            "at": "" if self.at_ms is None else str(self.at_ms),
+        }
+
+    @classmethod
+    def of_token(cls, token: str) -> ShardFilter:
+        """The filter a token carries (none for a token without one); InvalidArgumentException for a forged one."""
+        kind = open_token(token, "filter", optional=True)
+        at = open_token(token, "at", optional=True)
+        if (kind and kind not in SHARD_FILTER_TYPES) or (at and not (at.isascii() and at.isdecimal())):
+            raise InvalidArgumentException(f"NextToken {token!r} is not valid.")
+        return cls(kind or None, open_token(token, "filter_shard", optional=True) or None, int(at) if at else None)

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from analytics import AnalyticsEngine, QueryRunner, load_queries, select_queries
 from emulator.edge.server import EdgeServer
 from emulator.endpoints import ResolvedEndpoints
+from emulator.kinesis.streams import read_shard_map
 from emulator.runtime.components import ComponentFactory
 from emulator.supervision import Component, ServiceComponent
 from emulator.topics import kinesis_settings
@@ -76,7 +77,9 @@ class ProducerComponent:
             malformed_ratio=demo.malformed_ratio,
             oversized_bytes=demo.oversized_bytes,
         )
-        publisher = KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=self._context.kafka_bootstrap), stream)
+        bootstrap = self._context.kafka_bootstrap
+        shard_map = await read_shard_map(bootstrap, self._context.settings.kinesis.metadata_topic, stream)
+        publisher = KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=bootstrap), stream, shard_map)
         self._publisher = publisher
         await publisher.start()
         try:

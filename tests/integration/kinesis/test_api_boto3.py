@@ -324,6 +324,6 @@ def test_list_streams_and_list_shards_paginate(kinesis: Any, new_stream: StreamF
 def test_unsupported_operation_says_so(kinesis: Any, new_stream: StreamFactory) -> None:
     name = new_stream(shards=1)
     with pytest.raises(ClientError) as excinfo:
-        kinesis.split_shard(StreamName=name, ShardToSplit=shard_id(0), NewStartingHashKey="1")
+        kinesis.start_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis")
     assert error_code(excinfo) == "UnsupportedOperationException"
-    assert "SplitShard is not supported" in excinfo.value.response["Error"]["Message"]
+    assert "StartStreamEncryption is not supported" in excinfo.value.response["Error"]["Message"]

@@ -85,3 +85,47 @@ def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
         assert bool(consumers) == (mode == "fanout"), consumers
     finally:
         kinesis.delete_stream(StreamName=name)
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("mode", ["fanout", "polling"])
+def test_kcl_3_reads_through_a_split_shard_parents_then_children_each_record_once(kinesis_url: str, mode: str) -> None:
+    lib = client_jars("kcl")
+    kinesis: Any = kinesis_client(kinesis_url)
+    name = f"kcl-split-{mode}-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    try:
+        wait_active(kinesis, name)
+        kinesis.put_records(
+            StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in range(100)]
+        )
+        kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**126))
+        wait_active(kinesis, name)
+        after = kinesis.put_records(
+            StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in range(100, 200)]
+        )
+        # Records after the split went to the children (and the open parent 1), never to the closed shard 0.
+        assert "shardId-000000000000" not in {entry["ShardId"] for entry in after["Records"]}
+        assert {"shardId-000000000002", "shardId-000000000003"} <= {entry["ShardId"] for entry in after["Records"]}
+        with moto_dynamodb() as dynamodb:
+            done = subprocess.run(
+                [
+                    "java",
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                    "-cp",
+                    f"{lib}/*",
+                    str(CLIENTS / "kcl" / "KclFanOut.java"),
+                    kinesis_url,
+                    dynamodb,
+                    name,
+                    "200",
+                    mode,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        assert done.returncode == 0, done.stdout + done.stderr[-5000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1]) == {"records": 200, "deliveries": 200}
+    finally:
+        kinesis.delete_stream(StreamName=name)

@@ -9,9 +9,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from emulator.kinesis import sequence
+from emulator.kinesis import KinesisSettings, sequence
+from emulator.kinesis.streams import read_shard_map
+from producers import KafkaPublisher, KafkaPublisherConfig
 from producers.partitioning import shard_for_partition_key, shard_id
 from tests.integration.kinesis.conftest import StreamFactory
+from tests.support.kinesis_server import wait_active
 
 
 async def test_api_writes_are_read_by_a_plain_kafka_consumer(
@@ -82,3 +85,41 @@ async def test_aiokafka_writes_come_back_through_get_records(
     description = (await asyncio.to_thread(kinesis.describe_stream, StreamName=topic))["StreamDescription"]
     assert len(description["Shards"]) == 3
     assert description["StreamStatus"] == "ACTIVE"
+
+
+async def test_after_a_split_the_aiokafka_producers_route_keys_as_the_api_does(
+    kinesis: Any, new_stream: StreamFactory, kafka_bootstrap: str
+) -> None:
+    name = await asyncio.to_thread(new_stream, 2)
+    await asyncio.to_thread(
+        kinesis.split_shard, StreamName=name, ShardToSplit=shard_id(0), NewStartingHashKey=str(2**126)
+    )
+    await asyncio.to_thread(wait_active, kinesis, name)
+    keys = [f"device-{i}" for i in range(40)]
+    api_shards = {}
+    for key in keys:
+        put = await asyncio.to_thread(kinesis.put_record, StreamName=name, Data=b"api", PartitionKey=key)
+        api_shards[key] = put["ShardId"]
+    assert shard_id(0) not in api_shards.values()
+
+    shard_map = await read_shard_map(kafka_bootstrap, KinesisSettings().metadata_topic, name)
+    assert shard_map is not None
+    assert len(shard_map.open_shards) == 3
+    async with KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=kafka_bootstrap), name, shard_map) as publisher:
+        await publisher.send([(key, b"kafka") for key in keys])
+        await publisher.flush()
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=None, auto_offset_reset="earliest")
+    try:
+        await consumer.start()
+        consumer.assign([TopicPartition(name, p) for p in range(4)])
+        seen: list[Any] = []
+        deadline = time.monotonic() + 20
+        while len(seen) < 2 * len(keys) and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                seen.extend(batch)
+    finally:
+        await consumer.stop()
+    from_kafka = [record for record in seen if record.value == b"kafka"]
+    assert len(from_kafka) == len(keys)
+    for record in from_kafka:
+        assert shard_id(record.partition) == api_shards[record.key.decode()]

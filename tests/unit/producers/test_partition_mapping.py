@@ -1,6 +1,7 @@
 import pytest
 
 from producers import PartitionMapper, shard_for_partition_key
+from producers.shard_map import ShardMap
 
 pytestmark = pytest.mark.unit
 
@@ -36,3 +37,12 @@ def test_mapper_agrees_with_the_shared_function_for_many_keys() -> None:
 def test_mapper_rejects_zero_shards() -> None:
     with pytest.raises(ValueError, match="at least one shard"):
         PartitionMapper(0)
+
+
+def test_a_resharded_map_routes_to_its_open_shards_as_the_api_does() -> None:
+    shard_map = ShardMap.uniform(2).split(0, 2**126, now_ms=1)
+    mapper = PartitionMapper(shard_map)
+    assert mapper.shards == 4  # the builders cover every partition, closed ones included
+    for key in [f"user-{i}" for i in range(200)]:
+        assert mapper(key) == shard_map.partition_for(key)
+        assert mapper(key) != 0

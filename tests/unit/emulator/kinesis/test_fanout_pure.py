@@ -13,6 +13,7 @@ from emulator.aws.errors import ValidationException
 from emulator.aws.eventstream import encode_message, event, exception
 from emulator.kinesis.consumer_shapes import parse_consumer_arn
 from emulator.kinesis.streams import Stream
+from producers.shard_map import ShardMap
 
 JSON = "application/x-amz-json-1.1"
 header_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)
@@ -62,7 +63,7 @@ def test_consumer_arns_name_stream_consumer_and_creation() -> None:
 
 
 def test_consumers_round_trip_through_the_metadata_record_and_bad_ones_are_refused() -> None:
-    stream = Stream("orders", 2, "ACTIVE", 1_000, consumers={"app": 1_796_549_886_000})
+    stream = Stream("orders", ShardMap.uniform(2), "ACTIVE", 1_000, consumers={"app": 1_796_549_886_000})
     back = Stream.from_record("orders", orjson.loads(stream.to_record()))
     assert back.consumers == {"app": 1_796_549_886_000}
     assert Stream.from_record("old", {"shard_count": 1}).consumers == {}  # written before consumers existed
