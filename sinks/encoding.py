@@ -37,7 +37,7 @@ from sinks.schema import ARROW_TYPES, SchemaRegistry, convert, family_of, inferr
 SCREENED_BRACKETS = 1_000
 
 
-def utf8_problem(data: bytes) -> str | None:
+def utf8_problem(data: bytes | bytearray) -> str | None:
     """Why ``data`` is not UTF-8 text, or None when it is. ASCII (most records) is recognised at memory speed."""
     if data.isascii():
         return None
@@ -72,7 +72,7 @@ def _unsafe_for_pyarrow(records: PackedRecords) -> bool:
     return False
 
 
-def _lines_start_with_a_brace(joined: bytes, lengths: pa.Array) -> bool:
+def _lines_start_with_a_brace(joined: bytes | bytearray, lengths: pa.Array) -> bool:
     """Whether every record after the first starts with ``{``, given that records are joined by single newlines.
 
     Reads one byte a record, where the lengths say each record starts, instead of searching the whole batch."""

@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _HEADER = struct.Struct("!Q")
+#: Bytes handed to the pipe at a time. asyncio copies whatever a write leaves unsent into its own buffer, so a block
+#: written whole would be copied almost whole; in slices of the pipe's size, at most one slice is.
+SEND_SLICE = 1 << 20
+#: A raw block as sent: a partition buffer's ``bytearray`` in the consuming process, ``bytes`` once read.
+Block = bytes | bytearray
 #: The module the worker process runs.
 WORKER_MODULE = "sinks.worker_main"
 #: The child must import this very ``sinks`` (a source checkout, a test run's path), not another install.
@@ -99,8 +104,9 @@ class Go:
     job: int
 
 
-def job_message(job: int, buffers: list[PartitionBuffer]) -> tuple[WriteJob, list[bytes]]:
-    """One job's message (its records left out) and the raw blocks that follow it, one per buffer."""
+def job_message(job: int, buffers: list[PartitionBuffer]) -> tuple[WriteJob, list[Block]]:
+    """One job's message (its records left out) and the raw blocks that follow it, one per buffer: the buffers' own
+    blocks, not copies."""
     packed = [PackedBuffer.pack(b) for b in buffers]
     blocks = [p.records.joined for p in packed]
     for p in packed:
@@ -108,7 +114,7 @@ def job_message(job: int, buffers: list[PartitionBuffer]) -> tuple[WriteJob, lis
     return WriteJob(job, packed, [len(b) for b in blocks]), blocks
 
 
-def job_frames(job: int, buffers: list[PartitionBuffer]) -> list[bytes]:
+def job_frames(job: int, buffers: list[PartitionBuffer]) -> list[Block]:
     """The pieces to write for one job: the message, then one raw block per buffer."""
     message, blocks = job_message(job, buffers)
     return [frame(message), *blocks]
@@ -208,12 +214,13 @@ class WorkerDied(SinkError):
 @dataclass
 class _Outstanding:
     message: WriteJob
-    blocks: list[bytes]
+    #: Kept until the write is done: a worker that dies before is restarted and sent them again.
+    blocks: list[Block]
     go: bool = False
     converted: bool = False
     isolation: JobIsolation = field(default_factory=JobIsolation)
 
-    def pieces(self) -> list[bytes]:
+    def pieces(self) -> list[Block]:
         isolation = self.isolation
         message = dataclasses.replace(
             self.message,
@@ -374,7 +381,7 @@ class WriteWorker:
         if self._idle_deaths > MAX_PLAIN_DEATHS:
             raise SinkError(f"the write worker of {self._config.name!r} keeps dying: {died}")
 
-    async def _guarded(self, send: Any, *pieces: bytes) -> None:
+    async def _guarded(self, send: Any, *pieces: Block) -> None:
         """Send; a dead worker is restarted, and the restart resends everything outstanding, these pieces included."""
         try:
             await send(*pieces)
@@ -388,15 +395,17 @@ class WriteWorker:
                 proc.kill()
             await proc.wait()
 
-    async def _send(self, *pieces: bytes) -> None:
+    async def _send(self, *pieces: Block) -> None:
         proc, generation = self._proc, self._generation
         if proc is None or proc.stdin is None or proc.returncode is not None:
             raise WorkerDied("not running", generation, None if proc is None else proc.returncode)
         try:
             async with self._sending:
                 for piece in pieces:
-                    proc.stdin.write(piece)
-                    await proc.stdin.drain()
+                    with memoryview(piece) as view:
+                        for start in range(0, len(view), SEND_SLICE):
+                            proc.stdin.write(view[start : start + SEND_SLICE])
+                            await proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError) as exc:
             code: int | None = None
             with contextlib.suppress(TimeoutError):
