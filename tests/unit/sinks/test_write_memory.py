@@ -16,8 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from sinks.buffering import PartitionBuffer
+from sinks.buffering import PackedRecords, PartitionBuffer
 from sinks.config import DeliveryStreamConfig, S3Connection
+from sinks.encoding import encode_batch
+from sinks.schema import SchemaRegistry
 from sinks.worker import Init, WriteWorker, job_message
 from sinks.worker_main import Worker
 
@@ -97,3 +99,21 @@ def test_the_worker_keeps_no_raw_records_of_a_write_it_converted() -> None:
     kept = held - before + 2 * raw_size()  # what the worker still holds of the job's input and output
     parquet = sum(len(o.body) for o in encoded.objects)
     assert kept < parquet + 0.1 * raw_size(), f"{kept / raw_size():.2f} x a buffer kept after converting"
+
+
+@pytest.mark.usefixtures("traced")
+def test_a_batch_on_the_per_record_path_is_converted_in_bounded_memory() -> None:
+    """One record that is not JSON sends its whole batch to the per-record path (orjson, Python objects per record):
+    converting it must not hold every record of the batch as Python objects at once."""
+    values = [record(i) for i in range(RECORDS)]
+    values[100] = b"not json"
+    packed = PackedRecords.of(values)
+    del values
+    size = len(packed.joined)
+    before, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    converted = encode_batch(packed, SchemaRegistry())
+    _, peak = tracemalloc.get_traced_memory()
+    assert [index for index, _ in converted.errors] == [100]
+    assert converted.table.num_rows == RECORDS - 1
+    assert peak - before < 1.5 * size, f"{(peak - before) / size:.2f} x the batch at the peak of its conversion"
