@@ -96,14 +96,24 @@ class PackedRecords:
     def __len__(self) -> int:
         return len(self.lengths)
 
-    @cached_property
+    @property
     def values(self) -> list[bytes]:
-        """The records one by one (for the per-record path and error lines only)."""
-        out, pos, joined = [], 0, self.joined
+        """Every record as its own ``bytes`` (a copy of them all: tests only; the sink reads :meth:`record`)."""
+        return [self.record(i) for i in range(len(self.lengths))]
+
+    @cached_property
+    def _starts(self) -> array[int]:
+        starts, position = array("q"), 0
         for length in self.lengths:
-            out.append(bytes(joined[pos : pos + length]))
-            pos += length + 1
-        return out
+            starts.append(position)
+            position += length + 1
+        return starts
+
+    def record(self, index: int) -> bytes:
+        """One record (error lines, screening probes): 8 bytes a record of positions the first time, not a copy of
+        every record."""
+        start = self._starts[index]
+        return bytes(self.joined[start : start + self.lengths[index]])
 
 
 @dataclass
@@ -127,6 +137,9 @@ class PackedBuffer:
     @property
     def values(self) -> list[bytes]:
         return self.records.values
+
+    def record(self, index: int) -> bytes:
+        return self.records.record(index)
 
     def __len__(self) -> int:
         return len(self.offsets)

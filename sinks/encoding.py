@@ -67,9 +67,11 @@ def _unsafe_for_pyarrow(records: PackedRecords) -> bool:
     if joined.rfind(b"null") >= 0 and not (joined.startswith(b"{") and _lines_start_with_a_brace(joined, lengths)):
         return True
     if shortest_longest["max"] > SCREENED_BRACKETS:
-        for value, length in zip(records.values, records.lengths, strict=True):
-            if length > SCREENED_BRACKETS and value.count(b"[") + value.count(b"{") > SCREENED_BRACKETS:
-                return True
+        for index, length in enumerate(records.lengths):
+            if length > SCREENED_BRACKETS:
+                value = records.record(index)
+                if value.count(b"[") + value.count(b"{") > SCREENED_BRACKETS:
+                    return True
     return False
 
 

@@ -213,10 +213,9 @@ class Worker:
     def _probe(self, buffer: PackedBuffer, indices: list[int]) -> str | None:
         """Convert the records at ``indices`` of ``buffer`` as the job would, on a copy of the registry; why that
         raised, or None."""
-        values = buffer.values
         sub = PackedBuffer(
             buffer.partition,
-            PackedRecords.of([values[i] for i in indices]),
+            PackedRecords.of([buffer.record(i) for i in indices]),
             array("q", [buffer.offsets[i] for i in indices]),
             array("q", [buffer.timestamps[i] for i in indices]),
         )
