@@ -65,8 +65,8 @@ def _private_dir(path: Path) -> None:
 async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int = 1) -> None:
     """Create the output topics that do not exist yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
         if missing:
@@ -126,8 +126,8 @@ class QueryRunner:
         records the cluster's id (:attr:`cluster_id`), asked of the same admin connection."""
         topic = self.query.source.topic
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
         try:
+            await admin.start()
             self.cluster_id = (await admin.describe_cluster()).get("cluster_id")
             waited = 0.0
             while not stop.is_set():
@@ -366,8 +366,8 @@ class AnalyticsEngine:
         await ensure_topics(self.bootstrap, self.output_topic_names())
         await asyncio.to_thread(_private_dir, Path(self.config.checkpoint_dir))
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
-        await producer.start()
         try:
+            await producer.start()
             self.runners = [QueryRunner(q, self.bootstrap, self.config, producer, self.latest) for q in self.queries]
             tasks = [asyncio.create_task(r.run(stop), name=f"query-{r.query.name}") for r in self.runners]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

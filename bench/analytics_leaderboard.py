@@ -78,8 +78,8 @@ async def raw_ceiling(bootstrap: str, topic: str, partitions: int, count: int) -
     # The same conditions as the engine's consumer: its fetch sizes, and the heap frozen as the engine does.
     gc.freeze()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **CONSUMER_FETCH)
-    await consumer.start()
     try:
+        await consumer.start()
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
@@ -213,8 +213,8 @@ async def live(
 
     async def read_results() -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        await consumer.start()
         try:
+            await consumer.start()
             tp = TopicPartition(results_topic, 0)
             while True:  # the engine creates the topic when it starts
                 try:
@@ -253,25 +253,25 @@ async def live(
 
     rng = random.Random(7)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, max_batch_size=1 << 20)
-    await producer.start()
-    sent = 0
-    began = time.monotonic()
-    tick = 0.01
-    per_tick = max(1, int(rate * tick))
-
-    def on_ack(future: asyncio.Future[Any], partition: int, count: int) -> None:
-        # A batch is fresh once a result covers its last record, the most recent of the batch.
-        if not future.cancelled() and future.exception() is None:
-            acked.append((partition, future.result().offset + count - 1, time.time()))
-
-    # Events are generated up front with a fixed-width placeholder time, stamped with the send time in the loop,
-    # so the producer (not the engine) is never what limits the rate.
-    placeholder = iso(0).encode()
-    pool = []
-    for i in range(min(rate * 5, 200_000)):
-        key, value = game_event(i, rng, players, 0)
-        pool.append((key.encode(), shard_for_partition_key(key, partitions), value))
     try:
+        await producer.start()
+        sent = 0
+        began = time.monotonic()
+        tick = 0.01
+        per_tick = max(1, int(rate * tick))
+
+        def on_ack(future: asyncio.Future[Any], partition: int, count: int) -> None:
+            # A batch is fresh once a result covers its last record, the most recent of the batch.
+            if not future.cancelled() and future.exception() is None:
+                acked.append((partition, future.result().offset + count - 1, time.time()))
+
+        # Events are generated up front with a fixed-width placeholder time, stamped with the send time in the loop,
+        # so the producer (not the engine) is never what limits the rate.
+        placeholder = iso(0).encode()
+        pool = []
+        for i in range(min(rate * 5, 200_000)):
+            key, value = game_event(i, rng, players, 0)
+            pool.append((key.encode(), shard_for_partition_key(key, partitions), value))
         while time.monotonic() - began < seconds:
             stamp = iso(time.time_ns() // 1_000_000).encode()
             batches: dict[int, Any] = {}

@@ -34,8 +34,8 @@ from bench.analytics_support import bootstrap_address, create_topic, delete_topi
 
 async def committed(bootstrap: str, group: str) -> int:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         offsets = await admin.list_consumer_group_offsets(group)
         return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
     finally:

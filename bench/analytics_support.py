@@ -48,8 +48,8 @@ def game_event(i: int, rng: random.Random, players: int, t_ms: int) -> tuple[str
 async def create_topic(bootstrap: str, partitions: int, prefix: str = "bench-analytics") -> str:
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
     finally:
         await admin.close()
@@ -58,8 +58,8 @@ async def create_topic(bootstrap: str, partitions: int, prefix: str = "bench-ana
 
 async def delete_topics(bootstrap: str, names: list[str]) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         doomed = [n for n in names if n in existing]
         if doomed:
@@ -74,11 +74,11 @@ async def preload(bootstrap: str, topic: str, partitions: int, count: int, playe
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=50, max_batch_size=1 << 20, acks=1, max_request_size=8 << 20
     )
-    await producer.start()
-    start_ms = 1_800_000_000_000
-    loop = asyncio.get_running_loop()
-    began = loop.time()
     try:
+        await producer.start()
+        start_ms = 1_800_000_000_000
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         pending = []
         for i in range(count):
             t = start_ms + i * span_ms // max(count, 1) - rng.randrange(0, 500)

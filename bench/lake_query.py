@@ -154,9 +154,9 @@ def local_query(directory: Path, sql: str) -> tuple[float, list[list[str | None]
 async def deliver(bootstrap: str, s3: S3Connection, bucket: str, rows: int, partitions: int) -> dict[str, Any]:
     topic = f"bench-lake-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
     try:
+        await admin.start()
+        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
         produce_s = await produce(bootstrap, topic, rows, partitions)
         prefix = f"bench-lake/{topic}/"
         config = DeliveryStreamConfig(

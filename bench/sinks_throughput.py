@@ -103,9 +103,9 @@ def endpoints() -> Iterator[tuple[str, S3Connection, str]]:
 
 async def produce(bootstrap: str, topic: str, events: int, partitions: int) -> float:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
-    await producer.start()
-    started = time.perf_counter()
     try:
+        await producer.start()
+        started = time.perf_counter()
         pending = []
         for i in range(events):
             pending.append(await producer.send(topic, clickstream_event(i), partition=i % partitions))
@@ -128,8 +128,8 @@ async def consume_ceiling(bootstrap: str, config: DeliveryStreamConfig, events: 
         enable_auto_commit=False,
         **consumer_fetch_settings(config),  # the sink's own fetch sizes: the ratio compares like with like
     )
-    await consumer.start()
     try:
+        await consumer.start()
         seen, started, cpu_started = 0, None, 0.0
         while seen < events:
             batch = await consumer.getmany(timeout_ms=500)
@@ -242,9 +242,9 @@ async def measure(
     """One run on given services (``bench/cost_curves.py`` makes several on one set)."""
     topic = f"bench-sinks-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
     try:
+        await admin.start()
+        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
         produce_s = await produce(bootstrap, topic, events, partitions)
         prefix = f"bench/{topic}/"
         config = DeliveryStreamConfig(

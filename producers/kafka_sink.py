@@ -92,19 +92,21 @@ class KafkaSink:
             retry_backoff_ms=c.retry_backoff_ms,
         )
         try:
-            await producer.start()
-            partitions = await producer.partitions_for(self.topic)
-        except KafkaError as exc:
+            try:
+                await producer.start()
+                partitions = await producer.partitions_for(self.topic)
+            except KafkaError as exc:
+                raise DeliveryError(f"could not connect to Kafka at {c.bootstrap_servers}: {exc}") from exc
+            if not partitions:
+                raise ProducerConfigError(f"stream {self.topic!r} does not exist; create it first")
+            probe = producer.create_batch()
+            if not hasattr(probe, "_builder") or not hasattr(probe, "_relative_offset"):
+                # send() uses these aiokafka 0.14 internals; fail loudly rather than mis-count sequence numbers.
+                raise ProducerConfigError("this aiokafka version lacks BatchBuilder internals kemu relies on; use 0.14")
+        except BaseException:
+            # Cancelled or failed: a producer that will not be used is closed here, or it warns when collected.
             await producer.stop()
-            raise DeliveryError(f"could not connect to Kafka at {c.bootstrap_servers}: {exc}") from exc
-        if not partitions:
-            await producer.stop()
-            raise ProducerConfigError(f"stream {self.topic!r} does not exist; create it first")
-        probe = producer.create_batch()
-        if not hasattr(probe, "_builder") or not hasattr(probe, "_relative_offset"):
-            # send() uses these aiokafka 0.14 internals; fail loudly rather than mis-count sequence numbers.
-            await producer.stop()
-            raise ProducerConfigError("this aiokafka version lacks BatchBuilder internals kemu relies on; use 0.14")
+            raise
         self._producer = producer
         self._mapper = PartitionMapper(len(partitions))
 

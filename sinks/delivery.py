@@ -159,8 +159,8 @@ class DeliveryStream:
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         topic = self.config.source_topic
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        await admin.start()
         try:
+            await admin.start()
             # Checked by listing first: a metadata request for a missing topic may auto-create it on the broker.
             if topic not in await admin.list_topics():
                 raise SinkError(f"source topic {topic!r} of delivery stream {self.config.name!r} does not exist")

@@ -130,16 +130,16 @@ def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
 async def new_topic(kafka_bootstrap: str, unique_name: Callable[[str], str]) -> AsyncIterator[TopicFactory]:
     """Creates topics only this test uses (``await new_topic(partitions=4)``) and deletes them afterwards."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
     created: list[str] = []
-
-    async def create(partitions: int = 1, name: str | None = None) -> str:
-        topic = name or unique_name("topic")
-        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-        created.append(topic)
-        return topic
-
     try:
+        await admin.start()
+
+        async def create(partitions: int = 1, name: str | None = None) -> str:
+            topic = name or unique_name("topic")
+            await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+            created.append(topic)
+            return topic
+
         yield create
     finally:
         if created:

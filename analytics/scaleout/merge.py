@@ -165,10 +165,10 @@ class MergeStage:
         # Only for the source's end offsets (read_committed: its last stable offsets, where the readers stop).
         offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed")
         source = [TopicPartition(self.query.source.topic, p) for p in self.state.partitions]
-        await reader.start()
-        await producer.start()
-        await offsets.start()
         try:
+            await reader.start()
+            await producer.start()
+            await offsets.start()
             reader.assign([0])
             await reader.seek_to([0], "earliest")
             while not stop.is_set():

@@ -62,8 +62,8 @@ async def describe_source(bootstrap: str, topic: str, stop: asyncio.Event) -> tu
     """The source topic's partitions (waiting, and saying so every 30 s, until it exists or ``stop``) and the
     cluster's id."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         cluster_id = (await admin.describe_cluster()).get("cluster_id")
         waited = 0.0
         while not stop.is_set():
@@ -151,13 +151,13 @@ class GroupWorker:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False, client_id=self.group
         )
-        await producer.start()
-        await reader.start()
-        await self._consumer.start()
-        self._consumer.subscribe([self.query.source.topic], listener=_Membership(self))
-        self._running = True
-        last_flush = time.monotonic()
         try:
+            await producer.start()
+            await reader.start()
+            await self._consumer.start()
+            self._consumer.subscribe([self.query.source.topic], listener=_Membership(self))
+            self._running = True
+            last_flush = time.monotonic()
             while not stop.is_set():
                 await self._rebalance(reader, producer)
                 # Polling keeps the membership alive (max.poll.interval.ms); the partitions are paused, so it returns

@@ -53,8 +53,8 @@ class ResultsConsumer:
             metadata_max_age_ms=5_000,  # a topic the engine creates later is picked up within seconds
             client_id="kemu-api",
         )
-        await consumer.start()
         try:
+            await consumer.start()
             await self._wait_for_topics(consumer)
             consumer.subscribe(topics=[self._results_topic, self._alerts_topic])
             targets: dict[TopicPartition, int] | None = None

@@ -45,21 +45,19 @@ class StreamsInspector:
         """Poll until cancelled; a failed poll marks Kafka unreachable and is retried at the next tick."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="kemu-api-admin")
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, client_id="kemu-api-offsets")
-        await admin.start()
         try:
+            await admin.start()
             await consumer.start()
-            try:
-                while True:
-                    try:
-                        self.answer = await self.poll(admin, consumer)
-                        self.last_success = time.monotonic()
-                    except Exception as exc:  # a broker hiccup must not end the inspector: report and retry
-                        log.warning("polling the streams failed: %s", exc)
-                        self.answer = self.answer.model_copy(update={"kafka_reachable": False})
-                    await asyncio.sleep(self._poll_s)
-            finally:
-                await consumer.stop()
+            while True:
+                try:
+                    self.answer = await self.poll(admin, consumer)
+                    self.last_success = time.monotonic()
+                except Exception as exc:  # a broker hiccup must not end the inspector: report and retry
+                    log.warning("polling the streams failed: %s", exc)
+                    self.answer = self.answer.model_copy(update={"kafka_reachable": False})
+                await asyncio.sleep(self._poll_s)
         finally:
+            await consumer.stop()
             await admin.close()
 
     async def poll(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> StreamsAnswer:

@@ -14,13 +14,13 @@ and any later change of these (``lock_configuration``). ``lake://`` itself opens
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from fsspec import AbstractFileSystem
-from fsspec.implementations.arrow import ArrowFSWrapper
 
 from emulator.athena.errors import QueryFailed
 from emulator.lake.objects import ObjectInfo
@@ -71,7 +71,7 @@ class LakeFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
 
     def __init__(self, s3: Any, files: dict[str, ObjectInfo]) -> None:
         super().__init__()
-        self._s3 = ArrowFSWrapper(s3)
+        self._s3 = s3
         self._files = files
         #: Names opened since the last reset: what a query read (Athena's DataScannedInBytes counts their sizes).
         self.opened: set[str] = set()
@@ -90,7 +90,7 @@ class LakeFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
             raise PermissionError("lake:// is read-only: queries cannot write files")
         found = self._object(path)
         self.opened.add(self._strip_protocol(path))
-        return FullReads(self._s3._open(found.path, mode="rb"), found.size)
+        return PositionalReads(self._s3.open_input_file(found.path), found.size)
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         found = self._object(path)
@@ -107,35 +107,73 @@ class LakeFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unt
         return [self.info(n) for n in names] if detail else names
 
 
-class FullReads:
-    """A file that reads as many bytes as asked until its end: an S3 read may return fewer (a response cut short on
-    a busy server), and DuckDB takes a short read before the end of the file as an I/O error."""
+class RandomAccess(Protocol):
+    """What :class:`PositionalReads` needs of a file: pyarrow's ``RandomAccessFile`` (``open_input_file``)."""
 
-    def __init__(self, raw: Any, size: int) -> None:
+    def read_at(self, nbytes: int, offset: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class PositionalReads:
+    """A read-only file for DuckDB whose position belongs to the calling thread, read with positional reads.
+
+    DuckDB scans one Parquet file's row groups from several threads through one handle, each as ``seek`` then
+    ``read``. A shared position (a stream's) is moved by another thread while a read waits for S3 with the GIL
+    released, so a thread got another's bytes: "TProtocolException: Invalid data" at 10M rows. Here each thread has
+    its own position and every read says where it reads (``read_at``), so no thread moves another's.
+
+    Reads also return as many bytes as asked until the end of the file: an S3 read may return fewer (a response cut
+    short on a busy server), and DuckDB takes a short read before the end as an I/O error.
+    """
+
+    def __init__(self, raw: RandomAccess, size: int) -> None:
         self._raw = raw
         self._size = size
+        self._positions = threading.local()
 
-    def read(self, length: int = -1) -> bytes:
-        if length is None or length < 0:
-            return bytes(self._raw.read())
+    def tell(self) -> int:
+        position: int = getattr(self._positions, "value", 0)
+        return position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.tell(), 2: self._size}[whence]
+        self._positions.value = max(0, base + offset)
+        return int(self._positions.value)
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, length: int | None = -1) -> bytes:
+        start = self.tell()
+        wanted = self._size - start if length is None or length < 0 else min(length, self._size - start)
         chunks: list[bytes] = []
-        wanted = length
+        offset = start
         while wanted > 0:
-            chunk = self._raw.read(wanted)
+            chunk = bytes(self._raw.read_at(wanted, offset))
             if not chunk:
                 break
             chunks.append(chunk)
+            offset += len(chunk)
             wanted -= len(chunk)
+        self._positions.value = offset
         return b"".join(chunks)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
+    def close(self) -> None:
+        self._raw.close()
 
-    def __enter__(self) -> FullReads:
+    def __enter__(self) -> PositionalReads:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._raw.close()
+        self.close()
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,9 @@ async def load_compacted(bootstrap_servers: str, topic: str, parse: Callable[[st
         topic, bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
         auto_offset_reset="earliest",
     )  # fmt: skip
-    await consumer.start()
     loaded: Loaded[T] = Loaded()
     try:
+        await consumer.start()
         partitions = list(consumer.assignment())
         if not partitions:
             return loaded

@@ -249,8 +249,8 @@ class FirehoseService:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, group_id=stream.consumer_group, enable_auto_commit=False
         )
-        await consumer.start()
         try:
+            await consumer.start()
             consumer.assign(tps)
             ends = await consumer.end_offsets(tps)
             await retry_kafka(lambda: consumer.commit(dict(ends)))

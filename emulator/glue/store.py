@@ -117,25 +117,30 @@ class CatalogStore:
 
     async def start(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="kemu-glue")
-        await admin.start()
         try:
+            await admin.start()
             await ensure_compacted_topic(admin, self._topic)
         finally:
             await admin.close()
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=0
         )
-        await self._producer.start()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=50,
             isolation_level="read_committed",
         )  # fmt: skip
-        await self._consumer.start()
-        self._consumer.assign([self._tp])
-        await self._consumer.seek_to_beginning(self._tp)
-        end = (await self._consumer.end_offsets([self._tp]))[self._tp]
-        self._tail = asyncio.create_task(self._follow(), name=f"glue-tail-{self._topic}")
-        await self._wait_applied(end - 1)
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+            self._consumer.assign([self._tp])
+            await self._consumer.seek_to_beginning(self._tp)
+            end = (await self._consumer.end_offsets([self._tp]))[self._tp]
+            self._tail = asyncio.create_task(self._follow(), name=f"glue-tail-{self._topic}")
+            await self._wait_applied(end - 1)
+        except BaseException:
+            # A catalog that could not start is closed here: its caller only stops what started.
+            await self.stop()
+            raise
         if self.state.skipped:
             log.warning("%d unreadable record(s) of catalog topic %s were skipped", self.state.skipped, self._topic)
 

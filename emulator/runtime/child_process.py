@@ -221,16 +221,21 @@ def pipeline_processes(
     order is unchanged. The in-process objects are built only for their names (their constructors do no I/O)."""
 
     def build(context: ResolvedEndpoints) -> Sequence[Component | ServiceComponent]:
-        from emulator.runtime.wiring import PIPELINE_COMPONENTS, ProducerComponent
+        from emulator.runtime.wiring import PIPELINE_COMPONENTS, KinesisApiComponent, ProducerComponent
 
         env = child_environment(context)
         demo = context.settings.demo
+
+        def nice(component: Component | ServiceComponent) -> int:
+            if isinstance(component, KinesisApiComponent):
+                # The endpoint answers the user's SDK calls, as the API answers people, and the demo does not load
+                # it (the producers write to Kafka): at the pipeline's priority a user's first call waited behind
+                # the engine on a busy machine, while at kemu up's own it costs nothing unless someone calls it.
+                return 0
+            return demo.producer_nice if isinstance(component, ProducerComponent) else demo.pipeline_nice
+
         return [
-            ProcessComponent(
-                component.name,
-                env,
-                nice=demo.producer_nice if isinstance(component, ProducerComponent) else demo.pipeline_nice,
-            )
+            ProcessComponent(component.name, env, nice=nice(component))
             for factory in (PIPELINE_COMPONENTS if factories is None else factories)
             for component in factory(context)
         ]

@@ -37,8 +37,8 @@ def pipeline_topics(settings: Settings) -> dict[str, int]:
 async def create_missing(bootstrap: str, topics: Mapping[str, int]) -> list[str]:
     """Create the ``topics`` that do not exist (existing ones keep their partitions); the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kemu-up-topics")
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [NewTopic(name, n, 1) for name, n in sorted(topics.items()) if name not in existing]
         if missing:

@@ -58,8 +58,8 @@ def game_events(count: int, partitions: int, seed: int = 7, step_ms: int = 1) ->
 
 async def produce(bootstrap: str, topic: str, events: list[tuple[int, dict[str, Any]]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, acks="all")
-    await producer.start()
     try:
+        await producer.start()
         batch = []
         for partition, event in events:
             key = str(event.get("player_id", "")).encode()
@@ -73,8 +73,8 @@ async def produce(bootstrap: str, topic: str, events: list[tuple[int, dict[str, 
 async def read_all(bootstrap: str, topic: str) -> list[tuple[bytes | None, dict[str, Any]]]:
     """Every record of a single-partition topic, from the beginning to its end (once nothing new comes for 2 s)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         tp = TopicPartition(topic, 0)
         consumer.assign([tp])
         await consumer.seek_to_beginning(tp)

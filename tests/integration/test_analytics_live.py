@@ -65,19 +65,19 @@ async def test_results_late_events_and_errors_are_routed(
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-
-    async def send_and_wait_processed(values: list[bytes], through: int) -> None:
-        for value in values:
-            await producer.send_and_wait(source, value, partition=0)
-        for _ in range(300):
-            if engine.runners and engine.runners[0].offsets.get(0) == through:
-                return
-            assert not task.done(), task
-            await asyncio.sleep(0.1)
-        raise AssertionError("the engine did not process the records")
-
     try:
+        await producer.start()
+
+        async def send_and_wait_processed(values: list[bytes], through: int) -> None:
+            for value in values:
+                await producer.send_and_wait(source, value, partition=0)
+            for _ in range(300):
+                if engine.runners and engine.runners[0].offsets.get(0) == through:
+                    return
+                assert not task.done(), task
+                await asyncio.sleep(0.1)
+            raise AssertionError("the engine did not process the records")
+
         await send_and_wait_processed(first, len(first))
         await send_and_wait_processed(then, len(first) + len(then))
     finally:
@@ -105,8 +105,8 @@ async def test_results_late_events_and_errors_are_routed(
     checkpoint = load_checkpoint(tmp_path / "checkpoints" / "live_sum.ckpt", "live_sum", engine.queries[0].fingerprint)
     assert checkpoint is not None
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         committed = await admin.list_consumer_group_offsets(f"{source}-live_sum")
     finally:
         await admin.close()
@@ -129,8 +129,8 @@ async def test_a_checkpoint_of_another_cluster_is_not_resumed(
     stale = Checkpoint(query.name, query.fingerprint, {0: 1_000_000}, cluster_id="a-purged-cluster")
     save_checkpoint(config.checkpoint_dir / f"{query.name}.ckpt", stale)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
     try:
+        await producer.start()
         for i, t in enumerate((100, 200, 1_500)):
             await producer.send_and_wait(source, event(i, t, "a", 1), partition=0)
     finally:

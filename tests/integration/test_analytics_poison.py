@@ -81,8 +81,8 @@ async def test_poison_records_are_routed_and_the_engine_keeps_running(
     sent: dict[str, dict[tuple[int, int], bytes | None]] = {game_topic: {}, click_topic: {}}
 
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=5, max_request_size=1_048_576)
-    await producer.start()
     try:
+        await producer.start()
         for topic, valid, poison in ((game_topic, valid_game, game_poison), (click_topic, valid_click, click_poison)):
             values = [orjson.dumps(e) for e in valid]
             for n, bad in enumerate(poison):

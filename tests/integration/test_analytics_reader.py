@@ -25,9 +25,9 @@ async def _produce_mixed(bootstrap: str, topic: str, partitions: int) -> None:
     plain = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
     gzipped = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, compression_type="gzip")
     transactional = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"reader-{uuid.uuid4().hex}")
-    for producer in (plain, gzipped, transactional):
-        await producer.start()
     try:
+        for producer in (plain, gzipped, transactional):
+            await producer.start()
         for round_ in range(3):
             sent = [
                 await plain.send(topic, f"plain-{round_}-{i}".encode(), partition=i % partitions) for i in range(300)
@@ -42,8 +42,9 @@ async def _produce_mixed(bootstrap: str, topic: str, partitions: int) -> None:
             for future in sent:
                 await future
     finally:
-        for producer in (plain, gzipped, transactional):
-            await producer.stop()
+        await plain.stop()
+        await gzipped.stop()
+        await transactional.stop()
 
 
 async def _oracle(bootstrap: str, topic: str, partitions: int) -> list[Record]:
@@ -51,8 +52,8 @@ async def _oracle(bootstrap: str, topic: str, partitions: int) -> list[Record]:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level="read_committed"
     )
-    await consumer.start()
     try:
+        await consumer.start()
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
@@ -102,10 +103,10 @@ async def test_reads_what_the_consumer_reads(kafka_bootstrap: str, new_topic: To
 async def test_seek_inside_a_batch_and_to_latest(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
     topic = await new_topic(partitions=1)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=50)
-    await producer.start()
     reader = PartitionReader(kafka_bootstrap, topic, max_wait_ms=200)
-    await reader.start()
     try:
+        await producer.start()
+        await reader.start()
         batch = producer.create_batch()
         for i in range(100):
             assert batch.append(key=None, value=f"v{i}".encode(), timestamp=None) is not None
@@ -129,15 +130,15 @@ async def test_deleted_records_are_skipped_with_a_warning(
 ) -> None:
     topic = await new_topic(partitions=1)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
     try:
+        await producer.start()
         for i in range(20):
             await (await producer.send(topic, f"v{i}".encode(), partition=0))
     finally:
         await producer.stop()
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         await admin.delete_records({TopicPartition(topic, 0): RecordsToDelete(before_offset=12)})
     finally:
         await admin.close()
@@ -179,8 +180,8 @@ async def test_a_broker_restart_mid_read_loses_and_repeats_nothing(
         await ensure_stream(bootstrap, topic, 2)
         # Small batches and small fetches: most of the topic is still to be fetched when the broker stops.
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1024)
-        await producer.start()
         try:
+            await producer.start()
             for i in range(4_000):
                 await producer.send(topic, f"v{i}".encode(), partition=i % 2)
             await producer.flush()
@@ -219,9 +220,9 @@ async def test_aborted_transactions_are_never_read(kafka_bootstrap: str, new_top
     topic = await new_topic(partitions=2)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=f"abort-{uuid.uuid4().hex}")
     plain = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-    await plain.start()
     try:
+        await producer.start()
+        await plain.start()
         for outcome in ("commit", "abort", "commit", "abort"):
             await producer.begin_transaction()
             for i in range(40):
@@ -251,10 +252,10 @@ async def test_aborted_transactions_are_never_read(kafka_bootstrap: str, new_top
 async def test_an_open_transaction_is_not_read_until_it_commits(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
     topic = await new_topic(partitions=1)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=f"open-{uuid.uuid4().hex}")
-    await producer.start()
     reader = PartitionReader(kafka_bootstrap, topic, max_wait_ms=100)
-    await reader.start()
     try:
+        await producer.start()
+        await reader.start()
         await producer.begin_transaction()
         await (await producer.send(topic, b"pending", partition=0))
         reader.assign([0])

@@ -90,8 +90,8 @@ class Outputs:
 
     async def _read(self) -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await consumer.start()
         try:
+            await consumer.start()
             tp = TopicPartition(self.topic, 0)
             consumer.assign([tp])
             await consumer.seek_to_beginning(tp)
@@ -117,8 +117,8 @@ def children(pid: int) -> list[int]:
 
 async def group_members(bootstrap: str, group: str) -> int:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         (response,) = await admin.describe_consumer_groups([group])
         (_error, _group, _state, _protocol_type, _protocol, members, *_) = response.groups[0]
         return len(members)
@@ -128,8 +128,8 @@ async def group_members(bootstrap: str, group: str) -> int:
 
 async def committed(bootstrap: str, group: str) -> dict[int, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         offsets = await admin.list_consumer_group_offsets(group)
         return {tp.partition: meta.offset for tp, meta in offsets.items()}
     finally:

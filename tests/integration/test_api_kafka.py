@@ -23,8 +23,8 @@ from tests.support.results import T0, alert, iso, result
 
 async def publish(bootstrap: str, topic: str, records: list[dict[str, Any]], keyed: bool = True) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
     try:
+        await producer.start()
         for record in records:
             await producer.send_and_wait(topic, orjson.dumps(record), key=key_of(record) if keyed else None)
     finally:

@@ -48,8 +48,8 @@ async def test_kemu_up_creates_its_topics_up_front(endpoints: Endpoints) -> None
     try:
         await asyncio.wait_for(ready.wait(), 30)
         admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-        await admin.start()
         try:
+            await admin.start()
             existing = set(await admin.list_topics())
         finally:
             await admin.close()
@@ -63,8 +63,8 @@ async def test_kemu_up_creates_its_topics_up_front(endpoints: Endpoints) -> None
 async def delete_topics(bootstrap: str, topics: list[str]) -> None:
     """This test's own topics go, so later tests (and the live page's) see a cluster without them."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         present = set(await admin.list_topics())
         if gone := [t for t in topics if t in present]:
             await admin.delete_topics(gone)

@@ -68,8 +68,8 @@ async def start_at_the_tip(bootstrap: str, streams: list[DeliveryStreamConfig]) 
     """Commit the topics' end offsets for the delivery streams' groups, as Firehose starts a stream at the tip:
     the session's topics hold other tests' events, which the test's sinks need not deliver again."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         described = await admin.describe_topics([s.source_topic for s in streams])
         partitions = {d["topic"]: [p["partition"] for p in d["partitions"]] for d in described if not d["error_code"]}
     finally:
@@ -79,8 +79,8 @@ async def start_at_the_tip(bootstrap: str, streams: list[DeliveryStreamConfig]) 
         if not tps:
             continue  # the demo creates it: its sink starts at the beginning of an empty topic
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=stream.group_id, enable_auto_commit=False)
-        await consumer.start()
         try:
+            await consumer.start()
             consumer.assign(tps)
             await consumer.commit(await consumer.end_offsets(tps))
         finally:

@@ -119,11 +119,6 @@ async def test_deleted_streams_stay_deleted_while_the_api_sinks_and_analytics_ru
     )
     run = uuid.uuid4().hex[:6]
     names = [f"doomed-{run}-{i}" for i in range(6)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    # Clients of the streams that live on after the delete, refreshing their metadata every 0.5 s.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, metadata_max_age_ms=500)
-    consumer = AIOKafkaConsumer(*names[:2], bootstrap_servers=bootstrap, group_id=None, metadata_max_age_ms=500)
     inspector = StreamsInspector(bootstrap, poll_s=0.2)  # what GET /streams polls, in `kemu api serve` and `kemu up`
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
@@ -161,9 +156,14 @@ async def test_deleted_streams_stay_deleted_while_the_api_sinks_and_analytics_ru
         engine = AnalyticsEngine(
             [load_catalog([query_dir], builtins=False)["doomed_sum"]], bootstrap, config, LatestResults()
         )
-        await producer.start()
-        await consumer.start()
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        # Clients of the streams that live on after the delete, refreshing their metadata every 0.5 s.
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, metadata_max_age_ms=500)
+        consumer = AIOKafkaConsumer(*names[:2], bootstrap_servers=bootstrap, group_id=None, metadata_max_age_ms=500)
         try:
+            await admin.start()
+            await producer.start()
+            await consumer.start()
             tasks = [asyncio.create_task(engine.run(stop)), asyncio.create_task(inspector.run())]
             for name in names:
                 await producer.send_and_wait(name, b"{}", partition=1)

@@ -61,8 +61,8 @@ async def test_broker_restart_during_a_run_loses_no_acknowledged_event(tmp_path:
         assert summary.acknowledged == count
 
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        await consumer.start()
         try:
+            await consumer.start()
             tps = [TopicPartition(topic, p) for p in range(partitions)]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)

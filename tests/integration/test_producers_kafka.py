@@ -41,8 +41,8 @@ def expected_records(kind: StreamKind, seed: int, realism: RealismConfig, count:
 
 async def consume_all(bootstrap: str, topic: str, partitions: int, expected: int) -> list[tuple[int, str, bytes]]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_bytes=8_388_608)
-    await consumer.start()
     try:
+        await consumer.start()
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)

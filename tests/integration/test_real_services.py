@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 async def consume_all(bootstrap: str, topic: str, expected: int, **kwargs: object) -> list[bytes]:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", **kwargs)
-    await consumer.start()
-    values: list[bytes] = []
     try:
+        await consumer.start()
+        values: list[bytes] = []
         for _ in range(40):
             batches = await consumer.getmany(timeout_ms=250)
             values.extend(msg.value for msgs in batches.values() for msg in msgs)
@@ -33,8 +33,8 @@ async def test_produce_consume_and_commit_in_a_group(
 ) -> None:
     topic = await new_topic(partitions=3)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
     try:
+        await producer.start()
         batch = [producer.send(topic, f"event-{i}".encode(), key=f"k{i % 7}".encode()) for i in range(300)]
         for future in batch:
             await (await future)
@@ -49,9 +49,9 @@ async def test_produce_consume_and_commit_in_a_group(
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    await consumer.start()
-    seen: list[bytes] = []
     try:
+        await consumer.start()
+        seen: list[bytes] = []
         while len(seen) < 300:
             batches = await consumer.getmany(timeout_ms=1000)
             assert batches, f"no more records after {len(seen)} of 300"
@@ -70,8 +70,8 @@ async def test_produce_consume_and_commit_in_a_group(
 async def test_idempotent_producer(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
     topic = await new_topic()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
-    await producer.start()
     try:
+        await producer.start()
         offsets = [(await producer.send_and_wait(topic, f"m{i}".encode())).offset for i in range(20)]
     finally:
         await producer.stop()
@@ -82,8 +82,8 @@ async def test_idempotent_producer(kafka_bootstrap: str, new_topic: TopicFactory
 async def test_transactions_commit_and_abort(kafka_bootstrap: str, new_topic: TopicFactory) -> None:
     topic = await new_topic()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=f"tx-{topic}")
-    await producer.start()
     try:
+        await producer.start()
         async with producer.transaction():
             await producer.send(topic, b"committed-1")
             await producer.send(topic, b"committed-2")

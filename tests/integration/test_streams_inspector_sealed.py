@@ -20,9 +20,9 @@ async def test_the_inspector_lists_user_streams_only(
     internal = await new_topic(name=f"kemu-internal-{run}")
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=None)
-    await admin.start()
-    await consumer.start()
     try:
+        await admin.start()
+        await consumer.start()
         answer = await StreamsInspector(kafka_bootstrap).poll(admin, consumer)
     finally:
         await consumer.stop()

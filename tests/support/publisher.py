@@ -102,8 +102,8 @@ class ResultsPublisher:
 
     async def run(self) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", linger_ms=0)
-        await producer.start()
         try:
+            await producer.start()
             while True:
                 await self.tick(producer, datetime.now(UTC))
                 await asyncio.sleep(self._interval)

@@ -51,8 +51,8 @@ FUZZ = settings(
 async def shards_in_use(bootstrap: str) -> int:
     """Partitions of the topics the shard quota counts (every stream of the cluster, other tests' too)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         topics = await admin.describe_topics(None)
     finally:
         await admin.close()

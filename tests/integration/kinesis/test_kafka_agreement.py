@@ -23,8 +23,8 @@ async def test_api_writes_are_read_by_a_plain_kafka_consumer(
     assert response["FailedRecordCount"] == 0
 
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
     try:
+        await consumer.start()
         partitions = [TopicPartition(name, p) for p in range(4)]
         consumer.assign(partitions)
         seen: list[Any] = []
@@ -51,9 +51,9 @@ async def test_aiokafka_writes_come_back_through_get_records(
     # A topic created and written with plain Kafka tools (as the producers package does) is a stream too.
     topic = await new_topic(partitions=3)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    sent: dict[bytes, Any] = {}
     try:
+        await producer.start()
+        sent: dict[bytes, Any] = {}
         for i in range(30):
             key = f"player-{i}"
             partition = shard_for_partition_key(key, 3)

@@ -39,8 +39,8 @@ BAD_DESTINATION = (
 
 async def inject(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
     try:
+        await producer.start()
         for key, value in records:
             await producer.send_and_wait(topic, key=key, value=value)
     finally:

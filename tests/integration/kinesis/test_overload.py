@@ -60,8 +60,8 @@ async def put(client: httpx.AsyncClient, url: str, stream: str, indexes: list[in
 
 async def stream_values(bootstrap: str, stream: str) -> Counter[bytes]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
     try:
+        await consumer.start()
         partitions = [TopicPartition(stream, p) for p in range(SHARDS)]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)

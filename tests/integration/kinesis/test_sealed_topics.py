@@ -81,8 +81,8 @@ def code_of(call: Callable[[], Any]) -> str:
 
 async def partition_counts(bootstrap: str) -> dict[str, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(None) if t["error_code"] == 0}
     finally:
         await admin.close()

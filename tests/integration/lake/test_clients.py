@@ -34,26 +34,26 @@ async def crawled(glue: Any, kafka_bootstrap: str, endpoints: Endpoints) -> tupl
     crawler."""
     database, topic = f"clients_{uuid.uuid4().hex[:8]}", f"lake-clients-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
     try:
-        for day in range(3):
-            for i in range(100):
-                record = {"event_id": f"{day}-{i}", "ms": i, "day": f"2026-01-0{day + 1}"}
-                await producer.send(topic, json.dumps(record).encode(), partition=i % 2)
-        await producer.flush()
-    finally:
-        await producer.stop()
-    root = f"lake-clients/{topic}/"
-    config = DeliveryStreamConfig(
-        name="clients", source_topic=topic, bucket=endpoints.bucket,
-        prefix=root + "dt=!{partitionKeyFromQuery:day}/y=!{timestamp:yyyy}/",
-        error_output_prefix=f"lake-clients-errors/{topic}/!{{firehose:error-output-type}}/",
-        buffering=BufferingHints(size_mib=1, interval_s=1), consumer_group=f"lake-clients-{topic}",
-    )  # fmt: skip
-    try:
+        await admin.start()
+        await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        try:
+            await producer.start()
+            for day in range(3):
+                for i in range(100):
+                    record = {"event_id": f"{day}-{i}", "ms": i, "day": f"2026-01-0{day + 1}"}
+                    await producer.send(topic, json.dumps(record).encode(), partition=i % 2)
+            await producer.flush()
+        finally:
+            await producer.stop()
+        root = f"lake-clients/{topic}/"
+        config = DeliveryStreamConfig(
+            name="clients", source_topic=topic, bucket=endpoints.bucket,
+            prefix=root + "dt=!{partitionKeyFromQuery:day}/y=!{timestamp:yyyy}/",
+            error_output_prefix=f"lake-clients-errors/{topic}/!{{firehose:error-output-type}}/",
+            buffering=BufferingHints(size_mib=1, interval_s=1), consumer_group=f"lake-clients-{topic}",
+        )  # fmt: skip
         stats = await DeliveryStream(config, kafka_bootstrap, s3_connection(endpoints), stop_when_caught_up=True).run(
             asyncio.Event()
         )

@@ -49,8 +49,8 @@ buffering = {{ size_mib = 1, interval_s = 1 }}
 
     async def produce() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, acks="all", linger_ms=20)
-        await producer.start()
         try:
+            await producer.start()
             for chunk in range(10):
                 sends = [
                     await producer.send(topic, orjson.dumps(event(i)), partition=i % partitions)

@@ -49,8 +49,8 @@ def event(i: int, **extra: Any) -> dict[str, Any]:
 
 async def produce(bootstrap: str, topic: str, values: list[bytes], partitions: int, keys: bool = True) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024)
-    await producer.start()
     try:
+        await producer.start()
         futures = [
             await producer.send(topic, value, partition=i % partitions, key=str(i).encode() if keys else None)
             for i, value in enumerate(values)

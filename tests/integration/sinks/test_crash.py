@@ -88,14 +88,18 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
     group = new_group_id()
     config = write_config(tmp_path / "kemu.toml", topic, bucket_prefix, group)
     admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-    await admin.start()
+    try:
+        await admin.start()
+    except BaseException:
+        await admin.close()
+        raise
     env = sink_env(endpoints)
     rng = random.Random(20261127)
 
     async def producer_task() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, linger_ms=20, acks="all")
-        await producer.start()
         try:
+            await producer.start()
             for chunk in range(20):
                 futures = []
                 for i in range(chunk * EVENTS // 20, (chunk + 1) * EVENTS // 20):
@@ -173,8 +177,8 @@ async def test_restart_honours_the_planned_cut(
     await produce(endpoints.kafka_bootstrap, topic, encode([event(i) for i in range(2000)]), partitions=2)
     group = new_group_id()
     consumer = AIOKafkaConsumer(bootstrap_servers=endpoints.kafka_bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         consumer.assign([TopicPartition(topic, 0)])
         await consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(0, "kemu-cut:299")})
     finally:

@@ -39,28 +39,29 @@ async def test_a_frozen_minio_shows_as_waiting_for_s3_and_nothing_is_lost(tmp_pa
         minio = state.minio.process.handle()
         assert minio is not None
         topic, group = "frozen-events", "frozen-group"
-        admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
         config = write_config(tmp_path / "kemu.toml", topic, "frozen/", group)
         log = tmp_path / "sink.log"
+        admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
         producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, linger_ms=20)
-        await producer.start()
-
-        async def produce(start: int, stop: int) -> None:
-            await send_events(producer, topic, start, stop)
-
-        async def delivered() -> int:
-            offsets = await committed(admin, group)
-            return sum(om.offset for om in offsets.values() if om.offset > 0)
-
-        with log.open("wb") as out:
-            sink = await asyncio.create_subprocess_exec(
-                str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
-                env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        sink: asyncio.subprocess.Process | None = None
         frozen = False
         try:
+            await admin.start()
+            await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+            await producer.start()
+
+            async def produce(start: int, stop: int) -> None:
+                await send_events(producer, topic, start, stop)
+
+            async def delivered() -> int:
+                offsets = await committed(admin, group)
+                return sum(om.offset for om in offsets.values() if om.offset > 0)
+
+            with log.open("wb") as out:
+                sink = await asyncio.create_subprocess_exec(
+                    str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
+                    env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
             await produce(0, EVENTS // 2)
             for _ in range(600):  # the sink is up and writing before MinIO freezes
                 if await delivered() > 0:
@@ -94,7 +95,7 @@ async def test_a_frozen_minio_shows_as_waiting_for_s3_and_nothing_is_lost(tmp_pa
         finally:
             if frozen:
                 minio.resume()
-            if sink.returncode is None:
+            if sink is not None and sink.returncode is None:
                 sink.kill()
                 await sink.wait()
             await producer.stop()

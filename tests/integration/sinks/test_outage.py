@@ -26,43 +26,45 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
     with services as state:
         endpoints = local_endpoints(services, state, "outage test")
         topic, group = "outage-events", "outage-group"
-        admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
         config = write_config(tmp_path / "kemu.toml", topic, "outage/", group)
         log = tmp_path / "sink.log"
+        admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
         producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, linger_ms=20)
-        await producer.start()
-
-        async def produce(start: int, stop: int) -> None:
-            await send_events(producer, topic, start, stop)
-
-        with log.open("wb") as out:
-            sink = await asyncio.create_subprocess_exec(
-                str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
-                env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        watched = psutil.Process(sink.pid)
-        peak = 0
-
-        def tree_rss() -> int:
-            """The sink's memory: the proportional set size (PSS) of it and of its write worker, summed. PSS is RSS
-            with each page shared by the two (the interpreter, libc) counted once, split between them: a sum of RSS
-            would count those pages twice."""
-            total = 0
-            for proc in [watched, *watched.children(recursive=True)]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    total += proc.memory_full_info().pss
-            return total
-
-        async def sample_rss() -> None:
-            nonlocal peak
-            while True:
-                peak = max(peak, tree_rss())
-                await asyncio.sleep(0.1)
-
-        sampler = asyncio.create_task(sample_rss())
+        sink: asyncio.subprocess.Process | None = None
+        sampler: asyncio.Task[None] | None = None
         try:
+            await admin.start()
+            await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+            await producer.start()
+
+            async def produce(start: int, stop: int) -> None:
+                await send_events(producer, topic, start, stop)
+
+            with log.open("wb") as out:
+                sink = await asyncio.create_subprocess_exec(
+                    str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
+                    env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            watched = psutil.Process(sink.pid)
+            peak = 0
+
+            def tree_rss() -> int:
+                """The sink's memory: the proportional set size (PSS) of it and of its write worker, summed. PSS is RSS
+                with each page shared by the two (the interpreter, libc) counted once, split between them: a sum of RSS
+                would count those pages twice."""
+                total = 0
+                for proc in [watched, *watched.children(recursive=True)]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        total += proc.memory_full_info().pss
+                return total
+
+            async def sample_rss() -> None:
+                nonlocal peak
+                while True:
+                    peak = max(peak, tree_rss())
+                    await asyncio.sleep(0.1)
+
+            sampler = asyncio.create_task(sample_rss())
             await produce(0, EVENTS // 3)
             await asyncio.sleep(4)
             rss_before = tree_rss()
@@ -86,8 +88,9 @@ async def test_minio_outage_of_30_seconds_loses_nothing_and_memory_stays_bounded
             sink.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(sink.wait(), 30) == 0
         finally:
-            sampler.cancel()
-            if sink.returncode is None:
+            if sampler is not None:
+                sampler.cancel()
+            if sink is not None and sink.returncode is None:
                 sink.kill()
                 await sink.wait()
             await producer.stop()

@@ -75,8 +75,8 @@ def test_the_write_worker_is_out_of_reach_of_a_terminal_s_ctrl_c(
 async def worker_out_of_the_group(endpoints: Endpoints, group: str, bucket_prefix: str) -> None:
     topic = f"ctrl-c-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     finally:
         await admin.close()
@@ -104,8 +104,8 @@ async def worker_out_of_the_group(endpoints: Endpoints, group: str, bucket_prefi
         stop.set()
         await asyncio.wait_for(run, 60)
         admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
-        await admin.start()
         try:
+            await admin.start()
             await admin.delete_topics([topic])
         finally:
             await admin.close()
