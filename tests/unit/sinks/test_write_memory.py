@@ -11,6 +11,9 @@ import dataclasses
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Iterator
 
@@ -20,7 +23,7 @@ from sinks.buffering import PackedRecords, PartitionBuffer
 from sinks.config import DeliveryStreamConfig, S3Connection
 from sinks.encoding import encode_batch
 from sinks.schema import SchemaRegistry
-from sinks.worker import Init, WriteWorker, job_message
+from sinks.worker import Init, WriteWorker, job_message, worker_environment
 from sinks.worker_main import Worker
 
 #: About 8 MiB of records: far above the pipe's 1 MiB, so a copy of what does not fit at once would show.
@@ -117,3 +120,13 @@ def test_a_batch_on_the_per_record_path_is_converted_in_bounded_memory() -> None
     assert [index for index, _ in converted.errors] == [100]
     assert converted.table.num_rows == RECORDS - 1
     assert peak - before < 1.5 * size, f"{(peak - before) / size:.2f} x the batch at the peak of its conversion"
+
+
+def test_the_worker_process_converts_with_an_allocator_that_gives_memory_back() -> None:
+    """pyarrow's default pool (mimalloc) kept a conversion's memory after the write; the worker's environment selects
+    the system allocator, and pyarrow in a process started with it uses that (a user's own setting wins)."""
+    probe = "import pyarrow; print(pyarrow.default_memory_pool().backend_name)"
+    for parent, expected in (({}, "system"), ({"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}, "jemalloc")):
+        env = worker_environment({**os.environ, **parent})
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == expected
