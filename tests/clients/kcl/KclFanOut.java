@@ -1,8 +1,9 @@
-// KCL 3 with enhanced fan-out (FanOutConfig: it registers its consumer and reads with SubscribeToShard over HTTP/2)
-// against an endpoint, leases in moto's DynamoDB, CloudWatch metrics off. Reads a stream from TRIM_HORIZON until it
-// has seen COUNT distinct records (or 240 s passed), then prints how many it saw and how many deliveries that took.
+// KCL 3 with enhanced fan-out (FanOutConfig: it registers its consumer and reads with SubscribeToShard over HTTP/2),
+// or in polling mode (PollingConfig: GetShardIterator and GetRecords), against an endpoint, leases in moto's
+// DynamoDB, CloudWatch metrics off. Reads a stream from TRIM_HORIZON until it has seen COUNT distinct records (or
+// 240 s passed), then prints how many it saw and how many deliveries that took.
 //
-//     java -cp 'lib/*' KclFanOut.java KINESIS_URL DYNAMODB_URL STREAM COUNT
+//     java -cp 'lib/*' KclFanOut.java KINESIS_URL DYNAMODB_URL STREAM COUNT [fanout|polling]
 import java.net.URI;
 import java.util.Set;
 import java.util.UUID;
@@ -28,7 +29,9 @@ import software.amazon.kinesis.lifecycle.events.ShutdownRequestedInput;
 import software.amazon.kinesis.metrics.MetricsLevel;
 import software.amazon.kinesis.processor.ShardRecordProcessor;
 import software.amazon.kinesis.processor.ShardRecordProcessorFactory;
+import software.amazon.kinesis.retrieval.RetrievalSpecificConfig;
 import software.amazon.kinesis.retrieval.fanout.FanOutConfig;
+import software.amazon.kinesis.retrieval.polling.PollingConfig;
 
 public class KclFanOut {
   static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
@@ -58,6 +61,7 @@ public class KclFanOut {
     URI dynamoUrl = URI.create(args[1]);
     String stream = args[2];
     int count = Integer.parseInt(args[3]);
+    boolean polling = args.length > 4 && args[4].equals("polling");
     StaticCredentialsProvider credentials =
         StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDKCL", "kcl-secret"));
     KinesisAsyncClient kinesis = KinesisAsyncClient.builder().endpointOverride(kinesisUrl).region(Region.US_EAST_1)
@@ -70,6 +74,10 @@ public class KclFanOut {
         .region(Region.US_EAST_1).credentialsProvider(credentials).build();
     String app = "kcl-fanout-" + UUID.randomUUID().toString().substring(0, 8);
     ShardRecordProcessorFactory factory = Processor::new;
+    // Polling reads with GetShardIterator/GetRecords; fan-out registers a consumer and reads with SubscribeToShard.
+    RetrievalSpecificConfig retrieval = polling
+        ? new PollingConfig(stream, kinesis)
+        : new FanOutConfig(kinesis).streamName(stream).applicationName(app);
     ConfigsBuilder configs = new ConfigsBuilder(stream, app, kinesis, dynamo, cloudWatch, app + "-worker", factory);
     Scheduler scheduler = new Scheduler(
         configs.checkpointConfig(),
@@ -81,7 +89,7 @@ public class KclFanOut {
         configs.retrievalConfig()
             .initialPositionInStreamExtended(
                 InitialPositionInStreamExtended.newInitialPosition(InitialPositionInStream.TRIM_HORIZON))
-            .retrievalSpecificConfig(new FanOutConfig(kinesis).streamName(stream).applicationName(app)));
+            .retrievalSpecificConfig(retrieval));
     Thread worker = new Thread(scheduler);
     worker.setDaemon(true);
     worker.start();

@@ -1,7 +1,7 @@
-"""The Kinesis Client Library 3 (Java), unchanged, with enhanced fan-out: it registers its stream consumer and
-reads every shard with SubscribeToShard over HTTP/2, its leases in moto's DynamoDB (``moto_server``, the accepted
-stand-in: DynamoDB is not kemu's), CloudWatch metrics off. It must see each of 100 records of a 2-shard stream
-exactly once. Skipped, saying why, without java or mvn."""
+"""The Kinesis Client Library 3 (Java), unchanged, with enhanced fan-out (it registers its stream consumer and
+reads every shard with SubscribeToShard over HTTP/2) and in polling mode (GetRecords), its leases in moto's
+DynamoDB (``moto_server``, the accepted stand-in: DynamoDB is not kemu's), CloudWatch metrics off. It must see each
+of 100 records of a 2-shard stream exactly once. Skipped, saying why, without java or mvn."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def moto_dynamodb() -> Iterator[str]:
 
 
 @pytest.mark.timeout(1500)
-def test_kcl_3_reads_every_record_once_with_enhanced_fan_out(kinesis_url: str) -> None:
+@pytest.mark.parametrize("mode", ["fanout", "polling"])
+def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
     lib = client_jars("kcl")
     kinesis: Any = kinesis_client(kinesis_url)
     name = f"kcl-{uuid.uuid4().hex[:8]}"
@@ -71,6 +72,7 @@ def test_kcl_3_reads_every_record_once_with_enhanced_fan_out(kinesis_url: str) -
                     dynamodb,
                     name,
                     "100",
+                    mode,
                 ],
                 capture_output=True,
                 text=True,
@@ -78,7 +80,8 @@ def test_kcl_3_reads_every_record_once_with_enhanced_fan_out(kinesis_url: str) -
             )
         assert done.returncode == 0, done.stdout + done.stderr[-5000:]
         assert json.loads(done.stdout.strip().splitlines()[-1]) == {"records": 100, "deliveries": 100}
-        # KCL registered its consumer through the API: fan-out, not polling.
-        assert [c["ConsumerName"] for c in kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]]
+        # Fan-out registered its consumer through the API; polling has none.
+        consumers = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
+        assert bool(consumers) == (mode == "fanout"), consumers
     finally:
         kinesis.delete_stream(StreamName=name)
