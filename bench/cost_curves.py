@@ -1,7 +1,7 @@
 """Benchmark: how cost grows with the work. Prints one JSON document (stdout), a table (stderr), writes a PNG plot.
 
     .venv/bin/python bench/cost_curves.py [--curves sink-partitions,sink-buffer] [--events 200000] [--repeat 3]
-                                          [--plot docs/cost_curves.png] [--xs 1,4]
+                                          [--seconds 5] [--plot docs/cost_curves.png] [--xs 1,4]
     .venv/bin/python bench/cost_curves.py --from-json results.json --plot docs/cost_curves.png
 
 Every curve measures, for each value of its parameter, a rate beside its ceiling in the same run, CPU microseconds per
@@ -9,18 +9,21 @@ unit of work and peak memory (PSS), and reports where the cost per unit grows fa
 (``bench/curves.py``). It uses the Kafka and S3 named by the ``KEMU_*`` settings when given, else starts its own
 embedded services once for all curves. ``--from-json`` plots a saved document again without measuring.
 
-A new curve (analytics vs distinct keys, PutRecords vs record size, a one-hour run) is a :class:`bench.curves.Curve`
-in a module of its own, listed in :data:`FAMILIES`. Not a test: nothing here asserts a speed.
+A new curve (analytics vs distinct keys, a one-hour run) is a :class:`bench.curves.Curve` in a module of its own,
+listed in :data:`FAMILIES` with what its curves measure on. Not a test: nothing here asserts a speed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,17 +31,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import curves_putrecords  # noqa: E402
 from bench.curves import Curve, Point, plot, summarise, table  # noqa: E402
 from bench.curves_sink import CURVES as SINK_CURVES  # noqa: E402
 from bench.sinks_throughput import endpoints  # noqa: E402
 
-#: Curves by family; each family says how to get the services its curves measure on.
-FAMILIES: dict[str, list[Curve]] = {"sink": SINK_CURVES}
+#: Curves by family, with what a family's curves measure on, made from the Kafka and S3 of the run.
+FAMILIES: dict[str, tuple[list[Curve], Callable[[Any], AbstractContextManager[Any]]]] = {
+    "sink": (SINK_CURVES, contextlib.nullcontext),
+    "putrecords": (curves_putrecords.CURVES, curves_putrecords.services),
+}
 DEFAULT_PLOT = ROOT / "docs" / "cost_curves.png"
 
 
 def all_curves() -> dict[str, Curve]:
-    return {curve.name: curve for curves in FAMILIES.values() for curve in curves}
+    return {curve.name: curve for curves, _ in FAMILIES.values() for curve in curves}
 
 
 def machine() -> dict[str, Any]:
@@ -55,15 +62,26 @@ async def run(
     curves: list[Curve], options: dict[str, Any], repeat: int, xs: list[float] | None
 ) -> list[dict[str, Any]]:
     measured = []
-    with endpoints() as services:
-        for curve in curves:
-            points = [Point(x) for x in (xs or curve.xs)]
-            for attempt in range(repeat):
-                for point in points:
-                    print(f"{curve.name}: x={point.x:g} run {attempt + 1}/{repeat}", file=sys.stderr, flush=True)
-                    point.runs.append(await curve.measure(services, point.x, options))
-            measured.append(summarise(curve, points))
+    with endpoints() as base:
+        for family, open_services in FAMILIES.values():
+            chosen = [curve for curve in curves if curve in family]
+            if not chosen:
+                continue
+            with open_services(base) as services:
+                for curve in chosen:
+                    measured.append(await measure_curve(curve, services, options, repeat, xs))
     return measured
+
+
+async def measure_curve(
+    curve: Curve, services: Any, options: dict[str, Any], repeat: int, xs: list[float] | None
+) -> dict[str, Any]:
+    points = [Point(x) for x in (xs or curve.xs)]
+    for attempt in range(repeat):
+        for point in points:
+            print(f"{curve.name}: x={point.x:g} run {attempt + 1}/{repeat}", file=sys.stderr, flush=True)
+            point.runs.append(await curve.measure(services, point.x, options))
+    return summarise(curve, points)
 
 
 def subtitle(document: dict[str, Any]) -> str:
@@ -71,14 +89,16 @@ def subtitle(document: dict[str, Any]) -> str:
     load = ", ".join(f"{x:g}" for x in m["load_average_at_start"])
     return (
         f"{document['date']} · {m['cpus']} CPUs · load average {load} at start · "
-        f"{document['settings']['events']:,} events a run · medians of {document['settings']['repeat']}"
+        f"{document['settings']['events']:,} events a sink run, {document['settings'].get('seconds', 5):g} s of "
+        f"PutRecords a point · medians of {document['settings']['repeat']}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--curves", default=",".join(all_curves()), help="comma-separated curve names")
-    parser.add_argument("--events", type=int, default=200_000, help="events a run")
+    parser.add_argument("--events", type=int, default=200_000, help="events a run (sink curves)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds of kemu's load a point (PutRecords curves)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per point (medians are plotted)")
     parser.add_argument("--xs", help="measure only these parameter values (comma-separated), for every curve")
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="where the PNG goes")
@@ -97,10 +117,11 @@ def main() -> None:
             "benchmark": "cost_curves",
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine(),
-            "settings": {"events": args.events, "repeat": args.repeat},
+            "settings": {"events": args.events, "seconds": args.seconds, "repeat": args.repeat},
             "curves": [],
         }
-        document["curves"] = asyncio.run(run([known[name] for name in names], {"events": args.events}, args.repeat, xs))
+        options = {"events": args.events, "seconds": args.seconds}
+        document["curves"] = asyncio.run(run([known[name] for name in names], options, args.repeat, xs))
     plot(document["curves"], args.plot, subtitle(document))
     document["plot"] = str(args.plot)
     print(table(document["curves"]), file=sys.stderr)

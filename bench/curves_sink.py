@@ -28,6 +28,8 @@ async def _point(
         "ceiling_cost": cpu["ceiling"],
         "memory_mib": result["peak_pss_mib"],
         "memory_budget_mib": result["memory_budget_mib"],
+        "memory_uss_mib": result["peak_uss_sum_mib"],
+        "memory_by_process_mib": result["peak_pss_by_process_mib"],
         "objects": result["sink"]["objects"],
         "exactly_once": result["landed"]["exactly_once"],
     }

@@ -141,13 +141,18 @@ def start_server(name: str, bootstrap: str | None, log_dir: Path) -> Iterator[Se
                 time.sleep(0.2)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server; kill it if it has not exited 15 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def boto_client(url: str) -> Any:
@@ -182,16 +187,19 @@ def signed(url: str, target: str, body: bytes) -> tuple[bytes, dict[str, str]]:
     return body, dict(request.headers.items())
 
 
-def put_bodies(stream: str, calls: int) -> list[bytes]:
-    """Distinct PutRecords bodies: 500 records of ~200 bytes of JSON event, random partition keys."""
+def put_bodies(
+    stream: str, calls: int, *, record_bytes: int = RECORD_BYTES, records_per_call: int = RECORDS_PER_CALL
+) -> list[bytes]:
+    """Distinct PutRecords bodies: ``records_per_call`` records of ``record_bytes`` of JSON event (at least the
+    event's own ~50 bytes), random partition keys."""
     import base64
 
     bodies = []
     for call in range(calls):
         records = []
-        for i in range(RECORDS_PER_CALL):
+        for i in range(records_per_call):
             event = orjson.dumps({"event_id": f"{call}-{i}", "event_type": "reading", "pad": ""})
-            event = event[:-2] + b"x" * (RECORD_BYTES - len(event)) + b'"}'
+            event = event[:-2] + b"x" * (record_bytes - len(event)) + b'"}'
             records.append({"Data": base64.b64encode(event).decode(), "PartitionKey": uuid.uuid4().hex})
         bodies.append(orjson.dumps({"StreamName": stream, "Records": records}))
     return bodies
@@ -242,7 +250,14 @@ async def poster(url: str, http2: bool, concurrency: int) -> AsyncIterator[Post]
 
 
 async def put_load(
-    url: str, prepared: list[tuple[bytes, dict[str, str]]], seconds: float, concurrency: int, http2: bool = False
+    url: str,
+    prepared: list[tuple[bytes, dict[str, str]]],
+    seconds: float,
+    concurrency: int,
+    http2: bool = False,
+    *,
+    records_per_call: int = RECORDS_PER_CALL,
+    record_bytes: int = RECORD_BYTES,
 ) -> dict[str, Any]:
     ok_records = failed_records = errors = stalls = 0
     latencies: list[float] = []
@@ -267,7 +282,7 @@ async def put_load(
                 continue
             failed = orjson.loads(payload).get("FailedRecordCount", 0) if b'"FailedRecordCount":0' not in payload else 0
             failed_records += failed
-            ok_records += RECORDS_PER_CALL - failed
+            ok_records += records_per_call - failed
 
     async with poster(url + "/", http2, concurrency) as post:
         started = time.monotonic()
@@ -275,7 +290,7 @@ async def put_load(
         elapsed = time.monotonic() - started
     return {
         "records_per_s": round(ok_records / elapsed),
-        "mib_per_s": round(ok_records * RECORD_BYTES / elapsed / 2**20, 2),
+        "mib_per_s": round(ok_records * record_bytes / elapsed / 2**20, 2),
         "calls": len(latencies),
         "records_ok": ok_records,
         "records_failed": failed_records,

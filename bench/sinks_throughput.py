@@ -152,14 +152,16 @@ def plain_connection(s3: S3Connection) -> dict[str, Any]:
 class TreeUsage:
     """Samples the memory of a process and all its descendants (the sink and its write worker), and their CPU time.
 
-    Memory is summed two ways: PSS (proportional set size: a page shared by both processes, such as the Python
-    runtime's, counts half in each), the budgeted figure, and RSS (a shared page counts in full in each). CPU time
+    Memory is summed three ways: PSS (proportional set size: a page shared by both processes, such as the Python
+    runtime's, counts half in each), the budgeted figure; RSS (a shared page counts in full in each); and USS (only
+    the pages no other process maps: what the buffers and objects take, whatever else runs). CPU time
     (user + system) is kept per process as last seen: it depends much less on a busy machine than a rate does."""
 
     def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
         self.peak_pss = 0
         self.peak_rss = 0
+        self.peak_uss = 0
         self.peak_pss_by_process: dict[str, int] = {}
         #: (time.monotonic(), CPU seconds so far by role), one per sample.
         self.cpu_samples: list[tuple[float, dict[str, float]]] = []
@@ -184,17 +186,18 @@ class TreeUsage:
     def _run(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(psutil.Error):
-                pss = rss = 0
+                pss = rss = uss = 0
                 for proc in [self.root, *self.root.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
                         memory = proc.memory_full_info()
                         times = proc.cpu_times()
                         role = "worker" if "sinks.worker_main" in " ".join(proc.cmdline()) else "sink"
-                        pss, rss = pss + memory.pss, rss + memory.rss
+                        pss, rss, uss = pss + memory.pss, rss + memory.rss, uss + memory.uss
                         self.peak_pss_by_process[role] = max(self.peak_pss_by_process.get(role, 0), memory.pss)
                         self._cpu_by_pid[proc.pid] = (role, times.user + times.system)
                 self.peak_pss = max(self.peak_pss, pss)
                 self.peak_rss = max(self.peak_rss, rss)
+                self.peak_uss = max(self.peak_uss, uss)
                 by_role: dict[str, float] = {}
                 for role, seconds in self._cpu_by_pid.values():
                     by_role[role] = by_role.get(role, 0.0) + seconds
@@ -287,6 +290,9 @@ async def measure(
         "peak_pss_mib": round(usage.peak_pss / 2**20, 1),
         "peak_pss_by_process_mib": {k: round(v / 2**20, 1) for k, v in sorted(usage.peak_pss_by_process.items())},
         "peak_rss_sum_mib": round(usage.peak_rss / 2**20, 1),
+        # USS: the pages only the sink's processes hold (what its buffers and objects take), which unlike PSS does
+        # not move when other processes on the machine map the same libraries.
+        "peak_uss_sum_mib": round(usage.peak_uss / 2**20, 1),
         "memory_budget_mib": round((2 * buffer_bytes + 200 * 2**20) / 2**20, 1),
         # CPU time per event over the same sustained span as the rates: less sensitive to a busy machine.
         "cpu_us_per_event": {

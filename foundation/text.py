@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def utf8_problem(data: bytes) -> str | None:
+def utf8_problem(data: bytes | bytearray) -> str | None:
     """Why ``data`` is not UTF-8 text, or None when it is. ASCII (most records) is recognised at memory speed."""
     if data.isascii():
         return None

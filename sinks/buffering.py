@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
@@ -31,25 +31,34 @@ def flush_reason(hints: BufferingHints, buffered_bytes: int, oldest_age_s: float
     return None
 
 
-@dataclass
 class PartitionBuffer:
-    """Raw records of one source partition, in offset order, waiting for the next write."""
+    """Raw records of one source partition, in offset order, waiting for the next write.
 
-    partition: int
-    values: list[bytes] = field(default_factory=list)
-    offsets: list[int] = field(default_factory=list)
-    timestamps: list[int] = field(default_factory=list)
-    size: int = 0
+    Held packed from the start, as the write worker receives them: the records joined by newlines in one
+    ``bytearray`` and three columns of 8-byte integers. A list of ``bytes`` would cost about 40 bytes more per
+    record, and a joined copy made at write time would hold every record twice at the peak.
+    """
+
+    def __init__(self, partition: int) -> None:
+        self.partition = partition
+        self.data = bytearray()
+        self.lengths: array[int] = array("q")
+        self.offsets: array[int] = array("q")
+        self.timestamps: array[int] = array("q")
+        #: Bytes of the records themselves (separators not counted): what the size hint compares with.
+        self.size = 0
 
     def add(self, offset: int, timestamp_ms: int, value: bytes) -> None:
-        self.values.append(value)
-        self.offsets.append(offset)
-        self.timestamps.append(timestamp_ms)
-        self.size += len(value)
+        self.extend([offset], [timestamp_ms], [value], len(value))
 
     def extend(self, offsets: list[int], timestamps: list[int], values: list[bytes], size: int) -> None:
         """Append records given column-wise (``size`` is the total length of ``values``)."""
-        self.values.extend(values)
+        if not values:
+            return
+        if self.offsets:
+            self.data += b"\n"
+        self.data += b"\n".join(values)
+        self.lengths.extend(map(len, values))
         self.offsets.extend(offsets)
         self.timestamps.extend(timestamps)
         self.size += size
@@ -65,13 +74,19 @@ class PartitionBuffer:
     def last_offset(self) -> int:
         return self.offsets[-1]
 
+    @property
+    def values(self) -> list[bytes]:
+        """The records one by one (tests and the per-record path only: this copies them)."""
+        return PackedRecords(bytes(self.data), self.lengths).values
+
 
 @dataclass
 class PackedRecords:
-    """Raw records as one newline-joined ``bytes`` and their lengths: what the JSON reader takes, and cheap to pickle
-    (one object instead of one per record)."""
+    """Raw records as one newline-joined block and their lengths: what the JSON reader takes, and cheap to pickle
+    (one object instead of one per record). The block is ``bytes`` in the worker, and the consuming side's own
+    ``bytearray`` (never copied) while it is sent."""
 
-    joined: bytes
+    joined: bytes | bytearray
     lengths: array[int]
 
     @classmethod
@@ -81,14 +96,24 @@ class PackedRecords:
     def __len__(self) -> int:
         return len(self.lengths)
 
-    @cached_property
+    @property
     def values(self) -> list[bytes]:
-        """The records one by one (for the per-record path and error lines only)."""
-        out, pos, joined = [], 0, self.joined
+        """Every record as its own ``bytes`` (a copy of them all: tests only; the sink reads :meth:`record`)."""
+        return [self.record(i) for i in range(len(self.lengths))]
+
+    @cached_property
+    def _starts(self) -> array[int]:
+        starts, position = array("q"), 0
         for length in self.lengths:
-            out.append(joined[pos : pos + length])
-            pos += length + 1
-        return out
+            starts.append(position)
+            position += length + 1
+        return starts
+
+    def record(self, index: int) -> bytes:
+        """One record (error lines, screening probes): 8 bytes a record of positions the first time, not a copy of
+        every record."""
+        start = self._starts[index]
+        return bytes(self.joined[start : start + self.lengths[index]])
 
 
 @dataclass
@@ -102,16 +127,19 @@ class PackedBuffer:
 
     @classmethod
     def pack(cls, buffer: PartitionBuffer) -> PackedBuffer:
-        return cls(
-            buffer.partition,
-            PackedRecords.of(buffer.values),
-            array("q", buffer.offsets),
-            array("q", buffer.timestamps),
-        )
+        """The buffer as sent: its own block and columns, not copies."""
+        return cls(buffer.partition, PackedRecords(buffer.data, buffer.lengths), buffer.offsets, buffer.timestamps)
+
+    def release(self) -> None:
+        """Drop the records (a converted write's are not needed again: a restarted worker is sent them anew)."""
+        self.records = PackedRecords(b"", array("q"))
 
     @property
     def values(self) -> list[bytes]:
         return self.records.values
+
+    def record(self, index: int) -> bytes:
+        return self.records.record(index)
 
     def __len__(self) -> int:
         return len(self.offsets)

@@ -41,6 +41,9 @@ T = TypeVar("T")
 OnWrite = Callable[[tuple[str, ...]], Awaitable[None]]
 #: Writes handed to the worker and not committed yet: one uploading, one converting, while the next buffer fills.
 MAX_OUTSTANDING = 2
+#: Records taken per poll. aiokafka turns every record it hands out into a ``ConsumerRecord`` at once: without a cap, a
+#: poll after a fetch of many partitions (up to 1 MiB each) held all of them as objects, about twice their size.
+RECORDS_PER_POLL = 4_096
 #: Objects a delivery stream's loop allocates per poll, about (a ``ConsumerRecord`` and a little more per record):
 #: a process that only delivers raises the collector's gen-0 threshold above it (``kemu sink run``).
 ALLOCATIONS_PER_POLL = 16_384
@@ -195,7 +198,7 @@ class DeliveryStream:
                 left = hints.interval_s - (time.monotonic() - self._oldest)
                 timeout = max(0, min(timeout, int(left * 1000)))
             self._raise_if_write_failed()
-            batches = await consumer.getmany(timeout_ms=timeout)
+            batches = await consumer.getmany(timeout_ms=timeout, max_records=RECORDS_PER_POLL)
             for tp, records in batches.items():
                 self._add(consumer, tp, records)
             if self._cuts:

@@ -17,6 +17,7 @@ Anything else takes the per-record path, whose verdict is the same whatever the 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,13 +57,15 @@ def _unsafe_for_pyarrow(records: PackedRecords) -> bool:
     if joined.rfind(b"null") >= 0 and not (joined.startswith(b"{") and _lines_start_with_a_brace(joined, lengths)):
         return True
     if shortest_longest["max"] > SCREENED_BRACKETS:
-        for value, length in zip(records.values, records.lengths, strict=True):
-            if length > SCREENED_BRACKETS and value.count(b"[") + value.count(b"{") > SCREENED_BRACKETS:
-                return True
+        for index, length in enumerate(records.lengths):
+            if length > SCREENED_BRACKETS:
+                value = records.record(index)
+                if value.count(b"[") + value.count(b"{") > SCREENED_BRACKETS:
+                    return True
     return False
 
 
-def _lines_start_with_a_brace(joined: bytes, lengths: pa.Array) -> bool:
+def _lines_start_with_a_brace(joined: bytes | bytearray, lengths: pa.Array) -> bool:
     """Whether every record after the first starts with ``{``, given that records are joined by single newlines.
 
     Reads one byte a record, where the lengths say each record starts, instead of searching the whole batch."""
@@ -98,7 +101,7 @@ def encode_batch(values: list[bytes] | PackedRecords, registry: SchemaRegistry) 
     try:
         return _fast(records, registry)
     except _NeedsSlowPath:
-        return _slow(records.values, registry)
+        return _slow(records, registry)
 
 
 def _fast(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
@@ -139,47 +142,75 @@ def _fast(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
     return EncodedBatch(_normalise(table, registry), None)
 
 
-def _slow(values: list[bytes], registry: SchemaRegistry) -> EncodedBatch:
-    parsed: list[dict[str, Any] | None] = []
-    errors: list[tuple[int, RecordError]] = []
-    for index, value in enumerate(values):
-        problem = utf8_problem(value)
-        try:
-            if problem is not None:
-                raise ParseError(problem)
-            try:
-                obj = orjson.loads(value)
-            except orjson.JSONDecodeError as exc:
-                if str(exc).startswith("depth limit exceeded"):
-                    raise ParseError(f"nested deeper than 1,024 levels ({exc})") from None
-                raise ParseError(f"not valid JSON: {exc}") from None
-            if not isinstance(obj, dict):
-                raise ParseError(f"a record must be a JSON object, got {_json_type(obj)}")
-        except ParseError as error:
-            errors.append((index, error))
-            parsed.append(None)
-            continue
-        parsed.append(obj)
+#: Records the per-record path holds as Python objects at a time: parsed, they take several times their size.
+SLOW_CHUNK = 2_048
+
+
+def _slow(records: PackedRecords, registry: SchemaRegistry) -> EncodedBatch:
+    """Parse and convert record by record, :data:`SLOW_CHUNK` records at a time: a first pass learns the new fields
+    of the whole batch (inferred streams), a second converts, so the result is the one a single pass over the whole
+    batch would give, in memory bounded by a chunk and the table."""
     if not registry.declared:
-        _register_new_fields(parsed, registry)
+        seen: dict[str, list[Any]] = {}
+        for _, chunk in _chunks(records):
+            _collect_new_fields((obj for obj in map(_parse, chunk) if isinstance(obj, dict)), registry, seen)
+        for name, kinds in seen.items():
+            if kinds:
+                registry.add(name, merge_families(kinds))
     names = list(registry.fields)
-    columns: dict[str, list[Any]] = {name: [] for name in names}
+    errors: list[tuple[int, RecordError]] = []
     rows: list[int] = []
-    for index, obj in enumerate(parsed):
-        if obj is None:
-            continue
-        try:
-            converted = [convert(name, obj.get(name), registry.fields[name]) for name in names]
-        except ConversionError as exc:
-            errors.append((index, exc))
-            continue
-        rows.append(index)
-        for name, item in zip(names, converted, strict=True):
-            columns[name].append(item)
+    tables: list[pa.Table] = []
+    for start, chunk in _chunks(records):
+        columns: dict[str, list[Any]] = {name: [] for name in names}
+        for index, value in enumerate(chunk, start):
+            obj = _parse(value)
+            if isinstance(obj, ParseError):
+                errors.append((index, obj))
+                continue
+            try:
+                converted = [convert(name, obj.get(name), registry.fields[name]) for name in names]
+            except ConversionError as exc:
+                errors.append((index, exc))
+                continue
+            rows.append(index)
+            for name, item in zip(names, converted, strict=True):
+                columns[name].append(item)
+        arrays = [pa.array(columns[name], type=ARROW_TYPES[registry.fields[name]]) for name in names]
+        if names:
+            tables.append(pa.Table.from_arrays(arrays, names=names))
     errors.sort(key=lambda pair: pair[0])
-    arrays = [pa.array(columns[name], type=ARROW_TYPES[registry.fields[name]]) for name in names]
-    table = pa.Table.from_arrays(arrays, names=names) if names else pa.table({"_": pa.nulls(len(rows))}).drop(["_"])
+    # One chunk per column, as a single pass gave: the Parquet bytes of a replay stay the same.
+    table = pa.concat_tables(tables).combine_chunks() if names else pa.table({"_": pa.nulls(len(rows))}).drop(["_"])
     return EncodedBatch(_normalise(table, registry), rows if errors else None, errors)
+
+
+def _chunks(records: PackedRecords) -> Iterator[tuple[int, list[bytes]]]:
+    """(index of the first record, the records) of each run of :data:`SLOW_CHUNK` records, sliced from the block."""
+    joined, lengths = records.joined, records.lengths
+    position = 0
+    for start in range(0, len(lengths), SLOW_CHUNK):
+        chunk = []
+        for length in lengths[start : start + SLOW_CHUNK]:
+            chunk.append(bytes(joined[position : position + length]))
+            position += length + 1
+        yield start, chunk
+
+
+def _parse(value: bytes) -> dict[str, Any] | ParseError:
+    """The record as a JSON object, or why it is not one."""
+    problem = utf8_problem(value)
+    if problem is not None:
+        return ParseError(problem)
+    try:
+        obj = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            return ParseError(f"nested deeper than 1,024 levels ({exc})")
+        return ParseError(f"not valid JSON: {exc}")
+    if not isinstance(obj, dict):
+        return ParseError(f"a record must be a JSON object, got {_json_type(obj)}")
+    return obj
 
 
 #: Milliseconds since the epoch of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
@@ -199,11 +230,9 @@ def _json_type(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def _register_new_fields(parsed: list[dict[str, Any] | None], registry: SchemaRegistry) -> None:
-    seen: dict[str, list[Any]] = {}
+def _collect_new_fields(parsed: Iterable[dict[str, Any]], registry: SchemaRegistry, seen: dict[str, list[Any]]) -> None:
+    """Add to ``seen`` the fields the registry does not know, with the families of their values, in first-seen order."""
     for obj in parsed:
-        if obj is None:
-            continue
         for name, value in obj.items():
             if name in registry.fields:
                 continue
@@ -214,9 +243,6 @@ def _register_new_fields(parsed: list[dict[str, Any] | None], registry: SchemaRe
                     kinds.append(kind)
             else:
                 seen.setdefault(name, [])
-    for name, kinds in seen.items():
-        if kinds:
-            registry.add(name, merge_families(kinds))
 
 
 def _normalise(table: pa.Table, registry: SchemaRegistry) -> pa.Table:

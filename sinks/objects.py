@@ -46,8 +46,7 @@ def partition_objects(
     records = buffer.records
     if quarantine:
         kept = [i for i, offset in enumerate(buffer.offsets) if offset not in quarantine]
-        raw = buffer.values
-        records = PackedRecords.of([raw[i] for i in kept])
+        records = PackedRecords.of([buffer.record(i) for i in kept])
     converted = encode_batch(records, registry)
 
     def source_index(row: int) -> int:
@@ -112,7 +111,7 @@ def _error_objects(
         when = record_time(buffer.timestamps[first])
         prefix = layout.render_error(when, random_string(topic, partition, first_offset), output_type)
         body = b"".join(
-            error_line(err, buffer.values[i], topic, partition, buffer.offsets[i], buffer.timestamps[i])
+            error_line(err, buffer.record(i), topic, partition, buffer.offsets[i], buffer.timestamps[i])
             for i, err in items
         )
         key = prefix + object_name(config.name, topic, partition, first_offset, when, ERROR_EXTENSION)

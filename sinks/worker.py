@@ -22,6 +22,7 @@ import os
 import pickle
 import struct
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _HEADER = struct.Struct("!Q")
+#: Bytes handed to the pipe at a time. asyncio copies whatever a write leaves unsent into its own buffer, so a block
+#: written whole would be copied almost whole; in slices of the pipe's size, at most one slice is.
+SEND_SLICE = 1 << 20
+#: A raw block as sent: a partition buffer's ``bytearray`` in the consuming process, ``bytes`` once read.
+Block = bytes | bytearray
 #: The module the worker process runs.
 WORKER_MODULE = "sinks.worker_main"
 #: The child must import this very ``sinks`` (a source checkout, a test run's path), not another install.
@@ -99,8 +105,9 @@ class Go:
     job: int
 
 
-def job_message(job: int, buffers: list[PartitionBuffer]) -> tuple[WriteJob, list[bytes]]:
-    """One job's message (its records left out) and the raw blocks that follow it, one per buffer."""
+def job_message(job: int, buffers: list[PartitionBuffer]) -> tuple[WriteJob, list[Block]]:
+    """One job's message (its records left out) and the raw blocks that follow it, one per buffer: the buffers' own
+    blocks, not copies."""
     packed = [PackedBuffer.pack(b) for b in buffers]
     blocks = [p.records.joined for p in packed]
     for p in packed:
@@ -108,7 +115,7 @@ def job_message(job: int, buffers: list[PartitionBuffer]) -> tuple[WriteJob, lis
     return WriteJob(job, packed, [len(b) for b in blocks]), blocks
 
 
-def job_frames(job: int, buffers: list[PartitionBuffer]) -> list[bytes]:
+def job_frames(job: int, buffers: list[PartitionBuffer]) -> list[Block]:
     """The pieces to write for one job: the message, then one raw block per buffer."""
     message, blocks = job_message(job, buffers)
     return [frame(message), *blocks]
@@ -208,12 +215,13 @@ class WorkerDied(SinkError):
 @dataclass
 class _Outstanding:
     message: WriteJob
-    blocks: list[bytes]
+    #: Kept until the write is done: a worker that dies before is restarted and sent them again.
+    blocks: list[Block]
     go: bool = False
     converted: bool = False
     isolation: JobIsolation = field(default_factory=JobIsolation)
 
-    def pieces(self) -> list[bytes]:
+    def pieces(self) -> list[Block]:
         isolation = self.isolation
         message = dataclasses.replace(
             self.message,
@@ -264,9 +272,7 @@ class WriteWorker:
 
     async def start(self) -> None:
         """Spawn the worker and wait until it is ready; a fatal S3 refusal (e.g. no such bucket) raises here."""
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
-        # The worker's upload and conversion threads would each get a glibc malloc arena that keeps freed memory.
-        env.setdefault("MALLOC_ARENA_MAX", "2")
+        env = worker_environment(os.environ)
         # A process group of its own: a terminal's Ctrl-C (sent to the whole foreground group) would otherwise reach
         # the worker too, even while it is still importing, before it can ignore it. The end of its input stops it.
         # setpgrp in the child rather than ``process_group=0``, which uvloop's subprocess support refuses (the
@@ -374,7 +380,7 @@ class WriteWorker:
         if self._idle_deaths > MAX_PLAIN_DEATHS:
             raise SinkError(f"the write worker of {self._config.name!r} keeps dying: {died}")
 
-    async def _guarded(self, send: Any, *pieces: bytes) -> None:
+    async def _guarded(self, send: Any, *pieces: Block) -> None:
         """Send; a dead worker is restarted, and the restart resends everything outstanding, these pieces included."""
         try:
             await send(*pieces)
@@ -388,15 +394,17 @@ class WriteWorker:
                 proc.kill()
             await proc.wait()
 
-    async def _send(self, *pieces: bytes) -> None:
+    async def _send(self, *pieces: Block) -> None:
         proc, generation = self._proc, self._generation
         if proc is None or proc.stdin is None or proc.returncode is not None:
             raise WorkerDied("not running", generation, None if proc is None else proc.returncode)
         try:
             async with self._sending:
                 for piece in pieces:
-                    proc.stdin.write(piece)
-                    await proc.stdin.drain()
+                    with memoryview(piece) as view:
+                        for start in range(0, len(view), SEND_SLICE):
+                            proc.stdin.write(view[start : start + SEND_SLICE])
+                            await proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError) as exc:
             code: int | None = None
             with contextlib.suppress(TimeoutError):
@@ -453,6 +461,19 @@ class WriteWorker:
             if stop is not None and stop.is_set() and self.waiting:
                 await self._kill()
                 raise StopRequested("stopped while S3 was unavailable")
+
+
+def worker_environment(parent: Mapping[str, str]) -> dict[str, str]:
+    """The worker process's environment: the parent's, this ``sinks`` first on the path, and allocators that give
+    freed memory back (each setting left as the user set it, if they did)."""
+    env = {**parent, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, parent.get("PYTHONPATH")) if p)}
+    # The worker's upload and conversion threads would each get a glibc malloc arena that keeps freed memory.
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    # Arrow's default pool (mimalloc) kept what a conversion had used after the write, even through
+    # ``release_unused``: about 45 MiB over the worker's imports after each 16 MiB write, so the next conversion
+    # started from there. With the system allocator the worker falls back to its imports between writes.
+    env.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    return env
 
 
 def _settle(future: asyncio.Future[T] | None, value: T) -> None:

@@ -141,13 +141,21 @@ class Worker:
             job = await self._to_encode.get()
             future = self._encoded[job.job]
             try:
-                encoded = await loop.run_in_executor(self._encoder, self._encode, job)
+                encoded = await loop.run_in_executor(self._encoder, self.convert, job)
             except Exception as exc:
                 future.set_exception(exc)
             else:
                 future.set_result(encoded)
             self.send(Converted(job.job))
-            del job  # the raw records are not needed any more; do not keep them until the next job arrives
+
+    def convert(self, job: WriteJob) -> _Encoded:
+        """Convert ``job``, then drop its raw records, which the input thread and the message loop may still
+        reference: while its objects wait for the upload, a write holds only its Parquet bytes here."""
+        try:
+            return self._encode(job)
+        finally:
+            for buffer in job.buffers:
+                buffer.release()
 
     def _encode(self, job: WriteJob) -> _Encoded:
         quarantine = dict(job.quarantine)
@@ -205,10 +213,9 @@ class Worker:
     def _probe(self, buffer: PackedBuffer, indices: list[int]) -> str | None:
         """Convert the records at ``indices`` of ``buffer`` as the job would, on a copy of the registry; why that
         raised, or None."""
-        values = buffer.values
         sub = PackedBuffer(
             buffer.partition,
-            PackedRecords.of([values[i] for i in indices]),
+            PackedRecords.of([buffer.record(i) for i in indices]),
             array("q", [buffer.offsets[i] for i in indices]),
             array("q", [buffer.timestamps[i] for i in indices]),
         )

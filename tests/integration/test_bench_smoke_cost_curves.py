@@ -1,4 +1,5 @@
-"""The cost-curve benchmark still runs: a tiny sink curve of two points; its JSON and plot, never a speed."""
+"""The cost-curve benchmark still runs: a tiny sink curve of two points, a PutRecords curve of one; its JSON and plot,
+never a speed."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from tests.support.endpoints import Endpoints
 
 async def test_cost_curves_benchmark_prints_its_json_and_draws_its_plot(endpoints: Endpoints, tmp_path: Path) -> None:
     png = tmp_path / "curves.png"
-    arguments = ("--curves", "sink-partitions", "--xs", "1,2", "--events", "2000", "--plot", str(png))
-    document, err = await benchmark_output("cost_curves.py", *arguments, env=endpoints.settings_env(), timeout_s=240)
+    arguments = ("--curves", "sink-partitions,putrecords-size", "--xs", "1,2", "--events", "2000", "--seconds", "0.5")
+    document, err = await benchmark_output(
+        "cost_curves.py", *arguments, "--plot", str(png), env=endpoints.settings_env(), timeout_s=240
+    )
     assert document["benchmark"] == "cost_curves"
-    [curve] = document["curves"]
+    curve, put = document["curves"]
     assert curve["name"] == "sink-partitions"
     assert [point["x"] for point in curve["points"]] == [1.0, 2.0]
     for point in curve["points"]:
@@ -22,5 +25,10 @@ async def test_cost_curves_benchmark_prints_its_json_and_draws_its_plot(endpoint
         assert point["memory_mib"] > 0
         assert [run["exactly_once"] for run in point["runs"]] == [True]
     assert len(curve["growth"]) == 1
+    assert put["name"] == "putrecords-size"
+    for point in put["points"]:  # records of 1 and 2 bytes are padded to the event's own size
+        assert point["rate"] > 0
+        assert point["ceiling"] > 0
+        assert [run["records_failed"] for run in point["runs"]] == [0]
     assert "sink-partitions" in err  # the table
     assert png.read_bytes().startswith(b"\x89PNG")
