@@ -48,10 +48,27 @@ def moto_dynamodb() -> Iterator[str]:
         server.wait(timeout=30)
 
 
+def run_kcl(kinesis_url: str, stream: str, count: int, mode: str) -> Any:
+    """KclFanOut.java reading ``stream`` until it has seen ``count`` records (leases in a moto DynamoDB of its own):
+    the counts it prints."""
+    lib = client_jars("kcl")
+    with moto_dynamodb() as dynamodb:
+        done = subprocess.run(
+            [
+                "java", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", f"{lib}/*",
+                str(CLIENTS / "kcl" / "KclFanOut.java"), kinesis_url, dynamodb, stream, str(count), mode,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr[-5000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("mode", ["fanout", "polling"])
 def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
-    lib = client_jars("kcl")
     kinesis: Any = kinesis_client(kinesis_url)
     name = f"kcl-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=name, ShardCount=2)
@@ -60,26 +77,7 @@ def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
         kinesis.put_records(
             StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in range(100)]
         )
-        with moto_dynamodb() as dynamodb:
-            done = subprocess.run(
-                [
-                    "java",
-                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                    "-cp",
-                    f"{lib}/*",
-                    str(CLIENTS / "kcl" / "KclFanOut.java"),
-                    kinesis_url,
-                    dynamodb,
-                    name,
-                    "100",
-                    mode,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        assert done.returncode == 0, done.stdout + done.stderr[-5000:]
-        assert json.loads(done.stdout.strip().splitlines()[-1]) == {"records": 100, "deliveries": 100}
+        assert run_kcl(kinesis_url, name, 100, mode) == {"records": 100, "deliveries": 100}
         # Fan-out registered its consumer through the API; polling has none.
         consumers = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
         assert bool(consumers) == (mode == "fanout"), consumers
@@ -90,7 +88,6 @@ def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("mode", ["fanout", "polling"])
 def test_kcl_3_reads_through_a_split_shard_parents_then_children_each_record_once(kinesis_url: str, mode: str) -> None:
-    lib = client_jars("kcl")
     kinesis: Any = kinesis_client(kinesis_url)
     name = f"kcl-split-{mode}-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=name, ShardCount=2)
@@ -107,25 +104,6 @@ def test_kcl_3_reads_through_a_split_shard_parents_then_children_each_record_onc
         # Records after the split went to the children (and the open parent 1), never to the closed shard 0.
         assert "shardId-000000000000" not in {entry["ShardId"] for entry in after["Records"]}
         assert {"shardId-000000000002", "shardId-000000000003"} <= {entry["ShardId"] for entry in after["Records"]}
-        with moto_dynamodb() as dynamodb:
-            done = subprocess.run(
-                [
-                    "java",
-                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                    "-cp",
-                    f"{lib}/*",
-                    str(CLIENTS / "kcl" / "KclFanOut.java"),
-                    kinesis_url,
-                    dynamodb,
-                    name,
-                    "200",
-                    mode,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        assert done.returncode == 0, done.stdout + done.stderr[-5000:]
-        assert json.loads(done.stdout.strip().splitlines()[-1]) == {"records": 200, "deliveries": 200}
+        assert run_kcl(kinesis_url, name, 200, mode) == {"records": 200, "deliveries": 200}
     finally:
         kinesis.delete_stream(StreamName=name)
