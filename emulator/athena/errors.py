@@ -19,7 +19,7 @@ class AthenaError(AwsError):
 
 
 class InvalidRequestException(AthenaError):
-    type_name = "InvalidRequestException"
+    pass
 
     def __init__(self, message: str, code: str = "INVALID_INPUT") -> None:
         super().__init__(message)
@@ -30,16 +30,15 @@ class InvalidRequestException(AthenaError):
 
 
 class ResourceNotFoundException(AthenaError):
-    type_name = "ResourceNotFoundException"
+    pass
 
 
 class TooManyRequestsException(AthenaError):
-    type_name = "TooManyRequestsException"
+    pass
 
 
-class InternalServerException(AthenaError):
-    type_name = "InternalServerException"
-    status = 500
+class InternalServerException(AthenaError, status=500):
+    pass
 
 
 class QueryFailed(Exception):

@@ -1,5 +1,5 @@
 """The AWS errors of the services on the endpoint (Kinesis, Firehose, and the next ones). Each class carries its wire
-``__type`` and HTTP status; a service raises the ones its API documents.
+``__type`` (its own name) and HTTP status; a service raises the ones its API documents.
 
 AwsError (base; never raised itself)
 ├── ResourceNotFoundException           the stream or shard does not exist (or is not ACTIVE)
@@ -23,7 +23,7 @@ AwsError (base; never raised itself)
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class AwsError(Exception):
@@ -31,6 +31,14 @@ class AwsError(Exception):
 
     type_name: ClassVar[str] = "InternalFailure"
     status: ClassVar[int] = 400
+
+    def __init_subclass__(cls, status: int | None = None, **kwargs: Any) -> None:
+        """A subclass's wire ``__type`` is its own name, so the two cannot differ; ``status`` (a class keyword,
+        ``class AccessDeniedException(AwsError, status=403)``) is its HTTP status when not the inherited one."""
+        super().__init_subclass__(**kwargs)
+        cls.type_name = cls.__name__
+        if status is not None:
+            cls.status = status
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -46,75 +54,71 @@ class AwsError(Exception):
 
 
 class ResourceNotFoundException(AwsError):
-    type_name = "ResourceNotFoundException"
+    pass
 
 
 class ResourceInUseException(AwsError):
-    type_name = "ResourceInUseException"
+    pass
 
 
 class InvalidArgumentException(AwsError):
-    type_name = "InvalidArgumentException"
+    pass
 
 
 class LimitExceededException(AwsError):
-    type_name = "LimitExceededException"
+    pass
 
 
 class ExpiredIteratorException(AwsError):
-    type_name = "ExpiredIteratorException"
+    pass
 
 
 class ProvisionedThroughputExceededException(AwsError):
-    type_name = "ProvisionedThroughputExceededException"
+    pass
 
 
 class ValidationException(AwsError):
-    type_name = "ValidationException"
+    pass
 
 
 class SerializationException(AwsError):
-    type_name = "SerializationException"
+    pass
 
 
 class UnknownOperationException(AwsError):
-    type_name = "UnknownOperationException"
+    pass
 
 
 class UnsupportedOperationException(AwsError):
-    type_name = "UnsupportedOperationException"
+    pass
 
 
-class AccessDeniedException(AwsError):
-    type_name = "AccessDeniedException"
-    status = 403
+class AccessDeniedException(AwsError, status=403):
+    pass
 
 
-class ServiceUnavailableException(AwsError):
-    type_name = "ServiceUnavailableException"
-    status = 503
+class ServiceUnavailableException(AwsError, status=503):
+    pass
 
 
 class IncompleteSignatureException(AwsError):
-    type_name = "IncompleteSignatureException"
+    pass
 
 
-class MissingAuthenticationTokenException(AwsError):
-    type_name = "MissingAuthenticationTokenException"
-    status = 403
+class MissingAuthenticationTokenException(AwsError, status=403):
+    pass
 
 
 class UnrecognizedClientException(AwsError):
-    type_name = "UnrecognizedClientException"
+    pass
 
 
 class InvalidSignatureException(AwsError):
-    type_name = "InvalidSignatureException"
+    pass
 
 
-class InternalFailure(AwsError):
-    type_name = "InternalFailure"
-    status = 500
+class InternalFailure(AwsError, status=500):
+    pass
 
 
 def shown_value(value: object) -> str:

@@ -20,29 +20,28 @@ class GlueError(AwsError):
 
 
 class EntityNotFoundException(GlueError):
-    type_name = "EntityNotFoundException"
+    pass
 
 
 class AlreadyExistsException(GlueError):
-    type_name = "AlreadyExistsException"
+    pass
 
 
 class InvalidInputException(GlueError):
-    type_name = "InvalidInputException"
+    pass
 
 
 class ResourceNumberLimitExceededException(GlueError):
-    type_name = "ResourceNumberLimitExceededException"
+    pass
 
 
 class CrawlerRunningException(GlueError):
-    type_name = "CrawlerRunningException"
+    pass
 
 
 class CrawlerNotRunningException(GlueError):
-    type_name = "CrawlerNotRunningException"
+    pass
 
 
-class InternalServiceException(GlueError):
-    type_name = "InternalServiceException"
-    status = 500
+class InternalServiceException(GlueError, status=500):
+    pass
