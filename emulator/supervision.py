@@ -14,8 +14,9 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
+
+from foundation.lifecycle import AsyncResource
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class _Entry:
     task: asyncio.Task[None] | None = None
 
 
-class Supervisor:
+class Supervisor(AsyncResource):
     """Runs components and keeps them running; ``async with Supervisor() as s: s.add(...)``."""
 
     def __init__(
@@ -199,15 +200,6 @@ class Supervisor:
         except TimeoutError:
             log.error("component %s did not stop within %.0f s; abandoned", name, self._stop_timeout_s)
         entry.status.state = State.STOPPED
-
-    async def __aenter__(self) -> Supervisor:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     # --- introspection --------------------------------------------------------------------------------------
 

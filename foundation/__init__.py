@@ -7,6 +7,7 @@ and drift. It lives here instead, and this package imports nothing of the projec
 
 from foundation.clock import now_ms
 from foundation.exports import lazy_exports
+from foundation.lifecycle import AsyncResource
 from foundation.text import utf8_problem
 
-__all__ = ["lazy_exports", "now_ms", "utf8_problem"]
+__all__ = ["AsyncResource", "lazy_exports", "now_ms", "utf8_problem"]

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from foundation.lifecycle import AsyncResource
 from producers.kafka_publisher import SendStats
 from producers.records import Record
 
 
-class JsonlRecorder:
+class JsonlRecorder(AsyncResource):
     """Writes each record's value on its own line. Values never contain a newline: orjson does not emit one, and
     malformed records are built from orjson output. The partition key is a field of every well-formed event."""
 
@@ -38,10 +39,3 @@ class JsonlRecorder:
         if self._file is not None:
             self._file.close()
             self._file = None
-
-    async def __aenter__(self) -> JsonlRecorder:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from foundation.lifecycle import AsyncResource
 from producers.config import KafkaPublisherConfig
 from producers.exceptions import DeliveryError, ProducerConfigError
 from producers.records import PartitionMapper, Record
@@ -67,7 +68,7 @@ async def ensure_stream(bootstrap_servers: str, stream: str, shards: int) -> int
         await admin.close()
 
 
-class KafkaPublisher:
+class KafkaPublisher(AsyncResource):
     """Writes records to one topic:
     ``async with KafkaPublisher(config, topic) as publisher: await publisher.send(records)``."""
 
@@ -214,10 +215,3 @@ class KafkaPublisher:
         finally:
             await self._producer.stop()
             self._producer = None
-
-    async def __aenter__(self) -> KafkaPublisher:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()

@@ -29,6 +29,7 @@ from aiokafka.structs import TopicPartition
 from emulator.glue.errors import GlueError, InternalServiceException
 from emulator.glue.model import DatabaseDef, PartitionDef, TableDef
 from emulator.glue.wire import ensure_compacted_topic
+from foundation.lifecycle import AsyncResource
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def crawler_key(name: str) -> str:
 Change = tuple[str, dict[str, Any] | None]
 
 
-class CatalogStore:
+class CatalogStore(AsyncResource):
     """The catalog of ``topic`` on ``bootstrap_servers``: ``start()`` reads it back and keeps tailing it."""
 
     def __init__(self, bootstrap_servers: str, topic: str, on_change: Callable[[str], None] | None = None) -> None:
@@ -153,13 +154,6 @@ class CatalogStore:
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
-
-    async def __aenter__(self) -> CatalogStore:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def write(self, changes: list[Change]) -> None:
         """Persist ``changes`` in order and return once this holder has applied them (read your writes)."""

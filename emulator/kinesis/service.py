@@ -61,6 +61,7 @@ from emulator.kinesis.throttle import ShardThrottle
 from emulator.kinesis.tokens import ShardFilter, first_shard_after, make_token, open_token, shard_index
 from emulator.topics import TopicPolicy
 from foundation.clock import now_ms
+from foundation.lifecycle import AsyncResource
 from producers.partitioning import (
     shard_id,
 )
@@ -73,7 +74,7 @@ MAX_GET_RECORDS_BYTES = 10 * 1024 * 1024
 MAX_TAGS_PER_STREAM = 50
 
 
-class KinesisService:
+class KinesisService(AsyncResource):
     """Kinesis Data Streams on Kafka. ``start()`` connects to Kafka; ``stop()`` closes everything."""
 
     def __init__(
@@ -139,13 +140,6 @@ class KinesisService:
         await self._readers.stop()
         await self._store.stop()
         await self._writer.stop()
-
-    async def __aenter__(self) -> KinesisService:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     def _background(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
