@@ -128,7 +128,7 @@ class AwsRouter:
                 raise SerializationException(
                     "Content-Type must be application/x-amz-json-1.1 or application/x-amz-cbor-1.1."
                 )
-            body = await _read_body(receive)
+            body = await read_body(receive)
             target = headers.get("x-amz-target", "")
             served = self._served_for(target)
             if self._verifier is not None:
@@ -277,7 +277,9 @@ async def _send_events(stream: EventStream, codec: Codec, request_id: str, recei
         stream.close()
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """A request's whole body from its ASGI messages, refused with a SerializationException past ``MAX_BODY_BYTES``
+    (every AWS JSON API on the endpoint takes at most that much)."""
     chunks: list[bytes] = []
     size = 0
     while True:

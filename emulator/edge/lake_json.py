@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from emulator.aws.errors import AwsError, InternalFailure, SerializationException
 from emulator.aws.protocol import JSON
-from emulator.aws.router import AwsService, Receive, RequestShape, Scope, Send
+from emulator.aws.router import AwsService, Receive, RequestShape, Scope, Send, read_body
 from emulator.aws.shapes import Wire
 from emulator.aws.sigv4 import SignatureVerifier
 
@@ -125,7 +125,7 @@ class AthenaRest:
         members: dict[str, Any],
     ) -> tuple[int, bytes]:
         try:
-            body = await _read_body(receive)
+            body = await read_body(receive)
             if self._verifier is not None:
                 path = scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
                 self._verifier.verify(scope["method"], path, query, headers, body, self._api.signing_name)
@@ -138,17 +138,3 @@ class AthenaRest:
         except Exception:
             log.exception("unexpected error serving Athena's %s", operation)
             return 500, JSON.encode(InternalFailure("Internal service failure.").body())
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > 8 * 1024 * 1024:
-            raise SerializationException("The request body is larger than 8 MiB.")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
