@@ -83,12 +83,10 @@ class ResultRecord(BaseModel):
     rows: list[dict[str, Any]]
 
 
-class AlertRecord(BaseModel):
-    """One record of ``analytics-alerts``."""
+class AlertFields(BaseModel):
+    """The members of an alert, the same on ``analytics-alerts`` and in the API's answers."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    alert_id: Annotated[str, Field(min_length=1, max_length=512)]
+    alert_id: str
     query: str
     key: str | None
     window_start: UtcTime
@@ -96,6 +94,15 @@ class AlertRecord(BaseModel):
     emitted_at: UtcTime
     severity: str
     message: str
+    evidence: dict[str, Any]
+
+
+class AlertRecord(AlertFields):
+    """One record of ``analytics-alerts``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    alert_id: Annotated[str, Field(min_length=1, max_length=512)]
     evidence: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -134,16 +141,8 @@ class LeaderboardList(BaseModel):
     leaderboards: list[LeaderboardSummary]
 
 
-class Alert(BaseModel):
-    alert_id: str
-    query: str
-    key: str | None
-    window_start: UtcTime
-    window_end: UtcTime
-    emitted_at: UtcTime
-    severity: str
-    message: str
-    evidence: dict[str, Any]
+class Alert(AlertFields):
+    pass
 
 
 class AlertList(BaseModel):
