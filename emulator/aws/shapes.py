@@ -8,7 +8,7 @@ readers, so they word the same error the same way.
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from emulator.aws.errors import SerializationException, validation_error
 
@@ -21,8 +21,32 @@ class Wire(Protocol):
     def timestamp_ms(self, value: object, member: str) -> int: ...
 
 
+T = TypeVar("T")
+
+
 def type_error(member: str, expected: str) -> SerializationException:
     return SerializationException(f"Member {member!r} must be {expected}.")
+
+
+def member_name(key: str) -> str:
+    """How AWS's validation messages name a member: ``StreamName`` is ``streamName``."""
+    return key[0].lower() + key[1:]
+
+
+def _typed(body: dict[str, Any], key: str, kind: type[T], expected: str) -> T | None:
+    """``body[key]`` if present and a ``kind``, None if absent or null; a SerializationException otherwise."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kind):
+        raise type_error(key, expected)
+    return value
+
+
+def _required(value: T | None, key: str) -> T:
+    if value is None:
+        raise validation_error(None, member_name(key), "Member must not be null")
+    return value
 
 
 def opt_str(
@@ -33,12 +57,10 @@ def opt_str(
     max_len: int | None = None,
     pattern: re.Pattern[str] | None = None,
 ) -> str | None:
-    value = body.get(key)
+    value = _typed(body, key, str, "a string")
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise type_error(key, "a string")
-    member = key[0].lower() + key[1:]
+    member = member_name(key)
     if len(value) < min_len:
         raise validation_error(value, member, f"Member must have length greater than or equal to {min_len}")
     if max_len is not None and len(value) > max_len:
@@ -49,10 +71,7 @@ def opt_str(
 
 
 def req_str(body: dict[str, Any], key: str, **kwargs: Any) -> str:
-    value = opt_str(body, key, **kwargs)
-    if value is None:
-        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
-    return value
+    return _required(opt_str(body, key, **kwargs), key)
 
 
 def opt_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None) -> int | None:
@@ -64,7 +83,7 @@ def opt_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None
     if type(value) is not int:  # bool, NaN, infinities, fractions and every other type
         raise type_error(key, "an integer")
     number = value
-    member = key[0].lower() + key[1:]
+    member = member_name(key)
     if number < low:
         raise validation_error(number, member, f"Member must have value greater than or equal to {low}")
     if high is not None and number > high:
@@ -73,51 +92,32 @@ def opt_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None
 
 
 def req_int(body: dict[str, Any], key: str, *, low: int, high: int | None = None) -> int:
-    value = opt_int(body, key, low=low, high=high)
-    if value is None:
-        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
-    return value
+    return _required(opt_int(body, key, low=low, high=high), key)
 
 
 def opt_enum(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
     value = opt_str(body, key)
     if value is not None and value not in allowed:
-        member = key[0].lower() + key[1:]
-        raise validation_error(value, member, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+        raise validation_error(value, member_name(key), f"Member must satisfy enum value set: [{', '.join(allowed)}]")
     return value
 
 
 def req_enum(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
-    value = opt_enum(body, key, allowed)
-    if value is None:
-        raise validation_error(None, key[0].lower() + key[1:], "Member must not be null")
-    return value
+    return _required(opt_enum(body, key, allowed), key)
 
 
 def opt_map(body: dict[str, Any], key: str) -> dict[str, Any] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise type_error(key, "a structure or map")
-    return value
+    return _typed(body, key, dict, "a structure or map")
 
 
 def opt_list(body: dict[str, Any], key: str) -> list[Any] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise type_error(key, "a list")
-    return value
+    return _typed(body, key, list, "a list")
 
 
 def req_list(body: dict[str, Any], key: str, *, max_items: int) -> list[Any]:
     """A required, non-empty list of at most ``max_items`` members (PutRecords' and PutRecordBatch's records)."""
-    entries = opt_list(body, key)
-    member = key[0].lower() + key[1:]
-    if entries is None:
-        raise validation_error(None, member, "Member must not be null")
+    entries = _required(opt_list(body, key), key)
+    member = member_name(key)
     if not entries:
         raise validation_error("[]", member, "Member must have length greater than or equal to 1")
     if len(entries) > max_items:

@@ -26,7 +26,7 @@ from typing import Any
 import botocore.session
 
 from emulator.aws.errors import ValidationException, shown_value
-from emulator.aws.shapes import Wire, type_error
+from emulator.aws.shapes import Wire, member_name, type_error
 
 #: AWS lists at most this many violations in one message.
 MAX_VIOLATIONS = 10
@@ -67,7 +67,7 @@ def _compile(shape: Any, depth: int = 0) -> _Node:
         required = set(shape.required_members)
         for name in sorted(shape.members, key=str.lower):
             member = _compile(shape.members[name], depth + 1)
-            node.members.append((name, name[0].lower() + name[1:], member, name in required))
+            node.members.append((name, member_name(name), member, name in required))
     elif shape.type_name == "list":
         node.item = _compile(shape.member, depth + 1)
     elif shape.type_name == "map":
