@@ -9,7 +9,7 @@ text, as Glue does; a value that is not a number for a numeric key matches no nu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -91,18 +91,20 @@ class _Parser:
         return predicate
 
     def disjunction(self) -> Predicate:
-        parts = [self.conjunction()]
-        while self.at("kw", "OR"):
-            self.take()
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else (lambda v: any(p(v) for p in parts))
+        return self.joined("OR", self.conjunction, any)
 
     def conjunction(self) -> Predicate:
-        parts = [self.negation()]
-        while self.at("kw", "AND"):
+        return self.joined("AND", self.negation, all)
+
+    def joined(
+        self, keyword: str, operand: Callable[[], Predicate], combine: Callable[[Iterable[bool]], bool]
+    ) -> Predicate:
+        """``operand (keyword operand)*``, its predicates combined by ``combine`` (``any`` for OR, ``all`` for AND)."""
+        parts = [operand()]
+        while self.at("kw", keyword):
             self.take()
-            parts.append(self.negation())
-        return parts[0] if len(parts) == 1 else (lambda v: all(p(v) for p in parts))
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else (lambda v: combine(p(v) for p in parts))
 
     def negation(self) -> Predicate:
         if self.at("kw", "NOT"):
