@@ -12,26 +12,28 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from emulator.services.process import ProcessRef
 
 
-class KafkaState(BaseModel):
+class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class ServiceProcess(_Frozen):
+    """One process ``kemu services up`` started: who it is, the port it serves and where it logs."""
 
     process: ProcessRef
     port: int
-    controller_port: int
     log_file: Path
+
+
+class KafkaState(ServiceProcess):
+    controller_port: int
 
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
 
-class MinioState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    process: ProcessRef
-    port: int
+class MinioState(ServiceProcess):
     console_port: int
-    log_file: Path
 
     @property
     def endpoint_url(self) -> str:
@@ -42,16 +44,12 @@ class MinioState(BaseModel):
         return f"http://127.0.0.1:{self.console_port}"
 
 
-class Credentials(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Credentials(_Frozen):
     access_key_id: str
     secret_access_key: SecretStr
 
 
-class ServicesState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ServicesState(_Frozen):
     kafka: KafkaState
     minio: MinioState
     bucket: str
