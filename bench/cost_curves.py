@@ -19,12 +19,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import platform
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench import curves_putrecords  # noqa: E402
 from bench.curves import Curve, Point, plot, summarise, table  # noqa: E402
 from bench.curves_sink import CURVES as SINK_CURVES  # noqa: E402
+from bench.report import header, load_averages  # noqa: E402
 from bench.sinks_throughput import endpoints  # noqa: E402
 
 #: Curves by family, with what a family's curves measure on, made from the Kafka and S3 of the run.
@@ -46,16 +44,6 @@ DEFAULT_PLOT = ROOT / "docs" / "cost_curves.png"
 
 def all_curves() -> dict[str, Curve]:
     return {curve.name: curve for curves, _ in FAMILIES.values() for curve in curves}
-
-
-def machine() -> dict[str, Any]:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "load_average_at_start": [round(x, 2) for x in load],
-    }
 
 
 async def run(
@@ -114,9 +102,7 @@ def main() -> None:
             sys.exit(f"error: unknown curve(s) {', '.join(unknown)}; known: {', '.join(known)}")
         xs = [float(x) for x in args.xs.split(",")] if args.xs else None
         document = {
-            "benchmark": "cost_curves",
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": machine(),
+            **header("cost_curves", load_average_at_start=load_averages()),
             "settings": {"events": args.events, "seconds": args.seconds, "repeat": args.repeat},
             "curves": [],
         }

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: How a curve measures one point: ``measure(services, x, options)``.
+Measure = Callable[[Any, float, dict[str, Any]], Awaitable[dict[str, Any]]]
 #: Above this elasticity, a segment of a curve is reported as growing faster than linearly.
 SUPERLINEAR = 0.15
 
@@ -35,10 +37,22 @@ class Curve:
     title: str
     x_label: str
     xs: tuple[float, ...]
-    measure: Callable[[Any, float, dict[str, Any]], Awaitable[dict[str, Any]]]
+    measure: Measure
     unit: str = "events"
     log_x: bool = True
     notes: str = ""
+
+
+def sweeping(point: Callable[..., Awaitable[dict[str, Any]]], parameter: str, **fixed: int) -> Measure:
+    """A curve's ``measure``: ``point(services, options=..., **fixed)`` with ``parameter`` set to the curve's x.
+
+    A family of curves varies one parameter of the same measurement each and keeps the others at their defaults
+    (partitions at a fixed buffer size, then buffer size at fixed partitions)."""
+
+    async def measure(services: Any, x: float, options: dict[str, Any]) -> dict[str, Any]:
+        return await point(services, options=options, **fixed, **{parameter: int(x)})
+
+    return measure
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.curves import Curve
+from bench.curves import Curve, sweeping
 from bench.putrecords_ceiling import Target, compare, records_per_call, servers
 from sinks import S3Connection
 
@@ -51,21 +51,13 @@ async def _point(running: Services, record_bytes: int, connections: int, options
     }
 
 
-async def _by_size(running: Services, x: float, options: dict[str, Any]) -> dict[str, Any]:
-    return await _point(running, int(x), CONNECTIONS, options)
-
-
-async def _by_connections(running: Services, x: float, options: dict[str, Any]) -> dict[str, Any]:
-    return await _point(running, RECORD_BYTES, int(x), options)
-
-
 CURVES = [
     Curve(
         name="putrecords-size",
         title=f"PutRecords vs record size ({CONNECTIONS} connections, HTTP/1.1)",
         x_label="record size (bytes)",
         xs=(100, 1024, 25_600),
-        measure=_by_size,
+        measure=sweeping(_point, "record_bytes", connections=CONNECTIONS),
         unit="records",
         notes="500 records a call up to 8 KiB records, then as many as fit in 4 MiB (163 at 25 KiB).",
     ),
@@ -74,7 +66,7 @@ CURVES = [
         title=f"PutRecords vs concurrent connections ({RECORD_BYTES} B records, HTTP/1.1)",
         x_label="concurrent connections",
         xs=(1, 4, 16, 64),
-        measure=_by_connections,
+        measure=sweeping(_point, "connections", record_bytes=RECORD_BYTES),
         unit="records",
         notes="One call in flight per connection; kemu batches concurrent calls into shared Kafka requests.",
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.curves import Curve
+from bench.curves import Curve, sweeping
 from bench.sinks_throughput import measure
 from sinks import S3Connection
 
@@ -35,21 +35,13 @@ async def _point(
     }
 
 
-async def _by_partitions(services: Any, x: float, options: dict[str, Any]) -> dict[str, Any]:
-    return await _point(services, int(x), BUFFER_MIB, options)
-
-
-async def _by_buffer(services: Any, x: float, options: dict[str, Any]) -> dict[str, Any]:
-    return await _point(services, PARTITIONS, int(x), options)
-
-
 CURVES = [
     Curve(
         name="sink-partitions",
         title=f"Sink to MinIO vs source partitions ({BUFFER_MIB} MiB buffers)",
         x_label="partitions of the source topic",
         xs=(1, 4, 16),
-        measure=_by_partitions,
+        measure=sweeping(_point, "partitions", buffer_mib=BUFFER_MIB),
         notes="One object per partition and write: more partitions, smaller objects, more PUTs and commits.",
     ),
     Curve(
@@ -57,7 +49,7 @@ CURVES = [
         title=f"Sink to MinIO vs buffer size ({PARTITIONS} partitions)",
         x_label="buffering hint (MiB)",
         xs=(1, 4, 16, 64),
-        measure=_by_buffer,
+        measure=sweeping(_point, "buffer_mib", partitions=PARTITIONS),
         notes="Buffers are held raw in the consuming process and converted whole in the worker: memory follows size.",
     ),
 ]

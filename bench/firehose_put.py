@@ -14,15 +14,14 @@ the time from the last acknowledged PutRecordBatch until every record is in Parq
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import json
 import os
-import platform
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -35,6 +34,10 @@ from emulator.endpoints import kafka_bootstrap, require_s3
 from emulator.firehose import FirehoseSettings
 from emulator.kinesis import KinesisSettings
 from emulator.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import header
 
 BATCH = 500
 
@@ -178,9 +181,7 @@ def main() -> None:
         server.stop()
 
     result = {
-        "benchmark": "firehose_put",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        **header("firehose_put"),
         "records": args.records,
         "record_bytes": args.record_bytes,
         "concurrency": args.concurrency,

@@ -23,10 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
@@ -47,6 +45,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import header
 
 REGION = "us-east-1"
 CREDENTIALS = Credentials("AKIDBENCH", "bench-secret")
@@ -409,14 +411,7 @@ def main() -> None:
                 round(results["kemu"]["put_records_http2"]["records_per_s"] / best, 2) if best else None
             )
     document = {
-        "benchmark": "kinesis_throughput",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_avg_1m": round(os.getloadavg()[0], 2),
-        },
+        **header("kinesis_throughput", load_avg_1m=round(os.getloadavg()[0], 2)),
         "workload": {
             "shards": args.shards,
             "records_per_call": RECORDS_PER_CALL,

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -39,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3
 import duckdb
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from botocore.config import Config
 
-from bench.sinks_throughput import endpoints, produce, run_sink
+from bench.report import header
+from bench.sinks_throughput import endpoints, produced_topic, run_sink
 from emulator.services.ports import free_port
 from sinks import BufferingHints, DeliveryStreamConfig, S3Connection, make_s3_client
 
@@ -152,12 +151,7 @@ def local_query(directory: Path, sql: str) -> tuple[float, list[list[str | None]
 
 
 async def deliver(bootstrap: str, s3: S3Connection, bucket: str, rows: int, partitions: int) -> dict[str, Any]:
-    topic = f"bench-lake-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-        produce_s = await produce(bootstrap, topic, rows, partitions)
+    async with produced_topic(bootstrap, "bench-lake", rows, partitions) as (topic, produce_s):
         prefix = f"bench-lake/{topic}/"
         config = DeliveryStreamConfig(
             name="bench-lake",
@@ -168,9 +162,6 @@ async def deliver(bootstrap: str, s3: S3Connection, bucket: str, rows: int, part
             consumer_group=f"bench-lake-{uuid.uuid4().hex[:8]}",
         )
         sink, _ = await run_sink(config, bootstrap, s3)
-    finally:
-        await admin.delete_topics([topic])
-        await admin.close()
     return {"prefix": prefix, "produce_s": round(produce_s, 3), "deliver_s": round(sink["wall_s"], 3), **sink}
 
 
@@ -201,8 +192,7 @@ def main(rows: int, partitions: int, repeats: int) -> dict[str, Any]:
             shutil.rmtree(local_dir, ignore_errors=True)
     athena_median, local_median = statistics.median(athena_runs), statistics.median(local_runs)
     return {
-        "benchmark": "lake_query",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        **header("lake_query"),
         "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
         "rows": rows,
         "query": QUERY.format(table="<table>"),

@@ -19,9 +19,10 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench.report import header
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -78,8 +79,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "benchmark": "producers_instructions",
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                **header("producers_instructions"),
                 "settings": {
                     "events": args.events,
                     "out_of_order_ratio": args.out_of_order,

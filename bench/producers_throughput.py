@@ -24,20 +24,19 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.report import header  # noqa: E402
 from emulator.services import LocalServices  # noqa: E402
 from emulator.services.kafka import kafka_classpath  # noqa: E402
 from emulator.settings import ServicesSettings  # noqa: E402
@@ -248,14 +247,11 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "benchmark": "producers_throughput",
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {
-                    "nproc": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "load_avg_1m_at_start": round(load_at_start, 2),
-                    "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
-                },
+                **header(
+                    "producers_throughput",
+                    load_avg_1m_at_start=round(load_at_start, 2),
+                    load_avg_1m_at_end=round(os.getloadavg()[0], 2),
+                ),
                 "settings": {
                     "seconds": args.seconds,
                     "partitions": args.partitions,

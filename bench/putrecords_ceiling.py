@@ -25,11 +25,9 @@ import asyncio
 import base64
 import bisect
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -56,6 +54,7 @@ from bench.kinesis_throughput import (  # noqa: E402
     start_server,
     stop_process,
 )
+from bench.report import header, load_averages  # noqa: E402
 
 #: Bytes of record data a PutRecords call may carry (5 MiB less room for the partition keys).
 CALL_DATA_BYTES = 4 * 2**20
@@ -258,15 +257,11 @@ def main() -> None:
                 compare(kemu, ceiling, stream, args.seconds, args.concurrency, args.record_bytes, http2)
             )
     document = {
-        "benchmark": "putrecords_ceiling",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        },
+        **header(
+            "putrecords_ceiling",
+            load_average_before=[round(x, 2) for x in load_before],
+            load_average_after=load_averages(),
+        ),
         "workload": {
             "shards": args.shards,
             "record_bytes": args.record_bytes,

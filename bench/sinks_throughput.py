@@ -22,13 +22,12 @@ import contextlib
 import io
 import json
 import os
-import platform
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,10 @@ from emulator.services import LocalServices
 from emulator.settings import Settings
 from sinks import BufferingHints, DeliveryStreamConfig, S3Connection, make_s3_client
 from sinks.delivery import consumer_fetch_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import header
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,6 +119,21 @@ async def produce(bootstrap: str, topic: str, events: int, partitions: int) -> f
     finally:
         await producer.stop()
     return time.perf_counter() - started
+
+
+@contextlib.asynccontextmanager
+async def produced_topic(bootstrap: str, name: str, events: int, partitions: int) -> AsyncIterator[tuple[str, float]]:
+    """A new topic ``<name>-<random>`` of ``partitions`` holding ``events`` clickstream events, with the seconds the
+    producing took; deleted on the way out."""
+    topic = f"{name}-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+        yield topic, await produce(bootstrap, topic, events, partitions)
+    finally:
+        await admin.delete_topics([topic])
+        await admin.close()
 
 
 async def consume_ceiling(bootstrap: str, config: DeliveryStreamConfig, events: int) -> tuple[float, float]:
@@ -240,12 +258,7 @@ async def measure(
     bootstrap: str, s3: S3Connection, bucket: str, events: int, partitions: int, buffer_mib: int
 ) -> dict[str, Any]:
     """One run on given services (``bench/cost_curves.py`` makes several on one set)."""
-    topic = f"bench-sinks-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-        produce_s = await produce(bootstrap, topic, events, partitions)
+    async with produced_topic(bootstrap, "bench-sinks", events, partitions) as (topic, produce_s):
         prefix = f"bench/{topic}/"
         config = DeliveryStreamConfig(
             name="bench",
@@ -259,16 +272,12 @@ async def measure(
         ceiling_s, ceiling_cpu_s = await consume_ceiling(bootstrap, config, events)
         sink, usage = await run_sink(config, bootstrap, s3)
         landed_rows, landed_objects = count_landed(s3, bucket, prefix)
-    finally:
-        await admin.delete_topics([topic])
-        await admin.close()
     ceiling_eps = events / ceiling_s if ceiling_s > 0 else 0.0
     sink_eps = sink["records"] / sink["elapsed_s"]
     sink_cpu = usage.cpu_between(sink["first_record_at"], sink["last_write_at"])
     buffer_bytes = buffer_mib * 2**20
     return {
-        "benchmark": "sinks_throughput",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        **header("sinks_throughput"),
         "events": events,
         "partitions": partitions,
         "buffer_mib": buffer_mib,
