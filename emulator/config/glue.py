@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from emulator.names import TOPIC_PATTERN
+
 
 class GlueSettings(BaseModel):
     """Where the catalog keeps its databases, tables, partitions and crawlers."""
@@ -12,4 +14,4 @@ class GlueSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: Compacted topic holding the whole catalog, one record per database, table, partition and crawler.
-    catalog_topic: str = Field(default="kemu-glue-catalog", pattern=r"^[a-zA-Z0-9._-]{1,249}$")
+    catalog_topic: str = Field(default="kemu-glue-catalog", pattern=TOPIC_PATTERN)
