@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ class AwsService:
     target_prefix: str
     #: The service its SigV4 credential scope must name (``kinesis``, ``firehose``).
     signing_name: str
-    #: Operation → (request shape, handler method name).
+    #: Operation → (request shape, handler method name; dotted, ``fanout.register``, for a method of a component).
     operations: Mapping[str, tuple[type[RequestShape], str]]
     #: Real operations of the service that kemu does not implement (answered so, not as unknown).
     unsupported: frozenset[str]
@@ -146,7 +147,7 @@ class AwsRouter:
             if validator is not None:
                 validator.check(decoded, codec)
             request = shape.parse(decoded, codec)
-            response = await getattr(handler, method)(request)
+            response = await operator.attrgetter(method)(handler)(request)
             if isinstance(response, EventStream):
                 return 200, response
             if not response and operation in served.service.empty_outputs:

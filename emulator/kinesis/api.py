@@ -10,7 +10,7 @@ from emulator.aws.router import AwsService, Handler, RequestShape
 from emulator.aws.validation import has_output, operation_validators
 from emulator.kinesis import consumer_shapes, reshard_shapes, shapes
 
-#: Operation → (request shape, service method name).
+#: Operation → (request shape, the method of KinesisService that serves it, dotted when one of its components does).
 OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
     "CreateStream": (shapes.CreateStreamInput, "create_stream"),
     "DeleteStream": (shapes.StreamInput, "delete_stream"),
@@ -29,14 +29,14 @@ OPERATIONS: dict[str, tuple[type[RequestShape], str]] = {
     "RemoveTagsFromStream": (shapes.RemoveTagsInput, "remove_tags_from_stream"),
     "EnableEnhancedMonitoring": (shapes.EnhancedMonitoringInput, "enable_enhanced_monitoring"),
     "DisableEnhancedMonitoring": (shapes.EnhancedMonitoringInput, "disable_enhanced_monitoring"),
-    "RegisterStreamConsumer": (consumer_shapes.RegisterConsumerInput, "register_stream_consumer"),
-    "DescribeStreamConsumer": (consumer_shapes.ConsumerInput, "describe_stream_consumer"),
-    "ListStreamConsumers": (consumer_shapes.ListConsumersInput, "list_stream_consumers"),
-    "DeregisterStreamConsumer": (consumer_shapes.ConsumerInput, "deregister_stream_consumer"),
-    "SubscribeToShard": (consumer_shapes.SubscribeToShardInput, "subscribe_to_shard"),
-    "SplitShard": (reshard_shapes.SplitShardInput, "split_shard"),
-    "MergeShards": (reshard_shapes.MergeShardsInput, "merge_shards"),
-    "UpdateShardCount": (reshard_shapes.UpdateShardCountInput, "update_shard_count"),
+    "RegisterStreamConsumer": (consumer_shapes.RegisterConsumerInput, "fanout.register"),
+    "DescribeStreamConsumer": (consumer_shapes.ConsumerInput, "fanout.describe"),
+    "ListStreamConsumers": (consumer_shapes.ListConsumersInput, "fanout.list"),
+    "DeregisterStreamConsumer": (consumer_shapes.ConsumerInput, "fanout.deregister"),
+    "SubscribeToShard": (consumer_shapes.SubscribeToShardInput, "fanout.subscribe"),
+    "SplitShard": (reshard_shapes.SplitShardInput, "resharder.split_shard"),
+    "MergeShards": (reshard_shapes.MergeShardsInput, "resharder.merge_shards"),
+    "UpdateShardCount": (reshard_shapes.UpdateShardCountInput, "resharder.update_shard_count"),
 }
 
 #: Real Kinesis operations answered with UnsupportedOperationException (so callers learn it is us, not them).

@@ -20,21 +20,13 @@ from emulator.aws.errors import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
-from emulator.aws.eventstream import EventStream
 from emulator.aws.protocol import AwsTimestamp
 from emulator.aws.writer import KafkaWriter
 from emulator.config.kinesis import KinesisSettings
 from emulator.kinesis import iterators, lineage, sequence
-from emulator.kinesis.consumer_shapes import (
-    ConsumerInput,
-    ListConsumersInput,
-    RegisterConsumerInput,
-    SubscribeToShardInput,
-)
 from emulator.kinesis.fanout import FanOut
 from emulator.kinesis.puts import Puts
 from emulator.kinesis.reader import ReaderPool, wire_records
-from emulator.kinesis.reshard_shapes import MergeShardsInput, SplitShardInput, UpdateShardCountInput
 from emulator.kinesis.resharding import Resharder
 from emulator.kinesis.shapes import (
     MAX_RETENTION_HOURS,
@@ -96,7 +88,9 @@ class KinesisService(AsyncResource):
         self._throttle = ShardThrottle(limit.records_per_second, limit.bytes_per_second) if limit else None
         budget = budget or InFlightBudget(settings.in_flight.records, settings.in_flight.bytes)
         self._puts = Puts(self._writer, self._throttle, budget, settings.account_id)
-        self._resharder = Resharder(
+        #: Resharding and enhanced fan-out are components of their own; the router calls their operations directly
+        #: (``resharder.split_shard``, ``fanout.register``: see ``emulator/kinesis/api.py``).
+        self.resharder = Resharder(
             self._store,
             self._puts,
             self._readers,
@@ -112,7 +106,7 @@ class KinesisService(AsyncResource):
         self._clock_ms = clock_ms
         self._ttl_ms = int(settings.iterator_ttl_s * 1000)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._fanout = FanOut(
+        self.fanout = FanOut(
             self._store,
             self._readers,
             region=settings.region,
@@ -128,10 +122,10 @@ class KinesisService(AsyncResource):
         await self._writer.start()
         await self._store.start()
         await self._readers.start()
-        await self._resharder.recover()
+        await self.resharder.recover()
 
     async def stop(self) -> None:
-        self._fanout.close()
+        self.fanout.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -482,34 +476,6 @@ class KinesisService(AsyncResource):
             iterators.ShardIterator(stream.name, shard, fetched.next_offset, self._clock_ms()), self._iterator_key
         )
         return {"Records": records, "NextShardIterator": next_iterator, "MillisBehindLatest": fetched.millis_behind}
-
-    # --- resharding (emulator/kinesis/resharding.py) -----------------------------------------------------------
-
-    async def split_shard(self, request: SplitShardInput) -> dict[str, Any]:
-        return await self._resharder.split_shard(request)
-
-    async def merge_shards(self, request: MergeShardsInput) -> dict[str, Any]:
-        return await self._resharder.merge_shards(request)
-
-    async def update_shard_count(self, request: UpdateShardCountInput) -> dict[str, Any]:
-        return await self._resharder.update_shard_count(request)
-
-    # --- enhanced fan-out (emulator/kinesis/fanout.py) ---------------------------------------------------------
-
-    async def register_stream_consumer(self, request: RegisterConsumerInput) -> dict[str, Any]:
-        return await self._fanout.register(request)
-
-    async def describe_stream_consumer(self, request: ConsumerInput) -> dict[str, Any]:
-        return await self._fanout.describe(request)
-
-    async def list_stream_consumers(self, request: ListConsumersInput) -> dict[str, Any]:
-        return await self._fanout.list(request)
-
-    async def deregister_stream_consumer(self, request: ConsumerInput) -> dict[str, Any]:
-        return await self._fanout.deregister(request)
-
-    async def subscribe_to_shard(self, request: SubscribeToShardInput) -> EventStream:
-        return await self._fanout.subscribe(request)
 
 
 def _in_model_order(metrics: frozenset[str]) -> list[str]:
