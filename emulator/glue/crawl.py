@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from emulator.glue.crawl_rules import SchemaUnion, is_data_key, partition_layout, table_name_for, widen
@@ -48,19 +48,7 @@ class CrawlReport:
         return self.created or bool(self.columns_added or self.columns_widened or self.partitions_added)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "table": self.table,
-            "created": self.created,
-            "objects": self.objects,
-            "records": self.records,
-            "columns_added": self.columns_added,
-            "columns_widened": self.columns_widened,
-            "partitions_added": self.partitions_added,
-            "partitions_total": self.partitions_total,
-            "left_out": self.left_out,
-            "conflicts": self.conflicts,
-        }
+        return asdict(self)
 
 
 def parquet_storage(location: str, columns: list[dict[str, Any]], parameters: dict[str, str]) -> dict[str, Any]:
