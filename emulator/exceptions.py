@@ -11,6 +11,9 @@ EmulatorError
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 
 class EmulatorError(Exception):
     """Base of every error the emulator reports to its user."""
@@ -38,3 +41,15 @@ class ServiceStartError(ServicesError):
 
 class ServicesNotRunningError(ServicesError):
     """A command needs Kafka and S3 addresses, and neither settings nor running embedded services give them."""
+
+
+@contextlib.contextmanager
+def reported_as(
+    raised: type[Exception] | tuple[type[Exception], ...], report: Callable[[str], EmulatorError]
+) -> Iterator[None]:
+    """Inside the block, a library's ``raised`` error becomes the command's ``report`` error with the same sentence
+    (the CLI prints an :class:`EmulatorError`'s message instead of a traceback)."""
+    try:
+        yield
+    except raised as exc:
+        raise report(str(exc)) from exc

@@ -11,7 +11,7 @@ import typer
 
 from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap
-from emulator.exceptions import ConfigurationError, EmulatorError
+from emulator.exceptions import ConfigurationError, EmulatorError, reported_as
 from emulator.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,10 +36,8 @@ def _catalog(settings: Settings, extra_dirs: list[Path] | None) -> dict[str, Com
     from analytics import AnalyticsError, load_queries
 
     config = settings.analytics
-    try:
+    with reported_as(AnalyticsError, AnalyticsCliError):
         return load_queries([*config.query_dirs, *(extra_dirs or [])], builtins=config.builtin_queries)
-    except AnalyticsError as exc:
-        raise AnalyticsCliError(str(exc)) from exc
 
 
 def _select(catalog: dict[str, CompiledQuery], names: list[str]) -> list[CompiledQuery]:
@@ -121,10 +119,8 @@ def run(
             loop.add_signal_handler(sig, stop.set)
         await runner.run(stop)
 
-    try:
+    with reported_as(AnalyticsError, AnalyticsCliError):
         asyncio.run(main())
-    except AnalyticsError as exc:
-        raise AnalyticsCliError(str(exc)) from exc
     console.print("stopped; checkpoints written", markup=False)
 
 
@@ -146,14 +142,12 @@ def _run_scaled(
     if why is not None:
         raise AnalyticsCliError(why)  # before any connection: no broker is needed to say so
     bootstrap = kafka_bootstrap(settings, "read")
-    try:
+    with reported_as(AnalyticsError, AnalyticsCliError):
         if group_member:
             run_group_member(selected[0], bootstrap, settings.analytics)
         else:
             argv = member_argv(selected[0].name, query_dirs, ctx.find_root().params.get("config"))
             run_scaled(selected[0], bootstrap, settings.analytics, workers or 0, argv)
-    except AnalyticsError as exc:
-        raise AnalyticsCliError(str(exc)) from exc
 
 
 @analytics_app.command("export")
@@ -192,10 +186,8 @@ def replay_command(
 
     catalog = _catalog(settings_of(ctx), queries)
     selected = _select(catalog, [query])[0]
-    try:
+    with reported_as(AnalyticsError, AnalyticsCliError):
         stats = replay(selected, input_path, output_path, batch_size)
-    except AnalyticsError as exc:
-        raise AnalyticsCliError(str(exc)) from exc
     console.print(
         f"{stats.events} events → {stats.records} records ({stats.results} window results, {stats.rows} rows, "
         f"{stats.late} late, {stats.errors} errors) in {output_path}",

@@ -11,7 +11,7 @@ import typer
 from emulator.cli.app import console
 from emulator.cli.reporting import ConsoleReporter
 from emulator.endpoints import kafka_bootstrap
-from emulator.exceptions import EmulatorError
+from emulator.exceptions import EmulatorError, reported_as
 from emulator.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,10 +40,8 @@ def export_job(query: CompiledQuery, options: JobOptions) -> str:
     from analytics import AnalyticsError
     from analytics.flink.job import flink_job
 
-    try:
+    with reported_as(AnalyticsError, FlinkCliError):
         return flink_job(query, options)
-    except AnalyticsError as exc:
-        raise FlinkCliError(str(exc)) from exc
 
 
 def run_on_flink(settings: Settings, queries: list[CompiledQuery], remote: str | None, bounded: bool) -> None:

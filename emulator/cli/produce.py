@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap
-from emulator.exceptions import ConfigurationError, EmulatorError
+from emulator.exceptions import ConfigurationError, EmulatorError, reported_as
 from emulator.kinesis.streams import read_shard_map
 from producers import (
     GeneratorConfig,
@@ -206,10 +206,8 @@ def _command(kind: StreamKind) -> Callable[..., None]:
         else:
             settings = settings_of(ctx)
             bootstrap = kafka_bootstrap(settings, "write to", ", or record to a file with --to FILE.jsonl")
-            try:
+            with reported_as(ProducerError, ProduceError):
                 partitions = asyncio.run(ensure_stream(bootstrap, stream, shards))
-            except ProducerError as exc:
-                raise ProduceError(str(exc)) from None
             # A stream resharded through the Kinesis API routes to its open shards, as the API does.
             shard_map = asyncio.run(read_shard_map(bootstrap, settings.kinesis.metadata_topic, stream))
             outlet = KafkaPublisher(KafkaPublisherConfig(bootstrap_servers=bootstrap), stream, shard_map)
@@ -222,10 +220,8 @@ def _command(kind: StreamKind) -> Callable[..., None]:
             highlight=False,
             markup=False,
         )
-        try:
+        with reported_as(ProducerError, ProduceError):
             summary = asyncio.run(_run(source, outlet, run))
-        except ProducerError as exc:
-            raise ProduceError(str(exc)) from None
         console.print(
             f"[green]done[/]: {summary.acknowledged:,} acknowledged, {summary.failed:,} failed of {summary.sent:,} "
             f"sent in {summary.elapsed_s:.1f} s ({summary.events_per_s:,.0f} events/s)",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.cli.app import console
-from emulator.exceptions import EmulatorError
+from emulator.exceptions import EmulatorError, reported_as
 from emulator.runtime.child_side import die_with_parent
 
 if TYPE_CHECKING:
@@ -54,10 +54,8 @@ def run_group_member(query: CompiledQuery, bootstrap: str, config: AnalyticsConf
     parent = os.environ.get(PARENT_ENV, "")
     if parent.isdigit():
         die_with_parent(int(parent))
-    try:
+    with reported_as(ScaleOutError, ScaleOutCliError):
         worker = GroupWorker(query, bootstrap, config)
-    except ScaleOutError as exc:
-        raise ScaleOutCliError(str(exc)) from exc
 
     async def main() -> None:
         stop = _stop_on_signals()  # before the first line: a Ctrl-C after it stops the worker in order
@@ -118,10 +116,8 @@ def run_scaled(
             for watcher in watchers:
                 watcher.cancel()
 
-    try:
+    with reported_as(ScaleOutError, ScaleOutCliError):
         asyncio.run(main())
-    except ScaleOutError as exc:
-        raise ScaleOutCliError(str(exc)) from exc
 
 
 async def _watch(child: asyncio.subprocess.Process, number: int) -> None:
