@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from playwright.async_api import Page, async_playwright
 
+from emulator.config.sinks import default_delivery_streams
 from sinks import BufferingHints, DeliveryStreamConfig
 from tests.conftest import TopicFactory
 from tests.support.demo import running_pipeline_demo
@@ -53,14 +54,15 @@ def delivery_streams(prefix: str) -> list[DeliveryStreamConfig]:
     """The demo's three delivery streams, named for this test (own consumer groups, own key prefix) and writing
     every 5 s, so objects land within the test's 30 s."""
     return [
-        DeliveryStreamConfig(
-            name=f"{prefix}-{topic}",
-            source_topic=topic,
-            prefix=f"{prefix}/{topic}/dt=!{{timestamp:yyyy-MM-dd}}/",
-            error_output_prefix=f"{prefix}-errors/{topic}/!{{firehose:error-output-type}}/",
-            buffering=BufferingHints(size_mib=5, interval_s=5),
+        stream.model_copy(
+            update={
+                "name": f"{prefix}-{stream.source_topic}",
+                "prefix": f"{prefix}/{stream.prefix}",
+                "error_output_prefix": f"{prefix}-{stream.error_output_prefix}",
+                "buffering": BufferingHints(size_mib=5, interval_s=5),
+            }
         )
-        for topic in ("game-events", "clickstream", "iot-telemetry")
+        for stream in default_delivery_streams()
     ]
 
 
