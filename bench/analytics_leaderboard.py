@@ -50,6 +50,7 @@ from bench.analytics_support import (
     preload,
 )
 from emulator.runtime.child_side import die_with_parent
+from foundation.clock import now_ms
 from producers.partitioning import shard_for_partition_key
 
 KEMU = Path(sys.executable).parent / "kemu"
@@ -273,7 +274,7 @@ async def live(
             key, value = game_event(i, rng, players, 0)
             pool.append((key.encode(), shard_for_partition_key(key, partitions), value))
         while time.monotonic() - began < seconds:
-            stamp = iso(time.time_ns() // 1_000_000).encode()
+            stamp = iso(now_ms()).encode()
             batches: dict[int, Any] = {}
             counts: dict[int, int] = {}
             for _ in range(per_tick):

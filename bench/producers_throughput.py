@@ -40,6 +40,7 @@ from bench.report import header  # noqa: E402
 from emulator.services import LocalServices  # noqa: E402
 from emulator.services.kafka import kafka_classpath  # noqa: E402
 from emulator.settings import ServicesSettings  # noqa: E402
+from foundation.clock import now_ms  # noqa: E402
 from producers import (  # noqa: E402
     GeneratorConfig,
     KafkaPublisher,
@@ -75,7 +76,7 @@ def run_child(command: list[str]) -> tuple[str, float, float, float]:
 
 
 def generator_config(kind: str) -> GeneratorConfig:
-    return GeneratorConfig(kind=StreamKind(kind), seed=1, start_time_ms=int(time.time() * 1000), events_per_second=1e5)
+    return GeneratorConfig(kind=StreamKind(kind), seed=1, start_time_ms=now_ms(), events_per_second=1e5)
 
 
 async def worker(

@@ -9,7 +9,6 @@ import math
 import re
 import secrets
 import signal
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap
 from emulator.exceptions import ConfigurationError, EmulatorError, reported_as
 from emulator.kinesis.streams import read_shard_map
+from foundation.clock import now_ms
 from producers import (
     GeneratorConfig,
     JsonlRecorder,
@@ -75,7 +75,7 @@ class ProduceError(EmulatorError):
 def parse_start_time(value: str | None) -> int:
     """Epoch milliseconds of an ISO-8601 time (UTC when it names no offset); now when ``None``."""
     if value is None:
-        return int(time.time() * 1000)
+        return now_ms()
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

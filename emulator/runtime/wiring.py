@@ -14,6 +14,7 @@ from emulator.runtime.components import ComponentFactory
 from emulator.supervision import Component, ServiceComponent
 from emulator.topics import kinesis_settings
 from emulator.version import installed_version
+from foundation.clock import now_ms
 from producers import (
     GeneratorConfig,
     KafkaPublisher,
@@ -69,9 +70,7 @@ class ProducerComponent:
         await ensure_stream(self._context.kafka_bootstrap, stream, demo.shards)
         # A new seed each (re)start: a restarted producer must not repeat the event ids it already sent.
         seed = time.time_ns() % 2**31
-        generator = GeneratorConfig(
-            kind=self._kind, seed=seed, start_time_ms=time.time_ns() // 1_000_000, events_per_second=self._rate
-        )
+        generator = GeneratorConfig(kind=self._kind, seed=seed, start_time_ms=now_ms(), events_per_second=self._rate)
         realism = RealismConfig(
             out_of_order_ratio=demo.out_of_order_ratio,
             malformed_ratio=demo.malformed_ratio,
