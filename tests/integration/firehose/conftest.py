@@ -12,26 +12,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from botocore.config import Config
-from pydantic import SecretStr
 
 from emulator.firehose import FirehoseSettings
 from emulator.kinesis import KinesisSettings
-from sinks import S3Connection
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import ACCESS_KEY, REGION, SECRET_KEY, kinesis_client, serve_kinesis
+from tests.support.kinesis_server import firehose_client, kinesis_client, serve_kinesis
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-
-def s3_connection(endpoints: Endpoints) -> S3Connection:
-    return S3Connection(
-        endpoint_url=endpoints.s3_endpoint,
-        access_key_id=endpoints.s3_access_key,
-        secret_access_key=SecretStr(endpoints.s3_secret_key),
-        region=endpoints.s3_region,
-    )
 
 
 def settings(metadata_topic: str, **firehose: Any) -> KinesisSettings:
@@ -42,21 +30,8 @@ def settings(metadata_topic: str, **firehose: Any) -> KinesisSettings:
 @pytest.fixture(scope="module")
 def firehose_url(kafka_bootstrap: str, endpoints: Endpoints) -> Iterator[str]:
     topic = f"kemu-firehose-metadata-test-{uuid.uuid4().hex[:8]}"
-    with serve_kinesis(settings(topic), kafka_bootstrap, s3_connection(endpoints)) as url:
+    with serve_kinesis(settings(topic), kafka_bootstrap, endpoints.s3_connection()) as url:
         yield url
-
-
-def firehose_client(url: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "firehose",
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 @pytest.fixture(scope="module")

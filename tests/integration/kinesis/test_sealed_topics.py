@@ -17,15 +17,13 @@ import orjson
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from botocore.exceptions import ClientError
-from pydantic import SecretStr
 
 from emulator.firehose import FirehoseSettings
 from emulator.firehose.store import direct_put_topic
 from emulator.kinesis import KinesisSettings
-from sinks import S3Connection
-from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
+from tests.integration.firehose.conftest import s3_config, wait_active
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import kinesis_client, serve_kinesis
+from tests.support.kinesis_server import firehose_client, kinesis_client, serve_kinesis
 
 RUN = uuid.uuid4().hex[:8]
 KINESIS_METADATA = f"sealed-test-streams-{RUN}"
@@ -48,12 +46,7 @@ SEALED = [
 
 @pytest.fixture(scope="module")
 def url(kafka_bootstrap: str, endpoints: Endpoints) -> Iterator[str]:
-    s3 = S3Connection(
-        endpoint_url=endpoints.s3_endpoint,
-        access_key_id=endpoints.s3_access_key,
-        secret_access_key=SecretStr(endpoints.s3_secret_key),
-        region=endpoints.s3_region,
-    )
+    s3 = endpoints.s3_connection()
     settings = KinesisSettings(
         metadata_topic=KINESIS_METADATA,
         firehose=FirehoseSettings(metadata_topic=FIREHOSE_METADATA, poll_timeout_ms=100),

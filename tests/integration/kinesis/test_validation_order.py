@@ -13,13 +13,12 @@ import json
 import uuid
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.integration.kinesis.conftest import StreamFactory
+from tests.support.kinesis_server import aws_client
 
 JSON_TYPE = "application/x-amz-json-1.1"
 SIGNED = {
@@ -48,14 +47,7 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def unchecked(kinesis_url: str) -> Any:
     """boto3 without its own parameter validation, so the server's is what answers."""
-    return boto3.client(
-        "kinesis",
-        endpoint_url=kinesis_url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="secret",  # noqa: S106 - a test credential
-        config=Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    return aws_client("kinesis", kinesis_url, parameter_validation=False)
 
 
 def client_error(call: Any) -> tuple[str, str]:

@@ -18,8 +18,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from emulator.services import LocalServices
 from emulator.services.state import ServicesState
 from emulator.settings import ServicesSettings
-from tests.integration.sinks.helpers import committed, local_endpoints, send_events
-from tests.support.endpoints import Endpoints
+from tests.integration.sinks.helpers import committed, send_events
+from tests.support.endpoints import Endpoints, launched
 
 KEMU = Path(sys.executable).with_name("kemu")
 
@@ -90,7 +90,7 @@ async def sink_child(tmp_path: Path, name: str) -> AsyncIterator[SinkChild]:
     still running) on the way out, whatever happens."""
     services = LocalServices(ServicesSettings(), bucket="kemu-test", run_dir=tmp_path / "services")
     with services as state:
-        endpoints = local_endpoints(services, state, f"{name} test")
+        endpoints = launched(services, state, "us-east-1", f"{name} test")
         topic, group = f"{name}-events", f"{name}-group"
         config = write_config(tmp_path / "kemu.toml", topic, f"{name}/", group)
         log = tmp_path / "sink.log"

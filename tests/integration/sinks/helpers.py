@@ -14,11 +14,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
-from pydantic import SecretStr
 
-from emulator.services.launcher import LocalServices
-from emulator.services.state import ServicesState
-from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
+from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
+from sinks.delivery import WORKER_MODULE
 from tests.support.endpoints import Endpoints
 from tests.support.s3 import s3_client
 
@@ -26,12 +24,27 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-def connection(endpoints: Endpoints) -> S3Connection:
-    return S3Connection(
-        endpoint_url=endpoints.s3_endpoint,
-        access_key_id=endpoints.s3_access_key,
-        secret_access_key=SecretStr(endpoints.s3_secret_key),
-        region=endpoints.s3_region,
+def delivery_config(
+    name: str,
+    topic: str,
+    endpoints: Endpoints,
+    prefix: str,
+    group: str,
+    *,
+    data: str = "data/",
+    errors: str = "errors/!{firehose:error-output-type}/",
+    buffering: BufferingHints | None = None,
+) -> DeliveryStreamConfig:
+    """A delivery stream ``name`` of ``topic`` into the test's bucket: objects under ``prefix + data``, bad records
+    under ``prefix + errors``, offsets committed in ``group``; the library's buffering hints unless given."""
+    return DeliveryStreamConfig(
+        name=name,
+        source_topic=topic,
+        bucket=endpoints.bucket,
+        prefix=prefix + data,
+        error_output_prefix=prefix + errors,
+        buffering=buffering or BufferingHints(),
+        consumer_group=group,
     )
 
 
@@ -64,9 +77,17 @@ def encode(events: list[dict[str, Any]]) -> list[bytes]:
     return [orjson.dumps(e) for e in events]
 
 
-async def deliver(config: DeliveryStreamConfig, endpoints: Endpoints, timeout_s: float = 60) -> DeliveryStream:
-    """Run the stream until it has delivered everything in its topic."""
-    stream = DeliveryStream(config, endpoints.kafka_bootstrap, connection(endpoints), stop_when_caught_up=True)
+async def deliver(
+    config: DeliveryStreamConfig, endpoints: Endpoints, timeout_s: float = 60, worker_module: str = WORKER_MODULE
+) -> DeliveryStream:
+    """Run the stream until it has delivered everything in its topic (its write worker running ``worker_module``)."""
+    stream = DeliveryStream(
+        config,
+        endpoints.kafka_bootstrap,
+        endpoints.s3_connection(),
+        stop_when_caught_up=True,
+        worker_module=worker_module,
+    )
     await asyncio.wait_for(stream.run(asyncio.Event()), timeout_s)
     return stream
 
@@ -111,20 +132,6 @@ async def committed(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartiti
         if exc.retriable:
             return {}
         raise
-
-
-def local_endpoints(services: LocalServices, state: ServicesState, source: str) -> Endpoints:
-    """The endpoints of services a test started for itself (to stop, freeze or kill them)."""
-    creds = services.credentials()
-    return Endpoints(
-        kafka_bootstrap=state.kafka.bootstrap_servers,
-        s3_endpoint=state.minio.endpoint_url,
-        s3_access_key=creds.access_key_id,
-        s3_secret_key=creds.secret_access_key.get_secret_value(),
-        s3_region="us-east-1",
-        bucket=state.bucket,
-        source=source,
-    )
 
 
 async def send_events(producer: AIOKafkaProducer, topic: str, start: int, stop: int, partitions: int = 2) -> None:

@@ -16,9 +16,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
-from sinks import BufferingHints, DeliveryStreamConfig
+from sinks import BufferingHints
 from tests.integration.sinks.child import KEMU, sink_env, write_config
-from tests.integration.sinks.helpers import committed, deliver, encode, event, keys_under, landed, produce
+from tests.integration.sinks.helpers import (
+    committed,
+    deliver,
+    delivery_config,
+    encode,
+    event,
+    keys_under,
+    landed,
+    produce,
+)
 from tests.support.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -156,14 +165,8 @@ async def test_restart_honours_the_planned_cut(
         await consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(0, "kemu-cut:299")})
     finally:
         await consumer.stop()
-    config = DeliveryStreamConfig(
-        name="cut",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix,
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
-        buffering=BufferingHints(size_mib=64, interval_s=0),
-        consumer_group=group,
+    config = delivery_config(
+        "cut", topic, endpoints, bucket_prefix, group, data="", buffering=BufferingHints(size_mib=64, interval_s=0)
     )
     stream = await deliver(config, endpoints)
     assert stream.stats.recovered_cuts == 1
