@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -55,6 +55,24 @@ def kinesis_client(endpoint_url: str, access_key: str = ACCESS_KEY, secret_key: 
 def firehose_client(endpoint_url: str) -> Any:
     """A plain boto3 Firehose client for ``endpoint_url`` (:func:`aws_client`)."""
     return aws_client("firehose", endpoint_url)
+
+
+@contextlib.contextmanager
+def deleted_afterwards(delete: Callable[[str], object]) -> Iterator[Callable[[str], str]]:
+    """Yields ``track(name) -> name``; on the way out every tracked name is deleted with ``delete``, best effort (a
+    resource the test deleted itself, or never managed to create, is no error)."""
+    tracked: list[str] = []
+
+    def track(name: str) -> str:
+        tracked.append(name)
+        return name
+
+    try:
+        yield track
+    finally:
+        for name in tracked:
+            with contextlib.suppress(Exception):
+                delete(name)
 
 
 def wait_active(client, name: str, timeout_s: float = 20.0) -> dict:  # type: ignore[no-untyped-def,type-arg]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import time
 import uuid
@@ -16,7 +15,7 @@ import pytest
 from emulator.firehose import FirehoseSettings
 from emulator.kinesis import KinesisSettings
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import firehose_client, kinesis_client, serve_kinesis
+from tests.support.kinesis_server import deleted_afterwards, firehose_client, kinesis_client, serve_kinesis
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -45,9 +44,8 @@ def kinesis(firehose_url: str) -> Any:
 
 
 @pytest.fixture
-def delivery_name(request: pytest.FixtureRequest) -> Callable[[], str]:
-    base = "".join(ch if ch.isalnum() else "-" for ch in request.node.name)[:40].strip("-").lower()
-    return lambda: f"fh-{base}-{uuid.uuid4().hex[:6]}"
+def delivery_name(unique_name: Callable[..., str]) -> Callable[[], str]:
+    return lambda: unique_name("fh", width=40)  # a delivery stream's name has at most 64 characters
 
 
 def s3_config(bucket: str, prefix: str, interval_s: int = 1, **extra: Any) -> dict[str, Any]:
@@ -69,19 +67,15 @@ def s3_config(bucket: str, prefix: str, interval_s: int = 1, **extra: Any) -> di
 @pytest.fixture
 def new_delivery_stream(firehose: Any, delivery_name: Callable[[], str]) -> Iterator[Callable[..., str]]:
     """``new_delivery_stream(**create_kwargs)`` creates an ACTIVE delivery stream; deleted after the test."""
-    created: list[str] = []
+    with deleted_afterwards(lambda name: firehose.delete_delivery_stream(DeliveryStreamName=name)) as track:
 
-    def create(**kwargs: Any) -> str:
-        name = kwargs.pop("DeliveryStreamName", None) or delivery_name()
-        firehose.create_delivery_stream(DeliveryStreamName=name, **kwargs)
-        created.append(name)
-        wait_active(firehose, name)
-        return name
+        def create(**kwargs: Any) -> str:
+            name = track(kwargs.pop("DeliveryStreamName", None) or delivery_name())
+            firehose.create_delivery_stream(DeliveryStreamName=name, **kwargs)
+            wait_active(firehose, name)
+            return name
 
-    yield create
-    for name in created:
-        with contextlib.suppress(Exception):
-            firehose.delete_delivery_stream(DeliveryStreamName=name)
+        yield create
 
 
 def wait_active(firehose: Any, name: str, timeout_s: float = 30.0) -> dict[str, Any]:

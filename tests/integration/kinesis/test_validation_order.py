@@ -19,23 +19,12 @@ from botocore.exceptions import ClientError
 
 from tests.integration.kinesis.conftest import StreamFactory
 from tests.support.kinesis_server import aws_client
-
-JSON_TYPE = "application/x-amz-json-1.1"
-SIGNED = {
-    "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261127/us-east-1/kinesis/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
-    "X-Amz-Date": "20261127T080000Z",
-}
+from tests.support.wire import UNCHECKED_SIGNATURE, post
 
 
 def raw(url: str, operation: str, body: dict[str, Any] | bytes, **headers: str) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(
-        url,
-        content=content,
-        headers={"Content-Type": JSON_TYPE, "X-Amz-Target": f"Kinesis_20131202.{operation}", **SIGNED, **headers},
-        timeout=30,
-    )
+    return post(url, operation, content, headers={**UNCHECKED_SIGNATURE, **headers})
 
 
 def error_of(response: httpx.Response) -> tuple[str, str]:
@@ -124,7 +113,7 @@ def test_constraints_are_checked_before_resources(unchecked: Any) -> None:
 
 
 def test_a_get_is_access_denied_as_on_aws(kinesis_url: str) -> None:
-    for headers in ({"X-Amz-Target": "Kinesis_20131202.ListStreams"}, SIGNED):
+    for headers in ({"X-Amz-Target": "Kinesis_20131202.ListStreams"}, UNCHECKED_SIGNATURE):
         response = httpx.get(kinesis_url, headers=headers, timeout=30)
         assert response.status_code == 403
         assert "<AccessDeniedException>" in response.text
