@@ -27,23 +27,25 @@ if TYPE_CHECKING:
 def delivery_config(
     name: str,
     topic: str,
-    endpoints: Endpoints,
+    bucket: str | None,
     prefix: str,
     group: str,
     *,
     data: str = "data/",
     errors: str = "errors/!{firehose:error-output-type}/",
-    buffering: BufferingHints | None = None,
+    size_mib: int = 1,
+    interval_s: int = 1,
 ) -> DeliveryStreamConfig:
-    """A delivery stream ``name`` of ``topic`` into the test's bucket: objects under ``prefix + data``, bad records
-    under ``prefix + errors``, offsets committed in ``group``; the library's buffering hints unless given."""
+    """A delivery stream ``name`` of ``topic`` into ``bucket`` (``None``: the application's): objects under ``prefix +
+    data``, bad records under ``prefix + errors``, offsets committed in ``group``, an object written at
+    ``size_mib`` MiB or every ``interval_s`` seconds."""
     return DeliveryStreamConfig(
         name=name,
         source_topic=topic,
-        bucket=endpoints.bucket,
+        bucket=bucket,
         prefix=prefix + data,
         error_output_prefix=prefix + errors,
-        buffering=buffering or BufferingHints(),
+        buffering=BufferingHints(size_mib=size_mib, interval_s=interval_s),
         consumer_group=group,
     )
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import orjson
 import pyarrow.parquet as pq
 
-from sinks import BufferingHints
 from tests.integration.sinks.helpers import deliver, delivery_config, encode, event, keys_under, landed, produce
 from tests.support.endpoints import Endpoints
 
@@ -23,9 +22,7 @@ async def test_events_land_as_parquet_with_firehose_keys(
     topic = await new_topic(partitions=3)
     events = [event(i) for i in range(3000)]
     await produce(endpoints.kafka_bootstrap, topic, encode(events), partitions=3)
-    config = delivery_config(
-        "clicks", topic, endpoints, bucket_prefix, new_group_id(), buffering=BufferingHints(size_mib=1, interval_s=1)
-    )
+    config = delivery_config("clicks", topic, endpoints.bucket, bucket_prefix, new_group_id())
     stream = await deliver(config, endpoints)
     assert stream.stats.records_delivered == 3000
     assert stream.stats.records_failed == 0
@@ -57,12 +54,12 @@ async def test_bad_records_go_under_the_error_prefix_with_reasons(
     config = delivery_config(
         "games",
         topic,
-        endpoints,
+        endpoints.bucket,
         bucket_prefix,
         new_group_id(),
         data="dt=!{timestamp:yyyy-MM-dd}/",
         errors="errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
-        buffering=BufferingHints(size_mib=1, interval_s=0),
+        interval_s=0,
     )
     stream = await deliver(config, endpoints)
     assert stream.stats.records_failed == 3
@@ -93,11 +90,11 @@ async def test_dynamic_partitioning_and_schema_evolution(
     config = delivery_config(
         "geo",
         topic,
-        endpoints,
+        endpoints.bucket,
         bucket_prefix,
         new_group_id(),
         data="dt=!{timestamp:yyyy-MM-dd}/country=!{partitionKeyFromQuery:country}/",
-        buffering=BufferingHints(size_mib=1, interval_s=0),
+        interval_s=0,
     )
     await produce(endpoints.kafka_bootstrap, topic, encode(first), partitions=1)
     await deliver(config, endpoints)
@@ -125,9 +122,7 @@ async def test_incomplete_multipart_uploads_of_the_stream_are_aborted_at_start(
     other = f"{bucket_prefix}data/someone-elses-upload.bin"
     ours_id = s3.create_multipart_upload(Bucket=endpoints.bucket, Key=ours)["UploadId"]
     other_id = s3.create_multipart_upload(Bucket=endpoints.bucket, Key=other)["UploadId"]
-    config = delivery_config(
-        "tidy", topic, endpoints, bucket_prefix, new_group_id(), buffering=BufferingHints(size_mib=1, interval_s=0)
-    )
+    config = delivery_config("tidy", topic, endpoints.bucket, bucket_prefix, new_group_id(), interval_s=0)
     await deliver(config, endpoints)
     # Listed whole and filtered: MinIO lists an upload under a prefix only for its exact key.
     uploads = s3.list_multipart_uploads(Bucket=endpoints.bucket).get("Uploads", [])

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
+from sinks import DeliveryStream, DeliveryStreamConfig
 from sinks.delivery import WORKER_MODULE
 from tests.integration.sinks.helpers import deliver, delivery_config, encode, event, keys_under, landed, produce
 from tests.support.endpoints import Endpoints
@@ -33,9 +33,7 @@ def nested_50000_deep() -> bytes:
 
 
 def config_for(topic: str, endpoints: Endpoints, prefix: str, group: str) -> DeliveryStreamConfig:
-    return delivery_config(
-        "poison", topic, endpoints, prefix, group, buffering=BufferingHints(size_mib=1, interval_s=1)
-    )
+    return delivery_config("poison", topic, endpoints.bucket, prefix, group)
 
 
 def error_lines(s3: S3Client, bucket: str, prefix: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import pytest
 import uvloop
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from sinks import BufferingHints, DeliveryStream
+from sinks import DeliveryStream
 from tests.integration.sinks.helpers import delivery_config, encode, event, landed, produce
 from tests.support.endpoints import Endpoints
 
@@ -31,14 +31,7 @@ async def test_a_killed_write_worker_is_restarted_and_every_event_lands_once(
     topic = await new_topic(partitions=2)
     events = [event(i) for i in range(20_000)]
     await produce(endpoints.kafka_bootstrap, topic, encode(events), partitions=2)
-    config = delivery_config(
-        "killed-worker",
-        topic,
-        endpoints,
-        bucket_prefix,
-        new_group_id(),
-        buffering=BufferingHints(size_mib=1, interval_s=60),
-    )
+    config = delivery_config("killed-worker", topic, endpoints.bucket, bucket_prefix, new_group_id(), interval_s=60)
     before = worker_pids()
     stream = DeliveryStream(config, endpoints.kafka_bootstrap, endpoints.s3_connection(), stop_when_caught_up=True)
     run = asyncio.create_task(stream.run(asyncio.Event()))
@@ -79,7 +72,7 @@ async def worker_out_of_the_group(endpoints: Endpoints, group: str, bucket_prefi
         await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     finally:
         await admin.close()
-    config = delivery_config("ctrl-c-worker", topic, endpoints, bucket_prefix, group)
+    config = delivery_config("ctrl-c-worker", topic, endpoints.bucket, bucket_prefix, group)
     before = worker_pids()
     stop = asyncio.Event()
     stream = DeliveryStream(config, endpoints.kafka_bootstrap, endpoints.s3_connection())
