@@ -9,7 +9,7 @@ unit of work and peak memory (PSS), and reports where the cost per unit grows fa
 (``bench/curves.py``). It uses the Kafka and S3 named by the ``KEMU_*`` settings when given, else starts its own
 embedded services once for all curves. ``--from-json`` plots a saved document again without measuring.
 
-A new curve (analytics vs distinct keys, a one-hour run) is a :class:`bench.curves.Curve` in a module of its own,
+A new curve (a one-hour run) is a :class:`bench.curves.Curve` in a module of its own,
 listed in :data:`FAMILIES` with what its curves measure on. Not a test: nothing here asserts a speed.
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import curves_putrecords  # noqa: E402
+from bench import curves_analytics, curves_putrecords  # noqa: E402
 from bench.curves import Curve, Point, plot, summarise, table  # noqa: E402
 from bench.curves_sink import CURVES as SINK_CURVES  # noqa: E402
 from bench.sinks_throughput import endpoints  # noqa: E402
@@ -40,6 +40,7 @@ from bench.sinks_throughput import endpoints  # noqa: E402
 FAMILIES: dict[str, tuple[list[Curve], Callable[[Any], AbstractContextManager[Any]]]] = {
     "sink": (SINK_CURVES, contextlib.nullcontext),
     "putrecords": (curves_putrecords.CURVES, curves_putrecords.services),
+    "analytics": (curves_analytics.CURVES, curves_analytics.services),
 }
 DEFAULT_PLOT = ROOT / "docs" / "cost_curves.png"
 
@@ -89,7 +90,8 @@ def subtitle(document: dict[str, Any]) -> str:
     load = ", ".join(f"{x:g}" for x in m["load_average_at_start"])
     return (
         f"{document['date']} · {m['cpus']} CPUs · load average {load} at start · "
-        f"{document['settings']['events']:,} events a sink run, {document['settings'].get('seconds', 5):g} s of "
+        f"{document['settings']['events']:,} events a sink or analytics run, "
+        f"{document['settings'].get('seconds', 5):g} s of "
         f"PutRecords a point · medians of {document['settings']['repeat']}"
     )
 
@@ -97,7 +99,7 @@ def subtitle(document: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--curves", default=",".join(all_curves()), help="comma-separated curve names")
-    parser.add_argument("--events", type=int, default=200_000, help="events a run (sink curves)")
+    parser.add_argument("--events", type=int, default=200_000, help="events a run (sink and analytics curves)")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of kemu's load a point (PutRecords curves)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per point (medians are plotted)")
     parser.add_argument("--xs", help="measure only these parameter values (comma-separated), for every curve")

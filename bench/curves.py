@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,9 +167,9 @@ def plot(curves: list[dict[str, Any]], path: Path, subtitle: str) -> None:
             axis.grid(True, alpha=0.3)
             if curve.get("log_x", True) and min(xs, default=1) > 0:
                 axis.set_xscale("log")
-                axis.set_xticks(xs, [f"{x:g}" for x in xs])
+                axis.set_xticks(xs, [f"{x:,.0f}" if x >= 10_000 else f"{x:g}" for x in xs])
                 axis.minorticks_off()
-    fig.suptitle(f"kemu cost curves\n{subtitle}", fontsize=10)
+    fig.suptitle(f"kemu cost curves\n{textwrap.fill(subtitle, 60 * columns)}", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
