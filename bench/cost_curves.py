@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/cost_curves.py [--curves sink-partitions,sink-buffer] [--events 200000] [--repeat 3]
                                           [--seconds 5] [--plot docs/cost_curves.png] [--xs 1,4]
-    .venv/bin/python bench/cost_curves.py --from-json results.json --plot docs/cost_curves.png
+    .venv/bin/python bench/cost_curves.py --from-json results.json [more.json ...] --plot docs/cost_curves.png
 
 Every curve measures, for each value of its parameter, a rate beside its ceiling in the same run, CPU microseconds per
 unit of work and peak memory (PSS), and reports where the cost per unit grows faster than linearly
 (``bench/curves.py``). It uses the Kafka and S3 named by the ``KEMU_*`` settings when given, else starts its own
-embedded services once for all curves. ``--from-json`` plots a saved document again without measuring.
+embedded services once for all curves. ``--from-json`` plots saved documents again without measuring (the curves
+of several runs in one plot, each run named in the subtitle).
 
 A new curve (a one-hour run) is a :class:`bench.curves.Curve` in a module of its own,
 listed in :data:`FAMILIES` with what its curves measure on. Not a test: nothing here asserts a speed.
@@ -104,10 +105,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per point (medians are plotted)")
     parser.add_argument("--xs", help="measure only these parameter values (comma-separated), for every curve")
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="where the PNG goes")
-    parser.add_argument("--from-json", type=Path, help="plot a saved JSON document instead of measuring")
+    parser.add_argument(
+        "--from-json", type=Path, nargs="+", help="plot saved JSON documents (one or more runs) instead of measuring"
+    )
     args = parser.parse_args()
     if args.from_json is not None:
-        document = json.loads(args.from_json.read_text())
+        documents = [json.loads(path.read_text()) for path in args.from_json]
+        document = documents[0]
+        if len(documents) > 1:
+            document = {**document, "curves": [curve for d in documents for curve in d["curves"]]}
+            document["runs"] = [subtitle(d) for d in documents]
     else:
         known = all_curves()
         names = [name.strip() for name in args.curves.split(",") if name.strip()]
@@ -124,7 +131,7 @@ def main() -> None:
         }
         options = {"events": args.events, "seconds": args.seconds}
         document["curves"] = asyncio.run(run([known[name] for name in names], options, args.repeat, xs))
-    plot(document["curves"], args.plot, subtitle(document))
+    plot(document["curves"], args.plot, " | ".join(document.get("runs", [subtitle(document)])))
     document["plot"] = str(args.plot)
     print(table(document["curves"]), file=sys.stderr)
     print(json.dumps(document, indent=2))
