@@ -4,7 +4,9 @@ starts at once and its CPU is not the server's.
     python -m bench.api_load http://127.0.0.1:8000 --path /leaderboards/top-players --rate 1000 --duration 30
 
 Open loop: request ``i`` is due at ``start + i / rate`` whatever happened to the earlier ones; a pool of keep-alive
-connections sends them with a minimal HTTP/1.1 client. Prints one JSON line.
+connections sends them with a minimal HTTP/1.1 client. Prints one JSON line; with ``--raw``, the samples too, so that
+a parent running several generators (``bench.api_latency --processes N``, for rates one process cannot keep) can
+merge them into one set of percentiles with :func:`summarise`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ async def _connection(host: str, port: int, request: bytes, due: asyncio.Queue[f
         writer.close()
 
 
-async def generate_load(url: str, path: str, rate: float, duration_s: float, connections: int) -> dict[str, Any]:
+async def generate_load(
+    url: str, path: str, rate: float, duration_s: float, connections: int, raw: bool = False
+) -> dict[str, Any]:
     host, _, port = url.removeprefix("http://").partition(":")
     request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n".encode()
     due: asyncio.Queue[float | None] = asyncio.Queue()
@@ -53,7 +57,11 @@ async def generate_load(url: str, path: str, rate: float, duration_s: float, con
         due.put_nowait(None)
     await asyncio.gather(*workers)
     elapsed = time.perf_counter() - start
-    return summarise(samples, total, elapsed, rate)
+    result = summarise(samples, total, elapsed, rate)
+    if raw:
+        result["elapsed_s"] = elapsed
+        result["samples"] = [[round(service, 7), round(scheduled, 7), status] for service, scheduled, status in samples]
+    return result
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -88,8 +96,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--raw", action="store_true", help="add every (service s, from schedule s, status) sample")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(generate_load(args.url, args.path, args.rate, args.duration, args.connections))))
+    load = generate_load(args.url, args.path, args.rate, args.duration, args.connections, args.raw)
+    print(json.dumps(asyncio.run(load)))
 
 
 if __name__ == "__main__":

@@ -21,23 +21,25 @@ def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
     completed = subprocess.run(
         [
             *(sys.executable, "-m", "bench.api_latency", "--rate", "50", "--duration", "1", "--warmup", "1"),
-            *("--game-rate", "300", "--board-timeout", "60"),
+            *("--game-rate", "300", "--board-timeout", "150", "--processes", "2"),
         ],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     result = json.loads(completed.stdout)
     assert result["benchmark"] == "api_latency"
-    assert result["completed"] == result["requests"] == 50
+    assert result["completed"] == result["requests"] == 50  # 25 from each of the two generator processes
+    assert result["generator_processes"] == 2
     assert result["non_200"] == 0
     for key in ("p50_ms", "p99_ms", "p99_from_schedule_ms", "rate_achieved"):
         assert isinstance(result[key], float)
     assert result["baseline_healthz"]["completed"] == 50
+    assert result["baseline_healthz"]["generator_processes"] == 2
     assert isinstance(result["p99_ratio_to_healthz"], float)
     pipeline = result["pipeline"]
     assert pipeline["target_events_per_s"] == 300
