@@ -455,6 +455,9 @@ class _Compiler:
         not a source column costs nothing, a source column left out would be missing from the batch."""
         columns = {name.lower(): name for name in self.source.column_names()}
         mentioned = {str(part).lower() for n in sqlast.find_all(node, sqlast.is_column) for part in n["column_names"]}
+        # A join's USING (a, b) names its columns as plain strings, not column references.
+        joins = sqlast.find_all(node, lambda n: bool(n.get("using_columns")))
+        mentioned |= {str(name).lower() for n in joins for name in n["using_columns"]}
         reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
         if sqlast.find_all(node, lambda n: n.get("class") in ("STAR", "COLUMNS")):
             return reads, tuple(self.source.column_names())

@@ -68,6 +68,16 @@ def test_the_board_decodes_only_the_columns_it_reads(queries: dict[str, Compiled
     assert every.decodes == tuple(every.source.column_names())
 
 
+def test_columns_named_only_in_a_join_or_behind_a_table_alias_are_decoded(queries: dict[str, CompiledQuery]) -> None:
+    sources = {q.source.name: q.source for q in queries.values()}
+    text = """-- source: game-events
+SELECT e.event_id, e.points FROM events AS e
+WHERE e.event_id IN (SELECT a.event_id FROM events AS a JOIN events AS b USING (match_id))
+"""
+    joined = compile_query(Path("joined.sql"), text, sources)
+    assert joined.decodes == ("event_id", "event_time", "match_id", "points")
+
+
 def test_a_field_the_query_reads_is_checked_by_type_as_before(queries: dict[str, CompiledQuery]) -> None:
     """Poisons in player_id and points: the board routes each with the reason the all-columns decoder gives."""
     board = queries[BOARD]
