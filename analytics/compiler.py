@@ -459,10 +459,30 @@ class _Compiler:
         joins = sqlast.find_all(node, lambda n: bool(n.get("using_columns")))
         mentioned |= {str(name).lower() for n in joins for name in n["using_columns"]}
         reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
-        if sqlast.find_all(node, lambda n: n.get("class") in ("STAR", "COLUMNS")):
+        if self.reads_whole_rows(node, columns):
             return reads, tuple(self.source.column_names())
         needed = {*reads, self.source.event_time}
         return reads, tuple(name for name in self.source.column_names() if name in needed)
+
+    @staticmethod
+    def reads_whole_rows(node: Node, columns: dict[str, str]) -> bool:
+        """Whether ``node`` reads rows whole, not column by column: a star (``*``, ``COLUMNS(...)``), a NATURAL join
+        (it joins on every column the two sides share), or a table or alias named as a value (``to_json(e)``). Each
+        would silently see fewer columns in a narrowed batch, so such a query decodes every column."""
+        if sqlast.find_all(node, lambda n: n.get("class") in ("STAR", "COLUMNS") or n.get("ref_type") == "NATURAL"):
+            return True
+        tables = {"events"}
+        for n in sqlast.find_all(node, lambda n: n.get("type") in ("BASE_TABLE", "SUBQUERY", "TABLE_FUNCTION")):
+            tables |= {str(n.get("alias") or "").lower(), str(n.get("table_name") or "").lower()}
+        # The window function's own argument (``TUMBLE(events, ...)``) names the table, not its rows as a value.
+        searched = node
+        if node.get("from_table", {}).get("type") == "TABLE_FUNCTION":
+            searched = {k: v for k, v in node.items() if k != "from_table"}
+        values = sqlast.find_all(searched, sqlast.is_column)
+        return any(
+            len(n["column_names"]) == 1 and str(n["column_names"][0]).lower() in tables - {""} - set(columns)
+            for n in values
+        )
 
     def compile(self) -> CompiledQuery:
         node = self.statement()

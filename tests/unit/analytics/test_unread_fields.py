@@ -78,6 +78,21 @@ WHERE e.event_id IN (SELECT a.event_id FROM events AS a JOIN events AS b USING (
     assert joined.decodes == ("event_id", "event_time", "match_id", "points")
 
 
+@pytest.mark.parametrize(
+    "select",
+    [
+        "SELECT * FROM events",
+        "SELECT COLUMNS('.*_id') FROM events",
+        "SELECT e.event_id, to_json(e) AS whole FROM events AS e",
+        "SELECT event_id FROM events WHERE event_id IN (SELECT event_id FROM events NATURAL JOIN events AS b)",
+    ],
+)
+def test_a_query_reading_whole_rows_decodes_every_column(queries: dict[str, CompiledQuery], select: str) -> None:
+    sources = {q.source.name: q.source for q in queries.values()}
+    query = compile_query(Path("rows.sql"), f"-- source: game-events\n{select}\n", sources)
+    assert query.decodes == tuple(query.source.column_names())
+
+
 def test_a_field_the_query_reads_is_checked_by_type_as_before(queries: dict[str, CompiledQuery]) -> None:
     """Poisons in player_id and points: the board routes each with the reason the all-columns decoder gives."""
     board = queries[BOARD]
