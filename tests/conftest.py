@@ -112,16 +112,17 @@ def bucket(endpoints: Endpoints) -> str:
     return endpoints.bucket
 
 
-def _slug(request: pytest.FixtureRequest) -> str:
-    return re.sub(r"[^a-zA-Z0-9]+", "-", request.node.name)[:60].strip("-").lower()
+def _slug(request: pytest.FixtureRequest, width: int) -> str:
+    return re.sub(r"[^a-zA-Z0-9]+", "-", request.node.name)[:width].strip("-").lower()
 
 
 @pytest.fixture
-def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
-    """``unique_name("orders")`` → ``orders-<test name>-<8 hex>``: a name no other test or run uses."""
+def unique_name(request: pytest.FixtureRequest) -> Callable[..., str]:
+    """``unique_name("orders")`` → ``orders-<test name>-<8 hex>``: a name no other test or run uses; ``width`` cuts
+    the test name (60 characters unless given) where a name has a tighter limit."""
 
-    def make(kind: str) -> str:
-        return f"{kind}-{_slug(request)}-{uuid.uuid4().hex[:8]}"
+    def make(kind: str, width: int = 60) -> str:
+        return f"{kind}-{_slug(request, width)}-{uuid.uuid4().hex[:8]}"
 
     return make
 

@@ -6,6 +6,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,23 @@ from analytics.emissions import iso_ms as iso
 
 BASE_MS = 1_800_000_000_000
 KEMU = Path(sys.executable).parent / "kemu"
+#: The engine's outputs, each to a topic of the test's own.
+OUTPUTS = ("results", "alerts", "late", "errors")
+
+
+async def output_topics(new_topic: Callable[..., Awaitable[str]]) -> dict[str, str]:
+    """A new single-partition topic for each of :data:`OUTPUTS`."""
+    return {kind: await new_topic(partitions=1) for kind in OUTPUTS}
+
+
+def output_settings(topics: dict[str, str]) -> dict[str, str]:
+    """The :class:`analytics.AnalyticsConfig` fields that send the engine's outputs to ``topics``."""
+    return {
+        "results_topic": topics["results"],
+        "alerts_topic": topics["alerts"],
+        "late_events_topic": topics["late"],
+        "errors_topic": topics["errors"],
+    }
 
 
 def write_query_dir(directory: Path, topic: str, query: str, body: str) -> Path:
@@ -37,6 +55,25 @@ points = "BIGINT"
     )
     (directory / f"{query}.sql").write_text(body)
     return directory
+
+
+async def query_on_new_topics(
+    new_topic: Callable[..., Awaitable[str]], directory: Path, query: str, body: str, partitions: int = 1
+) -> tuple[str, dict[str, str], Path]:
+    """A new source topic of ``partitions``, new :func:`output_topics`, and ``directory`` holding ``body`` as the query
+    ``query`` over that source (:func:`write_query_dir`): the source, the outputs and the directory."""
+    source = await new_topic(partitions=partitions)
+    topics = await output_topics(new_topic)
+    return source, topics, write_query_dir(directory, source, query, body)
+
+
+def closing_events(partitions: int) -> list[tuple[int, dict[str, Any]]]:
+    """One event per partition an hour after the others, so the watermark passes and every window closes."""
+    return [
+        (p, {"event_id": f"close{p}", "event_type": "score", "event_time": iso(BASE_MS + 3_600_000),
+             "player_id": "closer", "points": 0})
+        for p in range(partitions)
+    ]  # fmt: skip
 
 
 def game_events(count: int, partitions: int, seed: int = 7, step_ms: int = 1) -> list[tuple[int, dict[str, Any]]]:
@@ -100,10 +137,7 @@ def engine_env(
             "KEMU_ANALYTICS__QUERY_DIRS": orjson.dumps([str(query_dir)]).decode(),
             "KEMU_ANALYTICS__BUILTIN_QUERIES": "false",
             "KEMU_ANALYTICS__CHECKPOINT_DIR": str(checkpoints),
-            "KEMU_ANALYTICS__RESULTS_TOPIC": topics["results"],
-            "KEMU_ANALYTICS__ALERTS_TOPIC": topics["alerts"],
-            "KEMU_ANALYTICS__LATE_EVENTS_TOPIC": topics["late"],
-            "KEMU_ANALYTICS__ERRORS_TOPIC": topics["errors"],
+            **{f"KEMU_ANALYTICS__{field.upper()}": topic for field, topic in output_settings(topics).items()},
         }
     )
     env.update(extra)

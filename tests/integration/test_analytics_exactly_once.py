@@ -20,12 +20,13 @@ from analytics.plan import window_plan
 from tests.integration.analytics_support import (
     BASE_MS,
     KEMU,
+    closing_events,
     engine_env,
     game_events,
     iso,
     produce,
+    query_on_new_topics,
     read_all,
-    write_query_dir,
 )
 
 QUERY = """-- Top 5 players per 2-second window, every change emitted.
@@ -61,12 +62,9 @@ def expected_finals(events: list[dict[str, object]], query_dir: Path) -> dict[st
 async def test_sigkill_at_random_moments_changes_nothing(
     kafka_bootstrap: str, new_topic: Callable[..., Awaitable[str]], tmp_path: Path
 ) -> None:
-    source = await new_topic(partitions=3)
-    topics = {kind: await new_topic(partitions=1) for kind in ("results", "alerts", "late", "errors")}
-    query_dir = write_query_dir(tmp_path / "queries", source, "lb_kill", QUERY)
+    source, topics, query_dir = await query_on_new_topics(new_topic, tmp_path / "queries", "lb_kill", QUERY, 3)
     events = game_events(30_000, partitions=3, step_ms=1)
-    closers = [(p, {"event_id": f"close{p}", "event_type": "score", "event_time": iso(BASE_MS + 3_600_000),
-                    "player_id": "closer", "points": 0}) for p in range(3)]  # fmt: skip
+    closers = closing_events(3)
     await produce(kafka_bootstrap, source, events + closers)
 
     checkpoints = tmp_path / "checkpoints"

@@ -34,7 +34,7 @@ from emulator.api.view import BoardWindow, is_leaderboard
 from emulator.flink.provision import provision_flink
 from emulator.services.progress import SilentReporter
 from producers.partitioning import shard_for_partition_key
-from tests.integration.analytics_support import BASE_MS, KEMU, engine_env, produce, read_all
+from tests.integration.analytics_support import BASE_MS, KEMU, engine_env, output_topics, produce, read_all
 
 SESSION_QUERY = """-- Sessions of each player's scores: 5 seconds without one ends a session.
 -- source: game-events
@@ -192,7 +192,7 @@ async def test_flink_and_kemu_agree_on_every_final_window(
 
     engines = {}
     for engine in ("kemu", "flink"):
-        topics = {kind: await new_topic(partitions=1) for kind in ("results", "alerts", "late", "errors")}
+        topics = await output_topics(new_topic)
         env = engine_env(kafka_bootstrap, query_dir, tmp_path / f"checkpoints-{engine}", topics)
         engines[engine] = topics
         selection = [arg for name in QUERIES for arg in ("--query", name)]

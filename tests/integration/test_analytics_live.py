@@ -19,7 +19,14 @@ from analytics import (
     load_queries,
     save_checkpoint,
 )
-from tests.integration.analytics_support import BASE_MS, iso, read_all, write_query_dir
+from tests.integration.analytics_support import (
+    BASE_MS,
+    iso,
+    output_settings,
+    query_on_new_topics,
+    read_all,
+    write_query_dir,
+)
 
 QUERY = """-- source: test-game
 -- emit: final
@@ -42,9 +49,7 @@ def event(i: int, t_ms: int, player: str, points: int) -> bytes:
 async def test_results_late_events_and_errors_are_routed(
     kafka_bootstrap: str, new_topic: Callable[..., Awaitable[str]], tmp_path: Path
 ) -> None:
-    source = await new_topic(partitions=1)
-    topics = {kind: await new_topic(partitions=1) for kind in ("results", "alerts", "late", "errors")}
-    query_dir = write_query_dir(tmp_path / "queries", source, "live_sum", QUERY)
+    source, topics, query_dir = await query_on_new_topics(new_topic, tmp_path / "queries", "live_sum", QUERY)
     first = [event(0, 100, "a", 1), event(1, 200, "b", 2), event(2, 900, "a", 3), event(3, 1_500, "a", 4)]
     first += [b"{not json", event(4, 2_500, "b", 5)]
     # Sent once the engine has processed the first part: late for the window [0, 1 s) that has closed by then.
@@ -53,10 +58,7 @@ async def test_results_late_events_and_errors_are_routed(
     config = AnalyticsConfig(
         checkpoint_dir=tmp_path / "checkpoints",
         builtin_queries=False,
-        results_topic=topics["results"],
-        alerts_topic=topics["alerts"],
-        late_events_topic=topics["late"],
-        errors_topic=topics["errors"],
+        **output_settings(topics),
         checkpoint_interval_s=0.1,
         progress_group_prefix=f"{source}-",
     )

@@ -19,7 +19,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from analytics import BUILTIN_QUERIES, AnalyticsConfig, AnalyticsEngine, load_queries
-from tests.integration.analytics_support import BASE_MS, iso, read_all
+from tests.integration.analytics_support import BASE_MS, iso, output_settings, output_topics, read_all
 from tests.support.poison import poisons
 
 COPY = """-- source: game-events
@@ -68,7 +68,7 @@ async def test_poison_records_are_routed_and_the_engine_keeps_running(
 ) -> None:
     game_topic, click_topic = await new_topic(partitions=2), await new_topic(partitions=2)
     copy_topic, clean_topic = await new_topic(partitions=1), await new_topic(partitions=1)
-    topics = {kind: await new_topic(partitions=1) for kind in ("results", "alerts", "late", "errors")}
+    topics = await output_topics(new_topic)
     directory = query_dir(tmp_path / "queries", game_topic, click_topic, copy_topic, clean_topic)
     catalog = load_queries([directory], builtins=False)
 
@@ -95,9 +95,8 @@ async def test_poison_records_are_routed_and_the_engine_keeps_running(
     ends = {topic: {p: 1 + max(o for q, o in records if q == p) for p in (0, 1)} for topic, records in sent.items()}
 
     config = AnalyticsConfig(
-        checkpoint_dir=tmp_path / "checkpoints", builtin_queries=False, results_topic=topics["results"],
-        alerts_topic=topics["alerts"], late_events_topic=topics["late"], errors_topic=topics["errors"],
-        checkpoint_interval_s=0.2,
+        checkpoint_dir=tmp_path / "checkpoints", builtin_queries=False, checkpoint_interval_s=0.2,
+        **output_settings(topics),
     )  # fmt: skip
     engine = AnalyticsEngine(list(catalog.values()), kafka_bootstrap, config)
     stop = asyncio.Event()

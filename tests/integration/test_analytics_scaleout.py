@@ -24,13 +24,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from analytics import compile_query, load_sources
 from analytics.plan import window_plan
 from tests.integration.analytics_support import (
-    BASE_MS,
     KEMU,
+    closing_events,
     engine_env,
     game_events,
     iso,
     produce,
-    write_query_dir,
+    query_on_new_topics,
 )
 
 PARTITIONS = 4
@@ -145,13 +145,10 @@ async def test_n_workers_give_one_workers_final_results_also_when_one_is_killed(
     unique_name: Callable[[str], str],
     tmp_path: Path,
 ) -> None:
-    source = await new_topic(partitions=PARTITIONS)
-    topics = {kind: await new_topic(partitions=1) for kind in ("results", "alerts", "late", "errors")}
-    query_dir = write_query_dir(tmp_path / "queries", source, "board", BOARD)
+    source, topics, query_dir = await query_on_new_topics(new_topic, tmp_path / "queries", "board", BOARD, PARTITIONS)
     (query_dir / "hot.sql").write_text(ALERT)
     events = game_events(16_000, partitions=PARTITIONS, seed=workers, step_ms=2)
-    closers = [(p, {"event_id": f"close{p}", "event_type": "score", "event_time": iso(BASE_MS + 3_600_000),
-                    "player_id": "closer", "points": 0}) for p in range(PARTITIONS)]  # fmt: skip
+    closers = closing_events(PARTITIONS)
     prefix = unique_name("grp") + "-"
     env = engine_env(
         kafka_bootstrap,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -13,8 +14,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from emulator.api import ApiConfig, create_app
-from emulator.api.server import ApiServer
 from tests.conftest import TopicFactory
+from tests.support.api_server import serving
 from tests.support.demo import demo_context, running_demo
 from tests.support.endpoints import Endpoints
 from tests.support.publisher import key_of
@@ -51,21 +52,14 @@ async def topics(new_topic: TopicFactory) -> tuple[str, str]:
 @pytest.fixture
 async def serve(endpoints: Endpoints, topics: tuple[str, str]) -> AsyncIterator[Any]:
     """Starts API instances (each a fresh app, as after a restart) on free ports; stops them afterwards."""
-    started: list[tuple[ApiServer, asyncio.Task[None]]] = []
     context = demo_context(endpoints, *topics)
+    async with contextlib.AsyncExitStack() as servers:
 
-    async def start() -> str:
-        app = create_app(ApiConfig(context.settings.serving, context.kafka_bootstrap, context.s3))
-        server = ApiServer(app, "127.0.0.1", 0)
-        task = asyncio.create_task(server.serve())
-        await server.wait_started(task)
-        started.append((server, task))
-        return server.url
+        async def start() -> str:
+            app = create_app(ApiConfig(context.settings.serving, context.kafka_bootstrap, context.s3))
+            return await servers.enter_async_context(serving(app))
 
-    yield start
-    for server, task in started:
-        server.request_exit()
-        await asyncio.wait_for(task, 15)
+        yield start
 
 
 async def test_answers_equal_the_published_results_and_survive_a_restart(

@@ -1,23 +1,14 @@
 """A tiny run of bench/producers_throughput.py so it does not rot: checks the JSON shape, never a speed."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests.support.bench import run_benchmark
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "producers_throughput.py"
+BENCH = "producers_throughput.py"
 
 
-def test_benchmark_prints_its_json(kafka_bootstrap: str) -> None:
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--seconds", "0.5", "--kinds", "game", "--bootstrap", kafka_bootstrap],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+async def test_benchmark_prints_its_json(kafka_bootstrap: str) -> None:
+    report = await run_benchmark(
+        BENCH, "--seconds", "0.5", "--kinds", "game", "--bootstrap", kafka_bootstrap, timeout_s=300
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout)
     assert report["benchmark"] == "producers_throughput"
     assert report["machine"]["nproc"] >= 1
     game = report["results"]["game"]
@@ -31,12 +22,12 @@ def test_benchmark_prints_its_json(kafka_bootstrap: str) -> None:
     assert game["ratio_events_per_s"] > 0
 
 
-def test_paced_benchmark_compares_the_records_path_with_the_dict_path_under_realism(kafka_bootstrap: str) -> None:
-    command = [sys.executable, str(BENCH), "--seconds", "0.5", "--kinds", "game", "--bootstrap", kafka_bootstrap]
-    command += ["--out-of-order", "0.02", "--malformed", "0.005", "--compare-dict-path", "--rate", "2000"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout)
+async def test_paced_benchmark_compares_the_records_path_with_the_dict_path_under_realism(
+    kafka_bootstrap: str,
+) -> None:
+    arguments = ["--seconds", "0.5", "--kinds", "game", "--bootstrap", kafka_bootstrap]
+    arguments += ["--out-of-order", "0.02", "--malformed", "0.005", "--compare-dict-path", "--rate", "2000"]
+    report = await run_benchmark(BENCH, *arguments, timeout_s=300)
     assert report["settings"]["out_of_order_ratio"] == 0.02
     assert report["settings"]["malformed_ratio"] == 0.005
     assert report["settings"]["rate"] == 2000

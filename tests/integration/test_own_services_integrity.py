@@ -22,7 +22,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from botocore.exceptions import ClientError
-from pydantic import SecretStr
 
 from analytics import AnalyticsConfig, AnalyticsEngine, LatestResults, load_queries
 from emulator.api.streams import StreamsInspector
@@ -30,11 +29,11 @@ from emulator.kinesis import KinesisSettings
 from emulator.services import LocalServices
 from emulator.services.state import ServicesState
 from emulator.settings import ServicesSettings
-from sinks import S3Connection
 from tests.integration.analytics_support import write_query_dir
-from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
+from tests.integration.firehose.conftest import s3_config, wait_active
 from tests.integration.test_analytics_live import QUERY
-from tests.support.kinesis_server import kinesis_client, serve_kinesis
+from tests.support.endpoints import launched
+from tests.support.kinesis_server import firehose_client, kinesis_client, serve_kinesis
 from tests.support.kinesis_server import wait_active as wait_stream_active
 
 BUCKET = "kemu-test"
@@ -110,13 +109,7 @@ async def test_deleted_streams_stay_deleted_while_the_api_sinks_and_analytics_ru
 ) -> None:
     services, state = own
     bootstrap = state.kafka.bootstrap_servers
-    creds = services.credentials()
-    s3 = S3Connection(
-        endpoint_url=state.minio.endpoint_url,
-        access_key_id=creds.access_key_id,
-        secret_access_key=SecretStr(creds.secret_access_key.get_secret_value()),
-        region="us-east-1",
-    )
+    s3 = launched(services, state, "us-east-1", "own services").s3_connection()
     run = uuid.uuid4().hex[:6]
     names = [f"doomed-{run}-{i}" for i in range(6)]
     inspector = StreamsInspector(bootstrap, poll_s=0.2)  # what GET /streams polls, in `kemu api serve` and `kemu up`

@@ -8,7 +8,6 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from producers import (
-    GeneratorConfig,
     KafkaPublisher,
     KafkaPublisherConfig,
     RealismConfig,
@@ -19,14 +18,11 @@ from producers import (
     produce,
     shard_for_partition_key,
 )
-from producers.generators import make_generator
-
-START_MS = 1_795_000_000_000
+from tests.support.record_sources import record_source
 
 
 def source_of(kind: StreamKind, seed: int, realism: RealismConfig) -> RecordSource:
-    config = GeneratorConfig(kind=kind, seed=seed, start_time_ms=START_MS, events_per_second=5000.0)
-    return RecordSource(make_generator(config), realism, seed)
+    return record_source(kind, seed, 5000.0, realism)
 
 
 def expected_records(kind: StreamKind, seed: int, realism: RealismConfig, count: int, chunk: int) -> list[Record]:

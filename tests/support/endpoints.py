@@ -22,8 +22,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from emulator.services import LocalServices
+from emulator.services.state import ServicesState
 from emulator.settings import Settings
+from sinks import S3Connection
 from tests.support.containers import KAFKA_IMAGE, MINIO_IMAGE, containers, make_bucket
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "ServicesUnavailable",
     "Source",
     "acquire",
+    "launched",
     "planned_source",
     "requested_source",
 ]
@@ -72,6 +77,15 @@ class Endpoints:
     s3_region: str
     bucket: str
     source: str
+
+    def s3_connection(self) -> S3Connection:
+        """The S3 server as the sinks and the Firehose API take it."""
+        return S3Connection(
+            endpoint_url=self.s3_endpoint,
+            access_key_id=self.s3_access_key,
+            secret_access_key=SecretStr(self.s3_secret_key),
+            region=self.s3_region,
+        )
 
     def settings_env(self) -> dict[str, str]:
         """The ``KEMU_*`` variables that point a child process (a benchmark, the CLI) at these services."""
@@ -164,20 +178,25 @@ def from_testcontainers(region: str) -> Iterator[Endpoints]:
         )
 
 
+def launched(services: LocalServices, state: ServicesState, region: str, source: str) -> Endpoints:
+    """The endpoints of the services ``services`` runs (``state``), with their credentials and bucket."""
+    creds = services.credentials()
+    return Endpoints(
+        kafka_bootstrap=state.kafka.bootstrap_servers,
+        s3_endpoint=state.minio.endpoint_url,
+        s3_access_key=creds.access_key_id,
+        s3_secret_key=creds.secret_access_key.get_secret_value(),
+        s3_region=region,
+        bucket=state.bucket,
+        source=source,
+    )
+
+
 @contextlib.contextmanager
 def from_local_launcher(settings: Settings, run_dir: Path) -> Iterator[Endpoints]:
     services = LocalServices(settings.services, bucket=TEST_BUCKET, run_dir=run_dir)
     with services as state:
-        creds = services.credentials()
-        yield Endpoints(
-            kafka_bootstrap=state.kafka.bootstrap_servers,
-            s3_endpoint=state.minio.endpoint_url,
-            s3_access_key=creds.access_key_id,
-            s3_secret_key=creds.secret_access_key.get_secret_value(),
-            s3_region=settings.s3.region,
-            bucket=TEST_BUCKET,
-            source=f"embedded launcher (logs in {run_dir})",
-        )
+        yield launched(services, state, settings.s3.region, f"embedded launcher (logs in {run_dir})")
 
 
 @contextlib.contextmanager

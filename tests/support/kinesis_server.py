@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 
@@ -29,18 +30,49 @@ def serve_kinesis(settings: KinesisSettings, bootstrap_servers: str, s3: S3Conne
         server.stop()
 
 
-def kinesis_client(endpoint_url: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY):  # type: ignore[no-untyped-def]
-    """A plain boto3 Kinesis client for ``endpoint_url``, with retries off so errors surface at once."""
+def aws_client(
+    service: str, endpoint_url: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY, **config: Any
+) -> Any:
+    """A plain boto3 client of ``service`` for ``endpoint_url``, with retries off so errors surface at once;
+    ``config`` adds botocore ``Config`` options (``parameter_validation=False`` lets the server's checks answer)."""
     from botocore.config import Config
 
     return boto3.client(
-        "kinesis",
+        service,
         endpoint_url=endpoint_url,
         region_name=REGION,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
     )
+
+
+def kinesis_client(endpoint_url: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY) -> Any:
+    """A plain boto3 Kinesis client for ``endpoint_url`` (:func:`aws_client`)."""
+    return aws_client("kinesis", endpoint_url, access_key, secret_key)
+
+
+def firehose_client(endpoint_url: str) -> Any:
+    """A plain boto3 Firehose client for ``endpoint_url`` (:func:`aws_client`)."""
+    return aws_client("firehose", endpoint_url)
+
+
+@contextlib.contextmanager
+def deleted_afterwards(delete: Callable[[str], object]) -> Iterator[Callable[[str], str]]:
+    """Yields ``track(name) -> name``; on the way out every tracked name is deleted with ``delete``, best effort (a
+    resource the test deleted itself, or never managed to create, is no error)."""
+    tracked: list[str] = []
+
+    def track(name: str) -> str:
+        tracked.append(name)
+        return name
+
+    try:
+        yield track
+    finally:
+        for name in tracked:
+            with contextlib.suppress(Exception):
+                delete(name)
 
 
 def wait_active(client, name: str, timeout_s: float = 20.0) -> dict:  # type: ignore[no-untyped-def,type-arg]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import time
 import uuid
@@ -12,26 +11,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from botocore.config import Config
-from pydantic import SecretStr
 
 from emulator.firehose import FirehoseSettings
 from emulator.kinesis import KinesisSettings
-from sinks import S3Connection
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import ACCESS_KEY, REGION, SECRET_KEY, kinesis_client, serve_kinesis
+from tests.support.kinesis_server import deleted_afterwards, firehose_client, kinesis_client, serve_kinesis
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-
-def s3_connection(endpoints: Endpoints) -> S3Connection:
-    return S3Connection(
-        endpoint_url=endpoints.s3_endpoint,
-        access_key_id=endpoints.s3_access_key,
-        secret_access_key=SecretStr(endpoints.s3_secret_key),
-        region=endpoints.s3_region,
-    )
 
 
 def settings(metadata_topic: str, **firehose: Any) -> KinesisSettings:
@@ -42,21 +29,8 @@ def settings(metadata_topic: str, **firehose: Any) -> KinesisSettings:
 @pytest.fixture(scope="module")
 def firehose_url(kafka_bootstrap: str, endpoints: Endpoints) -> Iterator[str]:
     topic = f"kemu-firehose-metadata-test-{uuid.uuid4().hex[:8]}"
-    with serve_kinesis(settings(topic), kafka_bootstrap, s3_connection(endpoints)) as url:
+    with serve_kinesis(settings(topic), kafka_bootstrap, endpoints.s3_connection()) as url:
         yield url
-
-
-def firehose_client(url: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "firehose",
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +44,8 @@ def kinesis(firehose_url: str) -> Any:
 
 
 @pytest.fixture
-def delivery_name(request: pytest.FixtureRequest) -> Callable[[], str]:
-    base = "".join(ch if ch.isalnum() else "-" for ch in request.node.name)[:40].strip("-").lower()
-    return lambda: f"fh-{base}-{uuid.uuid4().hex[:6]}"
+def delivery_name(unique_name: Callable[..., str]) -> Callable[[], str]:
+    return lambda: unique_name("fh", width=40)  # a delivery stream's name has at most 64 characters
 
 
 def s3_config(bucket: str, prefix: str, interval_s: int = 1, **extra: Any) -> dict[str, Any]:
@@ -94,19 +67,15 @@ def s3_config(bucket: str, prefix: str, interval_s: int = 1, **extra: Any) -> di
 @pytest.fixture
 def new_delivery_stream(firehose: Any, delivery_name: Callable[[], str]) -> Iterator[Callable[..., str]]:
     """``new_delivery_stream(**create_kwargs)`` creates an ACTIVE delivery stream; deleted after the test."""
-    created: list[str] = []
+    with deleted_afterwards(lambda name: firehose.delete_delivery_stream(DeliveryStreamName=name)) as track:
 
-    def create(**kwargs: Any) -> str:
-        name = kwargs.pop("DeliveryStreamName", None) or delivery_name()
-        firehose.create_delivery_stream(DeliveryStreamName=name, **kwargs)
-        created.append(name)
-        wait_active(firehose, name)
-        return name
+        def create(**kwargs: Any) -> str:
+            name = track(kwargs.pop("DeliveryStreamName", None) or delivery_name())
+            firehose.create_delivery_stream(DeliveryStreamName=name, **kwargs)
+            wait_active(firehose, name)
+            return name
 
-    yield create
-    for name in created:
-        with contextlib.suppress(Exception):
-            firehose.delete_delivery_stream(DeliveryStreamName=name)
+        yield create
 
 
 def wait_active(firehose: Any, name: str, timeout_s: float = 30.0) -> dict[str, Any]:

@@ -12,15 +12,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.firehose.conftest import (
-    firehose_client,
     parquet_rows,
     s3_config,
-    s3_connection,
     settings,
     wait_active,
 )
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import ACCESS_KEY, REGION, SECRET_KEY, serve_kinesis
+from tests.support.kinesis_server import aws_client, firehose_client, serve_kinesis
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -151,17 +149,7 @@ def test_errors_are_aws_shaped(
 
 
 def test_bad_name_is_a_validation_error(firehose_url: str) -> None:
-    import boto3
-    from botocore.config import Config
-
-    client = boto3.client(
-        "firehose",
-        endpoint_url=firehose_url,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
-    )
+    client = aws_client("firehose", firehose_url, parameter_validation=False)
     code, message, _ = error_of(lambda: client.describe_delivery_stream(DeliveryStreamName="bad/name"))
     assert code == "ValidationException"
     assert "deliveryStreamName" in message
@@ -175,7 +163,7 @@ def test_limit_and_restart(
     name = f"fh-restart-{uuid.uuid4().hex[:6]}"
     destination = s3_config(bucket, bucket_prefix)
     first = [{"event_id": f"a-{i:03d}", "n": i} for i in range(10)]
-    with serve_kinesis(settings(topic, delivery_stream_limit=1), kafka_bootstrap, s3_connection(endpoints)) as url:
+    with serve_kinesis(settings(topic, delivery_stream_limit=1), kafka_bootstrap, endpoints.s3_connection()) as url:
         client = firehose_client(url)
         client.create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration=destination)
         code, _, _ = error_of(
@@ -188,7 +176,7 @@ def test_limit_and_restart(
         client.put_record_batch(DeliveryStreamName=name, Records=[{"Data": orjson.dumps(e)} for e in first])
     # Stopping wrote what was buffered; the new server delivers the rest, with no record twice.
     second = [{"event_id": f"b-{i:03d}", "n": i} for i in range(10)]
-    with serve_kinesis(settings(topic), kafka_bootstrap, s3_connection(endpoints)) as url:
+    with serve_kinesis(settings(topic), kafka_bootstrap, endpoints.s3_connection()) as url:
         client = firehose_client(url)
         description = wait_active(client, name)
         assert description["Destinations"][0]["ExtendedS3DestinationDescription"]["Prefix"] == f"{bucket_prefix}data/"

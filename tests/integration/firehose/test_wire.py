@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import cbor2
-import httpx
 import orjson
 
 from tests.integration.firehose.conftest import s3_config
-
-CBOR = "application/x-amz-cbor-1.1"
-AWS = str(Path(sys.executable).with_name("aws"))
+from tests.support.aws_cli import aws_cli
+from tests.support.wire import CBOR, FIREHOSE, post
 
 
 def cbor_call(url: str, operation: str, body: dict[str, Any]) -> tuple[int, Any]:
-    response = httpx.post(
-        url,
-        content=cbor2.dumps(body),
-        headers={"Content-Type": CBOR, "X-Amz-Target": f"Firehose_20150804.{operation}"},
-        timeout=30,
-    )
+    response = post(url, operation, cbor2.dumps(body), CBOR, service=FIREHOSE)
     assert response.headers["content-type"] == CBOR
     return response.status_code, cbor2.loads(
         response.content, semantic_decoders={1: lambda value, _immutable: ("tag1", value)}
@@ -76,22 +64,5 @@ def test_aws_cli_lists_delivery_streams(
     firehose_url: str, firehose: Any, new_delivery_stream: Callable[..., str], bucket: str, bucket_prefix: str
 ) -> None:
     name = new_delivery_stream(ExtendedS3DestinationConfiguration=s3_config(bucket, bucket_prefix))
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(Path.home())),
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "whatever",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    done = subprocess.run(
-        [AWS, "firehose", "list-delivery-streams", "--limit", "10000", "--endpoint-url", firehose_url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert name in json.loads(done.stdout)["DeliveryStreamNames"]
+    listed = aws_cli(firehose_url, "firehose", "list-delivery-streams", "--limit", "10000")
+    assert name in listed["DeliveryStreamNames"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from emulator.kinesis import KinesisSettings
-from tests.support.kinesis_server import kinesis_client, serve_kinesis, wait_active
+from tests.support.kinesis_server import deleted_afterwards, kinesis_client, serve_kinesis, wait_active
 
 StreamFactory = Callable[..., str]
 
@@ -28,24 +26,19 @@ def kinesis(kinesis_url: str) -> Any:
 
 
 @pytest.fixture
-def stream_name(request: pytest.FixtureRequest) -> Callable[[], str]:
-    base = "".join(ch if ch.isalnum() else "-" for ch in request.node.name)[:40].strip("-").lower()
-    return lambda: f"ks-{base}-{uuid.uuid4().hex[:6]}"
+def stream_name(unique_name: Callable[..., str]) -> Callable[[], str]:
+    return lambda: unique_name("ks", width=40)
 
 
 @pytest.fixture
 def new_stream(kinesis: Any, stream_name: Callable[[], str]) -> Iterator[StreamFactory]:
     """``new_stream(shards=2)`` creates an ACTIVE stream through the API; deleted after the test."""
-    created: list[str] = []
+    with deleted_afterwards(lambda name: kinesis.delete_stream(StreamName=name)) as track:
 
-    def create(shards: int = 1, name: str | None = None) -> str:
-        name = name or stream_name()
-        kinesis.create_stream(StreamName=name, ShardCount=shards)
-        created.append(name)
-        wait_active(kinesis, name)
-        return name
+        def create(shards: int = 1, name: str | None = None) -> str:
+            name = track(name or stream_name())
+            kinesis.create_stream(StreamName=name, ShardCount=shards)
+            wait_active(kinesis, name)
+            return name
 
-    yield create
-    for name in created:
-        with contextlib.suppress(Exception):
-            kinesis.delete_stream(StreamName=name)
+        yield create

@@ -3,43 +3,18 @@
 from __future__ import annotations
 
 import base64
-import json
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 from producers.partitioning import shard_for_partition_key, shard_id
+from tests.support.aws_cli import AWS, aws_cli
 from tests.support.kinesis_server import wait_active
-
-AWS = str(Path(sys.executable).with_name("aws"))
 
 
 def aws(url: str, *args: str, check: bool = True) -> Any:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(Path.home())),
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "whatever",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    done = subprocess.run(
-        [AWS, "kinesis", *args, "--endpoint-url", url, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    if check:
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else {}
-    return done
+    return aws_cli(url, "kinesis", *args, check=check)
 
 
 def test_aws_cli_round_trip(kinesis_url: str, kinesis: Any) -> None:

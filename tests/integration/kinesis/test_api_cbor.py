@@ -7,28 +7,15 @@ import uuid
 from typing import Any
 
 import cbor2
-import httpx
 import pytest
 
 from producers.partitioning import shard_for_partition_key, shard_id
+from tests.support.wire import CBOR, FIREHOSE, KINESIS, UNCHECKED_SIGNATURE, post
 
-CBOR = "application/x-amz-cbor-1.1"
 
-
-def call(url: str, operation: str, body: dict[str, Any] | bytes, prefix: str = "Kinesis_20131202") -> tuple[int, Any]:
+def call(url: str, operation: str, body: dict[str, Any] | bytes, prefix: str = KINESIS) -> tuple[int, Any]:
     payload = body if isinstance(body, bytes) else cbor2.dumps(body)
-    response = httpx.post(
-        url,
-        content=payload,
-        headers={
-            "Content-Type": CBOR,
-            "X-Amz-Target": f"{prefix}.{operation}",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261127/us-east-1/kinesis/aws4_request, "
-            "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
-            "X-Amz-Date": "20261127T080000Z",
-        },
-        timeout=30,
-    )
+    response = post(url, operation, payload, CBOR, service=prefix, headers=UNCHECKED_SIGNATURE)
     assert response.headers["content-type"] == CBOR
     if not response.content:  # operations without output answer an empty body, as AWS does
         return response.status_code, {}
@@ -130,30 +117,22 @@ def test_errors_are_aws_shaped_in_cbor(kinesis_url: str, operation: str, body: A
 
 
 def test_firehose_without_s3_target_and_unsupported_firehose_operations(kinesis_url: str) -> None:
-    status, decoded = call(kinesis_url, "TagDeliveryStream", {"DeliveryStreamName": "x"}, prefix="Firehose_20150804")
+    status, decoded = call(kinesis_url, "TagDeliveryStream", {"DeliveryStreamName": "x"}, prefix=FIREHOSE)
     assert status == 400
     assert decoded["__type"] == "UnsupportedOperationException"
     assert "Firehose" in decoded["message"]
     # This server was started without an S3 target: delivery streams cannot be created, and it says why.
     body = {"DeliveryStreamName": "x", "ExtendedS3DestinationConfiguration": {"BucketARN": "arn:aws:s3:::kemu"}}
-    status, decoded = call(kinesis_url, "CreateDeliveryStream", body, prefix="Firehose_20150804")
+    status, decoded = call(kinesis_url, "CreateDeliveryStream", body, prefix=FIREHOSE)
     assert status == 400
     assert decoded["__type"] == "InvalidArgumentException"
     assert "no S3 target" in decoded["message"]
 
 
 def test_malformed_json_and_wrong_content_type(kinesis_url: str) -> None:
-    bad_json = httpx.post(
-        kinesis_url,
-        content=b"{not json",
-        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"},
-    )
+    bad_json = post(kinesis_url, "ListStreams", b"{not json")
     assert bad_json.status_code == 400
     assert bad_json.json()["__type"] == "SerializationException"
-    wrong_type = httpx.post(
-        kinesis_url,
-        content=b"{}",
-        headers={"Content-Type": "text/plain", "X-Amz-Target": "Kinesis_20131202.ListStreams"},
-    )
+    wrong_type = post(kinesis_url, "ListStreams", b"{}", "text/plain")
     assert wrong_type.status_code == 400
     assert wrong_type.json()["__type"] == "SerializationException"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 
-import httpx
 import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
@@ -13,6 +12,7 @@ from pydantic import SecretStr
 from emulator.kinesis import KinesisSettings, ShardWriteLimit
 from producers.partitioning import shard_id
 from tests.support.kinesis_server import ACCESS_KEY, SECRET_KEY, kinesis_client, serve_kinesis, wait_active
+from tests.support.wire import post
 
 
 def code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
@@ -76,10 +76,6 @@ def test_signature_verification(kafka_bootstrap: str) -> None:
             with pytest.raises(ClientError) as excinfo:
                 client.list_streams()
             assert code(excinfo) == expected
-        unsigned = httpx.post(
-            url,
-            content=b"{}",
-            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"},
-        )
+        unsigned = post(url, "ListStreams", b"{}")
         assert unsigned.status_code == 403
         assert unsigned.json()["__type"] == "MissingAuthenticationTokenException"

@@ -4,8 +4,8 @@ put 100 binary records, register a consumer, SubscribeToShard on every shard unt
 bytes, deregister, delete.
 
 Its jars come from Maven Central once (``mvn dependency:copy-dependencies`` over ``tests/clients/java/pom.xml``, into
-kemu's cache, keyed by the POM's hash); ``FanOut.java`` runs as a single-file source program. Skipped, saying why,
-where ``java`` or ``mvn`` is missing."""
+kemu's cache, keyed by the POM's hash); ``FanOut.java`` is compiled with the client setup it shares with
+``RoundTrip.java`` (``KinesisClientSetup.java``). Skipped, saying why, where a JDK or ``mvn`` is missing."""
 
 from __future__ import annotations
 

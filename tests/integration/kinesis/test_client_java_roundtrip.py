@@ -3,8 +3,8 @@ with its waiter, put 100 binary records, list the shards, read them all back wit
 JSON goes over HTTP/1.1 and CBOR over HTTP/2 (the SDK's default wire format and transport), so the two runs cover
 both protocols of the endpoint and both of its HTTP versions.
 
-Same jars as the fan-out test (``tests/clients/java/pom.xml``); ``RoundTrip.java`` runs as a single-file source
-program. Skipped, saying why, where ``java`` or ``mvn`` is missing."""
+Same jars as the fan-out test (``tests/clients/java/pom.xml``); ``RoundTrip.java`` is compiled with the client setup it
+shares with ``FanOut.java`` (``KinesisClientSetup.java``). Skipped, saying why, where a JDK or ``mvn`` is missing."""
 
 from __future__ import annotations
 

@@ -66,23 +66,35 @@ def run_kcl(kinesis_url: str, stream: str, count: int, mode: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def put_numbered(kinesis: Any, name: str, numbers: range) -> Any:
+    """Records ``b"<i>"`` with partition key ``key-<i>`` for each ``i``, in one PutRecords; its response."""
+    return kinesis.put_records(
+        StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in numbers]
+    )
+
+
+@contextlib.contextmanager
+def stream_of_100_records(kinesis: Any, name: str) -> Iterator[dict[str, Any]]:
+    """A 2-shard stream ``name`` holding records 0 to 99 (:func:`put_numbered`): its description; deleted after."""
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    try:
+        description = wait_active(kinesis, name)
+        put_numbered(kinesis, name, range(100))
+        yield description
+    finally:
+        kinesis.delete_stream(StreamName=name)
+
+
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("mode", ["fanout", "polling"])
 def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
     kinesis: Any = kinesis_client(kinesis_url)
     name = f"kcl-{uuid.uuid4().hex[:8]}"
-    kinesis.create_stream(StreamName=name, ShardCount=2)
-    try:
-        arn = wait_active(kinesis, name)["StreamARN"]
-        kinesis.put_records(
-            StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in range(100)]
-        )
+    with stream_of_100_records(kinesis, name) as description:
         assert run_kcl(kinesis_url, name, 100, mode) == {"records": 100, "deliveries": 100}
         # Fan-out registered its consumer through the API; polling has none.
-        consumers = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
+        consumers = kinesis.list_stream_consumers(StreamARN=description["StreamARN"])["Consumers"]
         assert bool(consumers) == (mode == "fanout"), consumers
-    finally:
-        kinesis.delete_stream(StreamName=name)
 
 
 @pytest.mark.timeout(1500)
@@ -90,20 +102,11 @@ def test_kcl_3_reads_every_record_once(kinesis_url: str, mode: str) -> None:
 def test_kcl_3_reads_through_a_split_shard_parents_then_children_each_record_once(kinesis_url: str, mode: str) -> None:
     kinesis: Any = kinesis_client(kinesis_url)
     name = f"kcl-split-{mode}-{uuid.uuid4().hex[:8]}"
-    kinesis.create_stream(StreamName=name, ShardCount=2)
-    try:
-        wait_active(kinesis, name)
-        kinesis.put_records(
-            StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in range(100)]
-        )
+    with stream_of_100_records(kinesis, name):
         kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**126))
         wait_active(kinesis, name)
-        after = kinesis.put_records(
-            StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"key-{i}"} for i in range(100, 200)]
-        )
+        after = put_numbered(kinesis, name, range(100, 200))
         # Records after the split went to the children (and the open parent 1), never to the closed shard 0.
         assert "shardId-000000000000" not in {entry["ShardId"] for entry in after["Records"]}
         assert {"shardId-000000000002", "shardId-000000000003"} <= {entry["ShardId"] for entry in after["Records"]}
         assert run_kcl(kinesis_url, name, 200, mode) == {"records": 200, "deliveries": 200}
-    finally:
-        kinesis.delete_stream(StreamName=name)

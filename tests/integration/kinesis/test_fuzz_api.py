@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from emulator.firehose.api import OPERATIONS as FIREHOSE_OPERATIONS
 from emulator.kinesis.api import OPERATIONS as KINESIS_OPERATIONS
 from emulator.topics import TopicPolicy
-from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
+from tests.integration.firehose.conftest import s3_config, wait_active
 from tests.support.aws_fuzz import Wire, encode, request_bodies, service_operations
 from tests.support.endpoints import Endpoints
 from tests.support.kinesis_process import kinesis_process
-from tests.support.kinesis_server import kinesis_client
+from tests.support.kinesis_server import firehose_client, kinesis_client
 from tests.support.kinesis_server import wait_active as wait_stream_active
 
 RUN = uuid.uuid4().hex[:8]

@@ -12,22 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 import cbor2
-import httpx
 import orjson
 import pytest
 
-JSON = "application/x-amz-json-1.1"
-CBOR = "application/x-amz-cbor-1.1"
+from tests.support.wire import CBOR, JSON, post
+
 NAN, INF = float("nan"), float("inf")
 
 
 def raw(url: str, operation: str, body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
-    response = httpx.post(
-        url,
-        content=body,
-        headers={"Content-Type": content_type, "X-Amz-Target": f"Kinesis_20131202.{operation}"},
-        timeout=30,
-    )
+    response = post(url, operation, body, content_type)
     if content_type == CBOR:  # timestamps (tag 1) are milliseconds here, not cbor2's seconds
         decoded = cbor2.loads(response.content, semantic_decoders={1: lambda value, _immutable: value})
     else:

@@ -11,14 +11,12 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from pydantic import SecretStr
 
 from emulator.firehose import FirehoseSettings
 from emulator.kinesis import KinesisSettings
-from sinks import S3Connection
-from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
+from tests.integration.firehose.conftest import s3_config, wait_active
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import kinesis_client, serve_kinesis
+from tests.support.kinesis_server import firehose_client, kinesis_client, serve_kinesis
 from tests.support.kinesis_server import wait_active as wait_stream_active
 
 #: (key, value) records no reader of this project wrote, each unreadable in its own way.
@@ -55,12 +53,7 @@ async def test_unreadable_metadata_records_are_skipped_and_the_server_starts(
         metadata_topic=f"recovery-test-streams-{run}",
         firehose=FirehoseSettings(metadata_topic=f"recovery-test-deliveries-{run}", poll_timeout_ms=100),
     )
-    s3 = S3Connection(
-        endpoint_url=endpoints.s3_endpoint,
-        access_key_id=endpoints.s3_access_key,
-        secret_access_key=SecretStr(endpoints.s3_secret_key),
-        region=endpoints.s3_region,
-    )
+    s3 = endpoints.s3_connection()
     stream, delivery = f"recovery-{run}", f"recovery-{run}"
     with serve_kinesis(settings, kafka_bootstrap, s3) as url:
         kinesis, firehose = kinesis_client(url), firehose_client(url)

@@ -17,15 +17,13 @@ import orjson
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from botocore.exceptions import ClientError
-from pydantic import SecretStr
 
 from emulator.firehose import FirehoseSettings
 from emulator.firehose.store import direct_put_topic
 from emulator.kinesis import KinesisSettings
-from sinks import S3Connection
-from tests.integration.firehose.conftest import firehose_client, s3_config, wait_active
+from tests.integration.firehose.conftest import s3_config, wait_active
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import kinesis_client, serve_kinesis
+from tests.support.kinesis_server import firehose_client, serve_kinesis
 
 RUN = uuid.uuid4().hex[:8]
 KINESIS_METADATA = f"sealed-test-streams-{RUN}"
@@ -47,29 +45,20 @@ SEALED = [
 
 
 @pytest.fixture(scope="module")
-def url(kafka_bootstrap: str, endpoints: Endpoints) -> Iterator[str]:
-    s3 = S3Connection(
-        endpoint_url=endpoints.s3_endpoint,
-        access_key_id=endpoints.s3_access_key,
-        secret_access_key=SecretStr(endpoints.s3_secret_key),
-        region=endpoints.s3_region,
-    )
+def kinesis_url(kafka_bootstrap: str, endpoints: Endpoints) -> Iterator[str]:
+    """This module's endpoint (the ``kinesis`` fixture's too): Kinesis and Firehose with metadata topics of known
+    names, delivering to the session's MinIO."""
     settings = KinesisSettings(
         metadata_topic=KINESIS_METADATA,
         firehose=FirehoseSettings(metadata_topic=FIREHOSE_METADATA, poll_timeout_ms=100),
     )
-    with serve_kinesis(settings, kafka_bootstrap, s3) as served:
+    with serve_kinesis(settings, kafka_bootstrap, endpoints.s3_connection()) as served:
         yield served
 
 
 @pytest.fixture(scope="module")
-def kinesis(url: str) -> Any:
-    return kinesis_client(url)
-
-
-@pytest.fixture(scope="module")
-def firehose(url: str) -> Any:
-    return firehose_client(url)
+def firehose(kinesis_url: str) -> Any:
+    return firehose_client(kinesis_url)
 
 
 def code_of(call: Callable[[], Any]) -> str:

@@ -12,8 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from emulator.kinesis import KinesisSettings
-from tests.integration.firehose.conftest import firehose_client
-from tests.support.kinesis_server import ACCESS_KEY, SECRET_KEY, kinesis_client, serve_kinesis
+from tests.support.kinesis_server import ACCESS_KEY, SECRET_KEY, firehose_client, kinesis_client, serve_kinesis
 from tests.support.sigv4 import signed_headers
 
 

@@ -13,30 +13,18 @@ import json
 import uuid
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.integration.kinesis.conftest import StreamFactory
-
-JSON_TYPE = "application/x-amz-json-1.1"
-SIGNED = {
-    "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261127/us-east-1/kinesis/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
-    "X-Amz-Date": "20261127T080000Z",
-}
+from tests.support.kinesis_server import aws_client
+from tests.support.wire import UNCHECKED_SIGNATURE, post
 
 
 def raw(url: str, operation: str, body: dict[str, Any] | bytes, **headers: str) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(
-        url,
-        content=content,
-        headers={"Content-Type": JSON_TYPE, "X-Amz-Target": f"Kinesis_20131202.{operation}", **SIGNED, **headers},
-        timeout=30,
-    )
+    return post(url, operation, content, headers={**UNCHECKED_SIGNATURE, **headers})
 
 
 def error_of(response: httpx.Response) -> tuple[str, str]:
@@ -48,14 +36,7 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def unchecked(kinesis_url: str) -> Any:
     """boto3 without its own parameter validation, so the server's is what answers."""
-    return boto3.client(
-        "kinesis",
-        endpoint_url=kinesis_url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="secret",  # noqa: S106 - a test credential
-        config=Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    return aws_client("kinesis", kinesis_url, parameter_validation=False)
 
 
 def client_error(call: Any) -> tuple[str, str]:
@@ -132,7 +113,7 @@ def test_constraints_are_checked_before_resources(unchecked: Any) -> None:
 
 
 def test_a_get_is_access_denied_as_on_aws(kinesis_url: str) -> None:
-    for headers in ({"X-Amz-Target": "Kinesis_20131202.ListStreams"}, SIGNED):
+    for headers in ({"X-Amz-Target": "Kinesis_20131202.ListStreams"}, UNCHECKED_SIGNATURE):
         response = httpx.get(kinesis_url, headers=headers, timeout=30)
         assert response.status_code == 403
         assert "<AccessDeniedException>" in response.text

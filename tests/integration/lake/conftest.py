@@ -9,18 +9,15 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from botocore.config import Config
 
 from emulator.config.firehose import FirehoseSettings
 from emulator.config.glue import GlueSettings
 from emulator.kinesis import KinesisSettings
-from tests.integration.firehose.conftest import s3_connection
 from tests.support.endpoints import Endpoints
-from tests.support.kinesis_server import REGION, serve_kinesis
+from tests.support.kinesis_server import aws_client, serve_kinesis
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -40,20 +37,14 @@ def catalog_topic() -> str:
 @pytest.fixture(scope="module")
 def lake_url(kafka_bootstrap: str, endpoints: Endpoints, catalog_topic: str) -> Iterator[str]:
     with serve_kinesis(
-        lake_settings(catalog_topic, endpoints.bucket), kafka_bootstrap, s3_connection(endpoints)
+        lake_settings(catalog_topic, endpoints.bucket), kafka_bootstrap, endpoints.s3_connection()
     ) as url:
         yield url
 
 
 def client(service: str, url: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 - the endpoint accepts any key unless it checks signatures
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    # The endpoint accepts any key unless it checks signatures.
+    return aws_client(service, url, "test", "test")
 
 
 @pytest.fixture(scope="module")

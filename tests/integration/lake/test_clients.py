@@ -18,7 +18,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
-from tests.integration.firehose.conftest import s3_connection
 from tests.integration.lake.conftest import wait_crawler
 from tests.support.endpoints import Endpoints
 from tests.support.kinesis_server import REGION
@@ -54,7 +53,7 @@ async def crawled(glue: Any, kafka_bootstrap: str, endpoints: Endpoints) -> tupl
             error_output_prefix=f"lake-clients-errors/{topic}/!{{firehose:error-output-type}}/",
             buffering=BufferingHints(size_mib=1, interval_s=1), consumer_group=f"lake-clients-{topic}",
         )  # fmt: skip
-        stats = await DeliveryStream(config, kafka_bootstrap, s3_connection(endpoints), stop_when_caught_up=True).run(
+        stats = await DeliveryStream(config, kafka_bootstrap, endpoints.s3_connection(), stop_when_caught_up=True).run(
             asyncio.Event()
         )
     finally:

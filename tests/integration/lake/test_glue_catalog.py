@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.firehose.conftest import s3_connection
 from tests.integration.lake.conftest import client, lake_settings
 from tests.support.endpoints import Endpoints
 from tests.support.kinesis_server import serve_kinesis
@@ -124,14 +123,14 @@ def test_catalog_survives_a_restart(
 ) -> None:
     topic = f"{catalog_topic}-restart"
     settings = lake_settings(topic, endpoints.bucket)
-    with serve_kinesis(settings, kafka_bootstrap, s3_connection(endpoints)) as url:
+    with serve_kinesis(settings, kafka_bootstrap, endpoints.s3_connection()) as url:
         glue = client("glue", url)
         glue.create_database(DatabaseInput={"Name": "kept"})
         glue.create_table(DatabaseName="kept", TableInput=table_input("t", [("dt", "string")]))
         glue.create_partition(DatabaseName="kept", TableName="t", PartitionInput={"Values": ["2026-01-01"]})
         glue.create_table(DatabaseName="kept", TableInput=table_input("gone"))
         glue.delete_table(DatabaseName="kept", Name="gone")
-    with serve_kinesis(settings, kafka_bootstrap, s3_connection(endpoints)) as url:
+    with serve_kinesis(settings, kafka_bootstrap, endpoints.s3_connection()) as url:
         glue = client("glue", url)
         assert [t["Name"] for t in glue.get_tables(DatabaseName="kept")["TableList"]] == ["t"]
         partitions = glue.get_partitions(DatabaseName="kept", TableName="t")["Partitions"]

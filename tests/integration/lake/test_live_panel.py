@@ -17,9 +17,9 @@ from pydantic import SecretStr
 
 from emulator.api import ApiConfig, create_app
 from emulator.api.lake import LakeConfig
-from emulator.api.server import ApiServer
 from emulator.endpoints import S3Target
 from tests.integration.lake.conftest import put_parquet, wait_crawler
+from tests.support.api_server import serving
 from tests.support.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -45,14 +45,8 @@ async def panel_url(endpoints: Endpoints, catalog_topic: str, lake_url: str) -> 
         s3=target,
         lake=LakeConfig(catalog_topic, max_rows=MAX_ROWS, inventory_s=0),
     )
-    server = ApiServer(create_app(config), "127.0.0.1", 0)
-    task = asyncio.create_task(server.serve())
-    await server.wait_started(task)
-    try:
-        yield server.url
-    finally:
-        server.request_exit()
-        await asyncio.wait_for(task, 15)
+    async with serving(create_app(config)) as url:
+        yield url
 
 
 async def eventually_table(client: httpx.AsyncClient, name: str, timeout_s: float = 30) -> dict[str, Any]:

@@ -5,7 +5,6 @@ partition and the new column."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,15 @@ import orjson
 import pytest
 
 from tests.integration.lake.conftest import rows_of, run_query
-from tests.integration.sinks.child import KEMU, sink_env
-from tests.integration.sinks.helpers import event, produce
+from tests.integration.sinks.child import start_sink_run, write_config
+from tests.integration.sinks.helpers import delivery_config, event, produce
 from tests.support.endpoints import Endpoints
 
 pytestmark = pytest.mark.integration
 
 
 async def run_sink(config: Path, endpoints: Endpoints, log: Path) -> None:
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            str(KEMU), "--config", str(config), "sink", "run", "scores", "--until-caught-up",
-            env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    proc = await start_sink_run(config, "scores", endpoints, log, "--until-caught-up")
     await asyncio.wait_for(proc.wait(), 240)
     if proc.returncode != 0:
         raise AssertionError((await asyncio.to_thread(log.read_text))[-2000:])
@@ -36,25 +31,13 @@ async def test_sink_run_registers_its_table_and_partitions_as_it_writes(
     athena: Any, database: str, catalog_topic: str,
 ) -> None:  # fmt: skip
     topic = await new_topic(partitions=2)
-    config = tmp_path / "kemu.toml"
-    config.write_text(
-        f"""
-[kinesis.glue]
-catalog_topic = "{catalog_topic}"
-
-[sinks]
-poll_timeout_ms = 50
-catalog_tables = {{ scores = "{database}.scores" }}
-
-[[sinks.delivery_streams]]
-name = "scores"
-source_topic = "{topic}"
-prefix = "{bucket_prefix}scores/level=!{{partitionKeyFromQuery:level}}/y=!{{timestamp:yyyy}}/"
-error_output_prefix = "{bucket_prefix}errors/!{{firehose:error-output-type}}/"
-consumer_group = "{new_group_id()}"
-buffering = {{ size_mib = 1, interval_s = 1 }}
-"""
-    )
+    data = "scores/level=!{partitionKeyFromQuery:level}/y=!{timestamp:yyyy}/"
+    stream = delivery_config("scores", topic, None, bucket_prefix, new_group_id(), data=data)
+    config = write_config(
+        tmp_path / "kemu.toml", stream,
+        head=f'[kinesis.glue]\ncatalog_topic = "{catalog_topic}"\n',
+        sinks=f'catalog_tables = {{ scores = "{database}.scores" }}\n',
+    )  # fmt: skip
     first = [orjson.dumps(event(i, level=i % 2)) for i in range(200)]
     await produce(endpoints.kafka_bootstrap, topic, first, 2)
     await run_sink(config, endpoints, tmp_path / "first.log")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -18,8 +19,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from emulator.services import LocalServices
 from emulator.services.state import ServicesState
 from emulator.settings import ServicesSettings
-from tests.integration.sinks.helpers import committed, local_endpoints, send_events
-from tests.support.endpoints import Endpoints
+from sinks import DeliveryStreamConfig
+from tests.integration.sinks.helpers import committed, delivery_config, send_events
+from tests.support.endpoints import Endpoints, launched
 
 KEMU = Path(sys.executable).with_name("kemu")
 
@@ -28,22 +30,41 @@ def sink_env(endpoints: Endpoints) -> dict[str, str]:
     return {**os.environ, **endpoints.settings_env()}
 
 
-def write_config(path: Path, topic: str, prefix: str, group: str) -> Path:
+def crash_stream(topic: str, prefix: str, group: str) -> DeliveryStreamConfig:
+    """The delivery stream ``crash`` these tests run in ``kemu sink run``: 1 MiB / 1 s buffers, objects under
+    ``prefix`` ``data/p=<year>/``, into the application's bucket."""
+    return delivery_config("crash", topic, None, prefix, group, data="data/p=!{timestamp:yyyy}/")
+
+
+def write_config(path: Path, stream: DeliveryStreamConfig, *, head: str = "", sinks: str = "") -> Path:
+    """A ``kemu.toml`` at ``path`` with the one delivery stream ``stream`` (its bucket the application's); ``head``
+    goes before the ``[sinks]`` table, ``sinks`` into it."""
     path.write_text(
-        f"""
+        f"""{head}
 [sinks]
 poll_timeout_ms = 50
-
+{sinks}
 [[sinks.delivery_streams]]
-name = "crash"
-source_topic = "{topic}"
-prefix = "{prefix}data/p=!{{timestamp:yyyy}}/"
-error_output_prefix = "{prefix}errors/!{{firehose:error-output-type}}/"
-consumer_group = "{group}"
-buffering = {{ size_mib = 1, interval_s = 1 }}
+name = {json.dumps(stream.name)}
+source_topic = {json.dumps(stream.source_topic)}
+prefix = {json.dumps(stream.prefix)}
+error_output_prefix = {json.dumps(stream.error_output_prefix)}
+consumer_group = {json.dumps(stream.consumer_group)}
+buffering = {{ size_mib = {stream.buffering.size_mib}, interval_s = {stream.buffering.interval_s} }}
 """
     )
     return path
+
+
+async def start_sink_run(
+    config: Path, name: str, endpoints: Endpoints, log: Path, *options: str
+) -> asyncio.subprocess.Process:
+    """``kemu --config <config> sink run <name> <options>`` on ``endpoints``, its output (both streams) to ``log``."""
+    with log.open("wb") as out:
+        return await asyncio.create_subprocess_exec(
+            str(KEMU), "--config", str(config), "sink", "run", name, *options,
+            env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 @dataclass
@@ -90,9 +111,9 @@ async def sink_child(tmp_path: Path, name: str) -> AsyncIterator[SinkChild]:
     still running) on the way out, whatever happens."""
     services = LocalServices(ServicesSettings(), bucket="kemu-test", run_dir=tmp_path / "services")
     with services as state:
-        endpoints = local_endpoints(services, state, f"{name} test")
+        endpoints = launched(services, state, "us-east-1", f"{name} test")
         topic, group = f"{name}-events", f"{name}-group"
-        config = write_config(tmp_path / "kemu.toml", topic, f"{name}/", group)
+        config = write_config(tmp_path / "kemu.toml", crash_stream(topic, f"{name}/", group))
         log = tmp_path / "sink.log"
         admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
         producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, linger_ms=20)
@@ -101,11 +122,7 @@ async def sink_child(tmp_path: Path, name: str) -> AsyncIterator[SinkChild]:
             await admin.start()
             await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
             await producer.start()
-            with log.open("wb") as out:
-                process = await asyncio.create_subprocess_exec(
-                    str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
-                    env=sink_env(endpoints), stdout=out, stderr=subprocess.STDOUT,
-                )  # fmt: skip
+            process = await start_sink_run(config, "crash", endpoints, log, "--progress-interval", "1")
             yield SinkChild(services, state, endpoints, topic, group, admin, producer, process, log)
         finally:
             if process is not None and process.returncode is None:

@@ -14,11 +14,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
-from pydantic import SecretStr
 
-from emulator.services.launcher import LocalServices
-from emulator.services.state import ServicesState
-from sinks import DeliveryStream, DeliveryStreamConfig, S3Connection
+from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
+from sinks.delivery import WORKER_MODULE
 from tests.support.endpoints import Endpoints
 from tests.support.s3 import s3_client
 
@@ -26,12 +24,29 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-def connection(endpoints: Endpoints) -> S3Connection:
-    return S3Connection(
-        endpoint_url=endpoints.s3_endpoint,
-        access_key_id=endpoints.s3_access_key,
-        secret_access_key=SecretStr(endpoints.s3_secret_key),
-        region=endpoints.s3_region,
+def delivery_config(
+    name: str,
+    topic: str,
+    bucket: str | None,
+    prefix: str,
+    group: str,
+    *,
+    data: str = "data/",
+    errors: str = "errors/!{firehose:error-output-type}/",
+    size_mib: int = 1,
+    interval_s: int = 1,
+) -> DeliveryStreamConfig:
+    """A delivery stream ``name`` of ``topic`` into ``bucket`` (``None``: the application's): objects under ``prefix +
+    data``, bad records under ``prefix + errors``, offsets committed in ``group``, an object written at
+    ``size_mib`` MiB or every ``interval_s`` seconds."""
+    return DeliveryStreamConfig(
+        name=name,
+        source_topic=topic,
+        bucket=bucket,
+        prefix=prefix + data,
+        error_output_prefix=prefix + errors,
+        buffering=BufferingHints(size_mib=size_mib, interval_s=interval_s),
+        consumer_group=group,
     )
 
 
@@ -64,9 +79,17 @@ def encode(events: list[dict[str, Any]]) -> list[bytes]:
     return [orjson.dumps(e) for e in events]
 
 
-async def deliver(config: DeliveryStreamConfig, endpoints: Endpoints, timeout_s: float = 60) -> DeliveryStream:
-    """Run the stream until it has delivered everything in its topic."""
-    stream = DeliveryStream(config, endpoints.kafka_bootstrap, connection(endpoints), stop_when_caught_up=True)
+async def deliver(
+    config: DeliveryStreamConfig, endpoints: Endpoints, timeout_s: float = 60, worker_module: str = WORKER_MODULE
+) -> DeliveryStream:
+    """Run the stream until it has delivered everything in its topic (its write worker running ``worker_module``)."""
+    stream = DeliveryStream(
+        config,
+        endpoints.kafka_bootstrap,
+        endpoints.s3_connection(),
+        stop_when_caught_up=True,
+        worker_module=worker_module,
+    )
     await asyncio.wait_for(stream.run(asyncio.Event()), timeout_s)
     return stream
 
@@ -111,20 +134,6 @@ async def committed(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartiti
         if exc.retriable:
             return {}
         raise
-
-
-def local_endpoints(services: LocalServices, state: ServicesState, source: str) -> Endpoints:
-    """The endpoints of services a test started for itself (to stop, freeze or kill them)."""
-    creds = services.credentials()
-    return Endpoints(
-        kafka_bootstrap=state.kafka.bootstrap_servers,
-        s3_endpoint=state.minio.endpoint_url,
-        s3_access_key=creds.access_key_id,
-        s3_secret_key=creds.secret_access_key.get_secret_value(),
-        s3_region="us-east-1",
-        bucket=state.bucket,
-        source=source,
-    )
 
 
 async def send_events(producer: AIOKafkaProducer, topic: str, start: int, stop: int, partitions: int = 2) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import io
 import random
 import signal
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +15,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
-from sinks import BufferingHints, DeliveryStreamConfig
-from tests.integration.sinks.child import KEMU, sink_env, write_config
-from tests.integration.sinks.helpers import committed, deliver, encode, event, keys_under, landed, produce
+from tests.integration.sinks.child import crash_stream, start_sink_run, write_config
+from tests.integration.sinks.helpers import (
+    committed,
+    deliver,
+    delivery_config,
+    encode,
+    event,
+    keys_under,
+    landed,
+    produce,
+)
 from tests.support.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -59,14 +66,13 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
     partitions = 4
     topic = await new_topic(partitions=partitions)
     group = new_group_id()
-    config = write_config(tmp_path / "kemu.toml", topic, bucket_prefix, group)
+    config = write_config(tmp_path / "kemu.toml", crash_stream(topic, bucket_prefix, group))
     admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap)
     try:
         await admin.start()
     except BaseException:
         await admin.close()
         raise
-    env = sink_env(endpoints)
     rng = random.Random(20261127)
 
     async def producer_task() -> None:
@@ -90,11 +96,7 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
         while kills < KILLS or not producing.done():
             log = tmp_path / f"run-{kills}.log"
             logs.append(log)
-            with log.open("wb") as out:
-                proc = await asyncio.create_subprocess_exec(
-                    str(KEMU), "--config", str(config), "sink", "run", "crash", "--progress-interval", "1",
-                    env=env, stdout=out, stderr=subprocess.STDOUT,
-                )  # fmt: skip
+            proc = await start_sink_run(config, "crash", endpoints, log, "--progress-interval", "1")
             if kills % 2:
                 # Aim at the narrow window between the planned cut's commit and the final commit.
                 await wait_for_planned_cut(admin, group, deadline_s=8.0)
@@ -111,11 +113,7 @@ async def test_sigkill_at_random_moments_delivers_every_event_exactly_once(
         producing.cancel()
         await admin.close()
     final = tmp_path / "final.log"
-    with final.open("wb") as out:
-        done = await asyncio.create_subprocess_exec(
-            str(KEMU), "--config", str(config), "sink", "run", "crash", "--until-caught-up",
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    done = await start_sink_run(config, "crash", endpoints, final, "--until-caught-up")
     await asyncio.wait_for(done.wait(), 240)
     assert done.returncode == 0, final.read_text()[-2000:]
     recoveries = sum(p.read_text().count("resuming an interrupted write") for p in [*logs, final])
@@ -156,15 +154,7 @@ async def test_restart_honours_the_planned_cut(
         await consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(0, "kemu-cut:299")})
     finally:
         await consumer.stop()
-    config = DeliveryStreamConfig(
-        name="cut",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix,
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
-        buffering=BufferingHints(size_mib=64, interval_s=0),
-        consumer_group=group,
-    )
+    config = delivery_config("cut", topic, endpoints.bucket, bucket_prefix, group, data="", size_mib=64, interval_s=0)
     stream = await deliver(config, endpoints)
     assert stream.stats.recovered_cuts == 1
     ranges = object_ranges(s3, endpoints.bucket, bucket_prefix)

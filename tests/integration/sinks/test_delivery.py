@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import orjson
 import pyarrow.parquet as pq
 
-from sinks import BufferingHints, DeliveryStreamConfig
-from tests.integration.sinks.helpers import deliver, encode, event, keys_under, landed, produce
+from tests.integration.sinks.helpers import deliver, delivery_config, encode, event, keys_under, landed, produce
 from tests.support.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -23,15 +22,7 @@ async def test_events_land_as_parquet_with_firehose_keys(
     topic = await new_topic(partitions=3)
     events = [event(i) for i in range(3000)]
     await produce(endpoints.kafka_bootstrap, topic, encode(events), partitions=3)
-    config = DeliveryStreamConfig(
-        name="clicks",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix + "data/",
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
-        buffering=BufferingHints(size_mib=1, interval_s=1),
-        consumer_group=new_group_id(),
-    )
+    config = delivery_config("clicks", topic, endpoints.bucket, bucket_prefix, new_group_id())
     stream = await deliver(config, endpoints)
     assert stream.stats.records_delivered == 3000
     assert stream.stats.records_failed == 0
@@ -60,14 +51,15 @@ async def test_bad_records_go_under_the_error_prefix_with_reasons(
     values = encode([event(i) for i in range(5)])
     values += [b"{not json", b"[1, 2]", orjson.dumps(event(5, level="high")), orjson.dumps(event(6))]
     await produce(endpoints.kafka_bootstrap, topic, values, partitions=1)
-    config = DeliveryStreamConfig(
-        name="games",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix + "dt=!{timestamp:yyyy-MM-dd}/",
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
-        buffering=BufferingHints(size_mib=1, interval_s=0),
-        consumer_group=new_group_id(),
+    config = delivery_config(
+        "games",
+        topic,
+        endpoints.bucket,
+        bucket_prefix,
+        new_group_id(),
+        data="dt=!{timestamp:yyyy-MM-dd}/",
+        errors="errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
+        interval_s=0,
     )
     stream = await deliver(config, endpoints)
     assert stream.stats.records_failed == 3
@@ -95,14 +87,14 @@ async def test_dynamic_partitioning_and_schema_evolution(
 ) -> None:
     topic = await new_topic(partitions=1)
     first = [event(i, country=["DE", "FR"][i % 2]) for i in range(10)]
-    config = DeliveryStreamConfig(
-        name="geo",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix + "dt=!{timestamp:yyyy-MM-dd}/country=!{partitionKeyFromQuery:country}/",
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
-        buffering=BufferingHints(size_mib=1, interval_s=0),
-        consumer_group=new_group_id(),
+    config = delivery_config(
+        "geo",
+        topic,
+        endpoints.bucket,
+        bucket_prefix,
+        new_group_id(),
+        data="dt=!{timestamp:yyyy-MM-dd}/country=!{partitionKeyFromQuery:country}/",
+        interval_s=0,
     )
     await produce(endpoints.kafka_bootstrap, topic, encode(first), partitions=1)
     await deliver(config, endpoints)
@@ -130,15 +122,7 @@ async def test_incomplete_multipart_uploads_of_the_stream_are_aborted_at_start(
     other = f"{bucket_prefix}data/someone-elses-upload.bin"
     ours_id = s3.create_multipart_upload(Bucket=endpoints.bucket, Key=ours)["UploadId"]
     other_id = s3.create_multipart_upload(Bucket=endpoints.bucket, Key=other)["UploadId"]
-    config = DeliveryStreamConfig(
-        name="tidy",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix + "data/",
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
-        buffering=BufferingHints(size_mib=1, interval_s=0),
-        consumer_group=new_group_id(),
-    )
+    config = delivery_config("tidy", topic, endpoints.bucket, bucket_prefix, new_group_id(), interval_s=0)
     await deliver(config, endpoints)
     # Listed whole and filtered: MinIO lists an upload under a prefix only for its exact key.
     uploads = s3.list_multipart_uploads(Bucket=endpoints.bucket).get("Uploads", [])

@@ -8,14 +8,14 @@ goes to the error prefix with its reason, and every valid event lands once.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
-from tests.integration.sinks.helpers import connection, deliver, encode, event, keys_under, landed, produce
+from sinks import DeliveryStream, DeliveryStreamConfig
+from sinks.delivery import WORKER_MODULE
+from tests.integration.sinks.helpers import deliver, delivery_config, encode, event, keys_under, landed, produce
 from tests.support.endpoints import Endpoints
 from tests.support.poison import poisons
 from tests.unit.sinks.test_encoding_poison import KEPT_BY_THE_SINK
@@ -32,16 +32,8 @@ def nested_50000_deep() -> bytes:
     return record
 
 
-def config_for(topic: str, bucket: str, prefix: str, group: str, name: str = "poison") -> DeliveryStreamConfig:
-    return DeliveryStreamConfig(
-        name=name,
-        source_topic=topic,
-        bucket=bucket,
-        prefix=prefix + "data/",
-        error_output_prefix=prefix + "errors/!{firehose:error-output-type}/",
-        buffering=BufferingHints(size_mib=1, interval_s=1),
-        consumer_group=group,
-    )
+def config_for(topic: str, endpoints: Endpoints, prefix: str, group: str) -> DeliveryStreamConfig:
+    return delivery_config("poison", topic, endpoints.bucket, prefix, group)
 
 
 def error_lines(s3: S3Client, bucket: str, prefix: str) -> list[dict[str, Any]]:
@@ -52,19 +44,26 @@ def error_lines(s3: S3Client, bucket: str, prefix: str) -> list[dict[str, Any]]:
     return lines
 
 
-async def produce_the_review_case(endpoints: Endpoints, topic: str) -> bytes:
-    """2,000 valid events on two partitions and the deep record among them (partition 0, offset 350)."""
+async def deliver_the_review_case(
+    endpoints: Endpoints,
+    topic: str,
+    group: str,
+    prefix: str,
+    s3: S3Client,
+    *,
+    timeout_s: float = 120,
+    worker_module: str = WORKER_MODULE,
+) -> tuple[DeliveryStream, str]:
+    """2,000 valid events on two partitions and the deep record among them (partition 0, offset 350), delivered by
+    a write worker running ``worker_module``. Every valid event landed once and the poison is the one error line;
+    returns the stream and the line's message."""
     values = encode([event(i) for i in range(2_000)])
     poison = nested_50000_deep()
     values.insert(700, poison)
     await produce(endpoints.kafka_bootstrap, topic, values, partitions=2)
-    return poison
 
+    stream = await deliver(config_for(topic, endpoints, prefix, group), endpoints, timeout_s, worker_module)
 
-def check_the_review_case(
-    stream: DeliveryStream, endpoints: Endpoints, s3: S3Client, topic: str, prefix: str, poison: bytes
-) -> str:
-    """Every valid event landed once and the poison is the one error line; returns its message."""
     assert stream.stats.records_failed == 1
     con = landed(endpoints, prefix + "data/")
     assert con.execute("select count(*), count(distinct event_id) from landed").fetchone() == (2_000, 2_000)
@@ -72,21 +71,17 @@ def check_the_review_case(
     assert line["source"] == {"topic": topic, "partition": 0, "offset": 350}
     assert base64.b64decode(line["rawData"]) == poison
     assert line["errorCode"] == "DataFormatConversion.MalformedData"
-    return str(line["errorMessage"])
+    return stream, str(line["errorMessage"])
 
 
 async def test_a_record_nested_50000_deep_is_routed_and_the_stream_delivers_the_rest(
     endpoints: Endpoints, new_topic, new_group_id, bucket_prefix: str, s3: S3Client
 ) -> None:
     topic = await new_topic(partitions=2)
-    poison = await produce_the_review_case(endpoints, topic)
-
-    config = config_for(topic, endpoints.bucket, bucket_prefix, new_group_id())
-    stream = await deliver(config, endpoints, timeout_s=120)
+    stream, message = await deliver_the_review_case(endpoints, topic, new_group_id(), bucket_prefix, s3)
 
     assert stream.stats.records_delivered == 2_000
     assert stream.stats.worker_restarts == 0
-    message = check_the_review_case(stream, endpoints, s3, topic, bucket_prefix, poison)
     assert "nested deeper than 1,024 levels" in message, message
 
 
@@ -97,18 +92,18 @@ async def test_a_record_that_crashes_the_worker_is_isolated_instead_of_stopping_
     reaches pyarrow and kills the worker. After two deaths the write is screened, the record that kills it is
     found and routed, and every valid event lands once."""
     topic = await new_topic(partitions=2)
-    poison = await produce_the_review_case(endpoints, topic)
-
-    config = config_for(topic, endpoints.bucket, bucket_prefix, new_group_id())
-    stream = DeliveryStream(
-        config, endpoints.kafka_bootstrap, connection(endpoints), stop_when_caught_up=True,
+    stream, message = await deliver_the_review_case(
+        endpoints,
+        topic,
+        new_group_id(),
+        bucket_prefix,
+        s3,
+        timeout_s=300,
         worker_module="tests.support.unguarded_sink_worker",
-    )  # fmt: skip
-    await asyncio.wait_for(stream.run(asyncio.Event()), 300)
+    )
 
     # Two deaths converting the write, one screening the group of 64 holding the record, one screening the record.
     assert stream.stats.worker_restarts == 4
-    message = check_the_review_case(stream, endpoints, s3, topic, bucket_prefix, poison)
     assert "crashed the write worker (signal 11 (SIGSEGV))" in message, message
 
 
@@ -124,7 +119,7 @@ async def test_every_poison_kind_is_routed_once_and_every_valid_event_lands_once
     await produce(endpoints.kafka_bootstrap, topic, values, partitions=2)
     at = {kind.name: (5 + n * 61) for n, kind in enumerate(kinds)}  # later inserts land after earlier ones
 
-    config = config_for(topic, endpoints.bucket, bucket_prefix, new_group_id())
+    config = config_for(topic, endpoints, bucket_prefix, new_group_id())
     stream = await deliver(config, endpoints, timeout_s=120)
 
     refused = [k for k in kinds if k.name not in KEPT_BY_THE_SINK]

@@ -12,8 +12,8 @@ import pytest
 import uvloop
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from sinks import BufferingHints, DeliveryStream, DeliveryStreamConfig
-from tests.integration.sinks.helpers import connection, encode, event, landed, produce
+from sinks import DeliveryStream
+from tests.integration.sinks.helpers import delivery_config, encode, event, landed, produce
 from tests.support.endpoints import Endpoints
 
 
@@ -31,17 +31,9 @@ async def test_a_killed_write_worker_is_restarted_and_every_event_lands_once(
     topic = await new_topic(partitions=2)
     events = [event(i) for i in range(20_000)]
     await produce(endpoints.kafka_bootstrap, topic, encode(events), partitions=2)
-    config = DeliveryStreamConfig(
-        name="killed-worker",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix + "data/",
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
-        buffering=BufferingHints(size_mib=1, interval_s=60),
-        consumer_group=new_group_id(),
-    )
+    config = delivery_config("killed-worker", topic, endpoints.bucket, bucket_prefix, new_group_id(), interval_s=60)
     before = worker_pids()
-    stream = DeliveryStream(config, endpoints.kafka_bootstrap, connection(endpoints), stop_when_caught_up=True)
+    stream = DeliveryStream(config, endpoints.kafka_bootstrap, endpoints.s3_connection(), stop_when_caught_up=True)
     run = asyncio.create_task(stream.run(asyncio.Event()))
     # Kill the worker once its first write is done, while the stream still has records to write.
     for _ in range(600):
@@ -80,17 +72,10 @@ async def worker_out_of_the_group(endpoints: Endpoints, group: str, bucket_prefi
         await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     finally:
         await admin.close()
-    config = DeliveryStreamConfig(
-        name="ctrl-c-worker",
-        source_topic=topic,
-        bucket=endpoints.bucket,
-        prefix=bucket_prefix + "data/",
-        error_output_prefix=bucket_prefix + "errors/!{firehose:error-output-type}/",
-        consumer_group=group,
-    )
+    config = delivery_config("ctrl-c-worker", topic, endpoints.bucket, bucket_prefix, group)
     before = worker_pids()
     stop = asyncio.Event()
-    stream = DeliveryStream(config, endpoints.kafka_bootstrap, connection(endpoints))
+    stream = DeliveryStream(config, endpoints.kafka_bootstrap, endpoints.s3_connection())
     run = asyncio.create_task(stream.run(stop))
     try:
         for _ in range(3000):

@@ -18,19 +18,29 @@ from analytics.protocol import make_operator
 from analytics.query_files import load_queries
 from analytics.sources import Source
 
-GAME = Source(
-    name="game",
-    topic="game",
-    columns=(
+
+def in_order_source(name: str, columns: tuple[tuple[str, str], ...]) -> Source:
+    """A source ``name`` reading the topic of that name, its event time in ``event_time``, no out-of-orderness
+    allowed (the watermark is the latest event time) and 10 s of idleness before a partition stops holding it."""
+    return Source(
+        name=name,
+        topic=name,
+        columns=columns,
+        event_time="event_time",
+        out_of_orderness_ms=0,
+        idle_timeout_ms=10_000,
+    )
+
+
+GAME = in_order_source(
+    "game",
+    (
         ("event_id", "VARCHAR"),
         ("event_type", "VARCHAR"),
         ("event_time", "TIMESTAMP"),
         ("player_id", "VARCHAR"),
         ("points", "BIGINT"),
     ),
-    event_time="event_time",
-    out_of_orderness_ms=0,
-    idle_timeout_ms=10_000,
 )
 BASE_MS = 1_800_000_000_000
 #: Every game event out as it came in, to a topic of its own: the query that keeps every field a poison touches.

@@ -102,20 +102,24 @@ def test_watermark_is_the_slowest_active_partition_minus_out_of_orderness() -> N
     assert tracker.advance(1_600) == 8_900
 
 
-def test_all_partitions_idle_lets_the_last_windows_close() -> None:
+def two_partitions_seen_at(event_ms_0: int, event_ms_1: int) -> WatermarkTracker:
+    """A tracker of partitions 0 and 1 (no out-of-orderness, idle after 100 ms) that saw one event on each at 0 ms,
+    at event times ``event_ms_0`` and ``event_ms_1``."""
     tracker = WatermarkTracker(out_of_orderness_ms=0, idle_timeout_ms=100)
     tracker.assign([0, 1], now_ms=0)
-    tracker.observe(0, 1_000, now_ms=0)
-    tracker.observe(1, 2_000, now_ms=0)
+    tracker.observe(0, event_ms_0, now_ms=0)
+    tracker.observe(1, event_ms_1, now_ms=0)
+    return tracker
+
+
+def test_all_partitions_idle_lets_the_last_windows_close() -> None:
+    tracker = two_partitions_seen_at(1_000, 2_000)
     assert tracker.advance(50) == 1_000
     assert tracker.advance(500) == 2_000
 
 
 def test_a_partition_with_a_backlog_is_never_idle() -> None:
-    tracker = WatermarkTracker(out_of_orderness_ms=0, idle_timeout_ms=100)
-    tracker.assign([0, 1], now_ms=0)
-    tracker.observe(0, 5_000, now_ms=0)
-    tracker.observe(1, 1_000, now_ms=0)
+    tracker = two_partitions_seen_at(5_000, 1_000)
     # Partition 1 has not delivered for a long time, but it has unread records: it still holds the watermark.
     assert tracker.advance(10_000, busy={1}) == 1_000
     assert tracker.advance(10_000) == 5_000

@@ -19,21 +19,10 @@ from hypothesis import strategies as st
 from analytics import replay
 from analytics.emissions import iso_ms
 from analytics.plan import CompiledQuery
-from analytics.sources import Source
-from tests.unit.analytics.support import BASE_MS, compile_text
+from tests.unit.analytics.support import BASE_MS, compile_text, in_order_source
 
-SHOP = Source(
-    name="shop",
-    topic="shop",
-    columns=(
-        ("event_id", "VARCHAR"),
-        ("event_time", "TIMESTAMP"),
-        ("user_id", "VARCHAR"),
-        ("price", "DOUBLE"),
-    ),
-    event_time="event_time",
-    out_of_orderness_ms=0,
-    idle_timeout_ms=10_000,
+SHOP = in_order_source(
+    "shop", (("event_id", "VARCHAR"), ("event_time", "TIMESTAMP"), ("user_id", "VARCHAR"), ("price", "DOUBLE"))
 )
 GAP_MS = 1_000
 QUERY = f"""-- source: shop

@@ -8,15 +8,13 @@ from pydantic import ValidationError
 from producers import EVENT_MODELS, MALFORMED_KINDS, GeneratorConfig, RealismConfig, RecordSource, StreamKind
 from producers.generators import make_generator
 from producers.realism import malformed
+from tests.support.record_sources import START_MS, record_source
 
 pytestmark = pytest.mark.unit
 
-START_MS = 1_795_000_000_000
-
 
 def source(kind: StreamKind, realism: RealismConfig, seed: int = 11, rate: float = 1000.0) -> RecordSource:
-    config = GeneratorConfig(kind=kind, seed=seed, start_time_ms=START_MS, events_per_second=rate)
-    return RecordSource(make_generator(config), realism, seed)
+    return record_source(kind, seed, rate, realism)
 
 
 def all_records(src: RecordSource, n: int) -> list[tuple[str, bytes]]:

@@ -7,7 +7,6 @@ import orjson
 import pytest
 
 from producers import (
-    GeneratorConfig,
     JsonlRecorder,
     Progress,
     RealismConfig,
@@ -17,11 +16,9 @@ from producers import (
     StreamKind,
     produce,
 )
-from producers.generators import make_generator
+from tests.support.record_sources import record_source
 
 pytestmark = pytest.mark.unit
-
-START_MS = 1_795_000_000_000
 
 
 class VirtualClock:
@@ -44,8 +41,7 @@ class VirtualClock:
 
 
 def game_source(seed: int = 1, rate: float = 1000.0, realism: RealismConfig | None = None) -> RecordSource:
-    config = GeneratorConfig(kind=StreamKind.GAME, seed=seed, start_time_ms=START_MS, events_per_second=rate)
-    return RecordSource(make_generator(config), realism or RealismConfig(), seed)
+    return record_source(StreamKind.GAME, seed, rate, realism)
 
 
 async def test_count_bounds_the_run_and_every_event_is_recorded_one_per_line(tmp_path: Path) -> None:

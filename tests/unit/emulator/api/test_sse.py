@@ -13,21 +13,17 @@ import pytest
 
 from emulator.api import ResultsView, create_app
 from emulator.api.models import AlertRecord, ResultRecord
-from emulator.api.server import ApiServer
+from tests.support.api_server import serving
 from tests.support.results import T0, alert, result
 
 
 @pytest.fixture
 async def served(view: ResultsView) -> AsyncIterator[str]:
-    server = ApiServer(create_app(view=view), "127.0.0.1", 0)
-    task = asyncio.create_task(server.serve())
-    await server.wait_started(task)
-    try:
-        yield server.url
-    finally:
-        view.close()
-        server.request_exit()
-        await asyncio.wait_for(task, 10)
+    async with serving(create_app(view=view), stop_timeout_s=10) as url:
+        try:
+            yield url
+        finally:
+            view.close()  # ends the open event streams, which the server's shutdown waits for
 
 
 async def read_events(url: str, path: str, count: int, started: asyncio.Event) -> list[tuple[str, Any]]:
