@@ -110,6 +110,8 @@ class _Compiler:
         self.path, self.text, self.header, self.source = path, text, header, source
         #: The text in DuckDB's spelling (Flink's window syntax rewritten in place, see :mod:`analytics.dialect`).
         self.sql = text
+        #: The source columns the query's batches hold (see :attr:`CompiledQuery.decodes`); all until it is parsed.
+        self.decodes: tuple[str, ...] = tuple(source.column_names())
         self.con = duckdb.connect()
         self.aggregates = {
             str(row[0]).lower()
@@ -134,11 +136,13 @@ class _Compiler:
         return self.render(holder).removeprefix("SELECT ")
 
     def register_empty_tables(self) -> None:
-        """``events`` and ``__batch`` (with the engine's columns) as empty tables of the source's types."""
-        empty = self.source.arrow_schema().empty_table()
+        """``events`` and ``__batch`` (with the engine's columns) as empty tables of the source's types, holding only
+        the columns the query's batches will hold: a statement that names another fails here, not on live data."""
+        schema = self.source.arrow_schema(self.decodes)
+        empty = schema.empty_table()
         for name, kind in BATCH_META:
             empty = empty.append_column(name, pa.array([], kind))
-        self.con.register("events", self.source.arrow_schema().empty_table())
+        self.con.register("events", schema.empty_table())
         self.con.register(BATCH, empty)
         self.con.register(LATE, LATE_KEYS.empty_table())
 
@@ -443,14 +447,49 @@ class _Compiler:
         except duckdb.Error as exc:
             raise self.fail(_first_line(str(exc))) from exc
 
+    def columns_read(self, node: Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The source columns ``node`` mentions (sorted by name), and those its batches must hold (in declaration
+        order): the mentioned ones and the event time, or every column when it selects with a star.
+
+        Every part of a qualified name counts (``e.points`` and ``points.x`` both mention ``points``): a name that is
+        not a source column costs nothing, a source column left out would be missing from the batch."""
+        columns = {name.lower(): name for name in self.source.column_names()}
+        mentioned = {str(part).lower() for n in sqlast.find_all(node, sqlast.is_column) for part in n["column_names"]}
+        # A join's USING (a, b) names its columns as plain strings, not column references.
+        joins = sqlast.find_all(node, lambda n: bool(n.get("using_columns")))
+        mentioned |= {str(name).lower() for n in joins for name in n["using_columns"]}
+        reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
+        if self.reads_whole_rows(node, columns):
+            return reads, tuple(self.source.column_names())
+        needed = {*reads, self.source.event_time}
+        return reads, tuple(name for name in self.source.column_names() if name in needed)
+
+    @staticmethod
+    def reads_whole_rows(node: Node, columns: dict[str, str]) -> bool:
+        """Whether ``node`` reads rows whole, not column by column: a star (``*``, ``COLUMNS(...)``), a NATURAL join
+        (it joins on every column the two sides share), or a table or alias named as a value (``to_json(e)``). Each
+        would silently see fewer columns in a narrowed batch, so such a query decodes every column."""
+        if sqlast.find_all(node, lambda n: n.get("class") in ("STAR", "COLUMNS") or n.get("ref_type") == "NATURAL"):
+            return True
+        tables = {"events"}
+        for n in sqlast.find_all(node, lambda n: n.get("type") in ("BASE_TABLE", "SUBQUERY", "TABLE_FUNCTION")):
+            tables |= {str(n.get("alias") or "").lower(), str(n.get("table_name") or "").lower()}
+        # The window function's own argument (``TUMBLE(events, ...)``) names the table, not its rows as a value.
+        searched = node
+        if node.get("from_table", {}).get("type") == "TABLE_FUNCTION":
+            searched = {k: v for k, v in node.items() if k != "from_table"}
+        values = sqlast.find_all(searched, sqlast.is_column)
+        return any(
+            len(n["column_names"]) == 1 and str(n["column_names"][0]).lower() in tables - {""} - set(columns)
+            for n in values
+        )
+
     def compile(self) -> CompiledQuery:
         node = self.statement()
+        reads, self.decodes = self.columns_read(node)
         window = self.window_of(node)
         self.register_empty_tables()
         fingerprint = hashlib.sha256(f"{STATE_FORMAT}\n{self.text}".encode()).hexdigest()[:16]
-        columns = {name.lower(): name for name in self.source.column_names()}
-        mentioned = {str(n["column_names"][-1]).lower() for n in sqlast.find_all(node, sqlast.is_column)}
-        reads = tuple(columns[name] for name in sorted(mentioned) if name in columns)
         plan: Plan
         if window is None:
             if self.aggregate_calls(node):
@@ -460,7 +499,9 @@ class _Compiler:
         else:
             plan = self.compile_windowed(node, window)
         self.validate(plan)
-        return CompiledQuery(self.header.name, self.path, self.header, self.source, plan, fingerprint, reads)
+        return CompiledQuery(
+            self.header.name, self.path, self.header, self.source, plan, fingerprint, reads, self.decodes
+        )
 
 
 def compile_query(path: Path, text: str, sources: dict[str, Source]) -> CompiledQuery:

@@ -18,7 +18,7 @@ batches are.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pyarrow as pa
@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from analytics.columns import OFFSET, PARTITION
 from analytics.decode import Decoder, raw_text
-from analytics.emissions import BadRecord, BatchOutcome
+from analytics.emissions import BadRecord, BatchOutcome, LateEvent
 from analytics.exceptions import QueryFailed
 from analytics.protocol import Operator
 
@@ -101,7 +101,17 @@ def process_batch(
         if not failed and batch.num_rows:
             streak.count = 0
     outcome.errors = errors + outcome.errors
+    if outcome.late:
+        outcome.late = _whole_late_events(decoder, outcome.late, parts)
     return outcome
+
+
+def _whole_late_events(decoder: Decoder, late: list[LateEvent], parts: Sequence[Part]) -> list[LateEvent]:
+    """``late`` with each event's every declared field: the operator saw only the columns its query reads, and a late
+    event's record is for the people who look into it (its ``event_id``, say), not for the query."""
+    raw = {(p, o): v for p, offsets, values in parts for o, v in zip(offsets, values, strict=True)}
+    whole = decoder.whole_events([(e.partition, e.offset, raw.get((e.partition, e.offset))) for e in late])
+    return [replace(e, event=whole.get((e.partition, e.offset), e.event)) for e in late]
 
 
 def isolate(operator: Operator, batch: pa.Table, query: str, cause: Exception) -> dict[int, str]:

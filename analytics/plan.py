@@ -70,6 +70,11 @@ class CompiledQuery:
     fingerprint: str
     #: The source's columns the query mentions (what a recording must hold for the query to find anything).
     reads: tuple[str, ...] = ()
+    #: The source's columns a decoded batch holds for this query, in declaration order: those it mentions and its
+    #: event time, or every one when it reads rows whole (a star, a row as a value, a NATURAL join). Empty means
+    #: every column.
+    #: Only these are converted from JSON, so only their values can make a record bad for this query.
+    decodes: tuple[str, ...] = ()
 
     @property
     def window(self) -> WindowSpec | None:

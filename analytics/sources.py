@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +40,9 @@ class Source:
     out_of_orderness_ms: int = 0
     idle_timeout_ms: int = 10_000
 
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema([(name, ARROW_TYPES[kind]) for name, kind in self.columns])
+    def arrow_schema(self, only: Collection[str] | None = None) -> pa.Schema:
+        """The columns' Arrow types, in declaration order; ``only``: just those named."""
+        return pa.schema([(name, ARROW_TYPES[kind]) for name, kind in self.columns if only is None or name in only])
 
     def column_names(self) -> list[str]:
         return [name for name, _ in self.columns]

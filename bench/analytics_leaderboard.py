@@ -7,6 +7,7 @@ Phases, all on the same local broker in one run:
 3. kemu: the built-in ``leaderboard_1m`` query (1-minute tumbling sum of points per player, top 10) over the same
    events, in this process, until every event is processed;
 4. Quix Streams: the same tumbling sum and top-10 over the same events, in its own process;
+(``--breakdown``: the reader's, the decode's and the query's CPU per event, each measured on its own;)
 5. live: a producer at a fixed rate, the engine as ``kemu analytics run`` in its own process; freshness is the time
    from Kafka acknowledging an event to a result record covering its offset arriving on the results topic; RSS
    of the engine process is sampled every second.
@@ -34,12 +35,15 @@ from typing import Any
 
 import orjson
 import psutil
+import pyarrow as pa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics import AnalyticsConfig, AnalyticsEngine, load_queries
-from analytics.reader import CONSUMER_FETCH, PartitionReader
+from analytics.decode import Decoder
+from analytics.protocol import make_operator
+from analytics.reader import CONSUMER_FETCH, Fetched, PartitionReader
 from bench.analytics_support import (
     bootstrap_address,
     create_topic,
@@ -156,6 +160,64 @@ async def kemu_throughput(bootstrap: str, topic: str, count: int, workdir: Path)
         "open_windows_at_end": getattr(runner.operator, "open_windows", None),
         "peak_rss_mb": round(peak_rss / 2**20, 1),
         "output_topics": list(outputs.values()),
+    }
+
+
+async def breakdown(bootstrap: str, topic: str, partitions: int, count: int, workdir: Path) -> dict[str, Any]:
+    """Where the engine's CPU goes on the leaderboard, in µs an event, one part at a time on this thread: the reader
+    fetching every batch (kept in memory), then each batch's decode, then each decoded batch's fold into the
+    query's operator (checkpoints and outputs left out). Process CPU time (Arrow's reader and DuckDB use threads of
+    their own), which the machine's load moves much less than wall time."""
+    query_dir = workdir / "queries-breakdown"
+    query_dir.mkdir()
+    (query_dir / "sources.toml").write_text(sources_toml(topic))
+    query = load_queries([query_dir])["leaderboard_1m"]
+    batches: list[Fetched] = []
+    reader = PartitionReader(bootstrap, topic)
+    await reader.start()
+    try:
+        reader.assign(list(range(partitions)))
+        await reader.seek_to(reader.partitions, "earliest")
+        began = time.process_time()
+        seen = 0
+        while seen < count:
+            batches.append(await reader.fetch(AnalyticsConfig().max_batch_records))
+            seen += batches[-1].count
+        read = time.process_time() - began
+    finally:
+        await reader.close()
+    decoder, operator = Decoder.for_query(query), make_operator(query)
+    operator.assign(list(range(partitions)), 0)
+    decoded = []
+    began = time.process_time()
+    for fetched in batches:
+        tables = [decoder.decode(partition, offsets, values)[0] for partition, offsets, values in fetched.parts]
+        decoded.append(pa.concat_tables(tables))
+    decode = time.process_time() - began
+    # The same batches decoded with every declared column, as before decoding was narrowed to the columns read.
+    window_ms = query.window.size_ms if query.window is not None else 0
+    everything = Decoder(query.source, query.name, window_ms=window_ms)
+    began = time.process_time()
+    for fetched in batches:
+        for partition, offsets, values in fetched.parts:
+            everything.decode(partition, offsets, values)
+    decode_all = time.process_time() - began
+    began = time.process_time()
+    for table in decoded:
+        operator.process(table, 0)
+    fold = time.process_time() - began
+
+    def per_event(seconds: float) -> float:
+        return round(seconds / seen * 1e6, 3)
+
+    return {
+        "events": seen,
+        "batches": len(batches),
+        "decoded_columns": decoder.columns,
+        "reader_cpu_us_per_event": per_event(read),
+        "decode_cpu_us_per_event": per_event(decode),
+        "decode_every_column_cpu_us_per_event": per_event(decode_all),
+        "query_cpu_us_per_event": per_event(fold),
     }
 
 
@@ -365,6 +427,9 @@ async def main() -> None:
         "--topic", help="reuse this already pre-loaded topic (e.g. from --keep-topic) instead of loading a new one"
     )
     parser.add_argument("--keep-topic", action="store_true", help="do not delete the pre-loaded topic at the end")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also measure the reader, decode and query CPU per event apart"
+    )
     args = parser.parse_args()
 
     bootstrap = bootstrap_address()
@@ -389,6 +454,8 @@ async def main() -> None:
             report["raw_consume"] = await raw_ceiling(bootstrap, topic, args.partitions, args.events)
             report["reader_consume"] = await reader_ceiling(bootstrap, topic, args.partitions, args.events)
             report["kemu"] = await kemu_throughput(bootstrap, topic, args.events, workdir)
+            if args.breakdown:
+                report["breakdown"] = await breakdown(bootstrap, topic, args.partitions, args.events, workdir)
             if not args.no_quix:
                 quix_events = min(args.events, args.quix_events)
                 report["quix"] = quix_throughput(bootstrap, topic, quix_events, timeout_s=max(120, quix_events / 500))

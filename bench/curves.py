@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,12 +146,20 @@ def plot(curves: list[dict[str, Any]], path: Path, subtitle: str) -> None:
     matplotlib.use("Agg")  # files only: no display on a server or in CI
     import matplotlib.pyplot as plt
 
-    columns = max(1, len(curves))
-    fig, axes = plt.subplots(2, columns, figsize=(5.0 * columns, 7.5), squeeze=False)
+    # At most three curves side by side, each drawn as two panels one above the other, so that every family fits a
+    # page that stays readable.
+    columns = max(1, min(3, len(curves)))
+    groups = max(1, math.ceil(len(curves) / columns))
+    fig, axes = plt.subplots(2 * groups, columns, figsize=(5.0 * columns, 7.5 * groups), squeeze=False)
+    for unused in range(len(curves), groups * columns):
+        group, column = divmod(unused, columns)
+        axes[2 * group][column].axis("off")
+        axes[2 * group + 1][column].axis("off")
     for index, curve in enumerate(curves):
         rows = curve["points"]
         xs = [row["x"] for row in rows]
-        top, bottom = axes[0][index], axes[1][index]
+        group, column = divmod(index, columns)
+        top, bottom = axes[2 * group][column], axes[2 * group + 1][column]
         top.plot(xs, [row["rate"] for row in rows], marker="o", label="kemu")
         if any(row["ceiling"] is not None for row in rows):
             top.plot(xs, [row["ceiling"] for row in rows], marker="s", linestyle="--", label="ceiling, same run")
@@ -180,9 +189,9 @@ def plot(curves: list[dict[str, Any]], path: Path, subtitle: str) -> None:
             axis.grid(True, alpha=0.3)
             if curve.get("log_x", True) and min(xs, default=1) > 0:
                 axis.set_xscale("log")
-                axis.set_xticks(xs, [f"{x:g}" for x in xs])
+                axis.set_xticks(xs, [f"{x:,.0f}" if x >= 10_000 else f"{x:g}" for x in xs])
                 axis.minorticks_off()
-    fig.suptitle(f"kemu cost curves\n{subtitle}", fontsize=10)
+    fig.suptitle(f"kemu cost curves\n{textwrap.fill(subtitle, 60 * columns)}", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

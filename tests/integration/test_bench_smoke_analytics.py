@@ -7,7 +7,7 @@ from tests.support.bench import run_benchmark
 
 async def test_leaderboard_benchmark_prints_its_report(kafka_bootstrap: str) -> None:
     arguments = ("--events", "3000", "--players", "50", "--span-minutes", "2")
-    arguments += ("--live-rate", "500", "--live-seconds", "3")
+    arguments += ("--live-rate", "500", "--live-seconds", "3", "--breakdown")
     env = {"KEMU_KAFKA__BOOTSTRAP_SERVERS": kafka_bootstrap}
     report = await run_benchmark("analytics_leaderboard.py", *arguments, env=env, timeout_s=240)
     assert report["raw_consume"]["events"] >= 3000
@@ -22,3 +22,8 @@ async def test_leaderboard_benchmark_prints_its_report(kafka_bootstrap: str) -> 
     assert live["freshness_p99_s"] is not None
     assert live["rss_samples"] >= 1
     assert "rss_mb_per_min_last_half" in live
+    breakdown = report["breakdown"]
+    assert breakdown["events"] == 3000
+    assert breakdown["decoded_columns"] == ["event_type", "event_time", "player_id", "points"]
+    for part in ("reader", "decode", "decode_every_column", "query"):
+        assert breakdown[f"{part}_cpu_us_per_event"] > 0, part

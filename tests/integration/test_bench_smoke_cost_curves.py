@@ -1,5 +1,5 @@
-"""The cost-curve benchmark still runs: a tiny sink curve of two points, a PutRecords curve of one; its JSON and plot,
-never a speed."""
+"""The cost-curve benchmark still runs: a tiny sink curve of two points, a PutRecords curve of one, the analytics
+curves of one point each; its JSON and plot, never a speed."""
 
 from __future__ import annotations
 
@@ -31,4 +31,25 @@ async def test_cost_curves_benchmark_prints_its_json_and_draws_its_plot(endpoint
         assert point["ceiling"] > 0
         assert [run["records_failed"] for run in point["runs"]] == [0]
     assert "sink-partitions" in err  # the table
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_the_analytics_curves_measure_the_engine_beside_its_reader(endpoints: Endpoints, tmp_path: Path) -> None:
+    png = tmp_path / "curves.png"
+    arguments = ("--curves", "analytics-keys,analytics-queries", "--xs", "2", "--events", "2000")
+    document, err = await benchmark_output(
+        "cost_curves.py", *arguments, "--plot", str(png), env=endpoints.settings_env(), timeout_s=300
+    )
+    keys, queries = document["curves"]
+    assert [keys["name"], queries["name"]] == ["analytics-keys", "analytics-queries"]
+    for curve in (keys, queries):
+        (point,) = curve["points"]
+        assert point["rate"] > 0
+        assert point["ceiling"] > 0
+        assert point["cost"] > 0
+        assert point["memory_mib"] > 0
+        assert [run["events"] for run in point["runs"]] == [2000]
+        assert [run["errors"] for run in point["runs"]] == [0]
+    assert queries["points"][0]["runs"][0]["queries"] == ["leaderboard_1m", "leaderboard_rolling_10m"]
+    assert "analytics-queries" in err
     assert png.read_bytes().startswith(b"\x89PNG")
