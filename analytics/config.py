@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from foundation.names import NAME_PREFIX_PATTERN, TOPIC_PATTERN
+
 
 @dataclass(frozen=True)
 class OutputTopics:
@@ -17,10 +19,6 @@ class OutputTopics:
     alerts: str = "analytics-alerts"
     late: str = "analytics-late-events"
     errors: str = "analytics-errors"
-
-
-#: A Kafka topic name (the emulator holds its own rule equal to this one in a test).
-TOPIC_PATTERN = r"^[a-zA-Z0-9._-]{1,249}$"
 
 
 def default_checkpoint_dir() -> Path:
@@ -46,7 +44,7 @@ class AnalyticsConfig(BaseModel):
     #: After each checkpoint, a query commits its next offsets to the consumer group ``<prefix><query name>``, so
     #: Kafka's tooling (``kafka-consumer-groups``, lag monitors) sees its progress. The checkpoint stays the source
     #: of truth: the engine never reads these offsets back. Empty turns the commits off.
-    progress_group_prefix: str = Field(default="kemu-analytics-", max_length=100, pattern=r"^[a-zA-Z0-9._-]*$")
+    progress_group_prefix: str = Field(default="kemu-analytics-", max_length=100, pattern=NAME_PREFIX_PATTERN)
     #: Upper bound of records per micro-batch. Each micro-batch has a fixed cost (a few DuckDB statements and, with
     #: ``emit: changes``, a top-N per touched window), so large batches when catching up amortise it; live, a batch
     #: holds only what arrived since the previous one.

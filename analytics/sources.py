@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from analytics.config import TOPIC_PATTERN
 from analytics.durations import parse_duration_ms
 from analytics.exceptions import SourceError
+from foundation.names import TOPIC_PATTERN
 
 #: Kafka topic names; Kinesis stream names are a subset of these.
 TOPIC_NAME = re.compile(TOPIC_PATTERN)

@@ -6,9 +6,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-#: Kinesis stream names are ``[a-zA-Z0-9_.-]{1,128}``; all of them are valid Kafka topic names too.
-STREAM_NAME_PATTERN = r"^[a-zA-Z0-9_.-]{1,128}$"
-
 
 class StreamKind(StrEnum):
     """The three generators, named as on the command line."""

@@ -7,11 +7,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from foundation.names import DELIVERY_STREAM_NAME_PATTERN, TOPIC_PATTERN
 from sinks.prefixes import validate_prefixes
 
-#: Delivery stream names, as Firehose allows them: they end up in object keys and consumer group ids.
-STREAM_NAME_PATTERN = r"^[a-zA-Z0-9_.-]{1,64}$"
-TOPIC_PATTERN = r"^[a-zA-Z0-9_.-]{1,249}$"
 FIELD_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 
@@ -67,7 +65,7 @@ class DeliveryStreamConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    name: str = Field(pattern=STREAM_NAME_PATTERN)
+    name: str = Field(pattern=DELIVERY_STREAM_NAME_PATTERN)
     source_topic: str = Field(pattern=TOPIC_PATTERN)
     #: Destination bucket; empty means the application's default bucket (the emulator fills it in).
     bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -78,7 +76,7 @@ class DeliveryStreamConfig(BaseModel):
     #: Declared columns (Firehose's Glue table); fields not declared are dropped. Empty: inferred from the data.
     schema_fields: dict[str, FieldType] = Field(default_factory=dict, alias="schema")
     #: Kafka consumer group that holds the committed offsets; ``kemu-sink-<name>`` when empty.
-    consumer_group: str | None = Field(default=None, pattern=r"^[a-zA-Z0-9_.-]{1,249}$")
+    consumer_group: str | None = Field(default=None, pattern=TOPIC_PATTERN)
 
     @model_validator(mode="after")
     def _check(self) -> DeliveryStreamConfig:

@@ -22,6 +22,7 @@ from emulator.cli.app import console, settings_of
 from emulator.endpoints import kafka_bootstrap
 from emulator.exceptions import ConfigurationError, EmulatorError, reported_as
 from emulator.kinesis.streams import read_shard_map
+from emulator.names import STREAM_NAME_PATTERN
 from foundation.clock import now_ms
 from producers import (
     GeneratorConfig,
@@ -40,7 +41,6 @@ from producers import (
     produce,
     quiet_gc,
 )
-from producers.config import STREAM_NAME_PATTERN
 
 produce_app = typer.Typer(
     help="Generate realistic clickstream, mobile-game or IoT events into a stream (or a JSONL file).",

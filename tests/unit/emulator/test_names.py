@@ -1,5 +1,5 @@
-"""One naming rule per kind of name (emulator/names.py): the libraries, which import nothing of ours, keep copies that
-must accept exactly the same names, and the AWS-side limits are AWS's own (botocore's bundled models)."""
+"""One naming rule per kind of name (foundation/names.py): the emulator and the libraries validate with the same
+patterns, and the AWS-side limits are AWS's own (botocore's bundled models)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import re
 
 import botocore.session
 import pytest
+from pydantic import BaseModel
 
-from analytics.config import TOPIC_PATTERN as ANALYTICS_TOPIC
+from analytics.config import AnalyticsConfig
 from emulator import names
-from producers.config import STREAM_NAME_PATTERN as PRODUCERS_STREAM
-from sinks.config import STREAM_NAME_PATTERN as SINKS_DELIVERY_STREAM
-from sinks.config import TOPIC_PATTERN as SINKS_TOPIC
+from sinks.config import DeliveryStreamConfig
 
 #: Every ASCII character alone, and names at and around each limit.
 SAMPLES = (
@@ -26,17 +25,24 @@ def accepted(pattern: str) -> set[str]:
     return {sample for sample in SAMPLES if re.fullmatch(pattern, sample)}
 
 
+def field_pattern(model: type[BaseModel], field: str) -> str:
+    """The ``pattern`` constraint pydantic enforces on a model's field."""
+    patterns = [m.pattern for m in model.model_fields[field].metadata if getattr(m, "pattern", None)]
+    assert len(patterns) == 1, (model, field, patterns)
+    return str(patterns[0])
+
+
 @pytest.mark.parametrize(
-    ("ours", "copy"),
+    ("model", "field", "rule"),
     [
-        (names.STREAM_NAME_PATTERN, PRODUCERS_STREAM),
-        (names.TOPIC_PATTERN, SINKS_TOPIC),
-        (names.TOPIC_PATTERN, ANALYTICS_TOPIC),
-        (names.DELIVERY_STREAM_NAME_PATTERN, SINKS_DELIVERY_STREAM),
+        (DeliveryStreamConfig, "name", names.DELIVERY_STREAM_NAME_PATTERN),
+        (DeliveryStreamConfig, "source_topic", names.TOPIC_PATTERN),
+        (AnalyticsConfig, "results_topic", names.TOPIC_PATTERN),
     ],
 )
-def test_the_libraries_copies_accept_exactly_the_same_names(ours: str, copy: str) -> None:
-    assert accepted(ours) == accepted(copy)
+def test_the_libraries_validate_with_the_one_rule(model: type[BaseModel], field: str, rule: str) -> None:
+    assert field_pattern(model, field) == rule
+    assert accepted(field_pattern(model, field)) == accepted(rule)
 
 
 def test_the_aws_limits_are_botocores() -> None:

@@ -1,23 +1,25 @@
-"""The emulator spells the name alphabet in one place, ``emulator/names.py``: a module that writes its own
-``[a-zA-Z0-9._-]`` pattern is a copy of the rule that can drift from it (the libraries' copies, which may not import
-the emulator, are held equal to it in ``test_names.py``)."""
+"""The name alphabet is spelt in one place, ``foundation/names.py``: a module of the emulator or of a library that
+writes its own ``[a-zA-Z0-9._-]`` pattern is a copy of the rule that can drift from it."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-EMULATOR = Path(__file__).resolve().parents[3] / "emulator"
+ROOT = Path(__file__).resolve().parents[3]
+PACKAGES = ("emulator", "producers", "analytics", "sinks", "foundation")
+RULE = ROOT / "foundation" / "names.py"
 #: Kafka's topic alphabet, its punctuation in any order (``._-`` and ``_.-`` alike).
 ALPHABET = re.compile(r"a-zA-Z0-9[._\\-]{3,4}")
 
 
-def test_no_emulator_module_writes_the_name_alphabet_but_names_py() -> None:
+def test_no_module_writes_the_name_alphabet_but_foundation_names() -> None:
     copies = [
-        f"{path.relative_to(EMULATOR.parent)}:{number}"
-        for path in sorted(EMULATOR.rglob("*.py"))
-        if path.name != "names.py"
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != RULE
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if ALPHABET.search(line)
     ]
-    assert not copies, "name patterns written outside emulator/names.py: " + ", ".join(copies)
+    assert not copies, "name patterns written outside foundation/names.py: " + ", ".join(copies)
