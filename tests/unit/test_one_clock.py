@@ -4,21 +4,13 @@ elsewhere is a copy of the rule (and a float one, whose rounding differs from ``
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("emulator", "producers", "analytics", "sinks", "foundation", "bench")
+from tests.support.one_source import written_outside
+
 #: Epoch milliseconds computed from the wall clock in place.
 INLINE = re.compile(r"time\.time\(\)\s*\*\s*(1_?000|1e3)\b|time\.time_ns\(\)\s*//\s*1_?000_?000\b")
 
 
 def test_epoch_milliseconds_come_from_foundation_now_ms_only() -> None:
-    copies = [
-        f"{path.relative_to(ROOT)}:{number}"
-        for package in PACKAGES
-        for path in sorted((ROOT / package).rglob("*.py"))
-        if path != ROOT / "foundation" / "clock.py"
-        for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if INLINE.search(line)
-    ]
+    copies = written_outside(INLINE, "foundation/clock.py")
     assert not copies, "epoch milliseconds computed outside foundation.now_ms: " + ", ".join(copies)
