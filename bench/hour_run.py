@@ -161,7 +161,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     me = psutil.Process()
     polls: list[tuple[float, float]] = []
     pipeline: list[dict[str, Any]] = []
-    memory = MemoryLog()
     missed_polls = 0
     with service_addresses(Settings.load()) as addresses, tempfile.TemporaryDirectory(prefix="kemu-hour-") as tmp:
         progress(f"starting kemu up, game stream at {args.game_rate:,.0f} events/s")
