@@ -56,6 +56,9 @@ class EtlOperator:
     def assign(self, partitions: list[int], now_ms: int) -> None:
         """Nothing to track: a stateless query has no event time."""
 
+    def state_size(self) -> tuple[int, int]:
+        return 0, 0
+
     @property
     def watermark(self) -> int:
         return 0

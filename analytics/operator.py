@@ -320,6 +320,13 @@ class WindowOperator:
             return 0
         return int(_distinct_windows([self.state]).num_rows)
 
+    def state_size(self) -> tuple[int, int]:
+        # Read from the event loop's thread while the worker folds batches: take each reference once (a list copy,
+        # a table that is replaced, never mutated) so a concurrent fold cannot change what is summed half-way.
+        state, pending = self.state, list(self._pending)
+        tables = ([state] if state is not None else []) + pending
+        return sum(t.num_rows for t in tables), sum(t.nbytes for t in tables)
+
     def snapshot(self) -> tuple[dict[str, object], pa.Table | None]:
         """The watermarks, counters, windows with changes not emitted yet, and the merged state. Merges the
         pending partials: call it from the thread that processes the batches."""

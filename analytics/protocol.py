@@ -50,6 +50,11 @@ class Operator(Protocol):
         """The query's event-time watermark (epoch ms); 0 for a stateless query, which has none."""
         ...
 
+    def state_size(self) -> tuple[int, int]:
+        """The rows and bytes of state held now, merged or pending (0, 0 for a stateless query). Safe to call from
+        another thread than the one processing batches: it reads, never merges."""
+        ...
+
     def snapshot(self) -> tuple[dict[str, object], pa.Table | None]:
         """What a checkpoint keeps of the operator: its metadata and its state table (None when it has none)."""
         ...

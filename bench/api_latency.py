@@ -143,12 +143,14 @@ def get(url: str, path: str, timeout: float = 5.0) -> bytes | None:
 
 
 _SAMPLE = re.compile(r'^(kemu_\w+)\{component="([^"]+)"\} ([0-9.eE+-]+)$', re.MULTILINE)
+_ENGINE_STAT = re.compile(r'^kemu_component_stat\{component="analytics",stat="(\w+)"\} ([0-9.eE+-]+)$', re.MULTILINE)
 
 
 def pipeline_sample(url: str) -> dict[str, Any]:
     """The pipeline's figures now, from ``/metrics`` (the components' own stats) and ``/streams``."""
     metrics = (get(url, "/metrics") or b"").decode()
     values = {(name, component): float(value) for name, component, value in _SAMPLE.findall(metrics)}
+    engine = {stat: float(value) for stat, value in _ENGINE_STAT.findall(metrics)}
     streams = json.loads(get(url, "/streams") or b"{}").get("streams", [])
     game = next((s for s in streams if s["name"] == "game-events"), None)
     return {
@@ -159,7 +161,17 @@ def pipeline_sample(url: str) -> dict[str, Any]:
         "sink_lag": values.get(("kemu_component_lag", "sink-game-events-to-s3")),
         "stream_records_per_s": game["records_per_s"] if game else None,
         "components_up": sum(v for (name, _), v in values.items() if name == "kemu_component_up"),
+        # Inside the engine's memory: the queries' window state and pyarrow's pool (the decoded batches in flight).
+        "engine_state_rows": engine.get("state_rows"),
+        "engine_state_mb": None if "state_bytes" not in engine else round(engine["state_bytes"] / 1e6, 1),
+        "engine_arrow_pool_mb": None
+        if "arrow_pool_bytes" not in engine
+        else round(engine["arrow_pool_bytes"] / 1e6, 1),
     }
+
+
+def _megabytes(size: float | None) -> float | None:
+    return None if size is None else round(size / 1e6, 1)
 
 
 def rate_between(before: dict[str, Any], after: dict[str, Any], key: str) -> float:

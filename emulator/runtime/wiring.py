@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 
+import pyarrow as pa
+
 from analytics import AnalyticsEngine, QueryRunner, load_queries, select_queries
 from emulator.edge.server import EdgeServer
 from emulator.endpoints import ResolvedEndpoints
@@ -201,6 +203,12 @@ class AnalyticsComponent:
         }
         for runner in runners:
             figures |= query_figures(runner)
+        # What a long run's memory is made of, beside the process's RSS: the queries' window state (wherever its buffers
+        # were allocated) and pyarrow's own memory pool, which holds the decoded batches in flight (tables DuckDB
+        # returns are allocated by DuckDB and not counted in the pool).
+        figures["state_rows"] = sum(figures[f"q.{r.query.name}.state_rows"] for r in runners)
+        figures["state_bytes"] = sum(figures[f"q.{r.query.name}.state_bytes"] for r in runners)
+        figures["arrow_pool_bytes"] = float(pa.total_allocated_bytes())
         return figures
 
     def info(self) -> Mapping[str, str]:
@@ -226,6 +234,8 @@ def query_figures(runner: QueryRunner) -> dict[str, float]:
         prefix + "late": float(runner.operator.late_count),
         prefix + "errors": float(runner.errors),
     }
+    rows, size = runner.operator.state_size()
+    figures[prefix + "state_rows"], figures[prefix + "state_bytes"] = float(rows), float(size)
     watermark = runner.operator.watermark
     # Before the first event the tracker holds a sentinel far in the past; after a final flush one far ahead (and a
     # stateless query has none: 0).

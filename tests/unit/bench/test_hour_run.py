@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,10 +70,14 @@ def test_the_summary_flags_a_growing_process_and_the_table_and_plot_show_it(tmp_
         memory.rss["analytics"].append((t, 320.0))
         memory.pss["sink"].append((t, 100.0 + 3.0 * t / 60))
         memory.rss["sink"].append((t, 110.0 + 3.0 * t / 60))
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {"t": float(t), "produced": 20_000.0 * t, "engine_read": 19_000.0 * t, "engine_lag": 10.0, "load_1m": 1.0}
         for t in range(0, 1200, 30)
     ]
+    for sample in pipeline:  # the window state fills for the warm-up, then holds; Arrow's buffers keep growing
+        sample["engine_state_rows"] = min(sample["t"], 300.0) * 100
+        sample["engine_state_mb"] = min(sample["t"], 300.0) / 10
+        sample["engine_arrow_pool_mb"] = 50.0 + 2.0 * sample["t"] / 60
     polls = [(t * 0.5, 0.3) for t in range(2400)]
     result = summary(args, memory, polls, pipeline, missed_polls=2, load=((1.0, 1.0, 1.0), (2.0, 2.0, 2.0)))
     assert result["processes"]["analytics"]["flat"] is True
@@ -80,7 +85,12 @@ def test_the_summary_flags_a_growing_process_and_the_table_and_plot_show_it(tmp_
     assert result["processes"]["sink"]["pss_slope_mb_per_min"] == pytest.approx(3.0)
     assert [round(r["produced_per_s"]) for r in result["pipeline"]] == [20_000, 20_000]
     assert result["freshness_overall"]["missed_polls"] == 2
+    internals = result["engine_internals"]
+    assert internals["engine_state_mb"]["slope_per_min"] == pytest.approx(0.0)
+    assert internals["engine_state_mb"]["max"] == 30.0
+    assert internals["engine_arrow_pool_mb"]["slope_per_min"] == pytest.approx(2.0)
     text = table(result)
+    assert "engine_arrow_pool_mb" in text
     assert "sink" in text
     assert "+3.000" in text
     png = tmp_path / "hour.png"
