@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import h2load
 from bench.api_load import summarise
 from emulator.services import LocalServices
 from emulator.services.ports import free_port
@@ -189,6 +190,13 @@ def wait_for_board(url: str, timeout_s: float) -> None:
 
 
 def load_from_child(url: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The load on ``url + path`` from the generator ``--generator`` names."""
+    if args.generator == "h2load":
+        return h2load.load(url, path, args.rate, args.duration, args.connections)
+    return load_from_python(url, path, args)
+
+
+def load_from_python(url: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run the load generator in its own processes (their CPU is not the server's): ``--processes`` of them, each
     sending ``rate / processes`` on ``connections / processes`` connections, their samples merged into one summary."""
     processes = max(1, args.processes)
@@ -280,6 +288,12 @@ def main() -> None:
     parser.add_argument(
         "--processes", type=int, default=1, help="load-generator processes sharing the rate (for rates one cannot keep)"
     )
+    parser.add_argument(
+        "--generator",
+        choices=("python", "h2load"),
+        default="python",
+        help="bench.api_load (open loop, Python) or nghttp2's h2load (C, lighter; see bench/h2load.py)",
+    )
     parser.add_argument("--limit", type=int, default=10, help="entries per answer")
     parser.add_argument("--game-rate", type=float, default=20_000.0, help="events/s of the demo's game producer")
     parser.add_argument(
@@ -293,6 +307,8 @@ def main() -> None:
     parser.add_argument("--board-timeout", type=float, default=120.0, help="seconds to wait for the first result")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the /healthz peer run")
     args = parser.parse_args()
+    if args.generator == "h2load" and not h2load.available():
+        parser.error("--generator h2load needs h2load on PATH (Debian: apt-get install nghttp2-client)")
     print(json.dumps(run(args), indent=2))
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.support.endpoints import Endpoints
 
@@ -48,3 +51,27 @@ def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
     for key in ("engine_lag_start", "engine_lag_end"):
         assert isinstance(pipeline[key], float)
     assert len(result["load_average_start"]) == 3
+
+
+@pytest.mark.skipif(shutil.which("h2load") is None, reason="h2load (nghttp2-client) is not installed")
+def test_api_latency_benchmark_runs_with_h2load_as_its_generator(endpoints: Endpoints) -> None:
+    completed = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.api_latency", "--rate", "40", "--duration", "2", "--warmup", "1"),
+            *("--game-rate", "300", "--board-timeout", "150", "--generator", "h2load", "--connections", "4"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, **endpoints.settings_env()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout)
+    assert result["generator"].startswith("h2load")
+    assert result["completed"] >= 70  # 4 clients x 10/s for 2 s; h2load drops the ones still in flight at the end
+    assert result["non_200"] == 0
+    assert isinstance(result["p99_ms"], float)
+    assert result["p99_from_schedule_ms"] is None  # h2load cannot tell (bench/h2load.py)
+    assert result["baseline_healthz"]["generator"].startswith("h2load")
