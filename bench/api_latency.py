@@ -38,8 +38,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench import h2load
 from bench.api_load import summarise
+from bench.processes import CpuSpan, processes_by_role
 from emulator.services import LocalServices
 from emulator.services.ports import free_port
 from emulator.settings import Settings
@@ -242,7 +245,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             start = pipeline_sample(url)
             load_avg_start = os.getloadavg()
             progress(f"{args.rate:.0f} GET/s for {args.duration:.0f} s on /leaderboards/{BOARD}")
+            # Where the machine's CPU goes during the load: the pipeline's processes, Kafka, MinIO, the generator.
+            cpu = CpuSpan(processes_by_role(psutil.Process(), services=True))
+            cpu.start()
             load = load_from_child(url, f"/leaderboards/{BOARD}?limit={args.limit}", args)
+            cpu_during_load = cpu.stop()
             end = pipeline_sample(url)
             load_avg_end = os.getloadavg()
             # The peer measured in the same run: the same server answering its cheapest FastAPI route.
@@ -275,6 +282,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "components_up_end": end["components_up"],
         },
         **load,
+        "cpu_during_load": cpu_during_load,
         "baseline_healthz": baseline,
         "p99_ratio_to_healthz": round(load["p99_ms"] / baseline["p99_ms"], 2) if baseline else None,
     }

@@ -40,6 +40,7 @@ from typing import Any
 import psutil
 
 from bench.api_latency import get, kemu_up, pipeline_sample, progress, service_addresses, wait_for_board
+from bench.processes import processes_by_role
 from emulator.settings import Settings
 
 BOARD = "leaderboard_1m"
@@ -96,30 +97,13 @@ def _rounded(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def role_of(cmdline: list[str], parent_role: str | None) -> str:
-    """A readable, stable name for a process of the run: the pipeline component it runs, or what it is."""
-    if "pipeline-component" in cmdline:
-        index = cmdline.index("pipeline-component")
-        if index + 1 < len(cmdline):
-            return cmdline[index + 1]
-    joined = " ".join(cmdline)
-    if "kafka.Kafka" in joined or "kafka-server-start" in joined:
-        return "kafka"
-    if "minio" in joined:
-        return "minio"
-    if " up " in f" {joined} " and "emulator" in joined:
-        return "kemu-up"
-    if parent_role is not None:
-        return f"{parent_role}/child"
-    return os.path.basename(cmdline[0]) if cmdline else "?"
-
-
 # --- measuring ------------------------------------------------------------------------------------------------------
 
 
 @dataclass
 class MemoryLog:
-    """Memory samples of every process below this one, by role (a role seen twice at once gets ``#2``)."""
+    """Memory samples of every process below this one and of the Kafka and MinIO beside it, by role (a role seen
+    twice at once gets ``#2``)."""
 
     started: float = field(default_factory=time.monotonic)
     rss: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
@@ -127,16 +111,8 @@ class MemoryLog:
 
     def sample(self, root: psutil.Process) -> None:
         t = time.monotonic() - self.started
-        roles: dict[int, str] = {root.pid: "bench"}
-        seen: dict[str, int] = defaultdict(int)
-        for process in sorted(root.children(recursive=True), key=lambda p: p.pid):
+        for role, process in processes_by_role(root, services=True).items():
             try:
-                parent = process.ppid()
-                role = role_of(process.cmdline(), roles.get(parent) if parent != root.pid else None)
-                seen[role] += 1
-                if seen[role] > 1:
-                    role = f"{role}#{seen[role]}"
-                roles[process.pid] = role
                 memory = process.memory_full_info()
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue

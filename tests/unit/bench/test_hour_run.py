@@ -11,7 +11,8 @@ import pytest
 
 from bench.api_latency import merge_loads
 from bench.api_load import summarise
-from bench.hour_run import MemoryLog, freshness_windows, percentile, plot, role_of, slope_per_minute, summary, table
+from bench.hour_run import MemoryLog, freshness_windows, percentile, plot, slope_per_minute, summary, table
+from bench.processes import role_of
 
 pytestmark = pytest.mark.unit
 
