@@ -36,6 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.analytics_support import delete_topics  # noqa: E402
 from bench.report import header  # noqa: E402
 from emulator.services import LocalServices  # noqa: E402
 from emulator.services.kafka import kafka_classpath  # noqa: E402
@@ -158,7 +159,11 @@ def run_worker(
     command += ["--seconds", str(seconds), "--out-of-order", str(args.out_of_order), "--malformed", str(args.malformed)]
     if args.rate is not None:
         command += ["--rate", str(args.rate), "--pacing-tick-ms", str(args.pacing_tick_ms)]
-    stdout, wall, cpu, rss = run_child([*command, "--dict-path"] if dict_path else command)
+    try:
+        stdout, wall, cpu, rss = run_child([*command, "--dict-path"] if dict_path else command)
+    finally:
+        # Millions of records a run: on a shared broker (``kemu services up``) they would fill the disk.
+        asyncio.run(delete_topics(bootstrap, [topic]))
     ours: dict[str, Any] = json.loads(stdout)
     ours.update(
         wall_s=round(wall, 2),
@@ -181,7 +186,10 @@ def bench_kind(
         asyncio.run(ensure_stream(bootstrap, java_topic, partitions))
         # At least JAVA_MIN_RECORDS, so the JVM's warm-up does not dominate a short run.
         java_records = max(ours["acknowledged"], JAVA_MIN_RECORDS)
-        java = java_peer(classpath, bootstrap, java_topic, java_records, round(ours["mean_record_bytes"]))
+        try:
+            java = java_peer(classpath, bootstrap, java_topic, java_records, round(ours["mean_record_bytes"]))
+        finally:
+            asyncio.run(delete_topics(bootstrap, [java_topic]))
         result["java_producer_perf"] = java
         result["ratio_events_per_s"] = round(ours["events_per_s"] / java["events_per_s"], 3)
     if dict_side is not None:
