@@ -167,10 +167,8 @@ def pipeline_sample(url: str) -> dict[str, Any]:
         "components_up": sum(v for (name, _), v in values.items() if name == "kemu_component_up"),
         # Inside the engine's memory: the queries' window state and pyarrow's pool (the decoded batches in flight).
         "engine_state_rows": engine.get("state_rows"),
-        "engine_state_mb": None if "state_bytes" not in engine else round(engine["state_bytes"] / 1e6, 1),
-        "engine_arrow_pool_mb": None
-        if "arrow_pool_bytes" not in engine
-        else round(engine["arrow_pool_bytes"] / 1e6, 1),
+        "engine_state_mb": _megabytes(engine.get("state_bytes")),
+        "engine_arrow_pool_mb": _megabytes(engine.get("arrow_pool_bytes")),
     }
 
 
