@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,25 +17,27 @@ from tests.support.endpoints import Endpoints
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
-    env = {
-        **os.environ,
-        **endpoints.settings_env(),
-    }
+def run_api_latency(endpoints: Endpoints, *options: str) -> dict[str, Any]:
+    """``bench.api_latency`` with ``options`` against the session's services; its JSON once it exited cleanly."""
     completed = subprocess.run(
         [
-            *(sys.executable, "-m", "bench.api_latency", "--rate", "50", "--duration", "1", "--warmup", "1"),
-            *("--game-rate", "300", "--board-timeout", "150", "--processes", "2"),
+            *(sys.executable, "-m", "bench.api_latency", "--warmup", "1"),
+            *("--game-rate", "300", "--board-timeout", "150", *options),
         ],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **endpoints.settings_env()},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(completed.stdout)
+    result: dict[str, Any] = json.loads(completed.stdout)
+    return result
+
+
+def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
+    result = run_api_latency(endpoints, "--rate", "50", "--duration", "1", "--processes", "2")
     assert result["benchmark"] == "api_latency"
     assert result["completed"] == result["requests"] == 50  # 25 from each of the two generator processes
     assert result["generator_processes"] == 2
@@ -55,20 +58,8 @@ def test_api_latency_benchmark_prints_its_json(endpoints: Endpoints) -> None:
 
 @pytest.mark.skipif(shutil.which("h2load") is None, reason="h2load (nghttp2-client) is not installed")
 def test_api_latency_benchmark_runs_with_h2load_as_its_generator(endpoints: Endpoints) -> None:
-    completed = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.api_latency", "--rate", "40", "--duration", "2", "--warmup", "1"),
-            *("--game-rate", "300", "--board-timeout", "150", "--generator", "h2load", "--connections", "4"),
-        ],
-        cwd=ROOT,
-        env={**os.environ, **endpoints.settings_env()},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    result = json.loads(completed.stdout)
+    h2load = ("--generator", "h2load", "--connections", "4")
+    result = run_api_latency(endpoints, "--rate", "40", "--duration", "2", *h2load)
     assert result["generator"].startswith("h2load")
     assert result["completed"] >= 70  # 4 clients x 10/s for 2 s; h2load drops the ones still in flight at the end
     assert result["non_200"] == 0
