@@ -102,14 +102,19 @@ class CpuSpan:
         }
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time a process has used so far, user and system."""
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
 def _cpu_seconds(processes: dict[str, psutil.Process]) -> dict[str, float]:
     found = {}
     for role, process in processes.items():
         try:
-            times = process.cpu_times()
+            found[role] = cpu_seconds(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-        found[role] = times.user + times.system
     return found
 
 

@@ -54,6 +54,7 @@ from bench.kinesis_throughput import (  # noqa: E402
     start_server,
     stop_process,
 )
+from bench.processes import cpu_seconds  # noqa: E402
 from bench.report import header, load_averages  # noqa: E402
 
 #: Bytes of record data a PutRecords call may carry (5 MiB less room for the partition keys).
@@ -170,11 +171,6 @@ def start_kemu(bootstrap: str, log_dir: Path) -> Iterator[Target]:
         yield Target("kemu", server.url, server.process.pid)
 
 
-def cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
-
-
 async def measure(
     target: Target, stream: str, seconds: float, concurrency: int, record_bytes: int, http2: bool
 ) -> dict[str, Any]:
@@ -185,9 +181,9 @@ async def measure(
     prepared = [signed(target.url, "PutRecords", body) for body in bodies]
     shape = {"records_per_call": per_call, "record_bytes": record_bytes}
     await put_load(target.url, prepared, min(1.0, seconds / 5), concurrency, http2, **shape)
-    cpu_before = cpu_seconds(target.pid)
+    cpu_before = cpu_seconds(psutil.Process(target.pid))
     result = await put_load(target.url, prepared, seconds, concurrency, http2, **shape)
-    cpu = cpu_seconds(target.pid) - cpu_before
+    cpu = cpu_seconds(psutil.Process(target.pid)) - cpu_before
     ok = result["records_ok"]
     result["server_cpu_us_per_record"] = round(cpu / ok * 1e6, 2) if ok else None
     result["server_pss_mib"] = round(psutil.Process(target.pid).memory_full_info().pss / 2**20, 1)
