@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 from analytics.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from analytics.config import AnalyticsConfig
 from analytics.decode import Decoder
-from analytics.emissions import BatchOutcome
+from analytics.emissions import BatchOutcome, iso_ms
 from analytics.isolation import FailureStreak, process_batch
 from analytics.memory import release_free_memory
 from analytics.outputs import LatestResults, outcome_records
@@ -262,7 +262,12 @@ class QueryRunner:
         self.batches += 1 if batch.parts else 0
         if self.latest is not None and outcome.results:
             self.latest.update(outcome.results)
-        extra = {"source_offsets": {str(p): o for p, o in sorted(self.offsets.items())}}
+        # read_at: when the batch was read, so that a result tells the engine's own share of its freshness
+        # (emitted_at - read_at) from the time its events took to reach the engine.
+        extra = {
+            "source_offsets": {str(p): o for p, o in sorted(self.offsets.items())},
+            "read_at": iso_ms(batch.clock_ms),
+        }
         for topic, key, value in outcome_records(self.query, outcome, self.topics, now_ms(), extra):
             self._pending.append(await self.producer.send(topic, value=value, key=key))
         self._in_flight = None

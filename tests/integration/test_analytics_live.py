@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -95,6 +96,9 @@ async def test_results_late_events_and_errors_are_routed(
         iso(BASE_MS + 2_000): [("b", 5)],
     }
     assert all(r["final"] for r in results)
+    # Each result says when the engine had read the batch it covers: the engine's own share of the freshness is
+    # emitted_at - read_at (bench/freshness_profile.py), and it is never negative.
+    assert all(datetime.fromisoformat(r["read_at"]) <= datetime.fromisoformat(r["emitted_at"]) for r in results)
     late = [value for _, value in await read_all(kafka_bootstrap, topics["late"])]
     assert [(x["event"]["event_id"], x["offset"]) for x in late] == [("e5", 6)]  # ...they are routed, with evidence
     assert engine.runners[0].operator.late_count == 1
