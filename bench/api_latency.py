@@ -80,10 +80,13 @@ def service_addresses(settings: Settings) -> Iterator[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def kemu_up(args: argparse.Namespace, addresses: dict[str, str], work: Path) -> Iterator[str]:
-    """``kemu up`` running with this run's settings; yields its API URL; stops it with SIGINT (as Ctrl-C)."""
+def kemu_up(
+    args: argparse.Namespace, addresses: dict[str, str], work: Path, results_topic: str | None = None
+) -> Iterator[str]:
+    """``kemu up`` running with this run's settings; yields its API URL; stops it with SIGINT (as Ctrl-C). Its
+    results go to ``results_topic`` when given, else to a new topic of this run."""
     suffix = uuid.uuid4().hex[:8]
-    results, alerts = f"bench-api-results-{suffix}", f"bench-api-alerts-{suffix}"
+    results, alerts = results_topic or f"bench-api-results-{suffix}", f"bench-api-alerts-{suffix}"
     port = free_port()
     env = {
         **os.environ,

@@ -84,14 +84,17 @@ async def produce(
     progress_interval_s: float = 1.0,
     stop: asyncio.Event | None = None,
     clock: Clock | None = None,
+    started_ago_s: float = 0.0,
 ) -> Summary:
     """Produce until ``run``'s count or duration is reached, or ``stop`` is set; returns once all is flushed.
 
     Paced runs schedule event ``i`` at ``start + i / rate`` (cumulative, so the rate does not drift); unpaced runs
     send chunks as fast as the outlet accepts them. ``clock`` (the real one by default) paces and times the run.
+    ``started_ago_s`` puts the start that long before the call, so that a paced run whose event times were fixed
+    earlier (a generator's ``start_time_ms``) sends each event at its time: what fell due meanwhile goes at once.
     """
     clock = clock or MonotonicClock()
-    started = clock.now()
+    started = clock.now() - max(0.0, started_ago_s)
     deadline = started + run.duration_s if run.duration_s is not None else None
     next_progress = started + progress_interval_s
     # A paced run sends at least this many events per wake-up, or fewer when the run ends.

@@ -104,7 +104,12 @@ def _show_progress(status: object) -> Callable[[Progress], None]:
     return show
 
 
-async def _run(source: RecordSource, outlet: KafkaPublisher | JsonlRecorder, run: RunConfig) -> Summary:
+async def _run(
+    source: RecordSource, outlet: KafkaPublisher | JsonlRecorder, run: RunConfig, times_from_ms: int | None = None
+) -> Summary:
+    """Produce ``run``; ``times_from_ms``, for a paced run whose event times start at the command's own start, is
+    that start: the schedule begins there too, so each event is sent at its time, not what setting up the Kafka
+    producer took (a second or two) after it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):
@@ -114,7 +119,10 @@ async def _run(source: RecordSource, outlet: KafkaPublisher | JsonlRecorder, run
     with console.status("starting", spinner="dots") as status, quiet_gc(run.chunk_size):
         await outlet.start()
         try:
-            return await produce(source, outlet, run, on_progress=_show_progress(status), stop=stop)
+            started_ago_s = 0.0 if times_from_ms is None else (now_ms() - times_from_ms) / 1000
+            return await produce(
+                source, outlet, run, on_progress=_show_progress(status), stop=stop, started_ago_s=started_ago_s
+            )
         finally:
             await outlet.stop()
 
@@ -221,7 +229,8 @@ def _command(kind: StreamKind) -> Callable[..., None]:
             markup=False,
         )
         with reported_as(ProducerError, ProduceError):
-            summary = asyncio.run(_run(source, outlet, run))
+            live_times = generator.start_time_ms if paced and start_time is None else None
+            summary = asyncio.run(_run(source, outlet, run, live_times))
         console.print(
             f"[green]done[/]: {summary.acknowledged:,} acknowledged, {summary.failed:,} failed of {summary.sent:,} "
             f"sent in {summary.elapsed_s:.1f} s ({summary.events_per_s:,.0f} events/s)",

@@ -85,7 +85,11 @@ class ProducerComponent:
         await publisher.start()
         try:
             run = RunConfig(rate=self._rate, pacing_tick_ms=demo.producer_tick_ms)
-            await produce(RecordSource(make_generator(generator), realism, seed), publisher, run)
+            source = RecordSource(make_generator(generator), realism, seed)
+            # The events' times began at start_time_ms: the schedule begins there too, or every event would be sent
+            # the time it took to start the producer (about 50 ms) after its event time, for the whole run.
+            started_ago_s = (now_ms() - generator.start_time_ms) / 1000
+            await produce(source, publisher, run, started_ago_s=started_ago_s)
         finally:
             await publisher.stop()
 
