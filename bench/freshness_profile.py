@@ -100,16 +100,17 @@ class Profile:
     timestamp_type: int | None = None
 
     def stages(self) -> dict[str, dict[str, Any]]:
-        """Each stage's figures in ms; the three parts of ``freshness`` add up to it poll by poll."""
+        """Each stage's figures in ms; the three parts of ``freshness`` add up to it poll by poll (over the polls
+        whose emission the results reader had)."""
         by_key = {(e.window_start, e.emitted_at): e for e in self.emissions}
         freshness, reaching, computing, waiting, behind = [], [], [], [], []
         matched = 0
         for poll in self.polls:
-            freshness.append(poll.sent - poll.newest_event)
             emission = by_key.get((poll.window_start, poll.emitted_at))
             if emission is None:
-                continue  # emitted before the results reader started
+                continue  # emitted before the results reader started: it cannot be split, so it is left out
             matched += 1
+            freshness.append(poll.sent - poll.newest_event)
             reaching.append(emission.read_at - emission.newest_event)
             computing.append(emission.emitted - emission.read_at)
             waiting.append(poll.sent - emission.emitted)
@@ -275,7 +276,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "minutes": args.minutes,
         "game_rate": args.game_rate,
         "board": BOARD,
-        "source_timestamp_type": _TIMESTAMP_TYPES.get(profile.timestamp_type or -1, profile.timestamp_type),
+        "source_timestamp_type": _TIMESTAMP_TYPES.get(profile.timestamp_type, profile.timestamp_type)
+        if profile.timestamp_type is not None
+        else None,
         "definition": "freshness = poll - (watermark + out-of-orderness) = stage 1 + stage 2 + stage 3, poll by poll",
         "stages": profile.stages(),
     }
