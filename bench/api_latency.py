@@ -20,6 +20,7 @@ demo's ``game-events``, which another ``kemu up`` on the same Kafka would also w
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -41,6 +42,7 @@ from typing import Any
 import psutil
 
 from bench import h2load
+from bench.analytics_support import delete_topics
 from bench.api_load import summarise
 from bench.processes import CpuSpan, processes_by_role
 from emulator.services import LocalServices
@@ -84,7 +86,7 @@ def kemu_up(
     args: argparse.Namespace, addresses: dict[str, str], work: Path, results_topic: str | None = None
 ) -> Iterator[str]:
     """``kemu up`` running with this run's settings; yields its API URL; stops it with SIGINT (as Ctrl-C). Its
-    results go to ``results_topic`` when given, else to a new topic of this run."""
+    results go to ``results_topic`` when given, else to a new topic of this run; either is deleted at the end."""
     suffix = uuid.uuid4().hex[:8]
     results, alerts = results_topic or f"bench-api-results-{suffix}", f"bench-api-alerts-{suffix}"
     port = free_port()
@@ -137,6 +139,9 @@ def kemu_up(
             progress("kemu up did not stop within 90 s: killed")
         if process.returncode not in (0, 130):
             progress(f"kemu up exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        bootstrap = addresses.get("KEMU_KAFKA__BOOTSTRAP_SERVERS") or Settings.load().kafka.bootstrap_servers
+        with contextlib.suppress(Exception):
+            asyncio.run(delete_topics(bootstrap, [results, alerts]))
 
 
 def get(url: str, path: str, timeout: float = 5.0) -> bytes | None:

@@ -47,7 +47,6 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.analytics_support import delete_topics
 from bench.api_latency import get, kemu_up, progress, service_addresses, wait_for_board
 from bench.hour_run import BOARD, OUT_OF_ORDERNESS_S, percentile
 from emulator.settings import Settings
@@ -258,15 +257,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # Empty when the settings already name the services (then they are in this process's environment too).
         bootstrap = addresses.get("KEMU_KAFKA__BOOTSTRAP_SERVERS") or Settings.load().kafka.bootstrap_servers
         progress(f"starting kemu up, game stream at {args.game_rate:,.0f} events/s")
-        try:
-            with kemu_up(args, addresses, Path(tmp), results_topic=results_topic) as url:
-                wait_for_board(url, args.board_timeout)
-                progress(f"first {BOARD} result; measuring for {args.minutes:g} min")
-                load_start = os.getloadavg()
-                profile = asyncio.run(measure(bootstrap, results_topic, url, args))
-                load_end = os.getloadavg()
-        finally:
-            asyncio.run(delete_topics(bootstrap, [results_topic]))
+        with kemu_up(args, addresses, Path(tmp), results_topic=results_topic) as url:
+            wait_for_board(url, args.board_timeout)
+            progress(f"first {BOARD} result; measuring for {args.minutes:g} min")
+            load_start = os.getloadavg()
+            profile = asyncio.run(measure(bootstrap, results_topic, url, args))
+            load_end = os.getloadavg()
     return {
         "benchmark": "freshness_profile",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.kinesis_throughput import (  # noqa: E402
     RECORDS_PER_CALL,
+    boto_client,
     create_stream,
     free_port,
     kafka_bootstrap,
@@ -222,7 +223,12 @@ def servers(bootstrap: str, shards: int, log_dir: Path) -> Iterator[tuple[Target
     with start_kemu(bootstrap, log_dir) as kemu, start_ceiling(shards, log_dir) as ceiling:
         stream = f"bench-ceiling-{os.getpid()}-{time.monotonic_ns() % 10**6}"
         create_stream(kemu.url, stream, shards)
-        yield kemu, ceiling, stream
+        try:
+            yield kemu, ceiling, stream
+        finally:
+            # Its records are megabytes a second of the run: left on the broker, runs add up to gigabytes.
+            with contextlib.suppress(Exception):
+                boto_client(kemu.url).delete_stream(StreamName=stream)
 
 
 def main() -> None:

@@ -317,6 +317,11 @@ def _failure(job: int | None, exc: BaseException) -> Failed:
     return Failed(job, f"{type(exc).__name__}: {exc}")
 
 
+#: The level first: the worker shares its sink's stderr, and under ``kemu up`` the sink's parent takes a line's first
+#: word for its level (as it does for its own children, emulator.logs.setup_child_logging). The parent adds the time.
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
 def main() -> None:
     # Ctrl-C reaches the whole process group; the parent decides when to stop (after writing what it buffered).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -327,9 +332,7 @@ def main() -> None:
     init = read_frame(stdin)
     if not isinstance(init, Init):
         sys.exit(2)
-    logging.basicConfig(
-        level=init.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=init.log_level, stream=sys.stderr, format=LOG_FORMAT)
     inbox: queue.Queue[Any] = queue.Queue()
     threading.Thread(target=_read_input, args=(stdin, inbox), daemon=True, name="worker-input").start()
     asyncio.run(serve(init, inbox, out))
