@@ -50,7 +50,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.api_latency import get, kemu_up, progress, service_addresses, wait_for_board
 from bench.hour_run import BOARD, OUT_OF_ORDERNESS_S, percentile
 from emulator.settings import Settings
-from producers.realism import record_event_time
+from producers.realism import record_time
 
 #: The demo's game stream (producers/config.py): the source of every built-in leaderboard.
 GAME_TOPIC = "game-events"
@@ -149,11 +149,24 @@ def figures(values_s: list[float]) -> dict[str, Any]:
     }
 
 
+def event_time(value: bytes | None) -> str | None:
+    """A record's ``event_time``, None for a record without one (the demo may inject malformed records)."""
+    if value is None:
+        return None
+    try:
+        return record_time((b"", value)).decode()
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 # --- measuring ------------------------------------------------------------------------------------------------------
 
 
 async def read_source(bootstrap: str, profile: Profile, stop: asyncio.Event) -> None:
-    """The newest record of each fetch of partition 0 of the game stream: producer's and Kafka's shares."""
+    """The newest event of each fetch of partition 0 of the game stream: producer's and Kafka's shares.
+
+    Newest by event time, as the watermark goes: the last record of a fetch may be one the demo held back on purpose
+    (its out-of-order share, seconds late), which says nothing about how long sending takes."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -164,16 +177,15 @@ async def read_source(bootstrap: str, profile: Profile, stop: asyncio.Event) -> 
             batches = await consumer.getmany(timeout_ms=200, max_records=100_000)
             now = time.time()
             for messages in batches.values():
-                newest = messages[-1]
-                if newest.value is None:
+                timed = [(event_time(m.value), m) for m in messages]
+                event, newest = max(
+                    ((t, m) for t, m in timed if t is not None), key=lambda pair: pair[0], default=(None, None)
+                )
+                if event is None or newest is None:
                     continue
                 profile.timestamp_type = newest.timestamp_type
-                try:
-                    event = seconds(record_event_time(newest.value).decode())
-                except (ValueError, TypeError, KeyError):
-                    continue  # a malformed record (the demo may inject them): it has no event time
                 stamped = newest.timestamp / 1000
-                profile.source.append((stamped - event, now - stamped))
+                profile.source.append((stamped - seconds(event), now - stamped))
     finally:
         await consumer.stop()
 

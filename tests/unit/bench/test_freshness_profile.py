@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.freshness_profile import Emission, Poll, Profile, figures, plot, table
+from bench.freshness_profile import Emission, Poll, Profile, event_time, figures, plot, table
 
 pytestmark = pytest.mark.unit
 
@@ -83,3 +83,12 @@ def test_table_and_plot_show_every_measured_stage(tmp_path: Path) -> None:
     png = tmp_path / "profile.png"
     plot(result, png)
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_records_event_time_or_none_for_a_record_without_one() -> None:
+    assert event_time(b'{"event_id":"a","event_type":"score","event_time":"2026-12-06T23:00:00.123Z"}') == (
+        "2026-12-06T23:00:00.123Z"
+    )
+    assert event_time(b'{"event_id":"a","event_time":1}') is None  # the demo's wrong_type records
+    assert event_time(b"{not json") is None
+    assert event_time(None) is None
