@@ -315,7 +315,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
         ("engine computes", "2 engine computes (emitted_at - read_at)", "#dd8452"),
         ("served after emission", "3 served after emission (poll - emitted_at)", "#55a868"),
     ]
-    figure, (stack, detail) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 2]})
+    figure, (stack, detail) = plt.subplots(1, 2, figsize=(12, 5.5), gridspec_kw={"width_ratios": [1, 2]})
     bottom = 0.0
     for label, key, colour in parts:
         value = stages[key].get("mean_ms", 0.0)
@@ -324,7 +324,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     stack.axhline(stages["freshness"].get("p99_ms", 0.0), color="black", linestyle="--", label="freshness p99")
     stack.axhline(250, color="red", linestyle=":", label="target p99 250 ms")
     stack.set_ylabel("ms")
-    stack.legend(fontsize=8, loc="upper right")
+    stack.set_ylim(0, max(stages["freshness"].get("p99_ms", 0.0), 250.0) * 1.1)
+    stack.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=1, frameon=False)
     stack.set_title("freshness = sum of three stages (means)", fontsize=10)
     names = [n for n, row in stages.items() if not n.startswith("_") and n != "freshness" and row.get("count")]
     y = range(len(names))
