@@ -168,8 +168,8 @@ async def read_source(bootstrap: str, profile: Profile, stop: asyncio.Event) -> 
     Newest by event time, as the watermark goes: the last record of a fetch may be one the demo held back on purpose
     (its out-of-order share, seconds late), which says nothing about how long sending takes."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         partition = TopicPartition(GAME_TOPIC, 0)
         consumer.assign([partition])
         await consumer.seek_to_end(partition)
@@ -196,8 +196,8 @@ async def read_results(bootstrap: str, topic: str, profile: Profile, stop: async
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="latest"
     )
-    await consumer.start()
     try:
+        await consumer.start()
         consumer.subscribe([topic])
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200)
