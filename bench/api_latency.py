@@ -81,6 +81,26 @@ def service_addresses(settings: Settings) -> Iterator[dict[str, str]]:
             }
 
 
+def add_kemu_up_arguments(parser: argparse.ArgumentParser, board_timeout_s: float) -> None:
+    """The options :func:`kemu_up` and :func:`wait_for_board` read, the same in every benchmark that starts it."""
+    parser.add_argument("--game-rate", type=float, default=20_000.0, help="events/s of the demo's game producer")
+    parser.add_argument(
+        "--malformed-ratio",
+        type=float,
+        default=0.0,
+        help="share of malformed game events (the demo's default is 0.005; see BENCHMARKS.md for why 0 here)",
+    )
+    parser.add_argument("--pipeline-nice", type=int, default=None, help="override demo.pipeline_nice (0-19)")
+    parser.add_argument(
+        "--board-timeout", type=float, default=board_timeout_s, help="seconds to wait for the first result"
+    )
+
+
+def bootstrap_of(addresses: dict[str, str]) -> str:
+    """Kafka's address: the one :func:`service_addresses` started, or the settings' (then ``addresses`` is empty)."""
+    return addresses.get("KEMU_KAFKA__BOOTSTRAP_SERVERS") or Settings.load().kafka.bootstrap_servers
+
+
 @contextlib.contextmanager
 def kemu_up(
     args: argparse.Namespace, addresses: dict[str, str], work: Path, results_topic: str | None = None
@@ -139,9 +159,8 @@ def kemu_up(
             progress("kemu up did not stop within 90 s: killed")
         if process.returncode not in (0, 130):
             progress(f"kemu up exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        bootstrap = addresses.get("KEMU_KAFKA__BOOTSTRAP_SERVERS") or Settings.load().kafka.bootstrap_servers
         with contextlib.suppress(Exception):
-            asyncio.run(delete_topics(bootstrap, [results, alerts]))
+            asyncio.run(delete_topics(bootstrap_of(addresses), [results, alerts]))
 
 
 def get(url: str, path: str, timeout: float = 5.0) -> bytes | None:
@@ -309,16 +328,8 @@ def main() -> None:
         help="bench.api_load (open loop, Python) or nghttp2's h2load (C, lighter; see bench/h2load.py)",
     )
     parser.add_argument("--limit", type=int, default=10, help="entries per answer")
-    parser.add_argument("--game-rate", type=float, default=20_000.0, help="events/s of the demo's game producer")
-    parser.add_argument(
-        "--malformed-ratio",
-        type=float,
-        default=0.0,
-        help="share of malformed game events (the demo's default is 0.005; see BENCHMARKS.md for why 0 here)",
-    )
-    parser.add_argument("--pipeline-nice", type=int, default=None, help="override demo.pipeline_nice (0-19)")
+    add_kemu_up_arguments(parser, board_timeout_s=120.0)
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds between the first result and the load")
-    parser.add_argument("--board-timeout", type=float, default=120.0, help="seconds to wait for the first result")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the /healthz peer run")
     args = parser.parse_args()
     if args.generator == "h2load" and not h2load.available():

@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import itertools
 import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -40,15 +39,24 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.api_latency import get, kemu_up, progress, service_addresses, wait_for_board
+from bench.api_latency import (
+    add_kemu_up_arguments,
+    bootstrap_of,
+    get,
+    kemu_up,
+    progress,
+    service_addresses,
+    wait_for_board,
+)
 from bench.hour_run import BOARD, OUT_OF_ORDERNESS_S, percentile
+from bench.report import header, load_averages
 from emulator.settings import Settings
 from producers.realism import record_time
 
@@ -79,10 +87,9 @@ class Emission:
 
 @dataclass(frozen=True)
 class Poll:
-    """One ``GET /leaderboards/<board>``: when it was sent and answered, and which emission it served."""
+    """One ``GET /leaderboards/<board>``: when it was sent, and which emission it served."""
 
     sent: float
-    answered: float
     window_start: str
     emitted_at: str
     newest_event: float
@@ -101,7 +108,11 @@ class Profile:
     def stages(self) -> dict[str, dict[str, Any]]:
         """Each stage's figures in ms; the three parts of ``freshness`` add up to it poll by poll (over the polls
         whose emission the results reader had)."""
-        by_key = {(e.window_start, e.emitted_at): e for e in self.emissions}
+        in_order = sorted(self.emissions, key=lambda e: e.emitted)
+        by_key = {(e.window_start, e.emitted_at): e for e in in_order}
+        # The results topic has one partition, written in emission order, so a reader has the emissions in that
+        # order: of those newer than a served one, the first it had is the first emitted after it.
+        emitted = [e.emitted for e in in_order]
         freshness, reaching, computing, waiting, behind = [], [], [], [], []
         matched = 0
         for poll in self.polls:
@@ -114,9 +125,9 @@ class Profile:
             computing.append(emission.emitted - emission.read_at)
             waiting.append(poll.sent - emission.emitted)
             # How long a newer emission had been readable when the poll was sent: the API's own delay, if any.
-            newer = [e.received for e in self.emissions if e.emitted > emission.emitted and e.received <= poll.sent]
-            behind.append(poll.sent - min(newer) if newer else 0.0)
-        in_order = sorted(self.emissions, key=lambda e: e.emitted)
+            later = bisect.bisect_right(emitted, emission.emitted)
+            newer = in_order[later].received if later < len(in_order) else None
+            behind.append(poll.sent - newer if newer is not None and newer <= poll.sent else 0.0)
         gaps = [b.emitted - a.emitted for a, b in itertools.pairwise(in_order)]
         return {
             "freshness": figures(freshness),
@@ -229,13 +240,11 @@ async def poll_api(url: str, every_s: float, profile: Profile, stop: asyncio.Eve
         await asyncio.sleep(rng.uniform(0, 2 * every_s))
         sent = time.time()
         body = await asyncio.to_thread(get, url, f"/leaderboards/{BOARD}?limit=10")
-        answered = time.time()
         if body is not None:
             answer = json.loads(body)
             profile.polls.append(
                 Poll(
                     sent=sent,
-                    answered=answered,
                     window_start=answer["window_start"],
                     emitted_at=answer["emitted_at"],
                     newest_event=seconds(answer["watermark"]) + OUT_OF_ORDERNESS_S,
@@ -266,21 +275,15 @@ async def measure(bootstrap: str, results_topic: str, url: str, args: argparse.N
 def run(args: argparse.Namespace) -> dict[str, Any]:
     results_topic = f"bench-freshness-results-{uuid.uuid4().hex[:8]}"
     with service_addresses(Settings.load()) as addresses, tempfile.TemporaryDirectory(prefix="kemu-fresh-") as tmp:
-        # Empty when the settings already name the services (then they are in this process's environment too).
-        bootstrap = addresses.get("KEMU_KAFKA__BOOTSTRAP_SERVERS") or Settings.load().kafka.bootstrap_servers
+        bootstrap = bootstrap_of(addresses)
         progress(f"starting kemu up, game stream at {args.game_rate:,.0f} events/s")
         with kemu_up(args, addresses, Path(tmp), results_topic=results_topic) as url:
             wait_for_board(url, args.board_timeout)
             progress(f"first {BOARD} result; measuring for {args.minutes:g} min")
-            load_start = os.getloadavg()
+            load_start = load_averages()
             profile = asyncio.run(measure(bootstrap, results_topic, url, args))
-            load_end = os.getloadavg()
     return {
-        "benchmark": "freshness_profile",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load_average_start": [round(x, 2) for x in load_start],
-        "load_average_end": [round(x, 2) for x in load_end],
+        **header("freshness_profile", load_average_start=load_start, load_average_end=load_averages()),
         "minutes": args.minutes,
         "game_rate": args.game_rate,
         "board": BOARD,
@@ -349,11 +352,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=3.0, help="length of the measured run")
-    parser.add_argument("--game-rate", type=float, default=20_000.0, help="events/s of the demo's game producer")
-    parser.add_argument("--malformed-ratio", type=float, default=0.0, help="share of malformed game events")
-    parser.add_argument("--pipeline-nice", type=int, default=None, help="override demo.pipeline_nice (0-19)")
+    add_kemu_up_arguments(parser, board_timeout_s=180.0)
     parser.add_argument("--poll-every", type=float, default=0.2, help="mean seconds between leaderboard polls")
-    parser.add_argument("--board-timeout", type=float, default=180.0, help="seconds to wait for the first result")
     parser.add_argument("--plot", type=Path, default=None, help="write the PNG here")
     args = parser.parse_args()
     result = run(args)

@@ -39,7 +39,15 @@ from typing import Any
 
 import psutil
 
-from bench.api_latency import get, kemu_up, pipeline_sample, progress, service_addresses, wait_for_board
+from bench.api_latency import (
+    add_kemu_up_arguments,
+    get,
+    kemu_up,
+    pipeline_sample,
+    progress,
+    service_addresses,
+    wait_for_board,
+)
 from bench.processes import processes_by_role
 from emulator.settings import Settings
 
@@ -332,16 +340,13 @@ def plot(result: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the measured run")
-    parser.add_argument("--game-rate", type=float, default=20_000.0, help="events/s of the demo's game producer")
-    parser.add_argument("--malformed-ratio", type=float, default=0.0, help="share of malformed game events")
-    parser.add_argument("--pipeline-nice", type=int, default=None, help="override demo.pipeline_nice (0-19)")
+    add_kemu_up_arguments(parser, board_timeout_s=180.0)
     parser.add_argument("--sample-every", type=float, default=30.0, help="seconds between memory samples")
     parser.add_argument("--poll-every", type=float, default=0.5, help="seconds between leaderboard polls")
     parser.add_argument("--window-minutes", type=float, default=10.0, help="freshness is summarised per window")
     # The rolling leaderboard's 10-minute windows hold more state each minute until the first of them closes: that
     # growth is the query's working set filling, not a leak, so slopes start after it.
     parser.add_argument("--warmup-minutes", type=float, default=12.0, help="memory slopes leave out this start")
-    parser.add_argument("--board-timeout", type=float, default=180.0, help="seconds to wait for the first result")
     parser.add_argument("--plot", type=Path, default=None, help="write the PNG here")
     args = parser.parse_args()
     result = run(args)
